@@ -1,0 +1,1 @@
+"""infobip plugin (being built)."""

@@ -1,0 +1,1 @@
+"""messagebird plugin (being built)."""

@@ -1,0 +1,1 @@
+"""plivo plugin (being built)."""

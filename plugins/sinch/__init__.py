@@ -1,0 +1,1 @@
+"""sinch plugin (being built)."""

@@ -1,0 +1,1 @@
+"""twilio plugin (being built)."""

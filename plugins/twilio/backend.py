@@ -1,0 +1,120 @@
+"""The Twilio backend: smsbridge -> Twilio's REST API (or anything speaking it).
+
+Config (SPEC §3)::
+
+    twilio:
+      plugin: twilio
+      account_sid: ${TWILIO_ACCOUNT_SID}
+      auth_token: ${TWILIO_AUTH_TOKEN}
+      sender: "+15005550006"            # or messaging_service_sid
+      # base_url: https://api.twilio.com  (an smsbridge gateway works too)
+
+Capabilities: send, status (Twilio's message fetch), balance (``Balance.json``).  Twilio
+keeps no per-message status history, so ``history`` falls back to smsbridge's journal.
+The wire format lives in :mod:`.wire`; failure classification in
+:class:`~smsbridge.transport.HttpTransport` (SPEC §7).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from smsbridge.backend import Backend, Option
+from smsbridge.errors import DeliveryUnknown, InvalidMessage, ProviderError, ProviderUnavailable
+from smsbridge.model import Accepted, Balance, Message, StatusReport
+
+from . import wire
+
+__all__ = ["TwilioBackend"]
+
+
+class TwilioBackend(Backend):
+    """Send through Twilio Programmable Messaging."""
+
+    options = {
+        "account_sid": Option(str, required=True, help="Twilio account SID (AC...)"),
+        "auth_token": Option(str, required=True, secret=True, help="Twilio auth token"),
+        "messaging_service_sid": Option(str, help="send through a Messaging Service (MG...) instead of a sender"),
+        "status_callback": Option(str, help="URL Twilio posts status changes to (StatusCallback)"),
+    }
+    capabilities = frozenset({"send", "status", "balance"})
+    default_base_url = "https://api.twilio.com"
+
+    def __init__(self, name: str, settings: Any) -> None:
+        super().__init__(name, settings)
+        self._transport: Any = None
+
+    @property
+    def transport(self) -> Any:
+        # Built on first use: `config check` constructs backends and must stay offline.
+        if self._transport is None:
+            from smsbridge.transport import HttpTransport
+
+            self._transport = HttpTransport(
+                self.name, base_url=self.base_url, timeout=float(self.settings.get("timeout") or 10),
+                verify=self.settings.get("verify", True),
+                headers={"Accept": "application/json", "User-Agent": "smsbridge-twilio"},
+                auth=(str(self.settings["account_sid"]), str(self.settings["auth_token"])))
+        return self._transport
+
+    @property
+    def account_sid(self) -> str:
+        return str(self.settings["account_sid"])
+
+    # -- operations --------------------------------------------------------------------
+    def send(self, message: Message) -> Accepted:
+        sender = message.sender or self.settings.get("sender")
+        service = self.settings.get("messaging_service_sid")
+        if not sender and not service:
+            raise InvalidMessage(f"backend {self.name!r} needs a sender: set 'sender' (a Twilio number) or "
+                                 "'messaging_service_sid'")
+        callback = (message.extra or {}).get("status_callback") or self.settings.get("status_callback")
+        form = wire.create_form(message.to, message.text, sender=sender, status_callback=callback,
+                                messaging_service_sid=service if not message.sender else None)
+        response = self.transport.request("POST", wire.messages_path(self.account_sid), data=form,
+                                          sending=True)
+        if response.status_code >= 300:
+            raise wire.error_from_reply(response.status_code, _json(response), backend=self.name, sending=True)
+        try:
+            parsed = wire.parse_message(response.json())
+        except (ValueError, ProviderError) as exc:
+            # A 2xx means Twilio took it; an unreadable body does not undo that.
+            raise DeliveryUnknown(f"Twilio accepted the request but its reply is unreadable: {exc}",
+                                  backend=self.name) from None
+        return Accepted(provider_id=parsed.sid, status=parsed.status,
+                        segments=parsed.segments or message.segments, raw=parsed.word)
+
+    def status(self, provider_id: str) -> StatusReport:
+        response = self.transport.request("GET", wire.message_path(self.account_sid, provider_id))
+        if response.status_code != 200:
+            raise wire.error_from_reply(response.status_code, _json(response), backend=self.name)
+        try:
+            parsed = wire.parse_message(response.json())
+        except (ValueError, ProviderError) as exc:
+            raise ProviderUnavailable(f"unreadable Twilio reply: {exc}", backend=self.name) from None
+        description = parsed.error_message or None
+        if parsed.error_code and description:
+            description = f"{description} (error {parsed.error_code})"
+        return StatusReport(id=provider_id, status=parsed.status, updated_at=parsed.updated_at,
+                            description=description, raw=parsed.word)
+
+    def balance(self) -> Balance:
+        response = self.transport.request("GET", wire.balance_path(self.account_sid))
+        if response.status_code != 200:
+            raise wire.error_from_reply(response.status_code, _json(response), backend=self.name)
+        try:
+            amount, currency = wire.parse_balance(response.json())
+        except ValueError:
+            raise ProviderUnavailable("unreadable Twilio balance reply", backend=self.name) from None
+        return Balance(amount=amount, unit=currency, backend=self.name)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

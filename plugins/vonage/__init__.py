@@ -1,0 +1,1 @@
+"""vonage plugin (being built)."""

@@ -1,0 +1,466 @@
+"""The Bridge: smsbridge's public API (SPEC §2) over configured backends.
+
+A send goes: validate (number, text, sender) → ``before_send`` hooks → journal
+(phase ``sending``) → the route's backends in order, each behind its circuit breaker and
+rate limit → journal (``accepted`` / ``failed`` / ``unknown``) → ``after_send`` or
+``send_failed`` hooks.  Failover moves to the next backend only on an error whose
+``retry_safe`` is true (it proves the provider did not accept the message);
+``DeliveryUnknown`` and every other error stop the chain (SPEC §7).
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from . import config as config_mod
+from . import plugins, routing
+from .backend import Backend
+from .breaker import CircuitBreaker
+from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, NotFound, ProviderError,
+                     ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
+from .journal import Journal
+from .model import (Balance, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
+                    StatusReport)
+from .ratelimit import RateLimiter
+
+__all__ = ["Bridge", "new_message_id"]
+
+log = logging.getLogger("smsbridge")
+
+SendItem = "tuple[str, str] | Mapping[str, Any]"
+
+
+def new_message_id() -> str:
+    """A sortable, unguessable smsbridge id: ``sb_`` + time (ms, hex) + 12 random hex digits."""
+    return f"sb_{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
+
+
+class Bridge:
+    """Send SMS through the configured backends; see SPEC §2 for the contract."""
+
+    def __init__(self, config: config_mod.Config) -> None:
+        self.config = config
+        registry = plugins.registry()
+        self._backends: dict[str, Backend] = {}
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self._limiters: dict[str, RateLimiter] = {}
+        for name, options in config.backends.items():
+            plugin = options["plugin"]
+            if plugin not in registry.backends:
+                known = sorted(registry.backends)
+                raise config.error(f"backends.{name}.plugin", f"unknown plugin {plugin!r}"
+                                   f"{config_mod._suggest(plugin, known)}; installed: {', '.join(known)}")
+            cls = registry.backend_class(plugin, path=f"backends.{name}.plugin")
+            specs = getattr(cls, "options", {}) or {}
+            settings = config_mod.backend_settings(
+                config, name, options, plugin_options=specs,
+                secrets=frozenset(k for k, spec in specs.items() if getattr(spec, "secret", False)))
+            self._backends[name] = cls(name, settings)
+            self._breakers[name] = CircuitBreaker(config.breaker["failures"], config.breaker["cooldown"])
+            if settings.get("rate_limit"):
+                self._limiters[name] = RateLimiter(settings["rate_limit"])
+        self.journal = Journal(config.store)
+        self._in_flight: set[str] = set()
+        self._in_flight_lock = threading.Lock()
+        self._closed = False
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None) -> "Bridge":
+        """From a YAML file: ``path``, else ``$SMSBRIDGE_CONFIG``, else ``./smsbridge.yaml``."""
+        return cls(config_mod.load(path))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Bridge":
+        """From a mapping with the same schema as the YAML (``${VAR}`` works here too)."""
+        return cls(config_mod.parse(data))
+
+    def __enter__(self) -> "Bridge":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every backend's connections and the journal. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        for backend in self._backends.values():
+            try:
+                backend.close()
+            except Exception:  # closing must not hide the caller's own error
+                log.exception("closing backend %r failed", backend.name)
+        self.journal.close()
+
+    def __repr__(self) -> str:
+        return f"<Bridge backends={list(self._backends)} store={self.config.store!r}>"
+
+    # -- introspection ---------------------------------------------------------------------
+    def backends(self) -> list[str]:
+        """The configured backend names, in config order."""
+        return list(self._backends)
+
+    def backend(self, name: str) -> Backend:
+        """The backend object configured as ``name`` (ConfigError naming the choices)."""
+        try:
+            backend = self._backends[name]
+        except KeyError:
+            raise ConfigError(f"unknown backend {name!r}{config_mod._suggest(name, list(self._backends))};"
+                              f" configured: {', '.join(self._backends)}") from None
+        self._check_complete(name)
+        return backend
+
+    def _check_complete(self, name: str) -> None:
+        missing = self._backends[name].settings.missing
+        if missing:
+            raise self.config.error(missing[0], f"is empty, but backend {name!r} needs it (set it, or the"
+                                                " environment variable it names)")
+
+    def incomplete_backends(self) -> dict[str, tuple[str, ...]]:
+        """Backends with required options left empty: they load, but cannot be used."""
+        return {name: b.settings.missing for name, b in self._backends.items() if b.settings.missing}
+
+    def describe_backends(self) -> list[dict[str, Any]]:
+        """Each configured backend: plugin, capabilities, circuit-breaker state, rate limit."""
+        return [{"name": name, "plugin": self.config.backends[name]["plugin"],
+                 "capabilities": sorted(b.capabilities), "breaker": self._breakers[name].state,
+                 "rate_limit": b.settings.get("rate_limit")}
+                for name, b in self._backends.items()]
+
+    # -- sending ---------------------------------------------------------------------------
+    def send(self, to: str, text: str, *, sender: str | None = None, backend: str | None = None,
+             reference: str | None = None, idempotency_key: str | None = None,
+             extra: Mapping[str, Any] | None = None) -> Receipt:
+        """Send one SMS; returns a :class:`Receipt` or raises an :class:`SmsBridgeError`.
+
+        ``reference`` is the caller's label, passed to providers as their client
+        reference.  ``idempotency_key`` makes the send safe to repeat: when a message
+        with that key is already journaled as accepted (or maybe accepted), it is not
+        sent again — the earlier receipt is returned, or ``DeliveryUnknown`` raised.
+        ``extra`` carries hints for backends (e.g. ``status_callback``).
+        """
+        message, chain = self._prepare(to, text, sender=sender, backend=backend, reference=reference,
+                                       extra=extra)
+        earlier = self.journal.begin(message, idempotency_key)
+        if earlier is not None:
+            return self._replay(earlier, idempotency_key)
+        return self._deliver(message, chain)
+
+    def _prepare(self, to: str, text: str, *, sender: str | None, backend: str | None,
+                 reference: str | None, extra: Mapping[str, Any] | None) -> tuple[Message, tuple[str, ...]]:
+        from . import numbers, text as text_mod
+
+        if backend is not None:
+            self.backend(backend)
+        region = (self._backends[backend].settings if backend else self.config.defaults)["default_region"]
+        e164 = numbers.parse_number(to, region)
+        chain = (backend,) if backend else routing.choose(self.config.routes, self.config.default, e164,
+                                                        numbers.region_of(e164))
+        for name in chain:
+            self._check_complete(name)
+        settings = self._backends[chain[0]].settings
+        if not isinstance(text, str):
+            raise InvalidMessage(f"message text must be a string, not {type(text).__name__}")
+        body = text_mod.transliterate(text) if settings["transliterate"] else text
+        info = text_mod.check(body, settings["max_segments"])
+        sender = _check_sender(sender if sender is not None else settings.get("sender"))
+        message = Message(to=e164, text=body, id=new_message_id(), sender=sender, reference=reference,
+                          encoding=info.encoding, segments=info.segments, extra=dict(extra or {}))
+        message = self._before_send(message)
+        return message, chain
+
+    def _before_send(self, message: Message) -> Message:
+        for impl in reversed(plugins.manager().hook.smsbridge_before_send.get_hookimpls()):
+            result = impl.function(message=message)
+            if result is not None:
+                if not isinstance(result, Message):
+                    raise InvalidMessage(f"plugin {impl.plugin_name!r} returned {type(result).__name__} from"
+                                         " smsbridge_before_send, not a Message")
+                message = replace(result, id=message.id)
+        return message
+
+    def _for_backend(self, message: Message, original: str, name: str) -> Message:
+        """Adapt a message to a failover backend whose text/sender settings differ."""
+        from . import text as text_mod
+
+        settings = self._backends[name].settings
+        sender = message.sender if message.sender is not None else settings.get("sender")
+        body = text_mod.transliterate(original) if settings["transliterate"] else original
+        if body == message.text and sender == message.sender:
+            return message
+        info = text_mod.analyse(body)
+        return replace(message, text=body, sender=sender, encoding=info.encoding, segments=info.segments)
+
+    def _deliver(self, message: Message, chain: tuple[str, ...]) -> Receipt:
+        with self._in_flight_lock:
+            self._in_flight.add(message.id)
+        try:
+            return self._try_chain(message, chain)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(message.id)
+
+    def _try_chain(self, message: Message, chain: tuple[str, ...]) -> Receipt:
+        last: SmsBridgeError | None = None
+        for name in chain:
+            backend = self._backends[name]
+            breaker = self._breakers[name]
+            if not breaker.allow():
+                last = ProviderUnavailable(f"skipped: circuit breaker open after repeated failures",
+                                           backend=name)
+                self.journal.attempt(message.id, name)
+                self.journal.attempt(message.id, name, outcome="skipped (circuit open)")
+                continue
+            attempt = self._for_backend(message, message.text, name) if name != chain[0] else message
+            limiter = self._limiters.get(name)
+            if limiter is not None:
+                limiter.wait()
+            self.journal.attempt(message.id, name)
+            try:
+                accepted = backend.send(attempt)
+            except SmsBridgeError as exc:
+                error = exc
+            except Exception as exc:  # a plugin bug after the request may have left: assume the worst
+                log.exception("backend %r raised an unexpected error", name)
+                error = DeliveryUnknown(f"backend raised {type(exc).__name__}: {exc}", backend=name)
+            else:
+                breaker.success()
+                return self._accepted(attempt, name, accepted)
+            error.message_id = message.id
+            if isinstance(error, ProviderError) and error.backend is None:
+                error.backend = name
+            if error.retry_safe:
+                breaker.failure()
+                self.journal.attempt(message.id, name, outcome=f"not accepted: {error}")
+                last = error
+                continue
+            if isinstance(error, DeliveryUnknown):
+                breaker.release()
+            else:
+                breaker.success()  # the provider answered: it is alive
+            return self._fail(attempt, name, error)
+        assert last is not None
+        return self._fail(message, chain[-1], last)
+
+    def _accepted(self, message: Message, name: str, accepted: Any) -> Receipt:
+        self.journal.accepted(message.id, name, accepted.provider_id, accepted.status, accepted.segments)
+        receipt = Receipt(id=message.id, backend=name, provider_id=str(accepted.provider_id),
+                          status=accepted.status, to=message.to,
+                          segments=accepted.segments or message.segments, encoding=message.encoding,
+                          sender=message.sender, reference=message.reference,
+                          created_at=datetime.now(timezone.utc))
+        self._observe("smsbridge_after_send", message=message, receipt=receipt)
+        return receipt
+
+    def _fail(self, message: Message, name: str, error: SmsBridgeError) -> Receipt:
+        unknown = isinstance(error, DeliveryUnknown)
+        self.journal.finished_with_error(message.id, name, unknown=unknown, error=str(error),
+                                         code=getattr(error, "code", None))
+        self._observe("smsbridge_send_failed", message=message, error=error)
+        raise error
+
+    def _replay(self, record: MessageRecord, key: str | None) -> Receipt:
+        """The earlier send with the same idempotency key: its receipt, or why there is none."""
+        if record.extra.get("phase") == "accepted":
+            return Receipt(id=record.id, backend=record.backend or "", provider_id=record.provider_id or "",
+                           status=record.status, to=record.to, segments=record.segments,
+                           encoding=record.encoding, sender=record.sender, reference=record.reference,
+                           created_at=record.created_at)
+        raise DeliveryUnknown(f"a message with idempotency key {key!r} was already handed to a provider and its"
+                              " outcome is unknown; run 'smsbridge reconcile' before sending it again",
+                              backend=record.backend, message_id=record.id)
+
+    def _observe(self, hook: str, **kwargs: Any) -> None:
+        """Run observer hooks; a failing observer is logged, never raised (hookspecs)."""
+        for impl in reversed(getattr(plugins.manager().hook, hook).get_hookimpls()):
+            try:
+                impl.function(**kwargs)
+            except Exception:
+                log.exception("plugin %r failed in %s", impl.plugin_name, hook)
+
+    def send_many(self, items: Iterable[Any], *, concurrency: int = 8,
+                  progress: Callable[[Any], None] | None = None) -> list[Receipt | SmsBridgeError]:
+        """Send many messages concurrently; one result per item, in input order.
+
+        ``items`` are ``(to, text)`` pairs or mappings with ``to``, ``text`` and optionally
+        ``sender``, ``backend``, ``reference``, ``idempotency_key``.  A failed item gives the
+        :class:`SmsBridgeError` it raised instead of a Receipt.  ``progress``, if given, is
+        called with each result as it is produced.  See :meth:`send_iter` for streaming.
+        """
+        return list(self.send_iter(items, concurrency=concurrency, progress=progress))
+
+    def send_iter(self, items: Iterable[Any], *, concurrency: int = 8,
+                  progress: Callable[[Any], None] | None = None) -> Iterator[Receipt | SmsBridgeError]:
+        """Like :meth:`send_many`, but a generator: input is read lazily, at most a bounded
+        window of items is in flight, so a million-row input runs in constant memory."""
+        if concurrency < 1:
+            raise InvalidMessage("concurrency must be at least 1")
+        window: deque[Future[Receipt | SmsBridgeError]] = deque()
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="smsbridge-send") as pool:
+            source = iter(items)
+            while True:
+                for item in itertools.islice(source, max(0, 2 * concurrency - len(window))):
+                    window.append(pool.submit(self._send_item, item))
+                if not window:
+                    return
+                result = window.popleft().result()
+                if progress is not None:
+                    progress(result)
+                yield result
+
+    def _send_item(self, item: Any) -> Receipt | SmsBridgeError:
+        try:
+            if isinstance(item, Mapping):
+                unknown = set(item) - {"to", "text", "sender", "backend", "reference", "idempotency_key", "extra"}
+                if unknown:
+                    raise InvalidMessage(f"unknown field(s) in item: {', '.join(sorted(map(str, unknown)))}")
+                if "to" not in item or "text" not in item:
+                    raise InvalidMessage("each item needs 'to' and 'text'")
+                return self.send(item["to"], item["text"], sender=item.get("sender") or None,
+                                 backend=item.get("backend") or None, reference=item.get("reference") or None,
+                                 idempotency_key=item.get("idempotency_key") or None, extra=item.get("extra"))
+            to, text = item
+            return self.send(to, text)
+        except SmsBridgeError as exc:
+            return exc
+        except (TypeError, ValueError):
+            return InvalidMessage(f"an item must be (to, text) or a mapping with 'to' and 'text', not {item!r:.60}")
+
+    # -- looking up ------------------------------------------------------------------------
+    def _record(self, message_id: str) -> MessageRecord:
+        record = self.journal.get(message_id) if isinstance(message_id, str) else None
+        if record is None:
+            raise NotFound(f"no message with id {message_id!r} in the journal")
+        return record
+
+    def status(self, message_id: str) -> StatusReport:
+        """The message's current status: asked of the provider where it can say, else the journal's."""
+        record = self._record(message_id)
+        phase = record.extra.get("phase")
+        if phase == "accepted" and not record.status.final and record.provider_id and record.backend:
+            backend = self._backends.get(record.backend)
+            if backend is not None and "status" in backend.capabilities:
+                try:
+                    report = backend.status(record.provider_id)
+                except (ProviderError, UnsupportedOperation) as exc:
+                    log.info("status of %s from %s failed: %s", message_id, record.backend, exc)
+                else:
+                    self._learn(message_id, report)
+                    return StatusReport(id=message_id, status=report.status, updated_at=report.updated_at,
+                                        description=report.description, raw=report.raw)
+        return StatusReport(id=message_id, status=record.status, updated_at=record.updated_at,
+                            description=self._describe(record), raw=None)
+
+    def _learn(self, message_id: str, report: StatusReport) -> None:
+        old = self.journal.set_status(message_id, report.status, at=report.updated_at,
+                                      description=report.description)
+        if old is not None and old != report.status:
+            self._observe("smsbridge_status_changed", message_id=message_id, old=old, new=report.status,
+                          report=replace(report, id=message_id))
+
+    def _describe(self, record: MessageRecord) -> str | None:
+        phase = record.extra.get("phase")
+        if phase == "sending":
+            with self._in_flight_lock:
+                if record.id in self._in_flight:
+                    return "being sent now"
+            return ("journaled, but the process stopped before the provider answered: it may or may not "
+                    "have been sent; run 'smsbridge reconcile'")
+        if phase in ("failed", "unknown"):
+            return record.error
+        return None
+
+    def history(self, message_id: str) -> list[StatusEvent]:
+        """The message's status changes, oldest first (the provider's where it keeps them)."""
+        record = self._record(message_id)
+        backend = self._backends.get(record.backend or "")
+        if record.extra.get("phase") == "accepted" and record.provider_id and backend is not None \
+                and "history" in backend.capabilities:
+            try:
+                return backend.history(record.provider_id)
+            except (ProviderError, UnsupportedOperation) as exc:
+                log.info("history of %s from %s failed: %s", message_id, record.backend, exc)
+        return self.journal.events(message_id)
+
+    def record(self, message_id: str) -> MessageRecord:
+        """The journal's record of a message (text, backend, attempts, ...)."""
+        return self._record(message_id)
+
+    def journaled(self, *, status: str | None = None, limit: int = 100, offset: int = 0) -> list[MessageRecord]:
+        """Journaled messages, newest first; ``status`` filters (``unknown``, ``failed``, ...)."""
+        if status is not None and status not in {s.value for s in Status}:
+            raise InvalidMessage(f"unknown status {status!r}; one of: {', '.join(s.value for s in Status)}")
+        return self.journal.records(status=status, limit=limit, offset=offset)
+
+    def reconcile(self) -> list[StatusReport]:
+        """Ask providers about every ``unknown`` message they can look up; update the journal.
+
+        A message whose provider now reports it is marked accepted with that status; one
+        the provider certainly does not have becomes ``failed`` (safe to send again).
+        Messages no backend can look up stay ``unknown``.  Returns a report per message
+        examined.
+        """
+        reports: list[StatusReport] = []
+        for record in list(self.journal.iter_records(status=Status.UNKNOWN.value)):
+            with self._in_flight_lock:
+                if record.id in self._in_flight:
+                    continue
+            phase = record.extra.get("phase")
+            if phase == "accepted":
+                reports.append(self.status(record.id))
+                continue
+            backend = self._backends.get(record.backend or "")
+            if backend is None or "lookup" not in backend.capabilities:
+                reports.append(StatusReport(id=record.id, status=Status.UNKNOWN,
+                                            description=f"backend {record.backend!r} cannot look messages up"))
+                continue
+            message = Message(to=record.to, text=record.text, id=record.id, sender=record.sender,
+                              reference=record.reference, encoding=record.encoding, segments=record.segments)
+            try:
+                found = backend.lookup(message)
+            except (ProviderError, UnsupportedOperation) as exc:
+                reports.append(StatusReport(id=record.id, status=Status.UNKNOWN, description=str(exc)))
+                continue
+            if found is None:
+                self.journal.finished_with_error(record.id, record.backend, unknown=False,
+                                                 error="reconciled: the provider has no such message")
+                reports.append(StatusReport(id=record.id, status=Status.FAILED,
+                                            description="the provider has no such message"))
+            else:
+                self.journal.accepted(record.id, record.backend or "", found.provider_id, found.status,
+                                      found.segments)
+                reports.append(self.status(record.id))
+        return reports
+
+    # -- account ---------------------------------------------------------------------------
+    def balance(self, backend: str | None = None) -> Balance:
+        """The credit balance of ``backend`` (default: the ``default`` backend)."""
+        return self.backend(backend or self.config.default).balance()
+
+    def monthly_stats(self, backend: str | None = None) -> list[MonthlyStat]:
+        """Messages per month, domestic and foreign, from ``backend`` (default: ``default``)."""
+        return self.backend(backend or self.config.default).monthly_stats()
+
+
+def _check_sender(sender: Any) -> str | None:
+    """A sender is a phone number (up to 15 digits, optional +) or up to 11 GSM letters/digits."""
+    if sender is None or sender == "":
+        return None
+    if not isinstance(sender, str):
+        raise InvalidMessage(f"sender must be a string, not {type(sender).__name__}")
+    import re
+
+    if re.fullmatch(r"\+?\d{3,15}", sender) or re.fullmatch(r"[A-Za-z0-9 .\-_&]{1,11}", sender) \
+            and re.search(r"[A-Za-z]", sender):
+        return sender
+    raise InvalidMessage(f"invalid sender {sender!r}: use a phone number or at most 11 letters/digits")

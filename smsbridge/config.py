@@ -1,0 +1,423 @@
+"""Configuration: YAML (or a dict) -> a validated :class:`Config` (SPEC §3).
+
+Every error is a :class:`~smsbridge.errors.ConfigError` naming the key path
+(``backends.primary.password``) and, for YAML, the line, so a typo is found at once:
+
+- ``${VAR}`` / ``${VAR:-fallback}`` are replaced from the environment in every string;
+  a missing variable without fallback is an error naming the variable and the key;
+- unknown keys are errors, with a "did you mean" when a known key is close;
+- values are coerced where YAML or ``${VAR}`` gives a string for a number or a boolean.
+
+Validation happens in two steps because plugin options are only known once the plugins
+are loaded: :func:`parse` checks the shape of the whole file, :func:`backend_settings`
+checks one backend's keys against its plugin's declared :class:`~smsbridge.backend.Option`s.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping
+
+from .errors import ConfigError
+
+__all__ = ["Config", "Route", "Settings", "load", "parse", "backend_settings", "find_config_path",
+           "COMMON_OPTIONS"]
+
+# SPEC §3 `defaults`: every backend may override each of these.
+DEFAULTS: dict[str, Any] = {
+    "timeout": 10.0,
+    "max_segments": 6,
+    "sender": None,
+    "default_region": "HU",
+    "transliterate": False,
+    "verify": True,
+    "rate_limit": None,
+}
+
+# Keys every backend accepts besides its plugin's own: the defaults, plus where to reach it.
+COMMON_OPTIONS = (*DEFAULTS, "base_url", "plugin")
+
+TOP_LEVEL = ("default", "backends", "routes", "store", "defaults", "gateway", "breaker")
+BREAKER_DEFAULTS: dict[str, Any] = {"failures": 5, "cooldown": 30.0}
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class Settings(Mapping[str, Any]):
+    """One backend's merged settings (defaults < backend keys); secrets masked in ``repr``."""
+
+    missing: tuple[str, ...] = ()
+    """Key paths of required options left empty; the backend cannot be used until set."""
+
+    def __init__(self, values: Mapping[str, Any], secrets: frozenset[str] = frozenset()) -> None:
+        self._values = dict(values)
+        self._secrets = secrets
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if k in self._secrets and v else v) for k, v in self._values.items()}
+        return f"Settings({shown!r})"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Route:
+    """One routing rule: ``countries`` / ``prefixes`` match (either suffices), empty = catch-all."""
+
+    backends: tuple[str, ...]
+    countries: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+
+    def matches(self, e164: str, region: str | None) -> bool:
+        if not self.countries and not self.prefixes:
+            return True
+        if region and region in self.countries:
+            return True
+        return any(e164.startswith(p) for p in self.prefixes)
+
+
+@dataclass
+class Config:
+    """A parsed, shape-checked configuration. ``lines`` maps key paths to YAML lines."""
+
+    backends: dict[str, dict[str, Any]]
+    default: str
+    routes: list[Route] = field(default_factory=list)
+    store: str | None = None
+    defaults: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS))
+    gateway: dict[str, Any] = field(default_factory=dict)
+    breaker: dict[str, Any] = field(default_factory=lambda: dict(BREAKER_DEFAULTS))
+    source: str | None = None
+    lines: dict[str, int] = field(default_factory=dict, repr=False)
+    base_dir: str | None = None
+
+    def error(self, path: str, message: str) -> ConfigError:
+        """A ConfigError pointing at ``path`` (or its nearest parent that has a line)."""
+        probe = path
+        while probe and probe not in self.lines:
+            probe = probe.rpartition(".")[0]
+        return ConfigError(message, path=path, line=self.lines.get(probe), source=self.source)
+
+
+def find_config_path(path: str | os.PathLike[str] | None = None) -> str:
+    """The config file to use: ``path``, else ``$SMSBRIDGE_CONFIG``, else ``./smsbridge.yaml``."""
+    chosen = os.fspath(path) if path else os.environ.get("SMSBRIDGE_CONFIG") or "smsbridge.yaml"
+    if not os.path.isfile(chosen):
+        raise ConfigError(f"config file not found: {chosen}")
+    return chosen
+
+
+def load(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read and check a YAML config file (see :func:`find_config_path` for the default)."""
+    import yaml
+
+    chosen = find_config_path(path)
+    try:
+        with open(chosen, encoding="utf-8") as fh:
+            text = fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {chosen}: {exc}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"invalid YAML: {problem}", line=mark.line + 1 if mark else None,
+                          source=chosen) from None
+    lines: dict[str, int] = {}
+    if node is not None:
+        _collect_lines(node, "", lines, chosen)
+    return parse(data if data is not None else {}, source=chosen, lines=lines,
+                 base_dir=os.path.dirname(os.path.abspath(chosen)))
+
+
+def _collect_lines(node: Any, path: str, lines: dict[str, int], source: str) -> None:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            sub = f"{path}.{key}" if path else key
+            if key in seen:
+                raise ConfigError("duplicate key", path=sub, line=key_node.start_mark.line + 1, source=source)
+            seen.add(key)
+            lines[sub] = key_node.start_mark.line + 1
+            _collect_lines(value_node, sub, lines, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            sub = f"{path}[{index}]"
+            lines[sub] = item.start_mark.line + 1
+            _collect_lines(item, sub, lines, source)
+
+
+def parse(data: Any, *, source: str | None = None, lines: dict[str, int] | None = None,
+          base_dir: str | None = None) -> Config:
+    """Check the shape of a config mapping (the same schema as the YAML)."""
+    probe = Config(backends={}, default="", source=source, lines=lines or {})
+    if not isinstance(data, Mapping):
+        raise probe.error("", f"the configuration must be a mapping, not {type(data).__name__}")
+    data = _interpolate(data, "", probe)
+    _reject_unknown(data, TOP_LEVEL, "", probe)
+
+    backends_raw = data.get("backends")
+    if not isinstance(backends_raw, Mapping) or not backends_raw:
+        raise probe.error("backends", "at least one backend must be configured")
+    backends: dict[str, dict[str, Any]] = {}
+    for name, options in backends_raw.items():
+        path = f"backends.{name}"
+        if not isinstance(options, Mapping):
+            raise probe.error(path, "a backend must be a mapping with at least a 'plugin' key")
+        if not isinstance(options.get("plugin"), str) or not options.get("plugin"):
+            raise probe.error(f"{path}.plugin" if "plugin" in options else path,
+                              "every backend needs 'plugin: NAME' (e.g. plugin: sandbox)")
+        backends[str(name)] = dict(options)
+
+    defaults = dict(DEFAULTS)
+    defaults_raw = data.get("defaults") or {}
+    if not isinstance(defaults_raw, Mapping):
+        raise probe.error("defaults", "must be a mapping")
+    _reject_unknown(defaults_raw, tuple(DEFAULTS), "defaults", probe)
+    for key, value in defaults_raw.items():
+        defaults[key] = _coerce_common(key, value, f"defaults.{key}", probe)
+
+    names = list(backends)
+    default = data.get("default", names[0])
+    if default not in backends:
+        raise probe.error("default", f"names no configured backend: {default!r}{_suggest(str(default), names)}")
+
+    routes = [_parse_route(item, f"routes[{i}]", names, probe) for i, item in enumerate(_as_list(
+        data.get("routes") or [], "routes", probe))]
+
+    store = data.get("store")
+    if store is not None and not isinstance(store, str):
+        raise probe.error("store", "must be a file path (or omitted for an in-memory journal)")
+    gateway = data.get("gateway") or {}
+    if not isinstance(gateway, Mapping):
+        raise probe.error("gateway", "must be a mapping")
+    breaker = dict(BREAKER_DEFAULTS)
+    breaker_raw = data.get("breaker") or {}
+    if not isinstance(breaker_raw, Mapping):
+        raise probe.error("breaker", "must be a mapping")
+    _reject_unknown(breaker_raw, tuple(BREAKER_DEFAULTS), "breaker", probe)
+    breaker["failures"] = _coerce(breaker_raw.get("failures", breaker["failures"]), int, "breaker.failures", probe)
+    breaker["cooldown"] = _coerce(breaker_raw.get("cooldown", breaker["cooldown"]), float, "breaker.cooldown", probe)
+    return Config(backends=backends, default=str(default), routes=routes, store=store, defaults=defaults,
+                  gateway=dict(gateway), breaker=breaker, source=source, lines=lines or {}, base_dir=base_dir)
+
+
+def _parse_route(item: Any, path: str, names: list[str], cfg: Config) -> Route:
+    if not isinstance(item, Mapping):
+        raise cfg.error(path, "a route must be a mapping with 'backends' (and optionally 'match')")
+    _reject_unknown(item, ("match", "backends"), path, cfg)
+    match = item.get("match") or {}
+    if not isinstance(match, Mapping):
+        raise cfg.error(f"{path}.match", "must be a mapping like {country: HU} or {prefix: '+3630'}")
+    _reject_unknown(match, ("country", "prefix"), f"{path}.match", cfg)
+    countries = tuple(str(c).upper() for c in _as_list(match.get("country") or [], f"{path}.match.country", cfg))
+    prefixes = tuple(str(p) for p in _as_list(match.get("prefix") or [], f"{path}.match.prefix", cfg))
+    for i, prefix in enumerate(prefixes):
+        if not re.fullmatch(r"\+?\d+", prefix):
+            raise cfg.error(f"{path}.match.prefix", f"prefix {prefix!r} must be digits with a leading '+'")
+    prefixes = tuple(p if p.startswith("+") else "+" + p for p in prefixes)
+    backends = _as_list(item.get("backends"), f"{path}.backends", cfg)
+    if not backends:
+        raise cfg.error(f"{path}.backends", "a route needs at least one backend")
+    for i, name in enumerate(backends):
+        if name not in names:
+            raise cfg.error(f"{path}.backends", f"names no configured backend: {name!r}{_suggest(str(name), names)}")
+    return Route(backends=tuple(str(b) for b in backends), countries=countries, prefixes=prefixes)
+
+
+def backend_settings(cfg: Config, name: str, options: Mapping[str, Any], *, secrets: frozenset[str] = frozenset(),
+                     plugin_options: Mapping[str, Any] | None = None) -> Settings:
+    """Merge ``defaults`` with backend ``name``'s keys, checked against its plugin's options.
+
+    ``plugin_options`` maps option names to :class:`~smsbridge.backend.Option` specs.
+    """
+    plugin_options = plugin_options or {}
+    path = f"backends.{name}"
+    known = (*COMMON_OPTIONS, *plugin_options)
+    _reject_unknown(options, known, path, cfg)
+    values: dict[str, Any] = dict(cfg.defaults)
+    values["base_url"] = None
+    for key, spec in plugin_options.items():
+        values[key] = spec.default
+    for key, value in options.items():
+        sub = f"{path}.{key}"
+        if key in plugin_options:
+            spec = plugin_options[key]
+            values[key] = None if value is None else _coerce(value, spec.kind, sub, cfg)
+        elif key == "base_url":
+            if value is not None and not (isinstance(value, str) and re.match(r"https?://", value)):
+                raise cfg.error(sub, "must be an http:// or https:// URL")
+            values[key] = value
+        elif key != "plugin":
+            values[key] = _coerce_common(key, value, sub, cfg)
+    settings = Settings(values, secrets)
+    # A required option left empty (``${VAR:-}`` with VAR unset) does not fail loading: the
+    # example config lists real providers ready to enable, and must always load (SPEC §3).
+    # Using such a backend raises ConfigError naming the key; `config check` warns.
+    settings.missing = tuple(f"{path}.{key}" for key, spec in plugin_options.items()
+                             if spec.required and values.get(key) in (None, ""))
+    return settings
+
+
+def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
+    if key == "timeout":
+        number = _coerce(value, float, path, cfg)
+        if number <= 0:
+            raise cfg.error(path, "must be a positive number of seconds")
+        return number
+    if key == "max_segments":
+        number = _coerce(value, int, path, cfg)
+        if number < 1:
+            raise cfg.error(path, "must be at least 1")
+        return number
+    if key == "rate_limit":
+        if value is None:
+            return None
+        number = _coerce(value, float, path, cfg)
+        if number <= 0:
+            raise cfg.error(path, "must be a positive number of messages per second (or null)")
+        return number
+    if key == "transliterate":
+        return _coerce(value, bool, path, cfg)
+    if key == "verify":
+        if isinstance(value, str) and value.lower() not in ("true", "false", "yes", "no", "1", "0"):
+            return value  # a CA bundle path, as requests accepts
+        return _coerce(value, bool, path, cfg)
+    if key == "default_region":
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value):
+            raise cfg.error(path, f"must be a two-letter region code like HU, not {value!r}")
+        return value.upper()
+    if key == "sender":
+        if value is None:
+            return None
+        if isinstance(value, int):
+            value = str(value)
+        if not isinstance(value, str):
+            raise cfg.error(path, "must be a text or phone number")
+        return value
+    return value
+
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0", ""}
+
+
+def _coerce(value: Any, kind: type, path: str, cfg: Config) -> Any:
+    """Accept a value of ``kind``, or a string that spells one (``${VAR}`` gives strings)."""
+    try:
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                return value.strip().lower() in _TRUE
+            raise ValueError
+        if kind is int:
+            if isinstance(value, bool):
+                raise ValueError
+            if isinstance(value, int):
+                return value
+            if isinstance(value, str):
+                return int(value.strip())
+            raise ValueError
+        if kind is float:
+            if isinstance(value, bool):
+                raise ValueError
+            if isinstance(value, (int, float)):
+                return float(value)
+            if isinstance(value, str):
+                return float(value.strip())
+            raise ValueError
+        if kind is str:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return str(value)
+            if isinstance(value, str):
+                return value
+            raise ValueError
+        if kind is dict:
+            if isinstance(value, Mapping):
+                return dict(value)
+            raise ValueError
+        if kind is list:
+            if isinstance(value, (list, tuple)):
+                return list(value)
+            if isinstance(value, str):
+                return [value]
+            raise ValueError
+    except ValueError:
+        pass
+    else:
+        if isinstance(value, kind):
+            return value
+    names = {bool: "true or false", int: "a whole number", float: "a number", str: "a text",
+             dict: "a mapping", list: "a list"}
+    shown = "***" if _looks_secret(path) else repr(value)
+    raise cfg.error(path, f"must be {names.get(kind, kind.__name__)}, not {shown}")
+
+
+def _looks_secret(path: str) -> bool:
+    return bool(re.search(r"(?i)(password|secret|token|key)", path.rpartition(".")[2]))
+
+
+def _as_list(value: Any, path: str, cfg: Config) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (str, int)):
+        return [value]
+    if isinstance(value, list):
+        return value
+    raise cfg.error(path, "must be a list (or a single value)")
+
+
+def _reject_unknown(data: Mapping[str, Any], known: tuple[str, ...], path: str, cfg: Config) -> None:
+    for key in data:
+        if key not in known:
+            sub = f"{path}.{key}" if path else str(key)
+            raise cfg.error(sub, f"unknown key {key!r}{_suggest(str(key), list(known))}")
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _interpolate(value: Any, path: str, cfg: Config) -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-fallback}`` in every string, recursively."""
+    if isinstance(value, str):
+        def sub(m: re.Match[str]) -> str:
+            var, fallback = m.group(1), m.group(2)
+            if var in os.environ and (os.environ[var] != "" or fallback is None):
+                return os.environ[var]
+            if fallback is not None:
+                return fallback
+            raise cfg.error(path, f"environment variable {var} is not set (write ${{{var}:-default}} "
+                                  "for a fallback)")
+        return _VAR.sub(sub, value)
+    if isinstance(value, Mapping):
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), cfg) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, f"{path}[{i}]", cfg) for i, v in enumerate(value)]
+    return value

@@ -1,0 +1,212 @@
+"""The gateway app: a Starlette application assembled from the registered faces.
+
+Faces are found through the ``smsbridge_http_shims`` hook (see hookspecs.py); each gets
+the :class:`Gateway` — the Bridge, client authentication, id aliases, status watching and
+webhook delivery — and returns its routes.  Faces may claim a path prefix with
+:meth:`Gateway.errors` so that 404/405/413/500 answers under it come in their provider's
+shape.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+
+from .. import plugins
+from ..errors import ProviderError
+from ..model import MessageRecord, Receipt
+from .clients import GatewayClient, check_clients
+from .http import DEFAULT_MAX_BODY, BadRequest
+
+__all__ = ["Gateway", "build_app"]
+
+log = logging.getLogger("smsbridge.gateway")
+
+ErrorRenderer = Callable[[Request, int, str], Response]
+Notify = Callable[[MessageRecord], "Awaitable[None] | None"]
+
+
+class Gateway:
+    """What a face works with; one per app. See docs/architecture.md for the contract."""
+
+    def __init__(self, bridge: Any) -> None:
+        self.bridge = bridge
+        self.clients: list[GatewayClient] = check_clients(bridge.config)
+        options = bridge.config.gateway or {}
+        self.max_body = int(options.get("max_body", DEFAULT_MAX_BODY))
+        self.poll_interval = float(options.get("poll_interval", 1.0))
+        self._renderers: list[tuple[str, ErrorRenderer]] = []
+        self._watched: dict[str, tuple[Any, list[Notify]]] = {}
+        self._watch_task: asyncio.Task[None] | None = None
+        self._callbacks: set[asyncio.Task[None]] = set()
+        self._session: Any = None
+
+    # -- clients ---------------------------------------------------------------------------
+    def authenticate(self, shim: str, **credentials: Any) -> GatewayClient | None:
+        """The client whose ``shim`` section matches all ``credentials``, else ``None``."""
+        found = None
+        for client in self.clients:  # no early exit: timing does not reveal which client matched
+            if client.matches(shim, credentials) and found is None:
+                found = client
+        return found
+
+    def clients_for(self, shim: str) -> list[GatewayClient]:
+        return [c for c in self.clients if shim in c.credentials]
+
+    # -- messages --------------------------------------------------------------------------
+    async def send(self, client: GatewayClient | None, to: str, text: str, *, sender: str | None = None,
+                   reference: str | None = None, extra: Mapping[str, Any] | None = None) -> Receipt:
+        """Send through the Bridge (in a worker thread), pinned to the client's backend if any."""
+        backend = client.backend if client is not None else None
+        return await run_in_threadpool(lambda: self.bridge.send(to, text, sender=sender, backend=backend,
+                                                                reference=reference, extra=extra))
+
+    async def record(self, message_id: str) -> MessageRecord:
+        """The journal's record, after asking the backend for a fresher status."""
+        def fetch() -> MessageRecord:
+            try:
+                self.bridge.status(message_id)
+            except ProviderError as exc:  # a look-up failure must not hide what the journal knows
+                log.info("status refresh for %s failed: %s", message_id, exc)
+            return self.bridge.record(message_id)
+        return await run_in_threadpool(fetch)
+
+    async def records(self, *, limit: int = 50, offset: int = 0, to: str | None = None,
+                      sender: str | None = None) -> list[MessageRecord]:
+        return await run_in_threadpool(lambda: self.bridge.journal.records(limit=limit, offset=offset, to=to,
+                                                                           sender=sender))
+
+    def alias(self, kind: str, alias: str, message_id: str) -> None:
+        self.bridge.journal.alias(kind, alias, message_id)
+
+    def resolve(self, kind: str, alias: str) -> str | None:
+        return self.bridge.journal.resolve(kind, alias)
+
+    def alias_of(self, message_id: str, kind: str) -> str | None:
+        return self.bridge.journal.aliases_of(message_id, kind)
+
+    # -- status callbacks ------------------------------------------------------------------
+    def watch(self, message_id: str, notify: Notify) -> None:
+        """Call ``notify(record)`` on every status change of the message until it is final."""
+        last, callbacks = self._watched.setdefault(message_id, (None, []))
+        callbacks.append(notify)
+        if self._watch_task is None or self._watch_task.done():
+            self._watch_task = asyncio.get_running_loop().create_task(self._watch_loop())
+
+    async def _watch_loop(self) -> None:
+        while self._watched:
+            await asyncio.sleep(self.poll_interval)
+            for message_id in list(self._watched):
+                last, callbacks = self._watched[message_id]
+                try:
+                    record = await self.record(message_id)
+                except Exception:
+                    log.exception("watching %s failed", message_id)
+                    continue
+                if record.status != last:
+                    self._watched[message_id] = (record.status, callbacks)
+                    for notify in callbacks:
+                        try:
+                            result = notify(record)
+                            if inspect.isawaitable(result):
+                                await result
+                        except Exception:
+                            log.exception("status callback for %s failed", message_id)
+                if record.status.final:
+                    self._watched.pop(message_id, None)
+
+    async def post_callback(self, url: str, *, data: Any = None, json: Any = None, method: str = "POST",
+                            headers: Mapping[str, str] | None = None) -> int | None:
+        """Deliver one webhook; returns the HTTP status, or ``None`` if it could not be sent.
+
+        Never raises: a caller's broken webhook endpoint must not affect sending.
+        """
+        def post() -> int | None:
+            import requests
+
+            if self._session is None:
+                self._session = requests.Session()
+            try:
+                kwargs: dict[str, Any] = {"headers": dict(headers or {}), "timeout": 5}
+                if method.upper() == "GET":
+                    kwargs["params"] = data
+                else:
+                    kwargs["data"] = data
+                    kwargs["json"] = json
+                return self._session.request(method.upper(), url, **kwargs).status_code
+            except requests.RequestException as exc:
+                log.warning("webhook to %s failed: %s", url.split("?")[0], type(exc).__name__)
+                return None
+        return await run_in_threadpool(post)
+
+    # -- error shapes ----------------------------------------------------------------------
+    def errors(self, prefix: str, render: ErrorRenderer) -> None:
+        """Answer errors under ``prefix`` (404, 405, 413, unexpected 500s) with ``render``."""
+        self._renderers.append((prefix, render))
+        self._renderers.sort(key=lambda item: -len(item[0]))
+
+    def render_error(self, request: Request, status: int, detail: str) -> Response:
+        for prefix, render in self._renderers:
+            if request.url.path.startswith(prefix):
+                try:
+                    return render(request, status, detail)
+                except Exception:
+                    log.exception("error renderer for %s failed", prefix)
+                    break
+        return JSONResponse({"error": detail, "status": status}, status_code=status)
+
+    async def aclose(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+        if self._session is not None:
+            self._session.close()
+
+
+def build_app(bridge: Any, *, faces: list[str] | None = None) -> Starlette:
+    """The ASGI app serving every installed face (or only ``faces``)."""
+    gateway = Gateway(bridge)
+    routes: list[BaseRoute] = []
+    registry = plugins.registry()
+    for name, reg in sorted(registry.http_shims.items()):
+        if faces is not None and name not in faces:
+            continue
+        factory = reg.load()
+        routes.extend(factory(gateway))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 500)
+        return gateway.render_error(request, status, str(getattr(exc, "detail", "")) or "error")
+
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadRequest)
+        return gateway.render_error(request, exc.status, exc.detail)
+
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.exception("gateway error on %s %s", request.method, request.url.path)
+        return gateway.render_error(request, 500, "internal error")
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"ok": True, "faces": sorted(registry.http_shims) if faces is None else faces})
+
+    from starlette.routing import Route
+
+    routes.append(Route("/_smsbridge/health", health))
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await gateway.aclose()
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, BadRequest: bad_request,
+                                                       Exception: crashed}, lifespan=lifespan)
+    app.state.gateway = gateway
+    app.state.max_body = gateway.max_body
+    return app

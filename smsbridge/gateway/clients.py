@@ -1,0 +1,105 @@
+"""``gateway.clients``: the applications allowed to call the gateway, and how they log in.
+
+::
+
+    gateway:
+      clients:
+        shop:
+          backend: primary            # optional: pin to a backend; omitted: routes decide
+          twilio: {account_sid: AC…, auth_token: ${SHOP_TWILIO_TOKEN}}
+
+Each face (HTTP shim) declares the credential keys of its section when it registers;
+``config check`` validates every client against them.  No starlette import here.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..config import Config, _coerce, _reject_unknown, _suggest
+
+__all__ = ["GatewayClient", "parse_clients", "check_clients", "GATEWAY_KEYS"]
+
+GATEWAY_KEYS = ("clients", "max_body", "poll_interval")
+
+
+@dataclass(frozen=True)
+class GatewayClient:
+    """One calling application; ``credentials`` maps a shim name to its credential section."""
+
+    name: str
+    backend: str | None = None
+    credentials: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never show credentials
+        return f"GatewayClient({self.name!r}, backend={self.backend!r}, shims={sorted(self.credentials)})"
+
+    def matches(self, shim: str, given: Mapping[str, Any]) -> bool:
+        """Constant-time comparison of every given credential with this client's section."""
+        section = self.credentials.get(shim)
+        if section is None or not given:
+            return False
+        ok = True
+        for key, value in given.items():
+            expected = section.get(key)
+            if expected is None or value is None:
+                ok = False
+                continue
+            ok &= hmac.compare_digest(str(expected).encode(), str(value).encode())
+        return ok
+
+
+def parse_clients(config: Config) -> list[GatewayClient]:
+    """The configured clients (shape-checked; credential keys are checked by :func:`check_clients`)."""
+    gateway = config.gateway or {}
+    _reject_unknown(gateway, GATEWAY_KEYS, "gateway", config)
+    raw = gateway.get("clients") or {}
+    if not isinstance(raw, Mapping):
+        raise config.error("gateway.clients", "must be a mapping of client names to their credentials")
+    clients = []
+    for name, section in raw.items():
+        path = f"gateway.clients.{name}"
+        if not isinstance(section, Mapping):
+            raise config.error(path, "must be a mapping (backend, and one section per provider face)")
+        backend = section.get("backend")
+        if backend is not None and backend not in config.backends:
+            raise config.error(f"{path}.backend", f"names no configured backend: {backend!r}"
+                                                  f"{_suggest(str(backend), list(config.backends))}")
+        creds = {}
+        for shim, values in section.items():
+            if shim == "backend":
+                continue
+            if not isinstance(values, Mapping):
+                raise config.error(f"{path}.{shim}", "must be a mapping of credential keys")
+            creds[str(shim)] = dict(values)
+        clients.append(GatewayClient(str(name), backend, creds))
+    return clients
+
+
+def check_clients(config: Config) -> list[GatewayClient]:
+    """Validate ``gateway`` against the installed faces' declared credential keys."""
+    from .. import plugins
+
+    clients = parse_clients(config)
+    faces = plugins.registry().http_shims
+    for client in clients:
+        for shim, values in client.credentials.items():
+            path = f"gateway.clients.{client.name}.{shim}"
+            if shim not in faces:
+                raise config.error(path, f"no installed gateway face is called {shim!r}"
+                                         f"{_suggest(shim, sorted(faces))}; installed: {', '.join(sorted(faces))}")
+            specs = faces[shim].extra.get("clients") or {}
+            if specs:
+                _reject_unknown(values, tuple(specs), path, config)
+                for key, spec in specs.items():
+                    if key in values and values[key] is not None:
+                        _coerce(values[key], spec.kind, f"{path}.{key}", config)
+                    elif spec.required:
+                        raise config.error(path, f"{key!r} is required for the {shim} face")
+    for key, kind in (("max_body", int), ("poll_interval", float)):
+        if key in (config.gateway or {}):
+            value = _coerce(config.gateway[key], kind, f"gateway.{key}", config)
+            if value <= 0:
+                raise config.error(f"gateway.{key}", "must be positive")
+    return clients

@@ -1,0 +1,190 @@
+"""The plugin manager: entry points in, registries of backends and shims out.
+
+Every plugin, built-in or third-party, arrives through the ``smsbridge`` entry-point group
+(``importlib.metadata``), so the path our own plugins take from an installed wheel is the
+one every third-party package takes.  A plugin that fails to import is recorded as broken
+(``smsbridge backends`` shows why) instead of breaking every other plugin.
+
+Registrations are ``"module:attr"`` strings or objects; strings are imported on first use,
+which keeps ``import smsbridge`` and plugin discovery free of requests, zeep and starlette.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pluggy
+
+from . import hookspecs
+from .errors import ConfigError
+
+__all__ = ["PluginInfo", "Registration", "Registry", "manager", "registry", "register", "unregister",
+           "resolve"]
+
+log = logging.getLogger("smsbridge.plugins")
+
+
+@dataclass
+class PluginInfo:
+    """An installed plugin: its entry-point name, the distribution it came from, or why it broke."""
+
+    name: str
+    package: str | None = None
+    version: str | None = None
+    error: str | None = None
+    backends: list[str] = field(default_factory=list)
+    sdk_shims: list[str] = field(default_factory=list)
+    http_shims: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Registration:
+    """One registered backend / SDK shim / HTTP shim, and the plugin that registered it."""
+
+    name: str
+    target: Any
+    plugin: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def load(self) -> Any:
+        """The registered object, importing ``"module:attr"`` strings on first use."""
+        if isinstance(self.target, str):
+            self.target = resolve(self.target)
+        return self.target
+
+
+class Registry:
+    """What the loaded plugins registered, keyed by public name."""
+
+    def __init__(self, pm: pluggy.PluginManager, plugins: dict[str, PluginInfo]) -> None:
+        self.plugins = plugins
+        self.backends: dict[str, Registration] = {}
+        self.sdk_shims: dict[str, Registration] = {}
+        self.http_shims: dict[str, Registration] = {}
+        self._collect(pm)
+
+    def _collect(self, pm: pluggy.PluginManager) -> None:
+        for impl in pm.hook.smsbridge_backends.get_hookimpls():
+            impl.function(register=self._registrar(impl.plugin_name, "backends", self.backends))
+        for impl in pm.hook.smsbridge_sdk_shims.get_hookimpls():
+            impl.function(register=self._registrar(impl.plugin_name, "sdk_shims", self.sdk_shims))
+        for impl in pm.hook.smsbridge_http_shims.get_hookimpls():
+            impl.function(register=self._registrar(impl.plugin_name, "http_shims", self.http_shims))
+
+    def _registrar(self, plugin: str, kind: str, table: dict[str, Registration]) -> Callable[..., None]:
+        def register(name: str, target: Any, **extra: Any) -> None:
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"plugin {plugin!r} registered a {kind[:-1]} without a name")
+            if name in table and table[name].plugin != plugin:
+                raise ConfigError(f"{kind[:-1].replace('_', ' ')} {name!r} is registered by both "
+                                  f"{table[name].plugin!r} and {plugin!r}")
+            table[name] = Registration(name, target, plugin, extra)
+            info = self.plugins.setdefault(plugin, PluginInfo(plugin))
+            getattr(info, kind).append(name)
+        return register
+
+    def backend_class(self, plugin_name: str, *, path: str | None = None) -> Any:
+        """The backend class registered as ``plugin_name``; ConfigError naming the choices."""
+        reg = self.backends.get(plugin_name)
+        if reg is None:
+            from .config import _suggest
+
+            known = sorted(self.backends)
+            raise ConfigError(f"unknown plugin {plugin_name!r}{_suggest(plugin_name, known)}; installed: "
+                              f"{', '.join(known) or 'none'}", path=path)
+        try:
+            return reg.load()
+        except Exception as exc:  # an installed plugin whose backend cannot be imported
+            raise ConfigError(f"plugin {plugin_name!r} (from {reg.plugin}) failed to load: "
+                              f"{type(exc).__name__}: {exc}", path=path) from None
+
+
+_lock = threading.RLock()
+_manager: pluggy.PluginManager | None = None
+_plugins: dict[str, PluginInfo] = {}
+_registry: Registry | None = None
+
+
+def manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, loading entry points on first call."""
+    global _manager
+    with _lock:
+        if _manager is None:
+            pm = pluggy.PluginManager("smsbridge")
+            pm.add_hookspecs(hookspecs)
+            _load_entry_points(pm)
+            _manager = pm
+        return _manager
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    from importlib.metadata import entry_points
+
+    seen: set[str] = set()
+    for ep in entry_points(group="smsbridge"):
+        if ep.name in seen:  # the same distribution visible twice on sys.path
+            continue
+        seen.add(ep.name)
+        dist = getattr(ep, "dist", None)
+        info = PluginInfo(ep.name, package=getattr(dist, "name", None), version=getattr(dist, "version", None))
+        _plugins[ep.name] = info
+        try:
+            pm.register(ep.load(), name=ep.name)
+        except Exception as exc:
+            info.error = f"{type(exc).__name__}: {exc}"
+            log.warning("smsbridge plugin %r failed to load: %s", ep.name, info.error)
+
+
+def registry() -> Registry:
+    """The registrations of every loaded plugin (rebuilt after :func:`register`)."""
+    global _registry
+    with _lock:
+        pm = manager()
+        if _registry is None:
+            _registry = Registry(pm, _plugins)
+        return _registry
+
+
+def register(plugin: object, name: str | None = None) -> str:
+    """Register a plugin object in this process (tests, or an application's own hooks).
+
+    Entry points are the normal way; this is for plugins that live in application code.
+    Returns the name it was registered under.
+    """
+    global _registry
+    with _lock:
+        pm = manager()
+        registered = pm.register(plugin, name=name)
+        if registered is None:
+            raise ConfigError(f"plugin {name or plugin!r} is already registered")
+        _plugins.setdefault(registered, PluginInfo(registered, package="(registered in process)"))
+        _reset_registry()
+        return registered
+
+
+def unregister(name: str) -> None:
+    """Remove a plugin registered with :func:`register`."""
+    with _lock:
+        pm = manager()
+        pm.unregister(name=name)
+        _plugins.pop(name, None)
+        _reset_registry()
+
+
+def _reset_registry() -> None:
+    global _registry
+    for info in _plugins.values():
+        info.backends.clear()
+        info.sdk_shims.clear()
+        info.http_shims.clear()
+    _registry = None
+
+
+def resolve(ref: str) -> Any:
+    """Import ``"package.module:attr"`` (or a plain module path)."""
+    module_name, _, attr = ref.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr) if attr else module
