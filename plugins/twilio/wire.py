@@ -55,7 +55,7 @@ __all__ = [
     "API_VERSION", "ACCOUNT_SID_RE", "MESSAGE_SID_RE",
     "messages_path", "message_path", "balance_path",
     "sid_for", "message_id_in_sid", "is_message_sid",
-    "to_status", "from_status",
+    "to_status", "from_status", "default_error_code",
     "create_form", "CreateRequest", "parse_create_form", "WireError",
     "render_message", "parse_message", "ParsedMessage",
     "render_list", "page_window",
@@ -188,6 +188,28 @@ def from_status(status: Status | str) -> str:
         return "sending"
 
 
+def default_error_code(status: Status | str) -> int:
+    """The Twilio error code shown for a failed message whose provider gave none.
+
+    Twilio always pairs ``undelivered`` with a carrier code: 30003 (unreachable handset);
+    ``failed`` with 30008 (unknown error).
+    """
+    try:
+        st = Status(status)
+    except ValueError:
+        return 30008
+    return 30003 if st in (Status.UNDELIVERED, Status.EXPIRED) else 30008
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
 # --------------------------------------------------------------------------- dates
 
 def rfc2822(moment: datetime | None) -> str | None:
@@ -302,12 +324,9 @@ def render_message(*, account_sid: str, sid: str, to: str, body: str, status: St
     updated = updated_at or created_at
     if sent_at is None and word in ("sent", "delivered", "undelivered", "read"):
         sent_at = updated
-    code: int | None = None
-    if error_code not in (None, ""):
-        try:
-            code = int(str(error_code))
-        except ValueError:
-            code = None
+    code = _int_or_none(error_code)
+    if code is None and word in ("failed", "undelivered"):
+        code = default_error_code(status)
     return {
         "account_sid": account_sid,
         "api_version": API_VERSION,
@@ -549,7 +568,8 @@ def status_callback_form(*, account_sid: str, sid: str, status: Status | str, to
     if messaging_service_sid:
         form["MessagingServiceSid"] = messaging_service_sid
     if word in ("failed", "undelivered"):
-        form["ErrorCode"] = str(error_code) if error_code not in (None, "") else "30008"
+        code = _int_or_none(error_code)
+        form["ErrorCode"] = str(code if code is not None else default_error_code(status))
     if word in ("delivered", "undelivered") and done_at is not None:
         if done_at.tzinfo is None:
             done_at = done_at.replace(tzinfo=timezone.utc)

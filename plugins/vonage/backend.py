@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 from smsbridge.backend import Backend, Option
-from smsbridge.errors import ConfigError, DeliveryUnknown, InvalidMessage, ProviderError, ProviderUnavailable
+from smsbridge.errors import ConfigError, DeliveryUnknown, InvalidMessage, ProviderUnavailable
 from smsbridge.model import Accepted, Balance, Message, Status
 
 from . import wire
@@ -96,13 +96,7 @@ class VonageBackend(Backend):
             payload = response.json()
         except ValueError:
             raise DeliveryUnknown("Vonage answered 200 with an unreadable body", backend=self.name) from None
-        try:
-            result = wire.parse_send_reply(payload, backend=self.name)
-        except ProviderError as exc:
-            if type(exc) is ProviderError and not exc.retry_safe and exc.code is None:
-                # not even a messages list: we cannot tell whether it was accepted
-                raise DeliveryUnknown(f"Vonage reply not understood: {exc.message}", backend=self.name) from None
-            raise
+        result = wire.parse_send_reply(payload, backend=self.name)
         return Accepted(provider_id=result.message_ids[0], status=Status.QUEUED,
                         segments=result.segments or message.segments, raw=payload)
 

@@ -442,10 +442,11 @@ def parse_send_reply(payload: Any, *, backend: str | None = None) -> SendResult:
     that is neither a clean refusal nor a success, so a non-retry-safe ProviderError.
     """
     if not isinstance(payload, Mapping) or not isinstance(payload.get("messages"), list):
-        raise ProviderError("Vonage reply has no messages list", backend=backend)
+        # HTTP 200 without the reply shape: we cannot tell whether the message went out.
+        raise DeliveryUnknown("Vonage reply has no messages list", backend=backend)
     entries = [m for m in payload["messages"] if isinstance(m, Mapping)]
     if not entries:
-        raise ProviderError("Vonage reply has an empty messages list", backend=backend)
+        raise DeliveryUnknown("Vonage reply has an empty messages list", backend=backend)
     failed = [m for m in entries if str(m.get("status")) != "0"]
     if failed and len(failed) == len(entries):
         first = failed[0]
@@ -461,8 +462,7 @@ def parse_send_reply(payload: Any, *, backend: str | None = None) -> SendResult:
         count = len(entries)
     ids = [str(m.get("message-id")) for m in entries if m.get("message-id")]
     if not ids:
-        raise ProviderError("Vonage accepted the message but returned no message-id", backend=backend,
-                            pre_acceptance=False)
+        raise DeliveryUnknown("Vonage accepted the message but returned no message-id", backend=backend)
     last = entries[-1]
     return SendResult(message_ids=ids, segments=count, network=entries[0].get("network"),
                       remaining_balance=last.get("remaining-balance"))

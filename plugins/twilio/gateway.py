@@ -1,0 +1,263 @@
+"""The Twilio face of ``smsbridge serve``: Twilio's REST paths over smsbridge (SPEC §6).
+
+Serves, at Twilio's own paths, what the official ``twilio`` SDK calls::
+
+    POST /2010-04-01/Accounts/{AccountSid}/Messages.json         create  -> 201 message JSON
+    GET  /2010-04-01/Accounts/{AccountSid}/Messages.json         list    -> 200 + paging keys
+    GET  /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json   fetch   -> 200 message JSON
+    GET  /2010-04-01/Accounts/{AccountSid}/Balance.json          balance -> 200
+
+Callers authenticate with HTTP Basic ``AccountSid:AuthToken`` against
+``gateway.clients.<name>.twilio``.  Sids are :func:`.wire.sid_for` the smsbridge id,
+so the SDK shim, this face and the journal agree on them; each is also stored as a
+``twilio`` alias.  Every error is Twilio's JSON (``code``, ``message``, ``more_info``,
+``status``), so the SDK raises its own ``TwilioRestException``.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
+from smsbridge.gateway.http import BadRequest, read_form
+from smsbridge.model import MessageRecord, Status
+
+from . import wire
+
+__all__ = ["routes", "TwilioFace"]
+
+log = logging.getLogger("smsbridge.gateway.twilio")
+
+PREFIX = f"/{wire.API_VERSION}/"
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+# How far a list scans the journal for one account's messages per page of results.
+_SCAN_PAGE = 500
+_FAILED = frozenset({Status.FAILED, Status.UNDELIVERED, Status.REJECTED, Status.EXPIRED})
+
+
+def routes(gateway: Any) -> list[Route]:
+    """The face factory registered through ``smsbridge_http_shims``."""
+    face = TwilioFace(gateway)
+    gateway.errors(PREFIX, face.render_http_error)
+    base = f"/{wire.API_VERSION}/Accounts/{{account_sid}}"
+    return [
+        Route(base + "/Messages.json", face.messages, methods=_ALL_METHODS),
+        Route(base + "/Messages/{sid}.json", face.message, methods=_ALL_METHODS),
+        Route(base + "/Balance.json", face.balance, methods=_ALL_METHODS),
+    ]
+
+
+def _error(status: int, code: int, message: str) -> JSONResponse:
+    return JSONResponse(wire.render_error(status, code, message), status_code=status)
+
+
+def _basic(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if not header[:6].lower() == "basic ":
+        return None
+    try:
+        user, sep, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    return (user, password) if sep else None
+
+
+class TwilioFace:
+    """Request handlers; one instance per gateway app."""
+
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+        self._last_word: dict[str, str] = {}
+
+    # -- plumbing ----------------------------------------------------------------------
+    def render_http_error(self, request: Request, status: int, detail: str) -> Response:
+        """Errors the app raises under /2010-04-01/ (404, 405, 413, 500) in Twilio's shape."""
+        code = {401: wire.E_AUTHENTICATE, 404: wire.E_NOT_FOUND, 405: wire.E_METHOD_NOT_ALLOWED,
+                429: wire.E_TOO_MANY_REQUESTS}.get(status, wire.E_INTERNAL if status >= 500
+                                                   else wire.E_INVALID_PARAMETER)
+        if status == 404:
+            detail = f"The requested resource {request.url.path} was not found"
+        return _error(status, code, detail)
+
+    def _client(self, request: Request) -> tuple[Any, JSONResponse | None]:
+        """The authenticated client, or Twilio's 401 (20003 Authenticate)."""
+        creds = _basic(request)
+        if creds is None:
+            return None, _error(401, wire.E_AUTHENTICATE, "Authenticate")
+        client = self.gateway.authenticate("twilio", account_sid=creds[0], auth_token=creds[1])
+        if client is None:
+            return None, _error(401, wire.E_AUTHENTICATE, "Authenticate")
+        if request.path_params.get("account_sid") != creds[0]:
+            return None, _error(401, wire.E_AUTHENTICATE,
+                                "Authenticate: the AccountSid in the URL is not the one you authenticated as")
+        return client, None
+
+    async def _guard(self, request: Request, handler: Any) -> Response:
+        try:
+            return await handler()
+        except BadRequest as exc:
+            return _error(exc.status, wire.E_INVALID_PARAMETER, exc.detail)
+        except wire.WireError as exc:
+            return _error(exc.status, exc.code, exc.message)
+        except NotFound:
+            return self.render_http_error(request, 404, "")
+        except SmsBridgeError as exc:
+            status, body = wire.reply_for_error(exc)
+            return JSONResponse(body, status_code=status)
+        except Exception:  # never a bare 500 page: Twilio's shape, and a log line
+            log.exception("twilio face failed on %s %s", request.method, request.url.path)
+            return _error(500, wire.E_INTERNAL, "Internal error")
+
+    # -- rendering ---------------------------------------------------------------------
+    def _render(self, record: MessageRecord, account_sid: str) -> dict[str, Any]:
+        face = record.extra.get("twilio") if isinstance(record.extra.get("twilio"), dict) else {}
+        error_code = _twilio_code(record.error_code) if record.status in _FAILED else None
+        return wire.render_message(
+            account_sid=account_sid, sid=wire.sid_for(record.id), to=record.to, body=record.text,
+            status=record.status, sender=record.sender or face.get("from"), segments=record.segments,
+            created_at=record.created_at, updated_at=record.updated_at,
+            error_code=error_code, error_message=record.error,
+            messaging_service_sid=face.get("messaging_service_sid"))
+
+    # -- Messages.json -----------------------------------------------------------------
+    async def messages(self, request: Request) -> Response:
+        client, denied = self._client(request)
+        if denied:
+            return denied
+        account_sid = request.path_params["account_sid"]
+        if request.method == "POST":
+            return await self._guard(request, lambda: self._create(request, client, account_sid))
+        if request.method == "GET":
+            return await self._guard(request, lambda: self._list(request, client, account_sid))
+        return _error(405, wire.E_METHOD_NOT_ALLOWED, f"Method {request.method} not allowed on Messages.json")
+
+    async def _create(self, request: Request, client: Any, account_sid: str) -> Response:
+        form = await read_form(request)
+        create = wire.parse_create_form(form)
+        extra = {"gateway_client": client.name,
+                 "twilio": {"account_sid": account_sid, "from": create.sender,
+                            "messaging_service_sid": create.messaging_service_sid}}
+        try:
+            receipt = await self.gateway.send(client, create.to, create.body, sender=create.sender, extra=extra)
+        except SmsBridgeError as exc:
+            status, body = wire.reply_for_error(exc, to=create.to)
+            return JSONResponse(body, status_code=status)
+        sid = wire.sid_for(receipt.id)
+        self.gateway.alias("twilio", sid, receipt.id)
+        if create.status_callback:
+            self._watch(receipt.id, sid, create.status_callback, client, account_sid, create)
+        payload = wire.render_message(
+            account_sid=account_sid, sid=sid, to=receipt.to, body=create.body, status=receipt.status,
+            sender=receipt.sender or create.sender, segments=receipt.segments,
+            created_at=receipt.created_at, updated_at=receipt.created_at,
+            messaging_service_sid=create.messaging_service_sid)
+        return JSONResponse(payload, status_code=201)
+
+    async def _list(self, request: Request, client: Any, account_sid: str) -> Response:
+        query = dict(request.query_params)
+        page, size = wire.page_window(query)
+        to = (query.get("To") or "").strip() or None
+        sender = (query.get("From") or "").strip() or None
+        wanted, skip = size + 1, page * size
+        found: list[MessageRecord] = []
+        offset = 0
+        # The journal is shared by every client; a client lists only its own messages.
+        while len(found) < wanted:
+            batch = await self.gateway.records(limit=_SCAN_PAGE, offset=offset, to=to, sender=sender)
+            for record in batch:
+                if record.extra.get("gateway_client") != client.name or record.extra.get("phase") == "failed":
+                    continue  # refused sends got an error, not a sid: Twilio lists no such message
+                if skip:
+                    skip -= 1
+                    continue
+                found.append(record)
+                if len(found) >= wanted:
+                    break
+            if len(batch) < _SCAN_PAGE:
+                break
+            offset += _SCAN_PAGE
+        has_more = len(found) > size
+        payload = wire.render_list([self._render(r, account_sid) for r in found[:size]], account_sid=account_sid,
+                                   page=page, page_size=size, has_more=has_more,
+                                   filters={"To": to or "", "From": sender or ""})
+        return JSONResponse(payload, status_code=200)
+
+    # -- Messages/{Sid}.json -----------------------------------------------------------
+    async def message(self, request: Request) -> Response:
+        client, denied = self._client(request)
+        if denied:
+            return denied
+        account_sid = request.path_params["account_sid"]
+        if request.method != "GET":
+            return _error(405, wire.E_METHOD_NOT_ALLOWED,
+                          "This gateway cannot update, cancel or delete messages; only fetch them")
+        return await self._guard(request, lambda: self._fetch(request, client, account_sid))
+
+    def _message_id(self, sid: str) -> str | None:
+        if not wire.is_message_sid(sid):
+            return None
+        return self.gateway.resolve("twilio", sid) or wire.message_id_in_sid(sid)
+
+    async def _fetch(self, request: Request, client: Any, account_sid: str) -> Response:
+        message_id = self._message_id(request.path_params["sid"])
+        if message_id is None:
+            raise NotFound("no such message")
+        record = await self.gateway.record(message_id)
+        owner = record.extra.get("gateway_client")
+        if owner is not None and owner != client.name:
+            raise NotFound("no such message")  # another client's message does not exist for this one
+        return JSONResponse(self._render(record, account_sid), status_code=200)
+
+    # -- Balance.json ------------------------------------------------------------------
+    async def balance(self, request: Request) -> Response:
+        client, denied = self._client(request)
+        if denied:
+            return denied
+        if request.method != "GET":
+            return _error(405, wire.E_METHOD_NOT_ALLOWED, "Balance.json only answers GET")
+        account_sid = request.path_params["account_sid"]
+
+        async def fetch() -> Response:
+            try:
+                balance = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
+            except UnsupportedOperation as exc:
+                return _error(404, wire.E_NOT_FOUND, f"No balance available: {exc}")
+            return JSONResponse(wire.render_balance(account_sid, balance.amount, balance.unit), status_code=200)
+        return await self._guard(request, fetch)
+
+    # -- status callbacks --------------------------------------------------------------
+    def _watch(self, message_id: str, sid: str, url: str, client: Any, account_sid: str,
+               create: wire.CreateRequest) -> None:
+        token = str(client.credentials["twilio"]["auth_token"])
+
+        async def notify(record: MessageRecord) -> None:
+            word = wire.from_status(record.status)
+            if self._last_word.get(sid) == word:
+                return  # smsbridge statuses that read the same in Twilio's words: one callback
+            self._last_word[sid] = word
+            if record.status.final:
+                self._last_word.pop(sid, None)
+            form = wire.status_callback_form(
+                account_sid=account_sid, sid=sid, status=record.status, to=record.to,
+                sender=record.sender or create.sender, error_code=_twilio_code(record.error_code),
+                messaging_service_sid=create.messaging_service_sid, done_at=record.updated_at)
+            headers = {"X-Twilio-Signature": wire.signature(token, url, form),
+                       "Content-Type": "application/x-www-form-urlencoded",
+                       "User-Agent": "TwilioProxy/1.1 (smsbridge)",
+                       "I-Twilio-Idempotency-Token": f"{sid}-{word}"}
+            await self.gateway.post_callback(url, data=form, headers=headers)
+
+        self.gateway.watch(message_id, notify)
+
+
+def _twilio_code(code: Any) -> int | None:
+    """A journaled error code as a Twilio error code, when it is one (5 digits)."""
+    text = str(code or "")
+    return int(text) if text.isdigit() and len(text) == 5 else None
