@@ -35,7 +35,9 @@ class Option:
 
     ``kind`` is the expected Python type after YAML parsing (``str``, ``int``, ``float``,
     ``bool``, ``dict``, ``list``); ints are accepted for floats.  ``secret`` options are
-    masked in every ``repr``, error message and log line.
+    masked in every ``repr``, error message and log line.  ``path`` options are file
+    paths: relative ones are resolved against the config file's folder (the working
+    directory for ``Bridge.from_dict``), so a config means the same from anywhere.
     """
 
     kind: type = str
@@ -43,6 +45,7 @@ class Option:
     default: Any = None
     secret: bool = False
     help: str = ""
+    path: bool = False
 
 
 class Backend:

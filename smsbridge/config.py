@@ -110,6 +110,12 @@ class Config:
     lines: dict[str, int] = field(default_factory=dict, repr=False)
     base_dir: str | None = None
 
+    def resolve_path(self, path: str) -> str:
+        """A relative file path, resolved against the config file's folder (if any)."""
+        if path == ":memory:" or os.path.isabs(path) or not self.base_dir:
+            return path
+        return os.path.join(self.base_dir, path)
+
     def error(self, path: str, message: str) -> ConfigError:
         """A ConfigError pointing at ``path`` (or its nearest parent that has a line)."""
         probe = path
@@ -222,8 +228,11 @@ def parse(data: Any, *, source: str | None = None, lines: dict[str, int] | None 
     _reject_unknown(breaker_raw, tuple(BREAKER_DEFAULTS), "breaker", probe)
     breaker["failures"] = _coerce(breaker_raw.get("failures", breaker["failures"]), int, "breaker.failures", probe)
     breaker["cooldown"] = _coerce(breaker_raw.get("cooldown", breaker["cooldown"]), float, "breaker.cooldown", probe)
-    return Config(backends=backends, default=str(default), routes=routes, store=store, defaults=defaults,
-                  gateway=dict(gateway), breaker=breaker, source=source, lines=lines or {}, base_dir=base_dir)
+    cfg = Config(backends=backends, default=str(default), routes=routes, store=store, defaults=defaults,
+                 gateway=dict(gateway), breaker=breaker, source=source, lines=lines or {}, base_dir=base_dir)
+    if store:
+        cfg.store = cfg.resolve_path(store)
+    return cfg
 
 
 def _parse_route(item: Any, path: str, names: list[str], cfg: Config) -> Route:
@@ -268,6 +277,8 @@ def backend_settings(cfg: Config, name: str, options: Mapping[str, Any], *, secr
         if key in plugin_options:
             spec = plugin_options[key]
             values[key] = None if value is None else _coerce(value, spec.kind, sub, cfg)
+            if getattr(spec, "path", False) and values[key]:
+                values[key] = cfg.resolve_path(values[key])
         elif key == "base_url":
             if value is not None and not (isinstance(value, str) and re.match(r"https?://", value)):
                 raise cfg.error(sub, "must be an http:// or https:// URL")

@@ -18,6 +18,9 @@ Pure functions, no I/O (shared/providers.md §6):
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,7 +34,7 @@ from smsbridge.model import Status
 __all__ = [
     "AUTH_SCHEME", "DEFAULT_BASE_URL", "WireError", "Destination", "SendRequest", "ParsedStatus",
     "STATUSES", "status_object", "status_from_wire", "status_name_for", "error_object",
-    "new_message_id", "new_bulk_id", "auth_header", "parse_auth_header",
+    "new_message_id", "new_bulk_id", "message_id_for", "message_id_in", "auth_header", "parse_auth_header",
     "build_send_v3", "build_send_v2", "parse_send_request_v3", "parse_send_request_v2",
     "send_reply", "parse_send_reply", "report_json", "reports_json", "parse_reports",
     "log_json", "logs_json", "balance_json", "parse_balance", "error_json_v3", "error_json_v2",
@@ -187,6 +190,31 @@ def status_from_wire(obj: Any) -> Status:
 def new_message_id() -> str:
     """Infobip message ids are free strings; ours look like the provider's UUID-ish ones."""
     return str(uuid.uuid4())
+
+
+_SB_ID = re.compile(r"^sb_([0-9a-f]{24})$")
+_DERIVED = re.compile(r"^([0-9a-f]{12})-([0-9a-f]{4})-([0-9a-f]{8})-([0-9a-f]{8})$")
+
+
+def _check(message_id: str) -> str:
+    return hashlib.sha256(("infobip:" + message_id).encode("utf-8")).hexdigest()
+
+
+def message_id_for(message_id: str) -> str:
+    """The Infobip messageId smsbridge shows for one of its messages (when the caller
+    gave none): ``xxxxxxxxxxxx-xxxx-xxxxxxxx-xxxxxxxx``, reversible for ``sb_`` ids."""
+    match = _SB_ID.match(str(message_id))
+    h = match.group(1) + _check(message_id)[:8] if match else _check(str(message_id))[:32]
+    return f"{h[0:12]}-{h[12:16]}-{h[16:24]}-{h[24:32]}"
+
+
+def message_id_in(value: str) -> str | None:
+    match = _DERIVED.match(value) if isinstance(value, str) else None
+    if not match:
+        return None
+    h = "".join(match.groups())
+    candidate = "sb_" + h[:24]
+    return candidate if hmac.compare_digest(_check(candidate)[:8], h[24:]) else None
 
 
 def new_bulk_id() -> str:

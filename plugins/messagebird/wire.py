@@ -15,6 +15,8 @@ both build and read MessageBird payloads here.  Shapes follow shared/providers.m
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -28,7 +30,8 @@ from smsbridge.model import Status
 
 __all__ = [
     "AUTH_SCHEME", "DEFAULT_BASE_URL", "WireError", "SendRequest", "ParsedMessage",
-    "STATUS_FROM_WIRE", "status_from_wire", "status_to_wire", "new_id", "is_id",
+    "STATUS_FROM_WIRE", "status_from_wire", "status_to_wire", "new_id", "is_id", "id_for",
+    "message_id_in_id",
     "auth_header", "parse_auth_header", "msisdn", "e164",
     "build_send", "parse_send_request", "message_json", "parse_message", "list_json",
     "parse_list", "balance_json", "parse_balance", "errors_json", "parse_errors",
@@ -139,7 +142,36 @@ def new_id() -> str:
 
 
 def is_id(value: str) -> bool:
-    return bool(_ID_RE.match(value or ""))
+    return isinstance(value, str) and bool(_ID_RE.match(value))
+
+
+_SB_ID = re.compile(r"^sb_([0-9a-f]{24})$")
+
+
+def _check(message_id: str, n: int) -> str:
+    return hashlib.sha256(("messagebird:" + message_id).encode("utf-8")).hexdigest()[:n]
+
+
+def id_for(message_id: str) -> str:
+    """The MessageBird-shaped id smsbridge shows for one of its messages (32 hex).
+
+    Deterministic, so the SDK shim and the gateway face agree; for smsbridge's own ids
+    (``sb_`` + 24 hex) it embeds those digits plus an 8-digit check, so
+    :func:`message_id_in_id` recovers the id without a lookup.  Other ids are hashed (the
+    gateway also keeps every id -> message alias in the journal).
+    """
+    match = _SB_ID.match(str(message_id))
+    if match:
+        return match.group(1) + _check(message_id, 8)
+    return hashlib.sha256(str(message_id).encode("utf-8")).hexdigest()[:32]
+
+
+def message_id_in_id(mb_id: str) -> str | None:
+    """The smsbridge id embedded by :func:`id_for`, or ``None``."""
+    if not is_id(mb_id):
+        return None
+    candidate = "sb_" + mb_id[:24]
+    return candidate if hmac.compare_digest(_check(candidate, 8), mb_id[24:]) else None
 
 
 # -- numbers, dates, auth ----------------------------------------------------------------

@@ -15,6 +15,8 @@ Pure functions, no I/O (shared/providers.md §4):
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import uuid
 from dataclasses import dataclass
@@ -28,7 +30,8 @@ from smsbridge.model import Status
 
 __all__ = [
     "DEFAULT_BASE_URL", "WireError", "SendRequest", "ParsedMessage", "STATUS_FROM_WIRE",
-    "status_from_wire", "status_to_wire", "new_uuid", "is_uuid", "is_auth_id",
+    "status_from_wire", "status_to_wire", "new_uuid", "is_uuid", "is_auth_id", "uuid_for",
+    "message_id_in_uuid", "error_code_for",
     "account_path", "message_path", "message_detail_path", "build_send", "parse_send_request",
     "send_reply", "parse_send_reply", "message_object", "parse_message", "list_reply",
     "account_reply", "parse_account", "error_json", "error_for_reply", "error_for_exception",
@@ -121,7 +124,36 @@ def new_uuid() -> str:
 
 
 def is_uuid(value: str) -> bool:
-    return bool(_UUID_RE.match(value or ""))
+    return isinstance(value, str) and bool(_UUID_RE.match(value))
+
+
+_SB_ID = re.compile(r"^sb_([0-9a-f]{24})$")
+
+
+def _check(message_id: str) -> str:
+    return hashlib.sha256(("plivo:" + message_id).encode("utf-8")).hexdigest()
+
+
+def uuid_for(message_id: str) -> str:
+    """The Plivo message UUID (version 4 shape) smsbridge shows for one of its messages.
+
+    Deterministic and, for smsbridge ids (``sb_`` + 24 hex), reversible: the 30 free hex
+    digits of a UUID4 hold the id's 24 digits and a 6-digit check.
+    """
+    match = _SB_ID.match(str(message_id))
+    h = match.group(1) + _check(message_id)[:6] if match else _check(str(message_id))[:30]
+    variant = "89ab"[int(_check(message_id)[30], 16) % 4]
+    return f"{h[0:8]}-{h[8:12]}-4{h[12:15]}-{variant}{h[15:18]}-{h[18:30]}"
+
+
+def message_id_in_uuid(value: str) -> str | None:
+    """The smsbridge id embedded by :func:`uuid_for`, or ``None``."""
+    if not is_uuid(value) or value[14] != "4":
+        return None
+    digits = value.replace("-", "")
+    h = digits[0:12] + digits[13:16] + digits[17:32]
+    candidate = "sb_" + h[:24]
+    return candidate if hmac.compare_digest(_check(candidate)[:6], h[24:30]) else None
 
 
 def is_auth_id(value: str) -> bool:

@@ -57,7 +57,7 @@ class SandboxBackend(Backend):
     """A provider simulator; thread-safe; several processes may share one ``path``."""
 
     options = {
-        "path": Option(str, help="SQLite file; omitted: in memory"),
+        "path": Option(str, path=True, help="SQLite file; omitted: in memory"),
         "credit": Option(float, default=1000.0, help="starting balance in credits"),
         "delivery_delay": Option(float, default=0.0, help="seconds per status step"),
         "undeliverable": Option(list, default=[], help="numbers whose messages end undelivered"),

@@ -1,1 +1,24 @@
-"""sinch plugin (being built)."""
+"""Sinch plugin: backend ``sinch`` (SMS REST API, service plan + API token) and a gateway
+face at ``/xms/v1/{service_plan_id}/batches…``.
+
+Hookimpls only, registered by ``"module:attr"`` strings (cheap to import).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from smsbridge.backend import Option
+from smsbridge.hookspecs import hookimpl
+
+
+@hookimpl
+def smsbridge_backends(register: Callable[..., Any]) -> None:
+    register("sinch", "smsbridge_plugins.sinch.backend:SinchBackend", description="Sinch SMS REST API (XMS)")
+
+
+@hookimpl
+def smsbridge_http_shims(register: Callable[..., Any]) -> None:
+    register("sinch", "smsbridge_plugins.sinch.gateway:routes",
+             clients={"service_plan_id": Option(str, required=True, help="the plan id in the caller's URL path"),
+                      "api_token": Option(str, required=True, secret=True,
+                                          help="the caller's 'Authorization: Bearer …' token")})

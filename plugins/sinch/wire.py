@@ -15,6 +15,8 @@ Pure functions, no I/O (shared/providers.md §5):
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import re
 import time
@@ -29,6 +31,7 @@ from smsbridge.model import Status
 __all__ = [
     "DEFAULT_BASE_URL", "REGIONS", "WireError", "SendRequest", "ParsedBatch", "ParsedReport",
     "STATUS_FROM_WIRE", "status_from_wire", "status_to_wire", "status_code", "new_id", "is_id",
+    "id_for", "message_id_in_id",
     "base_url_for_region", "batches_path", "batch_path", "report_path", "recipient_report_path",
     "build_send", "parse_send_request", "batch_json", "parse_batch", "list_json",
     "summary_report_json", "recipient_report_json", "parse_report", "error_json",
@@ -139,7 +142,15 @@ def status_code(status: Status | str) -> int:
 
 def new_id(now: float | None = None) -> str:
     """A ULID: 48-bit milliseconds + 80 random bits, Crockford base 32, 26 characters."""
-    value = (int((time.time() if now is None else now) * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    ms = int((time.time() if now is None else now) * 1000)
+    return _ulid((ms << 80) | int.from_bytes(os.urandom(10), "big"))
+
+
+def is_id(value: str) -> bool:
+    return isinstance(value, str) and bool(_ID_RE.match(value))
+
+
+def _ulid(value: int) -> str:
     chars = []
     for _ in range(26):
         chars.append(_CROCKFORD[value & 31])
@@ -147,8 +158,37 @@ def new_id(now: float | None = None) -> str:
     return "".join(reversed(chars))
 
 
-def is_id(value: str) -> bool:
-    return bool(_ID_RE.match(value or ""))
+_SB_ID = re.compile(r"^sb_([0-9a-f]{12})([0-9a-f]{12})$")
+
+
+def _check(message_id: str) -> int:
+    return int(hashlib.sha256(("sinch:" + message_id).encode("utf-8")).hexdigest()[:8], 16)
+
+
+def id_for(message_id: str) -> str:
+    """The batch id (a ULID) smsbridge shows for one of its messages.
+
+    smsbridge ids are ``sb_`` + 12 hex digits of milliseconds + 12 random hex digits: the
+    ULID's time part is that very time, its 80 random bits hold the 48 random ones and a
+    32-bit check, so :func:`message_id_in_id` recovers the id without a lookup.
+    """
+    match = _SB_ID.match(str(message_id))
+    if match:
+        ms, rand = int(match.group(1), 16), int(match.group(2), 16)
+        return _ulid((ms << 80) | (rand << 32) | _check(message_id))
+    digest = int(hashlib.sha256(str(message_id).encode("utf-8")).hexdigest()[:32], 16)
+    return _ulid(digest & ((1 << 128) - 1))
+
+
+def message_id_in_id(batch_id: str) -> str | None:
+    if not is_id(batch_id):
+        return None
+    value = 0
+    for ch in batch_id:
+        value = (value << 5) | _CROCKFORD.index(ch)
+    ms, rand, check = value >> 80, (value >> 32) & ((1 << 48) - 1), value & 0xFFFFFFFF
+    candidate = f"sb_{ms:012x}{rand:012x}"
+    return candidate if hmac.compare_digest(_check(candidate).to_bytes(4, "big"), check.to_bytes(4, "big")) else None
 
 
 def format_time(when: datetime | None) -> str | None:

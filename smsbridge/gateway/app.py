@@ -209,4 +209,7 @@ def build_app(bridge: Any, *, faces: list[str] | None = None) -> Starlette:
                                                        Exception: crashed}, lifespan=lifespan)
     app.state.gateway = gateway
     app.state.max_body = gateway.max_body
+    from .chaos import ChaosMiddleware
+
+    app.add_middleware(ChaosMiddleware, gateway=gateway)
     return app

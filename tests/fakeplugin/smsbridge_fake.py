@@ -21,6 +21,7 @@ from smsbridge.hookspecs import hookimpl
 from smsbridge.model import Accepted, Status
 
 CALLS: list[tuple[str, str, str]] = []  # (backend name, to, text)
+OVERRIDE: dict[str, str] = {}  # backend name -> mode, to change behaviour mid-test
 _ids = itertools.count(1)
 _lock = threading.Lock()
 
@@ -32,7 +33,7 @@ class FakeBackend(Backend):
     def send(self, message):
         with _lock:
             CALLS.append((self.name, message.to, message.text))
-        mode = self.settings["mode"]
+        mode = OVERRIDE.get(self.name, self.settings["mode"])
         if mode == "unavailable":
             raise ProviderUnavailable("connection refused", backend=self.name)
         if mode == "auth":
