@@ -419,6 +419,12 @@ class Bridge:
             if phase == "accepted":
                 reports.append(self.status(record.id))
                 continue
+            if not record.extra.get("attempts"):  # journaled, but no backend was ever called
+                self.journal.finished_with_error(record.id, None, unknown=False,
+                                                 error="reconciled: never handed to a backend")
+                reports.append(StatusReport(id=record.id, status=Status.FAILED,
+                                            description="never handed to a backend; safe to send again"))
+                continue
             backend = self._backends.get(record.backend or "")
             if backend is None or "lookup" not in backend.capabilities:
                 reports.append(StatusReport(id=record.id, status=Status.UNKNOWN,

@@ -110,10 +110,9 @@ def bulk(obj: _Context, file: Any, concurrency: int, out: Any, again: bool) -> N
         writer = csv.DictWriter(out, fieldnames=RESULT_FIELDS)
         writer.writeheader()
         sent = failed = 0
-        show = out.name != "<stdout>" or not sys.stdout.isatty()
-        with click.progressbar(length=0, label="sending", file=sys.stderr, show_pos=True,
-                               show_percent=False, show_eta=False) as bar:
-            bar.is_hidden = not show or not sys.stderr.isatty()
+        # The bar goes to stderr, and only to a terminal: piped runs get clean output.
+        with click.progressbar(length=0, label="sending", file=sys.stderr, show_pos=True, show_percent=False,
+                               show_eta=False, hidden=not sys.stderr.isatty()) as bar:
             for number, (item, result) in enumerate(zip(rows.items(), bridge.send_iter(
                     rows.items_for_send(), concurrency=concurrency)), start=1):
                 writer.writerow(result_row(number, item, result))

@@ -35,7 +35,7 @@ __all__ = [
     "account_path", "message_path", "message_detail_path", "build_send", "parse_send_request",
     "send_reply", "parse_send_reply", "message_object", "parse_message", "list_reply",
     "account_reply", "parse_account", "error_json", "error_for_reply", "error_for_exception",
-    "callback_params", "parse_callback", "format_time", "parse_time",
+    "callback_params", "parse_callback", "signature_v3", "format_time", "parse_time",
 ]
 
 DEFAULT_BASE_URL = "https://api.plivo.com"
@@ -439,6 +439,45 @@ def callback_params(*, message_uuid: str, to: str, sender: str | None, status: S
     if code:
         params["ErrorCode"] = code
     return params
+
+
+def signature_v3(method: str, url: str, params: Mapping[str, str], nonce: str, auth_token: str) -> str:
+    """``X-Plivo-Signature-V3`` for a callback, as ``plivo.utils.signature_v3`` checks it:
+    base64(HMAC-SHA256(auth_token, base + "." + nonce)) where, for POST, base is the URL
+    (query sorted) + "?" + the sorted ``name+value`` pairs, and for GET the URL with the
+    parameters merged into its sorted query."""
+    import base64
+    from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    bare = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    query = {k: v for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+
+    def sorted_query(items: Mapping[str, Any]) -> str:
+        out = []
+        for key in sorted(items):
+            value = items[key]
+            if isinstance(value, list):
+                out.append("&".join(f"{key}={v}" for v in sorted(value)))
+            else:
+                out.append(f"{key}={value}")
+        return "&".join(out)
+
+    if method.upper() == "GET":
+        merged: dict[str, Any] = dict(params)
+        merged.update(query)
+        qs = sorted_query(merged)
+        base = bare + ("?" + qs if qs else "")
+    else:
+        qs = sorted_query(query)
+        base = bare
+        if params:
+            base += "?" + qs + ("." if qs else "")
+        elif qs:
+            base += "?" + qs
+        base += "".join(f"{k}{params[k]}" for k in sorted(params))
+    digest = hmac.new(auth_token.encode("utf-8"), f"{base}.{nonce}".encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
 
 
 def parse_callback(params: Mapping[str, str]) -> tuple[str, Status, str | None]:

@@ -1,0 +1,286 @@
+"""The MessageBird face of ``smsbridge serve``: the legacy SMS REST API over smsbridge.
+
+Serves what the official ``messagebird`` SDK (2.x) calls::
+
+    POST /messages            create   -> 201 message JSON
+    GET  /messages            list     -> 200 {offset, limit, count, totalCount, links, items}
+    GET  /messages/{id}       fetch    -> 200 message JSON
+    GET  /balance             balance  -> 200 {payment, type, amount}
+
+Callers send ``Authorization: AccessKey <key>``, checked against
+``gateway.clients.<name>.messagebird.access_key``.  Ids are :func:`.wire.id_for` the
+smsbridge id (32 hex), also stored as ``messagebird`` aliases; a message to several
+recipients is one MessageBird id over several smsbridge messages (aliases
+``<id>/<n>``).  Every error is ``{"errors": [...]}`` with HTTP 401, 404 or 422 only: the
+SDK raises ``requests.HTTPError`` for any other status before it reads the body.
+
+Delivery reports: a message sent with ``reportUrl`` gets an HTTP GET to it on every
+status change of each recipient (``id, reference, recipient, status, statusDatetime``,
+``statusReason`` for failures), as MessageBird does.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from smsbridge.errors import InvalidNumber, NotFound, SmsBridgeError, UnsupportedOperation
+from smsbridge.gateway.http import BadRequest, read_form, read_json
+from smsbridge.model import MessageRecord, Receipt, Status
+
+from . import wire
+
+__all__ = ["routes", "MessageBirdFace"]
+
+log = logging.getLogger("smsbridge.gateway.messagebird")
+
+KIND = "messagebird"
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_SCAN_PAGE = 500
+
+
+def routes(gateway: Any) -> list[Route]:
+    """The face factory registered through ``smsbridge_http_shims``."""
+    face = MessageBirdFace(gateway)
+    gateway.errors("/messages", face.render_http_error)
+    gateway.errors("/balance", face.render_http_error)
+    return [
+        Route("/messages", face.messages, methods=_METHODS),
+        Route("/messages/{id}", face.message, methods=_METHODS),
+        Route("/balance", face.balance, methods=_METHODS),
+    ]
+
+
+def _error(err: wire.WireError) -> JSONResponse:
+    return JSONResponse(err.as_json(), status_code=err.http_status)
+
+
+_UNAUTHORIZED = wire.WireError(wire.CODE_AUTH, "Request not allowed (incorrect access_key)", "access_key",
+                               http_status=401)
+
+
+class MessageBirdFace:
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+        self._reported: dict[tuple[str, str], Status] = {}
+
+    # -- plumbing --------------------------------------------------------------------------
+    def render_http_error(self, request: Request, status: int, detail: str) -> Response:
+        """App-level errors under our paths, mapped onto 401/404/422 (see module doc)."""
+        if status == 404:
+            return _error(wire.WireError(wire.CODE_NOT_FOUND, "Not found", None, http_status=404))
+        if status == 401:
+            return _error(_UNAUTHORIZED)
+        if status >= 500:
+            return _error(wire.WireError(wire.CODE_INTERNAL, "Internal error", None))
+        return _error(wire.WireError(wire.CODE_BAD_REQUEST, f"Bad request: {detail}", None))
+
+    def _client(self, request: Request) -> Any:
+        key = wire.parse_auth_header(request.headers.get("authorization"))
+        if key is None:
+            return None
+        return self.gateway.authenticate(KIND, access_key=key)
+
+    async def _guard(self, request: Request, handler: Callable[[Any], Awaitable[Response]]) -> Response:
+        client = self._client(request)
+        if client is None:
+            return _error(_UNAUTHORIZED)
+        try:
+            return await handler(client)
+        except wire.WireError as exc:
+            return _error(exc)
+        except BadRequest as exc:
+            return _error(wire.WireError(wire.CODE_BAD_REQUEST, exc.detail, None))
+        except SmsBridgeError as exc:
+            return _error(wire.error_for_exception(exc))
+        except Exception:
+            log.exception("messagebird face failed on %s %s", request.method, request.url.path)
+            return _error(wire.WireError(wire.CODE_INTERNAL, "Internal error", None))
+
+    def _href_base(self, request: Request) -> str:
+        return str(request.base_url).rstrip("/")
+
+    # -- /messages ---------------------------------------------------------------------------
+    async def messages(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self._guard(request, lambda client: self._create(request, client))
+        if request.method == "GET":
+            return await self._guard(request, lambda client: self._list(request, client))
+        return await self._guard(request, self._not_allowed(request))
+
+    def _not_allowed(self, request: Request) -> Callable[[Any], Awaitable[Response]]:
+        async def handler(client: Any) -> Response:
+            raise wire.WireError(wire.CODE_BAD_REQUEST, f"{request.method} is not supported on this path", None)
+        return handler
+
+    async def _body(self, request: Request) -> Any:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "application/x-www-form-urlencoded":
+            return await read_form(request)
+        return await read_json(request)
+
+    async def _create(self, request: Request, client: Any) -> Response:
+        req = wire.parse_send_request(await self._body(request))
+        receipts: list[Receipt] = []
+        first_error: SmsBridgeError | None = None
+        mb_id: str | None = None
+        for index, number in enumerate(req.recipients):
+            extra: dict[str, Any] = {"gateway_client": client.name,
+                                     KIND: {"reference": req.reference, "reportUrl": req.report_url,
+                                            "datacoding": req.datacoding or "plain", "validity": req.validity,
+                                            "originator": req.originator}}
+            if mb_id is not None:
+                extra[KIND]["parent"] = mb_id
+            try:
+                receipt = await self.gateway.send(client, number, req.body, sender=req.originator,
+                                                  reference=req.reference, extra=extra)
+            except InvalidNumber as exc:
+                # MessageBird drops incorrect recipients and sends to the rest.
+                first_error = first_error or exc
+                continue
+            except SmsBridgeError as exc:
+                if not receipts:
+                    raise
+                log.warning("messagebird face: recipient %d of %d failed: %s", index + 1, len(req.recipients), exc)
+                break
+            if mb_id is None:
+                mb_id = wire.id_for(receipt.id)
+                self.gateway.alias(KIND, mb_id, receipt.id)
+            else:
+                self.gateway.alias(KIND, f"{mb_id}/{len(receipts)}", receipt.id)
+            receipts.append(receipt)
+        if not receipts:
+            assert first_error is not None
+            raise first_error
+        assert mb_id is not None
+        if req.report_url:
+            for receipt in receipts:
+                self._watch(receipt.id, mb_id, req.report_url, req.reference)
+        data = wire.message_json(
+            id=mb_id, originator=req.originator, body=req.body,
+            recipients=[(r.to, r.status, r.created_at) for r in receipts], created_at=receipts[0].created_at,
+            reference=req.reference, datacoding=req.datacoding or "plain", validity=req.validity,
+            href_base=self._href_base(request))
+        return JSONResponse(data, status_code=201)
+
+    async def _group(self, mb_id: str) -> list[MessageRecord]:
+        """The records behind one MessageBird id (one per recipient)."""
+        first = self.gateway.resolve(KIND, mb_id) or wire.message_id_in_id(mb_id)
+        if first is None:
+            raise NotFound("message not found")
+        records = [await self.gateway.record(first)]
+        n = 1
+        while True:
+            more = self.gateway.resolve(KIND, f"{mb_id}/{n}")
+            if more is None:
+                break
+            records.append(await self.gateway.record(more))
+            n += 1
+        return records
+
+    def _render(self, mb_id: str, records: list[MessageRecord], href_base: str) -> dict[str, Any]:
+        head = records[0]
+        face = head.extra.get(KIND) if isinstance(head.extra.get(KIND), dict) else {}
+        return wire.message_json(
+            id=mb_id, originator=face.get("originator") or head.sender, body=head.text,
+            recipients=[(r.to, r.status, r.updated_at) for r in records], created_at=head.created_at,
+            reference=face.get("reference") or head.reference, datacoding=face.get("datacoding") or "plain",
+            validity=face.get("validity"), href_base=href_base)
+
+    async def _list(self, request: Request, client: Any) -> Response:
+        query = request.query_params
+        limit = _int(query.get("limit"), 20, 1, 450)
+        offset = _int(query.get("offset"), 0, 0, 10**9)
+        status_filter = query.get("status") or None
+        if status_filter is not None and status_filter not in wire.STATUS_FROM_WIRE:
+            raise wire.WireError(wire.CODE_INVALID, "status is invalid", "status")
+        matched: list[MessageRecord] = []
+        scan = 0
+        while True:
+            batch = await self.gateway.records(limit=_SCAN_PAGE, offset=scan)
+            for record in batch:
+                face = record.extra.get(KIND)
+                if record.extra.get("gateway_client") != client.name or not isinstance(face, dict) \
+                        or face.get("parent") or record.extra.get("phase") == "failed":
+                    continue
+                if status_filter and wire.status_to_wire(record.status) != status_filter:
+                    continue
+                matched.append(record)
+            if len(batch) < _SCAN_PAGE:
+                break
+            scan += _SCAN_PAGE
+        items = []
+        base = self._href_base(request)
+        for record in matched[offset:offset + limit]:
+            mb_id = self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
+            try:
+                group = await self._group(mb_id)
+            except NotFound:
+                group = [record]
+            items.append(self._render(mb_id, group, base))
+        return JSONResponse(wire.list_json(items, offset=offset, limit=limit, total=len(matched), href_base=base))
+
+    # -- /messages/{id} ------------------------------------------------------------------------
+    async def message(self, request: Request) -> Response:
+        if request.method != "GET":
+            return await self._guard(request, self._not_allowed(request))
+        return await self._guard(request, lambda client: self._fetch(request, client))
+
+    async def _fetch(self, request: Request, client: Any) -> Response:
+        mb_id = request.path_params["id"]
+        if not wire.is_id(mb_id):
+            raise NotFound("message not found")
+        records = await self._group(mb_id)
+        owner = records[0].extra.get("gateway_client")
+        if owner is not None and owner != client.name:
+            raise NotFound("message not found")
+        return JSONResponse(self._render(mb_id, records, self._href_base(request)))
+
+    # -- /balance --------------------------------------------------------------------------------
+    async def balance(self, request: Request) -> Response:
+        if request.method != "GET":
+            return await self._guard(request, self._not_allowed(request))
+
+        async def fetch(client: Any) -> Response:
+            try:
+                bal = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
+            except UnsupportedOperation:
+                raise wire.WireError(wire.CODE_NOT_FOUND, "No balance available for this account", None,
+                                     http_status=404) from None
+            unit = "credits" if bal.unit.lower().startswith("credit") else bal.unit.lower()
+            return JSONResponse(wire.balance_json(bal.amount, unit))
+        return await self._guard(request, fetch)
+
+    # -- delivery reports ------------------------------------------------------------------------
+    def _watch(self, message_id: str, mb_id: str, url: str, reference: str | None) -> None:
+        async def notify(record: MessageRecord) -> None:
+            key = (mb_id, record.to)
+            word = wire.status_to_wire(record.status)
+            if self._reported.get(key) == word:
+                return  # smsbridge statuses that read the same in MessageBird's words: one report
+            self._reported[key] = word
+            if record.status.final:
+                self._reported.pop(key, None)
+            query = wire.report_query(id=mb_id, recipient=record.to, status=record.status,
+                                      at=record.updated_at, reference=reference,
+                                      error_code=record.error_code if record.status.final else None,
+                                      message_part_count=record.segments)
+            sep = "&" if "?" in url else "?"
+            await self.gateway.post_callback(url + sep + urlencode(query), method="GET",
+                                             headers={"User-Agent": "MessageBird/smsbridge"})
+        self.gateway.watch(message_id, notify)
+
+
+def _int(value: str | None, default: int, low: int, high: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise wire.WireError(wire.CODE_INVALID, f"invalid number {value[:20]!r}", None) from None
+    return max(low, min(high, number))
