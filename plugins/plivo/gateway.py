@@ -1,0 +1,257 @@
+"""The Plivo face of ``smsbridge serve``: Plivo's Message API over smsbridge.
+
+Serves what the official ``plivo`` SDK (4.x) calls::
+
+    POST /v1/Account/{auth_id}/Message/           send     -> 202 {api_id, message, message_uuid: [...]}
+    GET  /v1/Account/{auth_id}/Message/           list     -> 200 {api_id, meta, objects}
+    GET  /v1/Account/{auth_id}/Message/{uuid}/    fetch    -> 200 message object
+    GET  /v1/Account/{auth_id}/                   account  -> 200 {cash_credits, ...}
+
+Callers authenticate with HTTP Basic ``auth_id:auth_token`` against
+``gateway.clients.<name>.plivo`` (the SDK insists on ``MA``/``SA`` + 18 characters), and
+the ``auth_id`` in the path must be theirs.  Message UUIDs are :func:`.wire.uuid_for` the
+smsbridge id (UUID4-shaped, one per destination), also stored as ``plivo`` aliases.
+Errors are ``{"api_id", "error"}``; the HTTP status picks the SDK's exception class.
+
+Status callbacks: a send with ``url`` gets Plivo's callback (form POST, or a GET query
+with ``method=GET``) on every status change, signed with ``X-Plivo-Signature-V3`` and
+``X-Plivo-Signature-V3-Nonce`` using the client's auth token.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import secrets
+from typing import Any, Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from smsbridge.errors import InvalidNumber, NotFound, SmsBridgeError, UnsupportedOperation
+from smsbridge.gateway.http import BadRequest, read_form, read_json
+from smsbridge.model import MessageRecord, Receipt
+
+from . import wire
+
+__all__ = ["routes", "PlivoFace"]
+
+log = logging.getLogger("smsbridge.gateway.plivo")
+
+KIND = "plivo"
+PREFIX = "/v1/Account/"
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_SCAN_PAGE = 500
+_UNAUTHORIZED = "Could not verify your access level for that URL. You have to login with proper credentials"
+
+
+def routes(gateway: Any) -> list[Route]:
+    face = PlivoFace(gateway)
+    gateway.errors(PREFIX, face.render_http_error)
+    return [
+        Route(PREFIX + "{auth_id}/Message/", face.messages, methods=_METHODS),
+        Route(PREFIX + "{auth_id}/Message/{uuid}/", face.message, methods=_METHODS),
+        Route(PREFIX + "{auth_id}/", face.account, methods=_METHODS),
+    ]
+
+
+def _api_id() -> str:
+    return wire.new_uuid()
+
+
+def _error(status: int, error: str) -> JSONResponse:
+    return JSONResponse(wire.error_json(_api_id(), error), status_code=status)
+
+
+def _basic(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if header[:6].lower() != "basic ":
+        return None
+    try:
+        user, sep, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    return (user, password) if sep else None
+
+
+class PlivoFace:
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+        self._reported: dict[str, str] = {}
+
+    def render_http_error(self, request: Request, status: int, detail: str) -> Response:
+        if status == 404:
+            return _error(404, "not found")
+        if status >= 500:
+            return _error(500, "server error")
+        return _error(status, detail or "invalid request")
+
+    async def _guard(self, request: Request, handler: Callable[[Any], Awaitable[Response]]) -> Response:
+        creds = _basic(request)
+        client = self.gateway.authenticate(KIND, auth_id=creds[0], auth_token=creds[1]) if creds else None
+        if client is None or request.path_params.get("auth_id") != creds[0]:  # type: ignore[index]
+            return _error(401, _UNAUTHORIZED)
+        try:
+            return await handler(client)
+        except wire.WireError as exc:
+            return _error(exc.http_status, exc.error)
+        except BadRequest as exc:
+            return _error(exc.status if exc.status < 500 else 400, exc.detail)
+        except SmsBridgeError as exc:
+            err = wire.error_for_exception(exc)
+            return _error(err.http_status, err.error)
+        except Exception:
+            log.exception("plivo face failed on %s %s", request.method, request.url.path)
+            return _error(500, "server error")
+
+    def _not_allowed(self, request: Request) -> Callable[[Any], Awaitable[Response]]:
+        async def handler(client: Any) -> Response:
+            raise wire.WireError(405, f'HTTP method "{request.method}" not allowed on this resource')
+        return handler
+
+    # -- Message/ -------------------------------------------------------------------------------
+    async def messages(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self._guard(request, lambda client: self._create(request, client))
+        if request.method == "GET":
+            return await self._guard(request, lambda client: self._list(request, client))
+        return await self._guard(request, self._not_allowed(request))
+
+    async def _create(self, request: Request, client: Any) -> Response:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = await (read_form(request) if ctype == "application/x-www-form-urlencoded" else read_json(request))
+        req = wire.parse_send_request(body)
+        auth_id = request.path_params["auth_id"]
+        uuids: list[str] = []
+        receipts: list[Receipt] = []
+        invalid: list[str] = []
+        first_error: SmsBridgeError | None = None
+        for number in req.dst:
+            extra = {"gateway_client": client.name,
+                     KIND: {"src": req.src, "url": req.url, "method": req.method, "auth_id": auth_id}}
+            try:
+                receipt = await self.gateway.send(client, number, req.text, sender=req.src, extra=extra)
+            except InvalidNumber as exc:
+                invalid.append(number)
+                first_error = first_error or exc
+                continue
+            except SmsBridgeError:
+                if not receipts:
+                    raise
+                break  # what was accepted stays accepted; the rest is not attempted
+            message_uuid = wire.uuid_for(receipt.id)
+            self.gateway.alias(KIND, message_uuid, receipt.id)
+            uuids.append(message_uuid)
+            receipts.append(receipt)
+        if not receipts:
+            assert first_error is not None
+            raise first_error
+        if req.url:
+            token = str(client.credentials[KIND].get("auth_token", ""))
+            for message_uuid, receipt in zip(uuids, receipts):
+                self._watch(receipt.id, message_uuid, req.url, req.method, token)
+        return JSONResponse(wire.send_reply(_api_id(), uuids, invalid), status_code=202)
+
+    def _render(self, record: MessageRecord, auth_id: str) -> dict[str, Any]:
+        face = record.extra.get(KIND) if isinstance(record.extra.get(KIND), dict) else {}
+        message_uuid = self.gateway.alias_of(record.id, KIND) or wire.uuid_for(record.id)
+        return wire.message_object(auth_id=auth_id, message_uuid=message_uuid, to=record.to,
+                                   sender=record.sender or face.get("src"), status=record.status,
+                                   time=record.created_at, units=record.segments)
+
+    async def _list(self, request: Request, client: Any) -> Response:
+        query = request.query_params
+        limit = _int(query.get("limit"), 20, 1, 20)
+        offset = _int(query.get("offset"), 0, 0, 10**9)
+        state = query.get("message_state") or None
+        to = query.get("to_number") or None
+        sender = query.get("from_number") or None
+        matched = []
+        scan = 0
+        while True:
+            batch = await self.gateway.records(limit=_SCAN_PAGE, offset=scan)
+            for record in batch:
+                if record.extra.get("gateway_client") != client.name or KIND not in record.extra \
+                        or record.extra.get("phase") == "failed":
+                    continue
+                if state and wire.status_to_wire(record.status) != state:
+                    continue
+                if to and record.to.lstrip("+") != to.lstrip("+"):
+                    continue
+                if sender and (record.sender or "").lstrip("+") != sender.lstrip("+"):
+                    continue
+                matched.append(record)
+            if len(batch) < _SCAN_PAGE:
+                break
+            scan += _SCAN_PAGE
+        auth_id = request.path_params["auth_id"]
+        objects = [self._render(r, auth_id) for r in matched[offset:offset + limit]]
+        return JSONResponse(wire.list_reply(_api_id(), auth_id, objects, limit=limit, offset=offset,
+                                            total=len(matched)))
+
+    # -- Message/{uuid}/ ------------------------------------------------------------------------
+    async def message(self, request: Request) -> Response:
+        if request.method != "GET":
+            return await self._guard(request, self._not_allowed(request))
+
+        async def fetch(client: Any) -> Response:
+            message_uuid = request.path_params["uuid"]
+            message_id = self.gateway.resolve(KIND, message_uuid) or wire.message_id_in_uuid(message_uuid)
+            if message_id is None:
+                raise NotFound("not found")
+            record = await self.gateway.record(message_id)
+            owner = record.extra.get("gateway_client")
+            if owner is not None and owner != client.name:
+                raise NotFound("not found")
+            data = self._render(record, request.path_params["auth_id"])
+            data["api_id"] = _api_id()
+            return JSONResponse(data)
+        return await self._guard(request, fetch)
+
+    # -- Account ---------------------------------------------------------------------------------
+    async def account(self, request: Request) -> Response:
+        if request.method != "GET":
+            return await self._guard(request, self._not_allowed(request))
+
+        async def fetch(client: Any) -> Response:
+            try:
+                bal = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
+            except UnsupportedOperation:
+                bal = None
+            auth_id = request.path_params["auth_id"]
+            return JSONResponse(wire.account_reply(_api_id(), auth_id, bal.amount if bal else "0",
+                                                   name=client.name, unit=bal.unit if bal else "USD"))
+        return await self._guard(request, fetch)
+
+    # -- status callbacks ---------------------------------------------------------------------
+    def _watch(self, message_id: str, message_uuid: str, url: str, method: str, token: str) -> None:
+        async def notify(record: MessageRecord) -> None:
+            word = wire.status_to_wire(record.status)
+            if self._reported.get(message_uuid) == word:
+                return
+            self._reported[message_uuid] = word
+            if record.status.final:
+                self._reported.pop(message_uuid, None)
+            params = wire.callback_params(message_uuid=message_uuid, to=record.to, sender=record.sender,
+                                          status=record.status, units=record.segments, at=record.updated_at,
+                                          queued_at=record.created_at)
+            nonce = str(secrets.randbelow(10**20)).zfill(20)
+            headers = {"X-Plivo-Signature-V3-Nonce": nonce,
+                       "X-Plivo-Signature-V3": wire.signature_v3(method, url, params, nonce, token),
+                       "User-Agent": "PlivoHTTP/smsbridge"}
+            await self.gateway.post_callback(url, data=params, method=method, headers=headers)
+        self.gateway.watch(message_id, notify)
+
+
+def _int(value: str | None, default: int, low: int, high: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise wire.WireError(400, f"invalid integer {value[:20]!r}") from None
+    if not low <= number <= high:
+        raise wire.WireError(400, f"value {number} out of range {low}..{high}")
+    return number
