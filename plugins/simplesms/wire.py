@@ -117,8 +117,8 @@ __all__ = [
     "split_recipient", "join_recipient",
     "connect_form", "send_form", "sms_id_form",
     "parse_connect_form", "parse_send_form", "parse_sms_id_form",
-    "parse_reply", "error_for", "error_for_http", "is_auth_expired", "is_error_reply",
-    "parse_expires", "parse_token", "parse_sms_id", "parse_date", "format_date",
+    "parse_reply", "error_for", "error_for_http", "is_auth_expired", "is_error_reply", "has_flags",
+    "parse_expires", "parse_token", "parse_sms_id", "parse_date", "format_date", "budapest",
     "status_from_word", "status_from_code", "word_for_status", "code_for_status",
     "parse_status", "parse_history", "parse_credit", "parse_monthly",
     "ok_reply", "error_reply", "error_reply_for", "http_status_for", "token_reply",
@@ -271,12 +271,11 @@ def parse_connect_form(form: Mapping[str, Any]) -> tuple[str, str, str] | None:
 
 
 def parse_send_form(form: Mapping[str, Any]) -> tuple[str, str]:
-    """``(e164, text)`` from a sendSMS request.
+    """``(e164, text)`` from a sendSMS request (REST or SOAP field names).
 
-    Raises :class:`MalformedReply`-free smsbridge errors a face renders with
-    :func:`error_reply_for`: :class:`InvalidMessage` (code 400 path) for a missing field is
-    signalled as ``KeyError`` naming the field; :class:`InvalidNumber` for a bad number.
-    An empty text is *not* refused here (the Bridge says "empty", code 202).
+    Raises ``KeyError(field)`` for a missing field (a malformed request, code 400) and
+    :class:`InvalidNumber` for a bad number (code 201).  An empty text is *not* refused
+    here: the Bridge refuses it (InvalidMessage "empty", code 202).
     """
     fields = (("country_code", "strCountryCode"), ("area_code", "strAreaCode"), ("number", "strNumber"),
               ("message", "strMessage"))
@@ -313,6 +312,8 @@ def is_error_reply(data: Any) -> bool:
     if error is True or success is False:
         return True
     if error is None and success is None:
+        if isinstance(data.get("error"), str) and data["error"].strip():
+            return True  # {"error": "invalid token"}: the error's text in the flag's place
         return isinstance(data.get("error"), Mapping) or any(
             data.get(k) not in (None, "", 0, "0") for k in _CODE_KEYS[:2])
     return False
@@ -341,6 +342,8 @@ def parse_reply(data: Any, *, operation: str, backend: str | None = None) -> Any
             source = {**data, **data["error"]}
         code = _first(source, _CODE_KEYS)
         message = _first(source, _MESSAGE_KEYS)
+        if message is None and isinstance(data.get("error"), str) and _flag(data["error"]) is None:
+            message = data["error"]
         if message is None and isinstance(data.get("response"), str):
             message = data["response"]
         raise error_for(code, message, operation=operation, backend=backend)
@@ -523,7 +526,7 @@ class _CentralEurope(tzinfo):
         start, end = self._dst_window(dt.year)
         # Local wall time: CEST starts at 02:00 CET (= 01:00 UTC), ends at 03:00 CEST.
         local = dt.replace(tzinfo=None)
-        return timedelta(hours=2) if start + timedelta(hours=1) <= local < end + timedelta(hours=1) \
+        return timedelta(hours=2) if start + timedelta(hours=1) <= local < end + timedelta(hours=2) \
             else timedelta(hours=1)
 
     def dst(self, dt: datetime | None) -> timedelta:

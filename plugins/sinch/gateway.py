@@ -1,0 +1,336 @@
+"""The Sinch face of ``smsbridge serve``: the SMS REST API (XMS) over smsbridge.
+
+Serves what the official ``sinch`` SDK (2.x, service-plan token auth) calls::
+
+    POST /xms/v1/{plan}/batches                                  send     -> 201 batch
+    GET  /xms/v1/{plan}/batches                                  list     -> 200 {count, page, page_size, batches}
+    GET  /xms/v1/{plan}/batches/{batch_id}                       fetch    -> 200 batch
+    GET  /xms/v1/{plan}/batches/{batch_id}/delivery_report       summary/full report
+    GET  /xms/v1/{plan}/batches/{batch_id}/delivery_report/{msisdn}   recipient report
+    GET  /xms/v1/{plan}/delivery_reports                         recipient reports, paged
+
+Callers send ``Authorization: Bearer <api_token>`` with their ``service_plan_id`` in the
+path, checked against ``gateway.clients.<name>.sinch``.  Batch ids are ULIDs
+(:func:`.wire.id_for` the first recipient's smsbridge id, aliased as ``sinch``); a batch
+to several recipients is several smsbridge messages (aliases ``<id>/<n>``).  Errors are
+``{"code", "text"}``.  Not supported: OAuth/project auth, cancel/replace/update, dry run,
+binary and MMS batches, groups, inbounds.
+
+Callbacks to ``callback_url``: ``per_recipient`` posts a ``recipient_delivery_report_sms``
+on every status change, ``per_recipient_final`` only the final one, ``summary``/``full``
+one ``delivery_report_sms`` once every recipient reached a final status.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from smsbridge.errors import InvalidNumber, NotFound, SmsBridgeError
+from smsbridge.gateway.http import BadRequest, read_json
+from smsbridge.model import MessageRecord, Receipt
+
+from . import wire
+
+__all__ = ["routes", "SinchFace"]
+
+log = logging.getLogger("smsbridge.gateway.sinch")
+
+KIND = "sinch"
+PREFIX = "/xms/v1/"
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_SCAN_PAGE = 500
+
+
+def routes(gateway: Any) -> list[Route]:
+    face = SinchFace(gateway)
+    gateway.errors(PREFIX, face.render_http_error)
+    base = PREFIX + "{plan}"
+    return [
+        Route(base + "/batches", face.batches, methods=_METHODS),
+        Route(base + "/batches/{batch_id}", face.batch, methods=_METHODS),
+        Route(base + "/batches/{batch_id}/delivery_report", face.report, methods=_METHODS),
+        Route(base + "/batches/{batch_id}/delivery_report/{msisdn}", face.recipient_report, methods=_METHODS),
+        Route(base + "/delivery_reports", face.reports, methods=_METHODS),
+    ]
+
+
+def _error(status: int, code: str, text: str) -> JSONResponse:
+    return JSONResponse(wire.error_json(code, text), status_code=status)
+
+
+class SinchFace:
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+        self._reported: dict[tuple[str, str], str] = {}
+        self._summaries: set[str] = set()
+
+    def render_http_error(self, request: Request, status: int, detail: str) -> Response:
+        if status == 404:
+            return _error(404, "not_found", "The requested resource was not found")
+        if status == 405:
+            return _error(405, "method_not_allowed", detail or "Method not allowed")
+        if status >= 500:
+            return _error(500, "internal_error", "Internal error")
+        return _error(status, "syntax_invalid_json" if status == 400 else "bad_request", detail)
+
+    async def _guard(self, request: Request, handler: Callable[[Any], Awaitable[Response]]) -> Response:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.strip().partition(" ")
+        client = None
+        if scheme.lower() == "bearer" and token.strip():
+            client = self.gateway.authenticate(KIND, service_plan_id=request.path_params.get("plan"),
+                                               api_token=token.strip())
+        if client is None:
+            return _error(401, "unauthorized", "Invalid service plan id or API token")
+        try:
+            return await handler(client)
+        except wire.WireError as exc:
+            return _error(exc.http_status, exc.code, exc.text)
+        except BadRequest as exc:
+            code = "syntax_invalid_json" if exc.status == 400 else "bad_request"
+            return _error(exc.status if exc.status < 500 else 400, code, exc.detail)
+        except SmsBridgeError as exc:
+            err = wire.error_for_exception(exc)
+            return _error(err.http_status, err.code, err.text)
+        except Exception:
+            log.exception("sinch face failed on %s %s", request.method, request.url.path)
+            return _error(500, "internal_error", "Internal error")
+
+    def _unsupported(self, request: Request) -> Callable[[Any], Awaitable[Response]]:
+        async def handler(client: Any) -> Response:
+            raise wire.WireError(405, "method_not_allowed",
+                                 f"{request.method} is not supported by this gateway on this path")
+        return handler
+
+    # -- batches -----------------------------------------------------------------------------
+    async def batches(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self._guard(request, lambda client: self._send(request, client))
+        if request.method == "GET":
+            return await self._guard(request, lambda client: self._list(request, client))
+        return await self._guard(request, self._unsupported(request))
+
+    async def _send(self, request: Request, client: Any) -> Response:
+        req = wire.parse_send_request(await read_json(request))
+        plan = request.path_params["plan"]
+        receipts: list[Receipt] = []
+        batch_id: str | None = None
+        first_error: SmsBridgeError | None = None
+        for number in req.to:
+            extra: dict[str, Any] = {"gateway_client": client.name,
+                                     KIND: {"plan": plan, "delivery_report": req.delivery_report,
+                                            "callback_url": req.callback_url, "from": req.sender,
+                                            "client_reference": req.client_reference}}
+            if batch_id is not None:
+                extra[KIND]["parent"] = batch_id
+            try:
+                receipt = await self.gateway.send(client, number, req.body, sender=req.sender,
+                                                  reference=req.client_reference, extra=extra)
+            except InvalidNumber as exc:
+                first_error = first_error or exc
+                continue
+            except SmsBridgeError:
+                if not receipts:
+                    raise
+                break
+            if batch_id is None:
+                batch_id = wire.id_for(receipt.id)
+                self.gateway.alias(KIND, batch_id, receipt.id)
+            else:
+                self.gateway.alias(KIND, f"{batch_id}/{len(receipts)}", receipt.id)
+            receipts.append(receipt)
+        if not receipts:
+            assert first_error is not None
+            raise first_error
+        assert batch_id is not None
+        if req.callback_url and req.delivery_report != "none":
+            for receipt in receipts:
+                self._watch(receipt.id, batch_id, req)
+        data = wire.batch_json(id=batch_id, to=[r.to for r in receipts], sender=req.sender, body=req.body,
+                               created_at=receipts[0].created_at, delivery_report=req.delivery_report,
+                               callback_url=req.callback_url, client_reference=req.client_reference)
+        return JSONResponse(data, status_code=201)
+
+    async def _group(self, batch_id: str, client: Any) -> list[MessageRecord]:
+        if not wire.is_id(batch_id):
+            raise NotFound("batch not found")
+        first = self.gateway.resolve(KIND, batch_id) or wire.message_id_in_id(batch_id)
+        if first is None:
+            raise NotFound("batch not found")
+        records = [await self.gateway.record(first)]
+        owner = records[0].extra.get("gateway_client")
+        if owner is not None and owner != client.name:
+            raise NotFound("batch not found")
+        n = 1
+        while (more := self.gateway.resolve(KIND, f"{batch_id}/{n}")) is not None:
+            records.append(await self.gateway.record(more))
+            n += 1
+        return records
+
+    def _face(self, record: MessageRecord) -> dict[str, Any]:
+        face = record.extra.get(KIND)
+        return face if isinstance(face, dict) else {}
+
+    def _render(self, batch_id: str, records: list[MessageRecord]) -> dict[str, Any]:
+        head = records[0]
+        face = self._face(head)
+        return wire.batch_json(id=batch_id, to=[r.to for r in records], sender=face.get("from") or head.sender,
+                               body=head.text, created_at=head.created_at,
+                               modified_at=max((r.updated_at for r in records if r.updated_at), default=None),
+                               delivery_report=face.get("delivery_report") or "none",
+                               callback_url=face.get("callback_url"), client_reference=face.get("client_reference"))
+
+    async def _mine(self, client: Any, accept: Callable[[MessageRecord], bool]) -> list[MessageRecord]:
+        found, scan = [], 0
+        while True:
+            batch = await self.gateway.records(limit=_SCAN_PAGE, offset=scan)
+            for record in batch:
+                if record.extra.get("gateway_client") == client.name and KIND in record.extra \
+                        and record.extra.get("phase") != "failed" and accept(record):
+                    found.append(record)
+            if len(batch) < _SCAN_PAGE:
+                return found
+            scan += _SCAN_PAGE
+
+    async def _list(self, request: Request, client: Any) -> Response:
+        query = request.query_params
+        page = _int(query.get("page"), 0, 0, 10**6)
+        size = _int(query.get("page_size"), 30, 1, 100)
+        senders = {s for s in (query.get("from") or "").split(",") if s}
+        ref = query.get("client_reference") or None
+        heads = await self._mine(client, lambda r: not self._face(r).get("parent")
+                                 and (not senders or (self._face(r).get("from") or r.sender or "") in senders)
+                                 and (ref is None or self._face(r).get("client_reference") == ref))
+        batches = []
+        for record in heads[page * size:(page + 1) * size]:
+            batch_id = self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
+            try:
+                batches.append(self._render(batch_id, await self._group(batch_id, client)))
+            except NotFound:
+                batches.append(self._render(batch_id, [record]))
+        return JSONResponse(wire.list_json(batches, page=page, page_size=size, count=len(heads)))
+
+    async def batch(self, request: Request) -> Response:
+        if request.method != "GET":
+            return await self._guard(request, self._unsupported(request))
+
+        async def fetch(client: Any) -> Response:
+            batch_id = request.path_params["batch_id"]
+            return JSONResponse(self._render(batch_id, await self._group(batch_id, client)))
+        return await self._guard(request, fetch)
+
+    # -- delivery reports ------------------------------------------------------------------------
+    async def report(self, request: Request) -> Response:
+        if request.method != "GET":
+            return await self._guard(request, self._unsupported(request))
+
+        async def fetch(client: Any) -> Response:
+            batch_id = request.path_params["batch_id"]
+            records = await self._group(batch_id, client)
+            kind = request.query_params.get("type") or "summary"
+            if kind not in ("summary", "full"):
+                raise wire.WireError(400, "syntax_invalid_parameter_format", "type: must be summary or full")
+            statuses = {s.lower() for s in (request.query_params.get("status") or "").split(",") if s}
+            codes = {c for c in (request.query_params.get("code") or "").split(",") if c}
+            pairs = [(r.to, r.status) for r in records
+                     if (not statuses or wire.status_to_wire(r.status).lower() in statuses)
+                     and (not codes or str(wire.status_code(r.status)) in codes)]
+            data = wire.summary_report_json(batch_id, pairs, full=kind == "full",
+                                            client_reference=self._face(records[0]).get("client_reference"))
+            data["total_message_count"] = len(records)
+            return JSONResponse(data)
+        return await self._guard(request, fetch)
+
+    async def recipient_report(self, request: Request) -> Response:
+        if request.method != "GET":
+            return await self._guard(request, self._unsupported(request))
+
+        async def fetch(client: Any) -> Response:
+            batch_id = request.path_params["batch_id"]
+            msisdn = request.path_params["msisdn"].lstrip("+")
+            for record in await self._group(batch_id, client):
+                if record.to.lstrip("+") == msisdn:
+                    return JSONResponse(self._recipient(batch_id, record))
+            raise NotFound("no such recipient in the batch")
+        return await self._guard(request, fetch)
+
+    def _recipient(self, batch_id: str, record: MessageRecord) -> dict[str, Any]:
+        return wire.recipient_report_json(batch_id, record.to, record.status, at=record.updated_at,
+                                          created_at=record.created_at,
+                                          client_reference=self._face(record).get("client_reference"),
+                                          parts=record.segments, encoding=record.encoding)
+
+    async def reports(self, request: Request) -> Response:
+        if request.method != "GET":
+            return await self._guard(request, self._unsupported(request))
+
+        async def fetch(client: Any) -> Response:
+            query = request.query_params
+            page = _int(query.get("page"), 0, 0, 10**6)
+            size = _int(query.get("page_size"), 30, 1, 100)
+            statuses = {s.lower() for s in (query.get("status") or "").split(",") if s}
+            ref = query.get("client_reference") or None
+            records = await self._mine(client, lambda r: (not statuses
+                                                          or wire.status_to_wire(r.status).lower() in statuses)
+                                       and (ref is None or self._face(r).get("client_reference") == ref))
+            out = []
+            for record in records[page * size:(page + 1) * size]:
+                face = self._face(record)
+                batch_id = face.get("parent") or self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
+                out.append(self._recipient(batch_id, record))
+            return JSONResponse({"count": len(records), "page": page, "page_size": len(out),
+                                 "delivery_reports": out})
+        return await self._guard(request, fetch)
+
+    # -- callbacks ---------------------------------------------------------------------------------
+    def _watch(self, message_id: str, batch_id: str, req: wire.SendRequest) -> None:
+        url = req.callback_url
+        assert url is not None
+        mode = req.delivery_report
+
+        async def notify(record: MessageRecord) -> None:
+            if mode in ("per_recipient", "per_recipient_final"):
+                if mode == "per_recipient_final" and not record.status.final:
+                    return
+                key = (batch_id, record.to)
+                word = wire.status_to_wire(record.status)
+                if self._reported.get(key) == word:
+                    return
+                self._reported[key] = word
+                if record.status.final:
+                    self._reported.pop(key, None)
+                await self.gateway.post_callback(url, json=self._recipient(batch_id, record),
+                                                 headers={"Content-Type": "application/json"})
+                return
+            # summary / full: one report once the whole batch is final.
+            if not record.status.final or batch_id in self._summaries:
+                return
+            first = self.gateway.resolve(KIND, batch_id) or wire.message_id_in_id(batch_id)
+            records = [self.gateway.bridge.record(first)] if first else [record]
+            n = 1
+            while (more := self.gateway.resolve(KIND, f"{batch_id}/{n}")) is not None:
+                records.append(self.gateway.bridge.record(more))
+                n += 1
+            if not all(r.status.final for r in records) or batch_id in self._summaries:
+                return
+            self._summaries.add(batch_id)
+            data = wire.summary_report_json(batch_id, [(r.to, r.status) for r in records], full=mode == "full",
+                                            client_reference=req.client_reference)
+            await self.gateway.post_callback(url, json=data, headers={"Content-Type": "application/json"})
+        self.gateway.watch(message_id, notify)
+
+
+def _int(value: str | None, default: int, low: int, high: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise wire.WireError(400, "syntax_invalid_parameter_format", f"invalid integer {value[:20]!r}") from None
+    if not low <= number <= high:
+        raise wire.WireError(400, "syntax_constraint_violation", f"{number} is out of range {low}..{high}")
+    return number
