@@ -151,10 +151,13 @@ class Bridge:
         """
         message, chain = self._prepare(to, text, sender=sender, backend=backend, reference=reference,
                                        extra=extra)
-        earlier = self.journal.begin(message, idempotency_key)
+        # The first backend's attempt is journaled with the message itself (one write fewer
+        # per send), unless a rate limit may hold the send back first.
+        first = chain[0] if chain[0] not in self._limiters else None
+        earlier = self.journal.begin(message, idempotency_key, attempt=first)
         if earlier is not None:
             return self._replay(earlier, idempotency_key)
-        return self._deliver(message, chain)
+        return self._deliver(message, chain, journaled=first)
 
     def _prepare(self, to: str, text: str, *, sender: str | None, backend: str | None,
                  reference: str | None, extra: Mapping[str, Any] | None) -> tuple[Message, tuple[str, ...]]:
@@ -201,31 +204,35 @@ class Bridge:
         info = text_mod.analyse(body)
         return replace(message, text=body, sender=sender, encoding=info.encoding, segments=info.segments)
 
-    def _deliver(self, message: Message, chain: tuple[str, ...]) -> Receipt:
+    def _deliver(self, message: Message, chain: tuple[str, ...], journaled: str | None = None) -> Receipt:
         with self._in_flight_lock:
             self._in_flight.add(message.id)
         try:
-            return self._try_chain(message, chain)
+            return self._try_chain(message, chain, journaled)
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(message.id)
 
-    def _try_chain(self, message: Message, chain: tuple[str, ...]) -> Receipt:
+    def _try_chain(self, message: Message, chain: tuple[str, ...], journaled: str | None = None) -> Receipt:
+        """``journaled``: the first backend, when ``journal.begin`` already recorded its attempt."""
         last: SmsBridgeError | None = None
-        for name in chain:
+        for index, name in enumerate(chain):
             backend = self._backends[name]
             breaker = self._breakers[name]
+            recorded = index == 0 and name == journaled
             if not breaker.allow():
                 last = ProviderUnavailable(f"skipped: circuit breaker open after repeated failures",
                                            backend=name)
-                self.journal.attempt(message.id, name)
+                if not recorded:
+                    self.journal.attempt(message.id, name)
                 self.journal.attempt(message.id, name, outcome="skipped (circuit open)")
                 continue
             attempt = self._for_backend(message, message.text, name) if name != chain[0] else message
             limiter = self._limiters.get(name)
             if limiter is not None:
                 limiter.wait()
-            self.journal.attempt(message.id, name)
+            if not recorded:
+                self.journal.attempt(message.id, name)
             try:
                 accepted = backend.send(attempt)
             except SmsBridgeError as exc:

@@ -25,6 +25,22 @@ _UNKNOWN_REGION = "ZZ"
 # Long garbage (a pasted message body) should not turn into a huge error message.
 _MAX_ECHO = 64
 
+# A send parses its recipient once and then asks for its region (routing) and its split
+# (simpleSMS) — each a full libphonenumber parse + validation, ~10 us apiece, the largest
+# per-send cost in smsbridge itself (docs/performance.md).  Validated parses are kept here,
+# keyed by (text, region), and every number is also filed under its E.164 form.  Bounded
+# (cleared when full), so a million distinct recipients cost no memory; dict get/set are
+# atomic, so threads need no lock.  PhoneNumber objects in it are never mutated.
+_PARSED: dict[tuple[str, str | None], phonenumbers.PhoneNumber] = {}
+_SPLIT: dict[str, tuple[str, str, str]] = {}
+_CACHE_SIZE = 512
+
+
+def _remember(cache: dict, key: object, value: object) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        cache.clear()
+    cache[key] = value
+
 
 def _describe(raw: object) -> str:
     """``repr`` of the offending input for error messages, cut to a readable length."""
@@ -51,6 +67,15 @@ def _try_parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None
 def _parse(raw: object, default_region: str | None) -> phonenumbers.PhoneNumber:
     if not isinstance(raw, str):
         raise _invalid(raw, f"expected a string, got {type(raw).__name__}")
+    key = (raw, default_region)
+    number = _PARSED.get(key)
+    if number is None:
+        number = _parse_uncached(raw, default_region)
+        _remember(_PARSED, key, number)
+    return number
+
+
+def _parse_uncached(raw: str, default_region: str | None) -> phonenumbers.PhoneNumber:
     text = raw.strip()
     if not text:
         raise _invalid(raw, "empty")
@@ -80,7 +105,10 @@ def parse_number(raw: str, default_region: str | None = "HU") -> str:
     non-strings.  For any ``str`` it raises nothing else.
     """
     number = _parse(raw, default_region)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if (e164, None) not in _PARSED:  # region_of()/split_number() of the result: no second parse
+        _remember(_PARSED, (e164, None), number)
+    return e164
 
 
 def split_number(e164: str) -> tuple[str, str, str]:
@@ -95,6 +123,14 @@ def split_number(e164: str) -> tuple[str, str, str]:
 
     Raises :class:`InvalidNumber` when ``e164`` is not a valid international number.
     """
+    split = _SPLIT.get(e164) if isinstance(e164, str) else None
+    if split is None:
+        split = _split_uncached(e164)
+        _remember(_SPLIT, e164, split)
+    return split
+
+
+def _split_uncached(e164: str) -> tuple[str, str, str]:
     number = _parse(e164, None)
     national = phonenumbers.national_significant_number(number)
     # The NDC is what the provider calls "area code"; for some plans libphonenumber

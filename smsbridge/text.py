@@ -149,6 +149,9 @@ def check(text: str, max_segments: int) -> TextInfo:
         raise InvalidMessage(f"message text must be a string, not {type(text).__name__}")
     if not text.strip():
         raise InvalidMessage("message text is empty")
+    bad = next((i for i, c in enumerate(text) if "\ud800" <= c <= "\udfff"), None)
+    if bad is not None:  # a lone surrogate cannot be encoded in any SMS alphabet (or stored)
+        raise InvalidMessage(f"message text has an invalid character (lone UTF-16 surrogate) at position {bad}")
     info = analyse(text)
     if info.segments > max_segments:
         # Say what would help: transliteration only when it would make the text GSM-7.

@@ -56,6 +56,10 @@ class HttpTransport:
         """
         url = self.url(path) if not path.startswith(("http://", "https://")) else path
         kwargs.setdefault("timeout", self.timeout)
+        # Per request, not only on the session: requests lets $REQUESTS_CA_BUNDLE /
+        # $CURL_CA_BUNDLE override session.verify (psf/requests#3829), which would ignore
+        # a backend's `verify: false` or `verify: /path/ca.pem`.
+        kwargs.setdefault("verify", self.session.verify)
         try:
             return self.session.request(method, url, **kwargs)
         except (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError,

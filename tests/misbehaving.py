@@ -22,8 +22,14 @@ from typing import Any
 
 
 class MisbehavingServer:
-    def __init__(self, mode: str = "ok", *, body: Any = None, delay: float = 2.0) -> None:
+    def __init__(self, mode: str = "ok", *, body: Any = None, delay: float = 2.0, only: str | None = None,
+                 replies: dict[str, Any] | None = None) -> None:
+        """``only``: misbehave only on paths containing it (others answer normally);
+        ``replies``: path fragment -> JSON body for normal answers (default ``body``)."""
         self.mode = mode
+        self.only = only
+        self.replies = {k: json.dumps(v).encode() for k, v in (replies or {}).items()}
+        self.paths: list[str] = []
         self.body = json.dumps(body if body is not None else {"ok": True}).encode()
         self.delay = delay
         self.requests_seen = 0
@@ -48,7 +54,7 @@ class MisbehavingServer:
                 continue
             threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
 
-    def _read_request(self, conn: socket.socket) -> bytes | None:
+    def _read_request(self, conn: socket.socket) -> tuple[str, bytes] | None:
         data = b""
         conn.settimeout(5)
         while b"\r\n\r\n" not in data:
@@ -57,6 +63,7 @@ class MisbehavingServer:
                 return None
             data += chunk
         head, _, body = data.partition(b"\r\n\r\n")
+        path = head.split(b"\r\n", 1)[0].split(b" ")[1].decode("latin-1")
         length = 0
         for line in head.split(b"\r\n")[1:]:
             name, _, value = line.partition(b":")
@@ -67,7 +74,7 @@ class MisbehavingServer:
             if not chunk:
                 break
             body += chunk
-        return body
+        return path, body
 
     def _reply(self, conn: socket.socket, status: str, body: bytes) -> None:
         conn.sendall(b"HTTP/1.1 " + status.encode() + b"\r\nContent-Type: application/json\r\n"
@@ -76,13 +83,15 @@ class MisbehavingServer:
     def _handle(self, conn: socket.socket) -> None:
         try:
             while not self._stop.is_set():
-                body = self._read_request(conn)
-                if body is None:
+                request = self._read_request(conn)
+                if request is None:
                     return
+                path, body = request
                 with self._lock:
                     self.requests_seen += 1
                     self.bodies.append(body)
-                mode = self.mode
+                    self.paths.append(path)
+                mode = self.mode if self.only is None or self.only in path else "ok"
                 if mode in ("503", "429"):
                     self._reply(conn, f"{mode} Unavailable", b'{"error": "try later"}')
                 elif mode == "slow":
@@ -97,7 +106,8 @@ class MisbehavingServer:
                     conn.close()
                     return
                 else:
-                    self._reply(conn, "200 OK", self.body)
+                    reply = next((v for k, v in self.replies.items() if k in path), self.body)
+                    self._reply(conn, "200 OK", reply)
         except OSError:
             pass
         finally:

@@ -263,3 +263,10 @@ def test_public_names_exist():
                                          "rejected", "unknown"]
     assert issubclass(smsbridge.DeliveryUnknown, smsbridge.SmsBridgeError)
     assert ProviderUnavailable.retry_safe and not DeliveryUnknown.retry_safe
+
+
+def test_lone_surrogate_is_invalid_message_and_nothing_is_journaled(sandbox_config):
+    with Bridge.from_dict(sandbox_config) as bridge:
+        with pytest.raises(InvalidMessage, match="surrogate"):
+            bridge.send("+36301234567", "a\ud800b")
+        assert bridge.journaled() == []

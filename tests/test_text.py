@@ -26,7 +26,7 @@ def units_of(part: str, encoding: str) -> int:
     """Independent re-count of a part's size, straight from the definitions."""
     if encoding == "gsm7":
         return sum(2 if c in GSM7_EXTENSION else 1 for c in part)
-    return len(part.encode("utf-16-le")) // 2
+    return len(part.encode("utf-16-le", "surrogatepass")) // 2
 
 
 # --- the alphabet ---------------------------------------------------------------

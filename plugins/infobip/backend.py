@@ -54,12 +54,8 @@ class InfobipBackend(Backend):
             return self._transport
 
     def send(self, message: Message) -> Accepted:
-        notify = None
-        for key in ("notify_url", "notifyUrl", "status_callback", "callback_url", "report_url"):
-            value = (message.extra or {}).get(key)
-            if isinstance(value, str) and value.startswith(("http://", "https://")):
-                notify = value
-                break
+        value = (message.extra or {}).get("status_callback")  # the Bridge's documented hint
+        notify = value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
         body = wire.build_send_v3(message.to, message.text, message.sender or self.settings.get("sender"),
                                   notify_url=notify, callback_data=message.reference or None)
         resp = self.transport.request("POST", "sms/3/messages", json=body, sending=True)

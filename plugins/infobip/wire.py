@@ -126,6 +126,7 @@ class SendRequest:
     callback_data: str | None = None
     intermediate_report: bool = False
     bulk_id: str | None = None
+    notify: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -391,6 +392,7 @@ def parse_send_request_v3(data: Any) -> list[SendRequest]:
             callback_data=_callback_data(_nn(webhooks, "callbackData"), f"{where}.webhooks.callbackData"),
             intermediate_report=_nn(delivery, "intermediateReport") is True,
             bulk_id=_bulk_id(data),
+            notify=_nn(delivery, "notify") is not False,
         ))
     return out
 

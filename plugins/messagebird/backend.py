@@ -104,9 +104,6 @@ def _verify(value: Any) -> bool | str:
 
 
 def _extra_url(message: Message) -> str | None:
-    """A status-callback URL a caller handed down in ``Message.extra`` (if any)."""
-    for key in ("report_url", "reportUrl", "status_callback", "callback_url"):
-        value = message.extra.get(key) if message.extra else None
-        if isinstance(value, str) and value.startswith(("http://", "https://")):
-            return value
-    return None
+    """``Message.extra["status_callback"]`` (the Bridge's documented hint) as MessageBird's ``reportUrl``."""
+    value = (message.extra or {}).get("status_callback")
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None

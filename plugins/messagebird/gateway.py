@@ -208,8 +208,10 @@ class MessageBirdFace:
                 if record.extra.get("gateway_client") != client.name or not isinstance(face, dict) \
                         or face.get("parent") or record.extra.get("phase") == "failed":
                     continue
-                if status_filter and wire.status_to_wire(record.status) != status_filter:
-                    continue
+                if status_filter:
+                    record = await self._fresh(record)
+                    if wire.status_to_wire(record.status) != status_filter:
+                        continue
                 matched.append(record)
             if len(batch) < _SCAN_PAGE:
                 break
@@ -224,6 +226,10 @@ class MessageBirdFace:
                 group = [record]
             items.append(self._render(mb_id, group, base))
         return JSONResponse(wire.list_json(items, offset=offset, limit=limit, total=len(matched), href_base=base))
+
+    async def _fresh(self, record: MessageRecord) -> MessageRecord:
+        """The record with its latest status (a list must agree with a fetch)."""
+        return record if record.status.final else await self.gateway.record(record.id)
 
     # -- /messages/{id} ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:

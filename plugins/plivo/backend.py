@@ -60,12 +60,8 @@ class PlivoBackend(Backend):
         if not src:
             raise InvalidMessage(f"backend {self.name!r}: Plivo needs a sender "
                                  f"(set backends.{self.name}.sender or pass sender=)")
-        url = None
-        for key in ("url", "status_callback", "callback_url", "report_url"):
-            value = (message.extra or {}).get(key)
-            if isinstance(value, str) and value.startswith(("http://", "https://")):
-                url = value
-                break
+        value = (message.extra or {}).get("status_callback")  # the Bridge's documented hint
+        url = value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
         body = wire.build_send(str(src), message.to, message.text, url=url)
         resp = self.transport.request("POST", wire.message_path(self.auth_id), json=body, sending=True)
         data = _json(resp)

@@ -176,8 +176,10 @@ class PlivoFace:
                 if record.extra.get("gateway_client") != client.name or KIND not in record.extra \
                         or record.extra.get("phase") == "failed":
                     continue
-                if state and wire.status_to_wire(record.status) != state:
-                    continue
+                if state:
+                    record = await self._fresh(record)
+                    if wire.status_to_wire(record.status) != state:
+                        continue
                 if to and record.to.lstrip("+") != to.lstrip("+"):
                     continue
                 if sender and (record.sender or "").lstrip("+") != sender.lstrip("+"):
@@ -187,9 +189,13 @@ class PlivoFace:
                 break
             scan += _SCAN_PAGE
         auth_id = request.path_params["auth_id"]
-        objects = [self._render(r, auth_id) for r in matched[offset:offset + limit]]
+        objects = [self._render(await self._fresh(r), auth_id) for r in matched[offset:offset + limit]]
         return JSONResponse(wire.list_reply(_api_id(), auth_id, objects, limit=limit, offset=offset,
                                             total=len(matched)))
+
+    async def _fresh(self, record: MessageRecord) -> MessageRecord:
+        """The record with its latest status (a list must agree with a fetch)."""
+        return record if record.status.final else await self.gateway.record(record.id)
 
     # -- Message/{uuid}/ ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:

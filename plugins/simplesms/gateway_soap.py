@@ -44,10 +44,20 @@ from collections import OrderedDict
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 from xml.sax.saxutils import quoteattr
 
 from lxml import etree
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from smsbridge.errors import NotFound, SmsBridgeError
+from smsbridge.gateway.http import BadRequest, read_body
+
+from . import wire
+from .soap_decode import decode
 
 __all__ = ["routes", "SoapFace", "SoapFault", "SessionStore", "parse_call", "render_response",
            "render_fault", "wsdl_for", "OPERATIONS", "live_faces"]
@@ -84,9 +94,6 @@ _ENVELOPE_OPEN = (
 )
 _ENVELOPE_CLOSE = "</SOAP-ENV:Body></SOAP-ENV:Envelope>"
 
-_INT32 = range(-(2**31), 2**31)
-
-
 # ---------------------------------------------------------------------------------------
 # Rendering replies the way PHP's SoapServer encodes an array
 
@@ -116,15 +123,15 @@ def _text(value: str) -> str:
 def _type_of(value: Any) -> str:
     """The ``xsi:type`` PHP gives a value (``xsd:int``, ``ns2:Map``, ...)."""
     if value is None:
-        return "xsd:anyType"
+        return "xsi:nil"
     if isinstance(value, bool):
         return "xsd:boolean"
     if isinstance(value, int):
-        return "xsd:int" if value in _INT32 else "xsd:long"
+        return "xsd:int"  # PHP's choice for every integer, 64-bit ones included
     if isinstance(value, float):
         return "xsd:float"
     if isinstance(value, Decimal):
-        return "xsd:int" if value == value.to_integral_value() and int(value) in _INT32 else "xsd:float"
+        return "xsd:int" if value == value.to_integral_value() else "xsd:float"
     if isinstance(value, Mapping):
         return "ns2:Map"
     if isinstance(value, (list, tuple)):
@@ -164,7 +171,7 @@ def _render(tag: str, value: Any, out: list[str]) -> None:
         out.append(f"</{tag}>")
     elif kind == "SOAP-ENC:Array":
         types = {_type_of(item) for item in value}
-        item_type = types.pop() if len(types) == 1 else "xsd:anyType"
+        item_type = types.pop() if len(types) == 1 else "xsd:ur-type"  # empty or mixed, as PHP says
         out.append(f'<{tag} SOAP-ENC:arrayType="{item_type}[{len(value)}]" xsi:type="SOAP-ENC:Array">')
         for item in value:
             _render("item", item, out)
@@ -209,8 +216,6 @@ _DTD_MARKERS = (b"<!DOCTYPE", b"<!doctype", b"<!ENTITY", b"<!entity")
 
 
 def _element_args(operation: str, call: etree._Element) -> dict[str, Any]:
-    from .soap_decode import decode
-
     names = OPERATIONS[operation]
     children = [child for child in call if isinstance(child.tag, str)]
     by_name: dict[str, etree._Element] = {}
@@ -353,3 +358,185 @@ _FACES: "weakref.WeakSet[SoapFace]" = weakref.WeakSet()
 def live_faces() -> list["SoapFace"]:
     """Every SOAP face of this process (tests use it to reach a running gateway's sessions)."""
     return list(_FACES)
+
+
+# ---------------------------------------------------------------------------------------
+# The face
+
+
+def routes(gateway: Any) -> list[Route]:
+    """The face factory (called by :mod:`.gateway`, which adds the REST face)."""
+    face = SoapFace(gateway)
+    gateway.errors("/soap", face.render_http_error)
+    return [
+        Route("/sms.wsdl", face.wsdl, methods=["GET", "HEAD"], name="simplesms-soap-wsdl"),
+        Route("/soap", face.endpoint, methods=["GET", "HEAD", "POST"], name="simplesms-soap"),
+    ]
+
+
+class SoapFace:
+    """Request handlers and the session store; one instance per gateway app."""
+
+    ALIAS_KIND = "simplesms"  # the REST face's kind: an sms_id means the same message on both
+
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+        self.sessions = SessionStore()
+        self.calls: dict[str, int] = {name: 0 for name in OPERATIONS}  # served calls, by operation
+        self.wsdl_served = 0
+        self._handlers: dict[str, Callable[..., Any]] = {
+            "sendSMS": self.send_sms, "getCreditNumber": self.get_credit, "getMonthlyStat": self.get_monthly,
+            "getStatus": self.get_status, "getHistory": self.get_history,
+        }
+        _FACES.add(self)
+
+    # -- HTTP ----------------------------------------------------------------------------
+    async def wsdl(self, request: Request) -> Response:
+        """``GET /sms.wsdl``: our WSDL, its ``soap:address`` pointing back at this server."""
+        self.wsdl_served += 1
+        return Response(wsdl_for(_endpoint_url(request)), media_type="text/xml; charset=utf-8")
+
+    async def endpoint(self, request: Request) -> Response:
+        """``POST /soap``: one SOAP call.  ``GET /soap?wsdl`` gives the WSDL (PHP's habit)."""
+        if request.method in ("GET", "HEAD"):
+            if any(key.lower() == "wsdl" for key in request.query_params):
+                return await self.wsdl(request)
+            return _fault_response(SoapFault("Client", "Bad Request: POST SOAP calls here; the WSDL is at "
+                                                       "/sms.wsdl", status=405), {"Allow": "POST"})
+        try:
+            body = await read_body(request)
+        except BadRequest as exc:
+            return _fault_response(SoapFault("Client", f"Bad Request: {exc.detail}",
+                                             status=413 if exc.status == 413 else 500))
+        try:
+            operation, args = parse_call(body)
+            self.calls[operation] += 1
+            if operation == "connect":
+                return await self.connect(request, args)
+            client = self.sessions.get(request.cookies.get(SESSION_COOKIE))
+            if client is None:
+                return _reply(operation, wire.error_reply(wire.E_SESSION))
+            try:
+                value = await self._handlers[operation](client, args)
+            except _Refusal as exc:
+                return _reply(operation, wire.error_reply(exc.code, exc.message))
+            except SmsBridgeError as exc:
+                return _reply(operation, wire.error_reply_for(exc))
+            return _reply(operation, wire.ok_reply(value))
+        except SoapFault as fault:
+            return _fault_response(fault)
+        except Exception:  # never a crash, never a stack trace to the caller
+            log.exception("simplesms SOAP face failed")
+            return _fault_response(SoapFault("Server", "Internal server error"))
+
+    def render_http_error(self, request: Request, status: int, detail: str) -> Response:
+        """Errors the app raises under /soap (404, 405, 413, 500) as SOAP Faults."""
+        if status >= 500:
+            return _fault_response(SoapFault("Server", "Internal server error", status=status))
+        return _fault_response(SoapFault("Client", f"Bad Request: {detail}", status=status))
+
+    # -- operations ----------------------------------------------------------------------
+    async def connect(self, request: Request, args: Mapping[str, Any]) -> Response:
+        old = request.cookies.get(SESSION_COOKIE)
+        if old:
+            self.sessions.drop(old)  # a new login never continues an old (or planted) session
+        credentials = wire.parse_connect_form(args)
+        client = None
+        if credentials is not None:
+            username, password, domain = credentials
+            client = self.gateway.authenticate("simplesms", username=username, password=password, domain=domain)
+        if client is None:
+            return _reply("connect", wire.error_reply(wire.E_LOGIN))
+        sid = self.sessions.create(client)
+        response = _reply("connect", wire.ok_reply({"user": username, "domain": domain}))
+        response.set_cookie(SESSION_COOKIE, sid, path="/", httponly=True, samesite="lax",
+                            secure=request.url.scheme == "https")
+        return response
+
+    async def send_sms(self, client: Any, args: Mapping[str, Any]) -> Any:
+        try:
+            to, text = wire.parse_send_form(args)
+        except KeyError as exc:
+            raise _Refusal(wire.E_BAD_REQUEST, f"Missing parameter: {_part_name(exc.args[0])}") from None
+        receipt = await self.gateway.send(client, to, text, extra={"gateway_client": client.name})
+        return wire.send_response(self._new_sms_id(receipt.id))
+
+    async def get_status(self, client: Any, args: Mapping[str, Any]) -> Any:
+        sms_id, message_id = await self._owned(client, args)
+        record = await self.gateway.record(message_id)
+        return wire.status_response(record, sms_id)
+
+    async def get_history(self, client: Any, args: Mapping[str, Any]) -> Any:
+        sms_id, message_id = await self._owned(client, args)
+        events = await run_in_threadpool(self.gateway.bridge.history, message_id)
+        return wire.history_response(events)
+
+    async def get_credit(self, client: Any, args: Mapping[str, Any]) -> Any:
+        balance = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
+        return wire.credit_response(balance.amount)
+
+    async def get_monthly(self, client: Any, args: Mapping[str, Any]) -> Any:
+        stats = await run_in_threadpool(self.gateway.bridge.monthly_stats, client.backend)
+        return wire.monthly_response(stats)
+
+    # -- ids: the same rules as the REST face, so both faces agree -------------------------
+    async def _owned(self, client: Any, args: Mapping[str, Any]) -> tuple[str, str]:
+        """The ``numSMSID`` asked for and its smsbridge id, if this client sent it (else 404)."""
+        try:
+            sms_id = wire.parse_sms_id_form(args)
+        except KeyError:
+            raise _Refusal(wire.E_BAD_REQUEST, "Missing parameter: numSMSID") from None
+        message_id = self.gateway.resolve(self.ALIAS_KIND, sms_id) if sms_id.isascii() and sms_id.isdigit() \
+            else None
+        if message_id is None:
+            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND])
+        try:
+            record = await run_in_threadpool(self.gateway.bridge.record, message_id)
+        except NotFound:
+            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND]) from None
+        owner = record.extra.get("gateway_client")
+        if owner is not None and owner != client.name:
+            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND])
+        return sms_id, message_id
+
+    def _new_sms_id(self, message_id: str) -> str:
+        """A fresh numeric id (the REST face's scheme: ms since 1970 x 1000 + 3 random
+        digits), stored as the message's ``simplesms`` alias.  Runs on the event loop
+        between two awaits, so the check and the insert are not interleaved."""
+        while True:
+            sms_id = str(int(time.time() * 1000) * 1000 + secrets.randbelow(1000))
+            if self.gateway.resolve(self.ALIAS_KIND, sms_id) is None:
+                self.gateway.alias(self.ALIAS_KIND, sms_id, message_id)
+                return sms_id
+
+
+class _Refusal(Exception):
+    """A call answered with a simpleSMS error reply (not a Fault)."""
+
+    def __init__(self, code: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+_PART_NAMES = {"country_code": "strCountryCode", "area_code": "strAreaCode", "number": "strNumber",
+               "message": "strMessage"}
+
+
+def _part_name(field: str) -> str:
+    return _PART_NAMES.get(field, field)
+
+
+def _endpoint_url(request: Request) -> str:
+    """This server's SOAP endpoint as the caller reached it (scheme, host and port)."""
+    root = (request.scope.get("root_path") or "").rstrip("/")
+    return f"{request.url.scheme}://{request.url.netloc}{root}/soap"
+
+
+def _reply(operation: str, value: Any) -> Response:
+    return Response(render_response(operation, value), media_type="text/xml; charset=utf-8")
+
+
+def _fault_response(fault: SoapFault, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(render_fault(fault.code, fault.string), status_code=fault.status,
+                    media_type="text/xml; charset=utf-8", headers=dict(headers or {}))

@@ -164,56 +164,61 @@ def _hashable(key: Any) -> Any:
     return key
 
 
-def _xsi(element: etree._Element, name: str) -> str | None:
-    for namespace in _XSI:
-        found = element.get(f"{{{namespace}}}{name}")
+# Attribute names, precomputed: _decode_element runs once per element of every reply.
+_XSI_NIL = tuple(f"{{{ns}}}nil" for ns in _XSI)
+_XSI_TYPE = tuple(f"{{{ns}}}type" for ns in _XSI)
+_ENC_REF = tuple(f"{{{ns}}}ref" for ns in sorted(_SOAP_ENC))
+_ENC_ARRAY_ATTRIBUTES = tuple(f"{{{ns}}}{name}" for ns in sorted(_SOAP_ENC) for name in ("arrayType", "itemType"))
+_ARRAY_NAMESPACES = _SOAP_ENC | {None}
+
+
+def _local(tag: str) -> str:
+    """The local name of an element tag (``{ns}name`` or ``name``)."""
+    return tag.rpartition("}")[2]
+
+
+def _first_attribute(attrib: Any, names: tuple[str, ...]) -> str | None:
+    for name in names:
+        found = attrib.get(name)
         if found is not None:
             return found
     return None
 
 
-def _xsi_type(element: etree._Element) -> tuple[str | None, str] | None:
-    """The (namespace, local name) of the element's xsi:type, if it has one."""
-    text = _xsi(element, "type")
-    if not text:
-        return None
-    prefix, _, local = text.strip().rpartition(":")
-    return element.nsmap.get(prefix or None), local
-
-
-def _is_soap_array(element: etree._Element, xsi_type: tuple[str | None, str] | None) -> bool:
-    if xsi_type is not None and xsi_type[1] == "Array" and xsi_type[0] in _SOAP_ENC | {None}:
-        return True
-    return any(element.get(f"{{{ns}}}arrayType") is not None for ns in _SOAP_ENC) or any(
-        element.get(f"{{{ns}}}itemType") is not None for ns in _SOAP_ENC
-    )
+def _has_array_attributes(attrib: Any) -> bool:
+    return any(attrib.get(name) is not None for name in _ENC_ARRAY_ATTRIBUTES)
 
 
 def _decode_element(element: etree._Element, depth: int) -> Any:
-    if (_xsi(element, "nil") or "").strip() in ("true", "1"):
-        return None
-    href = element.get("href") or next(
-        (element.get(f"{{{ns}}}ref") for ns in _SOAP_ENC if element.get(f"{{{ns}}}ref")), None
-    )
-    if href:
-        target = _find_reference(element, href)
-        if target is not None:
-            return _decode_element(target, depth + 1)
+    if depth > _MAX_DEPTH:
+        raise ValueError("SOAP value nested too deeply (a reference cycle?)")
+    attrib = element.attrib
+    type_text = None
+    if len(attrib):
+        nil = _first_attribute(attrib, _XSI_NIL)
+        if nil is not None and nil.strip() in ("true", "1"):
+            return None
+        href = attrib.get("href") or _first_attribute(attrib, _ENC_REF)
+        if href:
+            target = _find_reference(element, href)
+            if target is not None:
+                return _decode_element(target, depth + 1)
+        type_text = _first_attribute(attrib, _XSI_TYPE)
 
-    xsi_type = _xsi_type(element)
     children = [child for child in element if isinstance(child.tag, str)]
-    if xsi_type is not None:
-        namespace, local = xsi_type
+    if type_text:
+        prefix, _, local = type_text.strip().rpartition(":")
         if local == "Map":  # Apache SOAP's, in whatever namespace a server spells it
             return _map_from_items(children, depth)
+        namespace = element.nsmap.get(prefix or None)
         if local == "Vector" and namespace == _APACHE:
-            return [_decode(child, depth) for child in children]
-        if _is_soap_array(element, xsi_type):
-            return [_decode(child, depth) for child in children]
+            return [_decode_element(child, depth + 1) for child in children]
+        if (local == "Array" and namespace in _ARRAY_NAMESPACES) or _has_array_attributes(attrib):
+            return [_decode_element(child, depth + 1) for child in children]
         if namespace in _SCALAR_NAMESPACES and not children:
             return _scalar(local, element.text or "")
-    elif _is_soap_array(element, None):
-        return [_decode(child, depth) for child in children]
+    elif len(attrib) and _has_array_attributes(attrib):
+        return [_decode_element(child, depth + 1) for child in children]
 
     if not children:
         return element.text or ""
@@ -229,9 +234,9 @@ def _find_reference(element: etree._Element, href: str) -> etree._Element | None
 
 
 def _is_map_item(element: etree._Element) -> bool:
-    if etree.QName(element).localname != "item":
+    if _local(element.tag) != "item":
         return False
-    names = [etree.QName(child).localname for child in element if isinstance(child.tag, str)]
+    names = [_local(child.tag) for child in element if isinstance(child.tag, str)]
     return sorted(names) == ["key", "value"]
 
 
@@ -242,11 +247,11 @@ def _map_from_items(items: list[etree._Element], depth: int) -> dict:
         for child in item:
             if not isinstance(child.tag, str):
                 continue
-            name = etree.QName(child).localname
+            name = _local(child.tag)
             if name == "key":
-                key = _decode(child, depth)
+                key = _decode_element(child, depth + 1)
             elif name == "value":
-                value = _decode(child, depth)
+                value = _decode_element(child, depth + 1)
         result[_hashable(key)] = value
     return result
 
@@ -255,7 +260,7 @@ def _decode_children(children: list[etree._Element], depth: int) -> Any:
     """The content of an element given by its child elements."""
     if all(_is_map_item(child) for child in children):
         return _map_from_items(children, depth)
-    names = [etree.QName(child).localname for child in children]
+    names = [_local(child.tag) for child in children]
     if len(set(names)) == 1 and (names[0] == "item" or len(names) > 1):
         return [_decode(child, depth) for child in children]
     # A struct: fields by local name; a repeated field collects its values in a list.

@@ -23,7 +23,9 @@ Two problems solved here (SPEC.md section 5, "SOAP"):
 from __future__ import annotations
 
 import threading
+from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import requests
@@ -37,7 +39,9 @@ __all__ = [
     "BUNDLED_WSDL",
     "SOAP_ENCODING_NS",
     "OfflineTransport",
+    "GuardedTransport",
     "clear_wsdl_cache",
+    "forget_wsdl",
     "load_client",
 ]
 
@@ -113,6 +117,61 @@ class OfflineTransport(Transport):
         return super().load(url)
 
 
+class GuardedTransport(OfflineTransport):
+    """An :class:`OfflineTransport` whose HTTP goes through smsbridge's
+    :class:`~smsbridge.transport.HttpTransport`.
+
+    zeep calls ``requests`` directly and lets its exceptions escape unclassified; routed
+    through ``HttpTransport.request`` they become the errors SPEC section 7 asks for:
+    :class:`~smsbridge.errors.ProviderUnavailable` when nothing reached the server
+    (refused, DNS, connect timeout, TLS) and, inside :meth:`sending`,
+    :class:`~smsbridge.errors.DeliveryUnknown` when the request was written and the
+    reply timed out or broke (outside it, ProviderUnavailable: look-ups change nothing).
+    The session is ``http.session`` (urllib3 retries off, TLS ``verify`` applied), so
+    the PHP session cookie rides along as with :class:`OfflineTransport`.
+    """
+
+    def __init__(self, http: Any, timeout: float | None = 10, operation_timeout: float | None = 10) -> None:
+        super().__init__(http.session, timeout=timeout, operation_timeout=operation_timeout)
+        self.http = http
+        self._state = threading.local()
+
+    @contextmanager
+    def sending(self, sending: bool = True) -> Iterator[None]:
+        """Mark the calls made by this thread inside the block as message sends (or not),
+        and forget the last status: :meth:`last_status` is ``None`` until a reply arrives."""
+        before = getattr(self._state, "sending", False)
+        self._state.sending = sending
+        self._state.status = None
+        try:
+            yield
+        finally:
+            self._state.sending = before
+
+    def post(self, address: str, message: Any, headers: Any) -> requests.Response:
+        response = self.http.request("POST", address, data=message, headers=headers,
+                                     timeout=self.operation_timeout,
+                                     sending=getattr(self._state, "sending", False))
+        self._state.status = response.status_code
+        return response
+
+    def last_status(self) -> int | None:
+        """The HTTP status of the reply to this thread's call in the current
+        :meth:`sending` block; ``None`` if nothing was posted (zeep's Fault does not
+        carry the status, and a request zeep failed to build never left)."""
+        return getattr(self._state, "status", None)
+
+    def _load_remote_data(self, url: str) -> bytes:
+        if urlsplit(url).scheme not in ("http", "https"):
+            return super()._load_remote_data(url)  # file:// through zeep's FileAdapter
+        response = self.http.request("GET", url, timeout=self.load_timeout)
+        with closing(response):
+            if response.status_code >= 400:
+                raise TransportError(f"HTTP {response.status_code} when loading {url}",
+                                     status_code=response.status_code)
+            return response.content
+
+
 class _DetachedTransport(OfflineTransport):
     """The transport a cached :class:`Document` keeps after parsing.
 
@@ -179,6 +238,7 @@ def load_client(
     timeout: float,
     *,
     operation_timeout: float | None = None,
+    transport: OfflineTransport | None = None,
 ) -> zeep.Client:
     """A zeep client for the WSDL that ``wsdl_url`` serves, talking through ``session``.
 
@@ -188,6 +248,8 @@ def load_client(
     parsing. Each call returns a new Client with its own transport bound to
     the given session. ``operation_timeout`` defaults to ``timeout``; both
     must be set (SPEC.md section 7: every HTTP request has a timeout).
+    ``transport`` replaces the :class:`OfflineTransport` built for ``session``
+    (the backend passes a :class:`GuardedTransport`); its own timeouts apply.
 
     ``wsdl_url`` may also be a local path or a ``file://`` URL (e.g.
     :data:`BUNDLED_WSDL`). A failed load is not cached.
@@ -199,7 +261,8 @@ def load_client(
         operation_timeout = timeout
     if not timeout or not operation_timeout or timeout < 0 or operation_timeout < 0:
         raise ValueError("load_client needs positive timeouts: zeep's default is to wait forever")
-    transport = OfflineTransport(session, timeout=timeout, operation_timeout=operation_timeout)
+    if transport is None:
+        transport = OfflineTransport(session, timeout=timeout, operation_timeout=operation_timeout)
     key = str(wsdl_url)
     document = _WSDL_CACHE.get(key)
     if document is None:
@@ -209,6 +272,12 @@ def load_client(
                 document = _parse_wsdl(key, transport)
                 _WSDL_CACHE[key] = document
     return zeep.Client(document, transport=transport)
+
+
+def forget_wsdl(wsdl_url: str) -> None:
+    """Forget one parsed WSDL (a backend that found it unusable), so the next use fetches it again."""
+    with _WSDL_LOCK:
+        _WSDL_CACHE.pop(str(wsdl_url), None)
 
 
 def clear_wsdl_cache() -> None:

@@ -10,8 +10,8 @@ numbers                  :func:`split_recipient`      :func:`join_recipient`
 requests (REST forms)    :func:`connect_form`,        :func:`parse_connect_form`,
                          :func:`send_form`,           :func:`parse_send_form`,
                          :func:`sms_id_form`          :func:`parse_sms_id_form`
-any reply                :func:`parse_reply`          :func:`ok_reply`, :func:`error_reply`,
-                                                      :func:`error_reply_for`
+any reply                :func:`parse_reply`,         :func:`ok_reply`, :func:`error_reply`,
+                         :func:`parse_http_reply`     :func:`error_reply_for`
 errors                   :func:`error_for`,           :func:`error_reply_for`,
                          :func:`error_for_http`,      :func:`http_status_for`
                          :func:`is_auth_expired`
@@ -60,6 +60,8 @@ code  meaning                                          client error (:func:`erro
 500   internal error                                   sendSMS: DeliveryUnknown, else
                                                        ProviderUnavailable
 501   operation not supported by the account/backend   ProviderError, pre-acceptance
+502   the provider behind the gateway refused the      ProviderError (not retry-safe)
+      message with an error of its own
 503   service unavailable: the message was NOT         ProviderUnavailable
       accepted
 504   the message may have been accepted               sendSMS: DeliveryUnknown, else
@@ -69,7 +71,9 @@ code  meaning                                          client error (:func:`erro
 "Pre-acceptance" means the provider refused the request before accepting a message, so
 failover to another backend is safe (``retry_safe``).  A code not in the table gives a
 plain ProviderError that is *not* retry-safe (SPEC §2: "per code"), except textual codes
-that plainly name a login/token problem (``"invalid_token"``) or the credit.
+that plainly name a login/token problem (``"invalid_token"``), the credit, or a refusal
+to serve now (``"try later"``, ``"rate_limit"``); over REST the HTTP status classifies
+unknown codes (:func:`parse_http_reply`).
 
 Status words
 ------------
@@ -83,7 +87,7 @@ Dates
 -----
 
 ``YYYY-MM-DD HH:MM:SS`` without an offset is Budapest time (``Europe/Budapest``), the
-provider's; ISO 8601 with an offset is read as given.  Every parsed date is aware.
+provider's; ISO 8601 with an offset is read as given.  Every parsed date is aware, in UTC.
 """
 from __future__ import annotations
 
@@ -95,6 +99,7 @@ from typing import Any, Iterable, Mapping
 
 from smsbridge.errors import (
     AuthenticationError,
+    ConfigError,
     DeliveryUnknown,
     InsufficientCredit,
     InvalidMessage,
@@ -111,13 +116,14 @@ from smsbridge.model import MessageRecord, MonthlyStat, Status, StatusEvent, Sta
 __all__ = [
     "OPERATIONS", "CONNECT", "SEND", "CREDIT", "MONTHLY", "STATUS", "HISTORY",
     "E_LOGIN", "E_SESSION", "E_NUMBER", "E_EMPTY", "E_MESSAGE", "E_CREDIT", "E_BAD_REQUEST",
-    "E_NOT_FOUND", "E_METHOD", "E_TOO_LARGE", "E_INTERNAL", "E_UNSUPPORTED", "E_UNAVAILABLE",
+    "E_NOT_FOUND", "E_METHOD", "E_TOO_LARGE", "E_INTERNAL", "E_UNSUPPORTED", "E_REFUSED", "E_UNAVAILABLE",
     "E_UNKNOWN", "ERROR_MESSAGES", "STATUS_WORDS", "STATUS_CODES",
     "MalformedReply", "MessageNotFound",
     "split_recipient", "join_recipient",
     "connect_form", "send_form", "sms_id_form",
     "parse_connect_form", "parse_send_form", "parse_sms_id_form",
-    "parse_reply", "error_for", "error_for_http", "is_auth_expired", "is_error_reply", "has_flags",
+    "parse_reply", "parse_http_reply", "error_for", "error_for_http", "is_auth_expired", "is_error_reply",
+    "has_flags",
     "parse_expires", "parse_token", "parse_sms_id", "parse_date", "format_date", "budapest",
     "status_from_word", "status_from_code", "word_for_status", "code_for_status",
     "parse_status", "parse_history", "parse_credit", "parse_monthly",
@@ -147,6 +153,7 @@ E_METHOD = 405
 E_TOO_LARGE = 413
 E_INTERNAL = 500
 E_UNSUPPORTED = 501
+E_REFUSED = 502
 E_UNAVAILABLE = 503
 E_UNKNOWN = 504
 
@@ -163,6 +170,7 @@ ERROR_MESSAGES: dict[int, str] = {
     E_TOO_LARGE: "Request too large",
     E_INTERNAL: "Internal server error",
     E_UNSUPPORTED: "Operation not supported",
+    E_REFUSED: "The provider refused the message",
     E_UNAVAILABLE: "Service unavailable; the message was not accepted",
     E_UNKNOWN: "The message may have been accepted; its outcome is unknown",
 }
@@ -209,9 +217,9 @@ def join_recipient(country_code: Any, area_code: Any, number: Any) -> str:
     """The three sendSMS fields back into E.164 (server side); :class:`InvalidNumber` if bad.
 
     Each field must be ASCII digits (the area code may be empty); spaces, dashes and a
-    leading ``+`` on the country code are tolerated, a national trunk ``0`` before the area
-    code (``06`` style) is not part of the number and is dropped when the result is only
-    valid without it.
+    leading ``+`` or ``00`` on the country code are tolerated, and so is a national trunk
+    prefix written before the area code (``06 30`` in Hungary, ``07911`` in the UK) when
+    the number is only valid without it.
     """
     from smsbridge.numbers import parse_number
 
@@ -235,9 +243,17 @@ def join_recipient(country_code: Any, area_code: Any, number: Any) -> str:
     try:
         return parse_number(f"+{country}{area}{rest}", None)
     except InvalidNumber:
-        if area.startswith("0"):
-            return parse_number(f"+{country}{area.lstrip('0')}{rest}", None)
-        raise
+        if not area.startswith("0"):
+            raise
+        # A national trunk prefix kept on the area code ("06 30", "07911"): read the
+        # national form in the country's own region, and insist it stays in that country.
+        import phonenumbers
+
+        region = phonenumbers.region_code_for_country_code(int(country))
+        e164 = parse_number(area + rest, region) if region not in ("ZZ", "001") else ""
+        if not e164.startswith(f"+{country}"):
+            raise
+        return e164
 
 
 # -- requests (REST forms) --------------------------------------------------------------
@@ -342,8 +358,10 @@ def parse_reply(data: Any, *, operation: str, backend: str | None = None) -> Any
             source = {**data, **data["error"]}
         code = _first(source, _CODE_KEYS)
         message = _first(source, _MESSAGE_KEYS)
-        if message is None and isinstance(data.get("error"), str) and _flag(data["error"]) is None:
-            message = data["error"]
+        if isinstance(data.get("error"), str) and _flag(data["error"]) is None:
+            # {"error": "invalid_token"}: the text stands for both the code and the message.
+            code = data["error"] if code is None else code
+            message = data["error"] if message is None else message
         if message is None and isinstance(data.get("response"), str):
             message = data["response"]
         raise error_for(code, message, operation=operation, backend=backend)
@@ -370,6 +388,9 @@ def error_for(code: Any, message: Any, *, operation: str, backend: str | None = 
             return AuthenticationError(f"simpleSMS refused the login: {text}", **kw)
         if "credit" in word or "balance" in word:
             return InsufficientCredit(f"simpleSMS: {text}", **kw)
+        if any(k in word for k in ("unavailable", "try later", "try_later", "too many", "too_many", "busy",
+                                   "maintenance", "rate limit", "rate_limit", "overload")):
+            return ProviderUnavailable(f"simpleSMS: {text}", **kw)
         if "not_found" in word or "notfound" in word:
             return MessageNotFound(f"simpleSMS: {text}", **kw) if operation in (STATUS, HISTORY) \
                 else ProviderError(f"simpleSMS: {text}", **kw)
@@ -412,6 +433,40 @@ def error_for_http(status: int, *, operation: str, backend: str | None = None) -
         return ProviderUnavailable(f"simpleSMS failed (HTTP {status})", code=code, backend=backend)
     return ProviderError(f"simpleSMS refused the request (HTTP {status}); is base_url right?", code=code,
                          backend=backend, pre_acceptance=True)
+
+
+def parse_http_reply(status: int, data: Any, *, operation: str, backend: str | None = None) -> Any:
+    """The ``response`` of a REST reply, judged with its HTTP status (client side).
+
+    ``data`` is the decoded JSON body (``None`` when it was not JSON).  A reply object's
+    flags decide (SPEC §5: errors may come with HTTP 200); the HTTP status adds what the
+    body leaves open: a 401 makes any error a login refusal, and an error whose code this
+    module does not know is classified by the status (503 + ``{"error": "try later"}`` is
+    ProviderUnavailable, a 4xx a refusal).  A flagless object is tolerated with a 2xx; a
+    body that is no reply object raises :func:`error_for_http` for an error status and
+    :class:`MalformedReply` for a 2xx.
+    """
+    if not (has_flags(data) or (isinstance(data, Mapping) and status < 300)):
+        if status >= 400:
+            raise error_for_http(status, operation=operation, backend=backend)
+        raise MalformedReply("the reply is not a simpleSMS reply object")
+    if status == 401 and not is_error_reply(data):
+        raise MalformedReply("HTTP 401 with a success reply")
+    try:
+        return parse_reply(data, operation=operation, backend=backend)
+    except ProviderError as exc:
+        if status == 401 and not isinstance(exc, AuthenticationError):
+            raise AuthenticationError(exc.message, code=exc.code, backend=backend) from None
+        if status >= 400 and type(exc) is ProviderError and not exc.retry_safe:
+            by_status = error_for_http(status, operation=operation, backend=backend)
+            message = f"{exc.message} (HTTP {status})"
+            if isinstance(by_status, DeliveryUnknown):
+                message += "; the message may have been accepted, so it is not re-sent"
+            if type(by_status) is ProviderError:
+                raise ProviderError(message, code=exc.code, backend=backend,
+                                    pre_acceptance=by_status.retry_safe) from None
+            raise type(by_status)(message, code=exc.code, backend=backend) from None
+        raise
 
 
 def is_auth_expired(code: Any) -> bool:
@@ -524,9 +579,10 @@ class _CentralEurope(tzinfo):
         if dt is None:
             return timedelta(hours=1)
         start, end = self._dst_window(dt.year)
-        # Local wall time: CEST starts at 02:00 CET (= 01:00 UTC), ends at 03:00 CEST.
+        # Local wall time: CEST starts at 02:00 CET (= 01:00 UTC), ends at 03:00 CEST; like
+        # zoneinfo with fold=0, the skipped hour reads as CET, the repeated one as CEST.
         local = dt.replace(tzinfo=None)
-        return timedelta(hours=2) if start + timedelta(hours=1) <= local < end + timedelta(hours=2) \
+        return timedelta(hours=2) if start + timedelta(hours=2) <= local < end + timedelta(hours=2) \
             else timedelta(hours=1)
 
     def dst(self, dt: datetime | None) -> timedelta:
@@ -547,7 +603,7 @@ _DATE_RE = re.compile(r"\s*(\d{4})[-.](\d{1,2})[-.](\d{1,2})(?:[ T](\d{1,2}):(\d
 
 
 def parse_date(value: Any) -> datetime | None:
-    """An aware datetime from a provider date, or ``None`` when absent or unreadable.
+    """An aware UTC datetime from a provider date, or ``None`` when absent or unreadable.
 
     ``YYYY-MM-DD HH:MM:SS`` (also ``.`` separated, ``T``, fractions; naive = Budapest),
     ISO 8601 with ``Z`` or an offset, a bare date, or a Unix timestamp (number).
@@ -555,7 +611,7 @@ def parse_date(value: Any) -> datetime | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=budapest())
+        return (value if value.tzinfo else value.replace(tzinfo=budapest())).astimezone(timezone.utc)
     if isinstance(value, (int, float)):
         try:
             return datetime.fromtimestamp(float(value), tz=timezone.utc) if value > 0 else None
@@ -572,8 +628,11 @@ def parse_date(value: Any) -> datetime | None:
                          int(round(float(fraction) * 1_000_000)) if fraction else 0)
     except ValueError:
         return None
+    # Results are in UTC: an aware datetime inside Budapest's repeated autumn hour would
+    # compare unequal to every other zone's (PEP 495).  In that hour a naive time is read
+    # as its first occurrence (summer time), as zoneinfo does.
     if not zone:
-        return naive.replace(tzinfo=budapest())
+        return naive.replace(tzinfo=budapest()).astimezone(timezone.utc)
     if zone.upper() == "Z":
         return naive.replace(tzinfo=timezone.utc)
     sign = 1 if zone[0] == "+" else -1
@@ -581,7 +640,7 @@ def parse_date(value: Any) -> datetime | None:
     offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
     if offset >= timedelta(hours=24):
         return None
-    return naive.replace(tzinfo=timezone(sign * offset))
+    return naive.replace(tzinfo=timezone(sign * offset)).astimezone(timezone.utc)
 
 
 def format_date(value: datetime | None) -> str | None:
@@ -888,8 +947,9 @@ def error_reply_for(exc: SmsBridgeError) -> dict[str, Any]:
 
     InvalidNumber 201; InvalidMessage 202 (empty text) or 203; AuthenticationError 101;
     InsufficientCredit 301; NotFound 404; UnsupportedOperation 501; ProviderUnavailable
-    503; DeliveryUnknown 504; a ProviderError refused before acceptance 203, any other
-    500.  The message is the error's own text, redacted.
+    and ConfigError (the gateway's own configuration: nothing was sent) 503;
+    DeliveryUnknown 504; another ProviderError 203 when it was refused before acceptance,
+    else 502; anything else 500.  The message is the error's own text, redacted.
     """
     code = _reverse_code(exc)
     message = _clean_message(getattr(exc, "message", None) or str(exc)) or ERROR_MESSAGES[code]
@@ -909,12 +969,12 @@ def _reverse_code(exc: SmsBridgeError) -> int:
         return E_LOGIN
     if isinstance(exc, InsufficientCredit):
         return E_CREDIT
-    if isinstance(exc, ProviderUnavailable):
+    if isinstance(exc, (ProviderUnavailable, ConfigError)):
         return E_UNAVAILABLE
     if isinstance(exc, DeliveryUnknown):
         return E_UNKNOWN
-    if isinstance(exc, ProviderError) and exc.retry_safe:
-        return E_MESSAGE
+    if isinstance(exc, ProviderError):
+        return E_MESSAGE if exc.retry_safe else E_REFUSED
     return E_INTERNAL
 
 
@@ -1037,4 +1097,7 @@ def _short(text: str, limit: int = 60) -> str:
 
 def _number_if_digits(value: str | int) -> str | int:
     text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 16 else text
+    canonical = text.isascii() and text.isdigit() and len(text) <= 16 and (text == "0" or text[0] != "0")
+    # "007" stays a string (its zeros are part of it), and so does anything a JavaScript
+    # client could not read exactly as a number (2**53 and up).
+    return int(text) if canonical and int(text) < 2**53 else text

@@ -69,12 +69,8 @@ class SinchBackend(Backend):
             return self._transport
 
     def send(self, message: Message) -> Accepted:
-        callback = None
-        for key in ("callback_url", "status_callback", "report_url"):
-            value = (message.extra or {}).get(key)
-            if isinstance(value, str) and value.startswith(("http://", "https://")):
-                callback = value
-                break
+        value = (message.extra or {}).get("status_callback")  # the Bridge's documented hint
+        callback = value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
         body = wire.build_send(message.to, message.text, message.sender or self.settings.get("sender"),
                                delivery_report="per_recipient_final" if callback else "full",
                                callback_url=callback, client_reference=message.reference or message.id or None)

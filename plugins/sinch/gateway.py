@@ -184,14 +184,19 @@ class SinchFace:
                                delivery_report=face.get("delivery_report") or "none",
                                callback_url=face.get("callback_url"), client_reference=face.get("client_reference"))
 
-    async def _mine(self, client: Any, accept: Callable[[MessageRecord], bool]) -> list[MessageRecord]:
+    async def _mine(self, client: Any, accept: Callable[[MessageRecord], bool], *,
+                    fresh: bool = False) -> list[MessageRecord]:
+        """The client's messages (newest first) that ``accept``; ``fresh`` refreshes statuses first."""
         found, scan = [], 0
         while True:
             batch = await self.gateway.records(limit=_SCAN_PAGE, offset=scan)
             for record in batch:
                 if record.extra.get("gateway_client") == client.name and KIND in record.extra \
-                        and record.extra.get("phase") != "failed" and accept(record):
-                    found.append(record)
+                        and record.extra.get("phase") != "failed":
+                    if fresh and not record.status.final:
+                        record = await self.gateway.record(record.id)
+                    if accept(record):
+                        found.append(record)
             if len(batch) < _SCAN_PAGE:
                 return found
             scan += _SCAN_PAGE
@@ -276,7 +281,8 @@ class SinchFace:
             ref = query.get("client_reference") or None
             records = await self._mine(client, lambda r: (not statuses
                                                           or wire.status_to_wire(r.status).lower() in statuses)
-                                       and (ref is None or self._face(r).get("client_reference") == ref))
+                                       and (ref is None or self._face(r).get("client_reference") == ref),
+                                       fresh=True)
             out = []
             for record in records[page * size:(page + 1) * size]:
                 face = self._face(record)

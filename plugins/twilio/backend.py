@@ -60,6 +60,12 @@ class TwilioBackend(Backend):
     def account_sid(self) -> str:
         return str(self.settings["account_sid"])
 
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        # verify per request: requests lets $REQUESTS_CA_BUNDLE override a session's
+        # verify (psf/requests#3829), which would silently ignore `verify:` in the config.
+        kwargs.setdefault("verify", self.settings.get("verify", True))
+        return self.transport.request(method, path, **kwargs)
+
     # -- operations --------------------------------------------------------------------
     def send(self, message: Message) -> Accepted:
         sender = message.sender or self.settings.get("sender")
@@ -70,7 +76,7 @@ class TwilioBackend(Backend):
         callback = (message.extra or {}).get("status_callback") or self.settings.get("status_callback")
         form = wire.create_form(message.to, message.text, sender=sender, status_callback=callback,
                                 messaging_service_sid=service if not message.sender else None)
-        response = self.transport.request("POST", wire.messages_path(self.account_sid), data=form,
+        response = self._request("POST", wire.messages_path(self.account_sid), data=form,
                                           sending=True)
         if response.status_code >= 300:
             raise wire.error_from_reply(response.status_code, _json(response), backend=self.name, sending=True)
@@ -84,7 +90,7 @@ class TwilioBackend(Backend):
                         segments=parsed.segments or message.segments, raw=parsed.word)
 
     def status(self, provider_id: str) -> StatusReport:
-        response = self.transport.request("GET", wire.message_path(self.account_sid, provider_id))
+        response = self._request("GET", wire.message_path(self.account_sid, provider_id))
         if response.status_code != 200:
             raise wire.error_from_reply(response.status_code, _json(response), backend=self.name)
         try:
@@ -98,7 +104,7 @@ class TwilioBackend(Backend):
                             description=description, raw=parsed.word)
 
     def balance(self) -> Balance:
-        response = self.transport.request("GET", wire.balance_path(self.account_sid))
+        response = self._request("GET", wire.balance_path(self.account_sid))
         if response.status_code != 200:
             raise wire.error_from_reply(response.status_code, _json(response), backend=self.name)
         try:

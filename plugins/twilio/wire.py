@@ -283,6 +283,14 @@ def _one(form: Mapping[str, Any], key: str) -> str | None:
     return str(value)
 
 
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+    return True
+
+
 def parse_create_form(form: Mapping[str, Any]) -> CreateRequest:
     """Read a create form; raise :class:`WireError` with Twilio's own code when unusable.
 
@@ -290,6 +298,11 @@ def parse_create_form(form: Mapping[str, Any]) -> CreateRequest:
     only presence is checked.  ``MediaUrl`` (MMS) is refused honestly: smsbridge sends
     SMS only.
     """
+    for key in ("To", "From", "Body", "StatusCallback", "MessagingServiceSid"):
+        value = _one(form, key)
+        if value is not None and not _encodable(value):
+            # only reachable from Python (the SDK shim): a form body is decoded strictly
+            raise WireError(400, E_INVALID_PARAMETER, f"Invalid {key}: not valid Unicode text.")
     to = (_one(form, "To") or "").strip()
     if not to:
         raise WireError(400, E_TO_REQUIRED, "A 'To' phone number is required.")

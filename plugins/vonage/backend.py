@@ -48,8 +48,6 @@ class VonageBackend(Backend):
 
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
-        if not settings.get("api_secret") and not settings.get("signature_secret"):
-            raise ConfigError("set api_secret or signature_secret", path=f"backends.{name}.api_secret")
         method = settings.get("signature_method") or "md5"
         if method not in _METHODS:
             raise ConfigError(f"must be one of {', '.join(_METHODS)}, not {method!r}",
@@ -60,6 +58,12 @@ class VonageBackend(Backend):
     def transport(self) -> Any:
         if self._transport is None:
             from smsbridge.transport import HttpTransport
+
+            # Checked on use, not at load: `${VAR:-}` credentials may be empty in a config
+            # that only names this backend as an example (SPEC §3, config.example.yaml).
+            if not self.settings.get("api_secret") and not self.settings.get("signature_secret"):
+                raise ConfigError("is empty: set api_secret or signature_secret",
+                                  path=f"backends.{self.name}.api_secret")
 
             auth = None
             if not self.settings.get("signature_secret"):
@@ -80,6 +84,12 @@ class VonageBackend(Backend):
         params["sig"] = wire.sign(params, str(secret), None if method == "md5hash" else method)
         return params
 
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        # verify per request: requests lets $REQUESTS_CA_BUNDLE override a session's
+        # verify (psf/requests#3829), which would silently ignore `verify:` in the config.
+        kwargs.setdefault("verify", self.settings.get("verify", True))
+        return self.transport.request(method, path, **kwargs)
+
     # -- operations --------------------------------------------------------------------
     def send(self, message: Message) -> Accepted:
         sender = message.sender or self.settings.get("sender")
@@ -89,7 +99,7 @@ class VonageBackend(Backend):
         callback = (message.extra or {}).get("status_callback") or self.settings.get("callback")
         params = wire.send_params(message.to, message.text, sender=sender, encoding=message.encoding,
                                   client_ref=message.reference, callback=callback)
-        response = self.transport.request("POST", wire.SEND_PATH, data=self._signed(params), sending=True)
+        response = self._request("POST", wire.SEND_PATH, data=self._signed(params), sending=True)
         if response.status_code != 200:
             raise wire.error_from_http(response.status_code, _json(response), backend=self.name, sending=True)
         try:
@@ -102,7 +112,7 @@ class VonageBackend(Backend):
 
     def balance(self) -> Balance:
         params = self._signed({})
-        response = self.transport.request("GET", wire.BALANCE_PATH, params=params or None)
+        response = self._request("GET", wire.BALANCE_PATH, params=params or None)
         if response.status_code != 200:
             raise wire.error_from_http(response.status_code, _json(response), backend=self.name)
         try:

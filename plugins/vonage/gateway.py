@@ -91,6 +91,10 @@ class VonageFace:
         for key, value in params.items():
             if isinstance(value, (dict, list)):
                 raise BadRequest(400, f"parameter {key!r} must be a string")
+            if not (wire.encodable(str(key)) and wire.encodable(str(value))):
+                # JSON can smuggle lone surrogates ("\ud800"), which no SMS, hash or
+                # database can hold: refuse the body before anything touches it
+                raise BadRequest(400, "parameters must be valid Unicode text")
         return params
 
     def _client(self, request: Request, params: dict[str, Any], *, in_body: bool) -> Any:
@@ -216,7 +220,11 @@ class VonageFace:
         section = client.credentials["vonage"]
         method = str(section.get("dlr_method") or "POST").upper()
         secret = section.get("signature_secret")
-        sig_method = str(section.get("signature_method") or "md5")
+        sig_method = str(section.get("signature_method") or "md5").lower()
+        if sig_method not in ("md5", "sha1", "sha256", "sha512", "md5hash"):
+            log.warning("gateway client %r: unknown signature_method %r, signing receipts with md5",
+                        client.name, sig_method)
+            sig_method = "md5"
         url = str(sms.callback)
         sent: set[str] = set()
 

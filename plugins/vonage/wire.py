@@ -51,7 +51,7 @@ from smsbridge.model import Status
 __all__ = [
     "SEND_PATH", "BALANCE_PATH", "SEARCH_PATH",
     "message_ids_for", "SEND_FIELDS",
-    "send_params", "SendRequest", "parse_send_params", "WireError",
+    "send_params", "SendRequest", "encodable", "parse_send_params", "WireError",
     "Credentials", "credentials_from", "sign", "check_signature", "SIGNATURE_TOLERANCE",
     "render_send_reply", "render_send_error", "reply_for_error", "parse_send_reply", "SendResult",
     "error_for_status", "error_from_http", "http_error_body", "ERROR_TEXT",
@@ -168,6 +168,14 @@ def _one(params: Mapping[str, Any], key: str) -> str | None:
     return str(value)
 
 
+def encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _truthy(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
@@ -176,6 +184,11 @@ def _truthy(value: str | None, default: bool) -> bool:
 
 def parse_send_params(params: Mapping[str, Any]) -> SendRequest:
     """Read ``/sms/json`` parameters (form or JSON); refusals as :class:`WireError`."""
+    for key in ("to", "from", "text", "client-ref", "callback", "account-ref", "type"):
+        value = _one(params, key)
+        if value is not None and not encodable(value):
+            # a JSON body can carry lone surrogates ("\ud800"): no SMS can hold them
+            raise WireError("3", f"Invalid {key} param")
     to = (_one(params, "to") or "").strip()
     if not to:
         raise WireError("2", "Missing to param")

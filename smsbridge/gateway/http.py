@@ -82,3 +82,5 @@ async def read_json(request: Request) -> Any:
         return json.loads(_decode(raw))
     except json.JSONDecodeError as exc:
         raise BadRequest(400, f"malformed JSON body: {exc.msg} at position {exc.pos}") from None
+    except RecursionError:  # "[[[[..." within the size limit: json's decoder recurses per level
+        raise BadRequest(400, "malformed JSON body: nested too deeply") from None

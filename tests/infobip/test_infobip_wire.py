@@ -223,3 +223,12 @@ def test_reply_readers_raise_only_smsbridge_errors(data):
             pass
     wire.error_for_reply(400, data)
     wire.status_from_wire(data)
+
+
+def test_message_id_for_is_reversible():
+    from smsbridge.bridge import new_message_id
+
+    for _ in range(200):
+        message_id = new_message_id()
+        assert wire.message_id_in(wire.message_id_for(message_id)) == message_id
+    assert wire.message_id_in(wire.new_message_id()) is None and wire.message_id_in("my-id-1") is None

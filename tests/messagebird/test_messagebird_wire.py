@@ -228,3 +228,14 @@ def test_reply_readers_raise_only_smsbridge_errors(data):
         except SmsBridgeError:
             pass
     wire.error_for_reply(422, data)
+
+
+def test_id_for_is_reversible_for_smsbridge_ids():
+    from smsbridge.bridge import new_message_id
+
+    for _ in range(200):
+        message_id = new_message_id()
+        mb_id = wire.id_for(message_id)
+        assert wire.is_id(mb_id) and wire.message_id_in_id(mb_id) == message_id
+    assert wire.message_id_in_id(wire.new_id()) is None
+    assert wire.is_id(wire.id_for("some-other-id")) and wire.message_id_in_id("nope") is None

@@ -15,6 +15,9 @@
  *   POST /soap                              the SOAP endpoint
  *   GET  /?reset_sessions                   forgets every PHP session (every client
  *                                          is logged out; their cookies stay stale)
+ *   GET  /?calls                            JSON: how many calls of each operation the
+ *                                          server has handled, and "wsdl": how many times
+ *                                          it served the WSDL (tests count them)
  *
  * Query switches, on the WSDL URL (they travel on to the endpoint through soap:address):
  *   returns=anytype (default)   every operation returns xsd:anyType: zeep hands raw lxml back
@@ -84,7 +87,15 @@ if (isset($_GET['reset_sessions'])) {
     return true;
 }
 
+if (isset($_GET['calls'])) {
+    header('Content-Type: application/json');
+    $raw = @file_get_contents($stateDir . '/calls.json');
+    echo $raw ?: '{}';
+    return true;
+}
+
 if ($method === 'GET' && ($path === '/sms.wsdl' || isset($_GET['wsdl']))) {
+    count_call($stateDir . '/calls.json', 'wsdl');
     header('Content-Type: text/xml; charset=utf-8');
     echo wsdl_text($variant);
     return true;
@@ -106,7 +117,7 @@ session_start();
 $wsdlFile = $stateDir . '/sms-' . $variant['returns'] . '-' . $variant['keys'] . '.wsdl';
 file_put_contents($wsdlFile, wsdl_text($variant), LOCK_EX);
 $server = new SoapServer($wsdlFile, ['cache_wsdl' => WSDL_CACHE_NONE, 'encoding' => 'UTF-8']);
-$server->setObject(new SMSapi($stateDir, $variant['keys']));
+$server->setObject(new CountingProxy(new SMSapi($stateDir, $variant['keys']), $stateDir . '/calls.json'));
 $server->handle();
 return true;
 
@@ -122,6 +133,36 @@ function wsdl_text(array $variant): string
     $query = http_build_query($variant);
     $address = htmlspecialchars("http://{$host}/soap?{$query}", ENT_XML1 | ENT_QUOTES);
     return str_replace('https://api.simplesms.hu/soap', $address, $wsdl);
+}
+
+
+/** Counts every call by operation name (GET /?calls), then hands it to the service. */
+class CountingProxy
+{
+    public function __construct(private object $target, private string $file)
+    {
+    }
+
+    public function __call(string $name, array $arguments)
+    {
+        count_call($this->file, $name);
+        return $this->target->$name(...$arguments);
+    }
+}
+
+
+function count_call(string $file, string $name): void
+{
+    $handle = fopen($file, 'c+');
+    flock($handle, LOCK_EX);
+    $raw = stream_get_contents($handle);
+    $calls = $raw ? json_decode($raw, true) : [];
+    $calls[$name] = ($calls[$name] ?? 0) + 1;
+    ftruncate($handle, 0);
+    rewind($handle);
+    fwrite($handle, json_encode($calls));
+    flock($handle, LOCK_UN);
+    fclose($handle);
 }
 
 

@@ -178,3 +178,26 @@ def test_reply_readers_raise_only_smsbridge_errors(data):
         except SmsBridgeError:
             pass
     wire.error_for_reply(400, data)
+
+
+def test_uuid_for_is_a_reversible_uuid4():
+    import uuid
+
+    from smsbridge.bridge import new_message_id
+
+    for _ in range(200):
+        message_id = new_message_id()
+        u = wire.uuid_for(message_id)
+        assert uuid.UUID(u).version == 4 and uuid.UUID(u).variant == uuid.RFC_4122
+        assert wire.message_id_in_uuid(u) == message_id
+    assert wire.message_id_in_uuid(wire.new_uuid()) is None and wire.message_id_in_uuid("x") is None
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+@pytest.mark.parametrize("url", ["https://example.com/cb", "https://example.com/cb?b=2&a=1"])
+def test_signature_v3_validates_with_the_sdk(method, url):
+    plivo_sig = pytest.importorskip("plivo.utils.signature_v3")
+    params = wire.callback_params(message_uuid="u", to="+14155556789", sender=None, status=Status.DELIVERED)
+    sig = wire.signature_v3(method, url, params, "31415926", "token")
+    assert plivo_sig.validate_v3_signature(method, url, "31415926", "token", sig, dict(params))
+    assert not plivo_sig.validate_v3_signature(method, url, "31415926", "other", sig, dict(params))

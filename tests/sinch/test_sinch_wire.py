@@ -156,3 +156,19 @@ def test_reply_readers_raise_only_smsbridge_errors(data):
         except SmsBridgeError:
             pass
     wire.error_for_reply(400, data)
+
+
+def test_id_for_is_a_reversible_ulid_with_the_send_time():
+    from smsbridge.bridge import new_message_id
+
+    for _ in range(200):
+        message_id = new_message_id()
+        batch_id = wire.id_for(message_id)
+        assert wire.is_id(batch_id) and wire.message_id_in_id(batch_id) == message_id
+    # The ULID's time part is the message id's milliseconds: ids sort by time.
+    ms = int(message_id[3:15], 16)
+    value = 0
+    for ch in batch_id[:10]:
+        value = value * 32 + wire._CROCKFORD.index(ch)
+    assert value == ms
+    assert wire.message_id_in_id(wire.new_id()) is None

@@ -112,6 +112,7 @@ def test_backend_form_round_trips_through_the_face_parser():
     ({"To": "+36301234567", "Body": "x" * 1601}, 400, 21617),
     ({"To": "+36301234567", "Body": "hi", "MediaUrl": "https://x.test/a.png"}, 400, 21620),
     ({"To": "+36301234567", "Body": "hi", "StatusCallback": "javascript:alert(1)"}, 400, 21609),
+    ({"To": "+36301234567", "Body": "\ud800"}, 400, 21200),   # lone surrogate (Python callers only)
 ])
 def test_unusable_create_forms_get_twilios_own_codes(form, status, code):
     with pytest.raises(wire.WireError) as caught:

@@ -57,6 +57,8 @@ def test_json_bodies_with_native_types_parse_too():
     ({"to": "36301234567", "from": "A", "text": "hi", "type": "wap"}, "3"),
     ({"to": "36301234567", "from": "A", "text": "hi", "type": "binary", "body": "00"}, "3"),
     ({"to": "36301234567", "from": "A", "text": "hi", "callback": "ftp://x"}, "23"),
+    ({"to": "36301234567", "from": "A", "text": "\ud800"}, "3"),       # a lone surrogate from JSON
+    ({"to": "36301234567", "from": "\udfff", "text": "hi"}, "3"),
 ])
 def test_unusable_requests_get_vonages_status_codes(params, status):
     with pytest.raises(wire.WireError) as caught:

@@ -1,0 +1,348 @@
+"""The Infobip face of ``smsbridge serve``: Infobip's SMS API over smsbridge.
+
+Serves what both official Python SDKs call::
+
+    POST /sms/3/messages         send (v3, infobip-api-python-client 6.x)   -> 200 {bulkId, messages}
+    POST /sms/2/text/advanced    send (v2, infobip-api-python-sdk 5.x)      -> 200 {bulkId, messages}
+    GET  /sms/3/reports          delivery reports (v3)       GET /sms/1/reports   (v1/v2 shape)
+    GET  /sms/3/logs             message logs (v3)           GET /sms/1/logs      (v1/v2 shape)
+    GET  /account/1/balance      {balance, currency}
+
+Callers send ``Authorization: App <api_key>``, checked against
+``gateway.clients.<name>.infobip.api_key``.  Message ids are the caller's own
+``destinations[].messageId`` when given, else :func:`.wire.message_id_for` the smsbridge
+id; both are stored as ``infobip`` aliases.  Every reply is HTTP 200 on success; errors
+come in the v3 shape under ``/sms/3/`` and ``/account/``, in the v2 ``requestError``
+shape under ``/sms/1/`` and ``/sms/2/`` (explicit JSON nulls, as the 5.x SDK sends them,
+are ignored).
+
+As Infobip does: a destination refused for lack of credit comes back in the 200 reply with
+a ``REJECTED_NOT_ENOUGH_CREDITS`` status; a request whose every destination is an
+invalid number is a 400 naming ``messages[i].destinations[j].to``.  Each delivery report
+is handed out **once** (per gateway process), only for messages with a final status; the
+logs show every message's current status.  A message sent with
+``webhooks.delivery.url`` (v3) or ``notifyUrl`` (v2) gets the report POSTed as
+``{"results": [...]}`` when final (and on every change with ``intermediateReport``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from smsbridge.errors import (DeliveryUnknown, InsufficientCredit, InvalidNumber, NotFound, SmsBridgeError,
+                              UnsupportedOperation)
+from smsbridge.gateway.http import BadRequest, read_json
+from smsbridge.model import MessageRecord, Status
+
+from . import wire
+
+__all__ = ["routes", "InfobipFace"]
+
+log = logging.getLogger("smsbridge.gateway.infobip")
+
+KIND = "infobip"
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_SCAN_PAGE = 500
+# The 5.x SDK turns these statuses into SMSResponseError and anything else into a ValueError.
+_V2_STATUSES = (400, 401, 403, 404, 429, 500)
+
+
+def routes(gateway: Any) -> list[Route]:
+    face = InfobipFace(gateway)
+    gateway.errors("/sms/3/", face.render_v3)
+    gateway.errors("/sms/2/", face.render_v2)
+    gateway.errors("/sms/1/", face.render_v2)
+    gateway.errors("/account/1/", face.render_v3)
+    return [
+        Route("/sms/3/messages", face.send_v3, methods=_METHODS),
+        Route("/sms/2/text/advanced", face.send_v2, methods=_METHODS),
+        Route("/sms/3/reports", face.reports_v3, methods=_METHODS),
+        Route("/sms/1/reports", face.reports_v1, methods=_METHODS),
+        Route("/sms/3/logs", face.logs_v3, methods=_METHODS),
+        Route("/sms/1/logs", face.logs_v1, methods=_METHODS),
+        Route("/account/1/balance", face.balance, methods=_METHODS),
+    ]
+
+
+def _error(err: wire.WireError, version: int) -> JSONResponse:
+    status = err.http_status
+    if version < 3 and status not in _V2_STATUSES:
+        status = 500 if status >= 500 else 400
+    return JSONResponse(err.as_json(version), status_code=status)
+
+
+class InfobipFace:
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+        self._handed_out: set[str] = set()       # message ids whose final report was fetched
+        self._handed_lock = threading.Lock()
+        self._notified: dict[str, Status] = {}
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _render(self, status: int, detail: str, version: int) -> Response:
+        if status == 404:
+            return _error(wire.WireError(404, "Not found."), version)
+        if status == 405:
+            return _error(wire.WireError(405, detail or "Method not allowed."), version)
+        if status >= 500:
+            return _error(wire.WireError(500, "Internal error."), version)
+        return _error(wire.WireError(status, detail or "Request cannot be processed."), version)
+
+    def render_v3(self, request: Request, status: int, detail: str) -> Response:
+        return self._render(status, detail, 3)
+
+    def render_v2(self, request: Request, status: int, detail: str) -> Response:
+        return self._render(status, detail, 2)
+
+    async def _guard(self, request: Request, version: int, method: str,
+                     handler: Callable[[Any], Awaitable[Response]]) -> Response:
+        key = wire.parse_auth_header(request.headers.get("authorization"))
+        client = self.gateway.authenticate(KIND, api_key=key) if key else None
+        if client is None:
+            return _error(wire.WireError(401, "Invalid login details"), version)
+        if request.method != method:
+            return _error(wire.WireError(405, f"Request method '{request.method}' is not supported"), version)
+        try:
+            return await handler(client)
+        except wire.WireError as exc:
+            return _error(exc, version)
+        except BadRequest as exc:
+            return _error(wire.WireError(exc.status if exc.status < 500 else 400, exc.detail,
+                                         violations=[("body", exc.detail)]), version)
+        except SmsBridgeError as exc:
+            return _error(wire.error_for_exception(exc), version)
+        except Exception:
+            log.exception("infobip face failed on %s %s", request.method, request.url.path)
+            return _error(wire.WireError(500, "Internal error."), version)
+
+    # -- sending ---------------------------------------------------------------------------
+    async def send_v3(self, request: Request) -> Response:
+        async def handler(client: Any) -> Response:
+            return await self._send(client, wire.parse_send_request_v3(await read_json(request)), 3)
+        return await self._guard(request, 3, "POST", handler)
+
+    async def send_v2(self, request: Request) -> Response:
+        async def handler(client: Any) -> Response:
+            return await self._send(client, wire.parse_send_request_v2(await read_json(request)), 2)
+        return await self._guard(request, 2, "POST", handler)
+
+    async def _send(self, client: Any, requests: list[wire.SendRequest], version: int) -> Response:
+        bulk_id = requests[0].bulk_id or (wire.new_bulk_id()
+                                          if sum(len(r.destinations) for r in requests) > 1 else None)
+        items: list[tuple[str, str, Any, int]] = []
+        accepted = 0
+        invalid: list[tuple[str, str]] = []
+        stop: SmsBridgeError | None = None
+        for i, req in enumerate(requests):
+            for j, dest in enumerate(req.destinations):
+                if stop is not None:
+                    items.append((dest.message_id or wire.new_message_id(), dest.to,
+                                  _rejected("REJECTED_NETWORK", f"Not sent: {stop.message}"), 0))
+                    continue
+                extra = {"gateway_client": client.name,
+                         KIND: {"version": version, "bulk_id": bulk_id, "message_id": dest.message_id,
+                                "notify_url": req.notify_url if req.notify else None,
+                                "callback_data": req.callback_data, "intermediate": req.intermediate_report,
+                                "sender": req.sender}}
+                try:
+                    receipt = await self.gateway.send(client, dest.to, req.text, sender=req.sender,
+                                                      reference=req.callback_data, extra=extra)
+                except InvalidNumber:
+                    invalid.append((f"messages[{i}].destinations[{j}].to", "invalid destination address"))
+                    items.append((dest.message_id or wire.new_message_id(), dest.to,
+                                  wire.status_object(name="REJECTED_DESTINATION"), 0))
+                    continue
+                except InsufficientCredit as exc:
+                    items.append((self._name(dest.message_id, exc.message_id), dest.to,
+                                  wire.status_object(name="REJECTED_NOT_ENOUGH_CREDITS"), 0))
+                    continue
+                except DeliveryUnknown as exc:
+                    if not accepted:
+                        raise
+                    stop = exc
+                    items.append((self._name(dest.message_id, exc.message_id), dest.to,
+                                  {**wire.status_object(name="PENDING_ENROUTE"),
+                                   "description": f"Delivery unknown: {exc.message}"}, 0))
+                    continue
+                except SmsBridgeError as exc:
+                    if not accepted:
+                        raise
+                    stop = exc
+                    items.append((dest.message_id or wire.new_message_id(), dest.to,
+                                  _rejected("REJECTED_NETWORK", f"Not sent: {exc.message}"), 0))
+                    continue
+                accepted += 1
+                message_id = self._name(dest.message_id, receipt.id)
+                items.append((message_id, receipt.to, receipt.status, receipt.segments))
+                if req.notify_url and req.notify:
+                    self._watch(receipt.id, message_id, req, version, bulk_id)
+        if invalid and len(invalid) == len(items):
+            raise wire.WireError(400, "Request cannot be processed.", violations=invalid, v2_id="BAD_REQUEST")
+        return JSONResponse(wire.send_reply(bulk_id, items, version=version), status_code=200)
+
+    def _name(self, given: str | None, message_id: str | None) -> str:
+        """The messageId the caller sees for a journaled message (aliased for look-ups)."""
+        if message_id is None:
+            return given or wire.new_message_id()
+        name = given or wire.message_id_for(message_id)
+        self.gateway.alias(KIND, name, message_id)
+        return name
+
+    def _public_id(self, record: MessageRecord) -> str:
+        face = record.extra.get(KIND) if isinstance(record.extra.get(KIND), dict) else {}
+        return face.get("message_id") or self.gateway.alias_of(record.id, KIND) or wire.message_id_for(record.id)
+
+    # -- reports and logs ----------------------------------------------------------------------
+    async def _find(self, client: Any, query: Any, *, only_final: bool, limit: int) -> list[MessageRecord]:
+        """The client's messages matching a reports/logs query, newest first, statuses fresh."""
+        wanted = [part for value in query.getlist("messageId") for part in value.split(",") if part]
+        bulk_ids = {part for value in query.getlist("bulkId") for part in value.split(",") if part}
+        sender = query.get("sender") or query.get("from") or None
+        dest = (query.get("destination") or query.get("to") or "").lstrip("+") or None
+        general = (query.get("generalStatus") or "").upper() or None
+        out: list[MessageRecord] = []
+
+        async def consider(record: MessageRecord, refreshed: bool) -> None:
+            face = record.extra.get(KIND)
+            if record.extra.get("gateway_client") != client.name or not isinstance(face, dict) \
+                    or record.extra.get("phase") == "sending":
+                return
+            if bulk_ids and face.get("bulk_id") not in bulk_ids:
+                return
+            if sender and (face.get("sender") or record.sender) != sender:
+                return
+            if dest and record.to.lstrip("+") != dest:
+                return
+            if not refreshed and not record.status.final:
+                record = await self.gateway.record(record.id)  # reports and logs agree with a fetch
+            if general and wire.status_object(record.status)["groupName"] != general:
+                return
+            if only_final and not record.status.final:
+                return
+            out.append(record)
+
+        if wanted:
+            for message_id in wanted[:1000]:
+                target = self.gateway.resolve(KIND, message_id) or wire.message_id_in(message_id)
+                if target is None:
+                    continue
+                try:
+                    await consider(await self.gateway.record(target), True)
+                except NotFound:
+                    continue
+            return out[:limit]
+        scan = 0
+        while len(out) < limit:
+            batch = await self.gateway.records(limit=_SCAN_PAGE, offset=scan)
+            for record in batch:
+                await consider(record, False)
+                if len(out) >= limit:
+                    break
+            if len(batch) < _SCAN_PAGE:
+                break
+            scan += _SCAN_PAGE
+        return out
+
+    async def _reports(self, request: Request, version: int) -> Response:
+        async def handler(client: Any) -> Response:
+            limit = _int(request.query_params.get("limit"), 50, 1, 1000)
+            found = await self._find(client, request.query_params, only_final=True, limit=10**6)
+            results = []
+            with self._handed_lock:
+                for record in found:
+                    if record.id in self._handed_out:
+                        continue  # Infobip hands each delivery report out once
+                    if len(results) >= limit:
+                        break
+                    self._handed_out.add(record.id)
+                    results.append(self._report(record, version))
+            return JSONResponse(wire.reports_json(results))
+        return await self._guard(request, version, "GET", handler)
+
+    def _report(self, record: MessageRecord, version: int) -> dict[str, Any]:
+        face = record.extra.get(KIND) if isinstance(record.extra.get(KIND), dict) else {}
+        return wire.report_json(message_id=self._public_id(record), to=record.to,
+                                sender=face.get("sender") or record.sender, status=record.status,
+                                sent_at=record.created_at, done_at=record.updated_at, count=record.segments,
+                                bulk_id=face.get("bulk_id"), callback_data=face.get("callback_data"),
+                                version=version)
+
+    async def reports_v3(self, request: Request) -> Response:
+        return await self._reports(request, 3)
+
+    async def reports_v1(self, request: Request) -> Response:
+        return await self._reports(request, 2)
+
+    async def _logs(self, request: Request, version: int) -> Response:
+        async def handler(client: Any) -> Response:
+            limit = _int(request.query_params.get("limit"), 50, 1, 1000)
+            found = await self._find(client, request.query_params, only_final=False, limit=limit)
+            logs = []
+            for record in found:
+                face = record.extra.get(KIND) if isinstance(record.extra.get(KIND), dict) else {}
+                logs.append(wire.log_json(message_id=self._public_id(record), to=record.to,
+                                          sender=face.get("sender") or record.sender, text=record.text,
+                                          status=record.status, sent_at=record.created_at,
+                                          done_at=record.updated_at, count=record.segments,
+                                          bulk_id=face.get("bulk_id"), version=version))
+            return JSONResponse(wire.logs_json(logs, version=version, limit=limit))
+        return await self._guard(request, version, "GET", handler)
+
+    async def logs_v3(self, request: Request) -> Response:
+        return await self._logs(request, 3)
+
+    async def logs_v1(self, request: Request) -> Response:
+        return await self._logs(request, 2)
+
+    # -- balance --------------------------------------------------------------------------------
+    async def balance(self, request: Request) -> Response:
+        async def handler(client: Any) -> Response:
+            try:
+                bal = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
+            except UnsupportedOperation:
+                raise wire.WireError(404, "No balance available for this account.") from None
+            return JSONResponse(wire.balance_json(bal.amount, bal.unit.upper() if len(bal.unit) == 3 else bal.unit))
+        return await self._guard(request, 3, "GET", handler)
+
+    # -- delivery-report webhooks -----------------------------------------------------------------
+    def _watch(self, message_id: str, public_id: str, req: wire.SendRequest, version: int,
+               bulk_id: str | None) -> None:
+        url = req.notify_url
+        assert url is not None
+
+        async def notify(record: MessageRecord) -> None:
+            if not record.status.final and not req.intermediate_report:
+                return
+            if self._notified.get(public_id) == record.status:
+                return
+            self._notified[public_id] = record.status
+            if record.status.final:
+                self._notified.pop(public_id, None)
+            report = wire.report_json(message_id=public_id, to=record.to, sender=req.sender or record.sender,
+                                      status=record.status, sent_at=record.created_at, done_at=record.updated_at,
+                                      count=record.segments, bulk_id=bulk_id, callback_data=req.callback_data,
+                                      version=version)
+            await self.gateway.post_callback(url, json=wire.reports_json([report]),
+                                             headers={"Content-Type": "application/json",
+                                                      "User-Agent": "Infobip/smsbridge"})
+        self.gateway.watch(message_id, notify)
+
+
+def _rejected(name: str, description: str) -> dict[str, Any]:
+    return {**wire.status_object(name=name), "description": description}
+
+
+def _int(value: str | None, default: int, low: int, high: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise wire.WireError(400, "Request cannot be processed.", violations=[("limit", "must be a number")]) from None
+    return max(low, min(high, number))

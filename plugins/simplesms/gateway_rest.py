@@ -1,0 +1,266 @@
+"""The simpleSMS REST face of ``smsbridge serve`` (SPEC §5, §6).
+
+Serves simpleSMS's REST API at the provider's own paths, so code written for
+``https://api.simplesms.hu/rest/SMSapi/`` runs against the gateway by changing only the
+base URL::
+
+    POST /rest/SMSapi/connect          username, password, domain -> access_token, expires_in
+    POST /rest/SMSapi/sendSMS          country_code, area_code, number, message -> sms_id
+    POST /rest/SMSapi/getCreditNumber  -> the balance of the client's backend
+    POST /rest/SMSapi/getMonthlyStat   -> {"YYYY-MM": {"domestic": n, "foreign": m}}
+    POST /rest/SMSapi/getStatus        sms_id -> the data given at sending, status, dates
+    POST /rest/SMSapi/getHistory       sms_id -> [{"code", "message", "date", "comment"?}]
+
+Decisions (where the provider's documentation is silent):
+
+- **POST only.**  Parameters are POST form fields (``application/x-www-form-urlencoded``;
+  a JSON object body is accepted too).  Any other method answers 405 (code 405, with
+  ``Allow: POST``): a GET would put passwords and tokens into URLs and server logs.
+- **Login.**  ``connect`` checks the credentials against the ``simplesms`` sections of
+  ``gateway.clients`` and issues a random bearer token, kept in memory only (a restart
+  logs every caller out; the backends connect again by themselves) and valid for
+  :data:`TOKEN_LIFETIME` seconds.  ``expires_in`` is the expiry *date*
+  (``YYYY-MM-DD HH:MM:SS``, Budapest time), given at the top level and inside
+  ``response``.  Other calls need ``Authorization: Bearer <token>``; a missing, unknown
+  or expired token answers HTTP 401, code 102, which makes clients connect again.
+- **Ids.**  Each accepted message gets a numeric ``sms_id`` (milliseconds since 1970
+  times 1000 plus three random digits: increasing, below 2**53 so JavaScript reads it
+  exactly), stored as a ``simplesms`` alias of the smsbridge id; a client sees only the
+  messages it sent (others' ids answer code 404).
+- **Errors** come in the provider's shape (:func:`.wire.error_reply`), with HTTP 200 for
+  application errors as the provider does, 401 for login problems, and the protocol
+  status for request problems: 400 malformed or missing parameters, 404 unknown
+  operation, 405 wrong method, 413 body over ``gateway.max_body``, 415 content type;
+  500 (code 500) only for an internal failure.  The code table is in :mod:`.wire`.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable, Mapping
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from smsbridge.errors import NotFound, SmsBridgeError
+from smsbridge.gateway.http import BadRequest, read_form, read_json
+
+from . import wire
+
+__all__ = ["routes", "RestFace", "PREFIX", "TOKEN_LIFETIME"]
+
+log = logging.getLogger("smsbridge.gateway.simplesms")
+
+PREFIX = "/rest/SMSapi/"
+TOKEN_LIFETIME = 3600.0
+"""Seconds a bearer token issued by ``connect`` stays valid (read at each connect)."""
+MAX_TOKENS = 10_000
+"""Live tokens kept at most; the oldest are forgotten first (a flood of connects cannot
+exhaust memory; their owners simply connect again)."""
+
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+ALIAS_KIND = "simplesms"
+
+
+def routes(gateway: Any) -> list[Route]:
+    """The face factory (called by :mod:`.gateway`, which adds the SOAP face)."""
+    face = RestFace(gateway)
+    gateway.errors(PREFIX, face.render_http_error)
+    return [Route(PREFIX + operation, face.endpoint(operation), methods=_ALL_METHODS,
+                  name=f"simplesms-rest-{operation}") for operation in wire.OPERATIONS]
+
+
+class _Refusal(Exception):
+    """A request refused with a provider-shaped reply."""
+
+    def __init__(self, code: int, message: str | None = None, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status if status is not None else wire.http_status_for(code)
+
+
+def _reply(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def _error(code: int, message: str | None = None, *, status: int | None = None,
+           headers: Mapping[str, str] | None = None) -> JSONResponse:
+    return _reply(wire.error_reply(code, message), wire.http_status_for(code) if status is None else status, headers)
+
+
+class RestFace:
+    """Request handlers and the token store; one instance per gateway app."""
+
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+        # sha256(token) -> (client, monotonic deadline).  Only hashes are kept, so the
+        # lookup reveals nothing through timing and a memory dump holds no usable token.
+        self._tokens: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+        self._ids = threading.Lock()
+        self._handlers: dict[str, Callable[[Any, Mapping[str, Any]], Awaitable[Response]]] = {
+            wire.SEND: self.send_sms, wire.CREDIT: self.get_credit, wire.MONTHLY: self.get_monthly,
+            wire.STATUS: self.get_status, wire.HISTORY: self.get_history,
+        }
+
+    # -- plumbing ----------------------------------------------------------------------
+    def endpoint(self, operation: str) -> Callable[[Request], Awaitable[Response]]:
+        async def handle(request: Request) -> Response:
+            return await self.dispatch(request, operation)
+        handle.__name__ = f"simplesms_{operation}"
+        return handle
+
+    def render_http_error(self, request: Request, status: int, detail: str) -> Response:
+        """Errors the app raises under /rest/SMSapi/ (404, 405, 413, 500) in simpleSMS's shape."""
+        if status == 404:
+            return _error(wire.E_BAD_REQUEST, f"Unknown operation: {request.url.path[len(PREFIX):][:60]}",
+                          status=404)
+        if status == 405:
+            return _error(wire.E_METHOD, "Use POST", status=405, headers={"Allow": "POST"})
+        if status == 413:
+            return _error(wire.E_TOO_LARGE, detail, status=413)
+        if status >= 500:
+            return _error(wire.E_INTERNAL, "Internal server error", status=status)
+        return _error(wire.E_BAD_REQUEST, detail or "Bad request", status=status)
+
+    async def dispatch(self, request: Request, operation: str) -> Response:
+        if request.method != "POST":
+            return _error(wire.E_METHOD, f"{operation} takes POST", status=405, headers={"Allow": "POST"})
+        try:
+            if operation == wire.CONNECT:
+                return await self.connect(await _read_params(request))
+            client = self._client(request)  # before reading the body: strangers get 401 cheaply
+            return await self._handlers[operation](client, await _read_params(request))
+        except _Refusal as exc:
+            return _error(exc.code, exc.message, status=exc.status)
+        except BadRequest as exc:
+            code = wire.E_TOO_LARGE if exc.status == 413 else wire.E_BAD_REQUEST
+            return _error(code, exc.detail, status=exc.status)
+        except SmsBridgeError as exc:
+            body = wire.error_reply_for(exc)
+            return _reply(body, wire.http_status_for(body["error_code"]))
+        except Exception:  # never a bare 500 page: the provider's shape, and a log line
+            log.exception("simplesms REST face failed on %s", operation)
+            return _error(wire.E_INTERNAL, "Internal server error", status=500)
+
+    # -- login -------------------------------------------------------------------------
+    async def connect(self, form: Mapping[str, Any]) -> Response:
+        credentials = wire.parse_connect_form(form)
+        client = None
+        if credentials is not None:
+            username, password, domain = credentials
+            client = self.gateway.authenticate("simplesms", username=username, password=password, domain=domain)
+        if client is None:
+            raise _Refusal(wire.E_LOGIN)
+        token = secrets.token_urlsafe(32)
+        lifetime = float(TOKEN_LIFETIME)
+        now = time.monotonic()
+        for key in [k for k, (_, deadline) in self._tokens.items() if deadline <= now]:
+            del self._tokens[key]
+        while len(self._tokens) >= MAX_TOKENS:
+            self._tokens.popitem(last=False)
+        self._tokens[_digest(token)] = (client, now + lifetime)
+        expires = datetime.now(timezone.utc) + timedelta(seconds=lifetime)
+        return _reply(wire.token_reply(token, expires))
+
+    def _client(self, request: Request) -> Any:
+        """The client whose bearer token the request carries, else a 401 (code 102)."""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise _Refusal(wire.E_SESSION, "Not logged in: send Authorization: Bearer <access_token>")
+        entry = self._tokens.get(_digest(token))
+        if entry is None:
+            raise _Refusal(wire.E_SESSION, "Not logged in or the token has expired")
+        client, deadline = entry
+        if deadline <= time.monotonic():
+            self._tokens.pop(_digest(token), None)
+            raise _Refusal(wire.E_SESSION, "The token has expired")
+        return client
+
+    # -- operations --------------------------------------------------------------------
+    async def send_sms(self, client: Any, form: Mapping[str, Any]) -> Response:
+        try:
+            to, text = wire.parse_send_form(form)
+        except KeyError as exc:
+            raise _Refusal(wire.E_BAD_REQUEST, f"Missing parameter: {exc.args[0]}") from None
+        receipt = await self.gateway.send(client, to, text, extra={"gateway_client": client.name})
+        sms_id = self._new_sms_id(receipt.id)
+        return _reply(wire.ok_reply(wire.send_response(sms_id)))
+
+    async def get_status(self, client: Any, form: Mapping[str, Any]) -> Response:
+        sms_id, message_id = await self._owned(client, form)
+        record = await self.gateway.record(message_id)
+        return _reply(wire.ok_reply(wire.status_response(record, sms_id)))
+
+    async def get_history(self, client: Any, form: Mapping[str, Any]) -> Response:
+        sms_id, message_id = await self._owned(client, form)
+        events = await run_in_threadpool(self.gateway.bridge.history, message_id)
+        return _reply(wire.ok_reply(wire.history_response(events)))
+
+    async def get_credit(self, client: Any, form: Mapping[str, Any]) -> Response:
+        balance = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
+        return _reply(wire.ok_reply(wire.credit_response(balance.amount)))
+
+    async def get_monthly(self, client: Any, form: Mapping[str, Any]) -> Response:
+        stats = await run_in_threadpool(self.gateway.bridge.monthly_stats, client.backend)
+        return _reply(wire.ok_reply(wire.monthly_response(stats)))
+
+    # -- ids ---------------------------------------------------------------------------
+    async def _owned(self, client: Any, form: Mapping[str, Any]) -> tuple[str, str]:
+        """The ``sms_id`` asked for and its smsbridge id, if this client sent it (else 404)."""
+        try:
+            sms_id = wire.parse_sms_id_form(form)
+        except KeyError:
+            raise _Refusal(wire.E_BAD_REQUEST, "Missing parameter: sms_id") from None
+        message_id = self.gateway.resolve(ALIAS_KIND, sms_id) if sms_id.isascii() and sms_id.isdigit() else None
+        if message_id is None:
+            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND])
+        try:
+            record = await run_in_threadpool(self.gateway.bridge.record, message_id)
+        except NotFound:
+            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND]) from None
+        owner = record.extra.get("gateway_client")
+        if owner is not None and owner != client.name:
+            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND])
+        return sms_id, message_id
+
+    def _new_sms_id(self, message_id: str) -> str:
+        """A fresh numeric id for an accepted message, stored as its alias."""
+        with self._ids:
+            while True:
+                sms_id = str(int(time.time() * 1000) * 1000 + secrets.randbelow(1000))
+                if self.gateway.resolve(ALIAS_KIND, sms_id) is None:
+                    self.gateway.alias(ALIAS_KIND, sms_id, message_id)
+                    return sms_id
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+async def _read_params(request: Request) -> dict[str, Any]:
+    """The request's parameters: a url-encoded form, or a JSON object of plain values."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/json" or ctype.endswith("+json"):
+        data = await read_json(request)
+        if not isinstance(data, dict) or any(isinstance(v, (dict, list)) for v in data.values()):
+            raise BadRequest(400, "the JSON body must be an object of plain values")
+        params = {str(k): ("" if v is None else v if isinstance(v, str) else
+                           str(v).lower() if isinstance(v, bool) else str(v)) for k, v in data.items()}
+        try:  # JSON escapes like \ud800 decode to lone surrogates, which no SMS (nor the journal) can carry
+            for key, value in params.items():
+                key.encode("utf-8")
+                value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadRequest(400, "the JSON body holds invalid Unicode (a lone surrogate)") from None
+        return params
+    return await read_form(request)

@@ -1,0 +1,327 @@
+"""The gateway's simpleSMS REST face, spoken to directly over HTTP: the provider's reply
+shapes, logins and tokens, and hostile input (SPEC §6, §7: a provider-shaped 4xx, never a
+500).  Ends with ``smsbridge serve`` as a real subprocess."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from smsbridge import Bridge, Status
+from smsbridge.model import MonthlyStat
+from smsbridge_plugins.simplesms import gateway_rest, wire
+
+API = "/rest/SMSapi/"
+
+
+@pytest.fixture(scope="module")
+def face(tmp_path_factory):
+    """One gateway for the module (sandbox + two simpleSMS clients, max 2 segments)."""
+    from smsbridge.gateway.server import run_in_thread
+
+    tmp = tmp_path_factory.mktemp("face")
+    server = run_in_thread({
+        "default": "local",
+        "backends": {"local": {"plugin": "sandbox", "path": str(tmp / "sandbox.sqlite3")}},
+        "store": str(tmp / "journal.sqlite3"),
+        "defaults": {"max_segments": 2},
+        "gateway": {"clients": {
+            "shop": {"simplesms": {"username": "shop", "password": "s3cret-Pa55", "domain": "shop.example.hu"}},
+            "other": {"simplesms": {"username": "other", "password": "pw2", "domain": "other.hu"}}}},
+    })
+    yield server
+    server.stop()
+    server.bridge.close()
+
+
+@pytest.fixture
+def http():
+    with requests.Session() as session:
+        yield session
+
+
+def call(http, face, operation, data=None, token=None, **kw):
+    headers = kw.pop("headers", {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return http.post(face.url + API + operation, data=data, headers=headers, timeout=10, **kw)
+
+
+def login(http, face, credentials):
+    reply = call(http, face, "connect", credentials)
+    assert reply.status_code == 200, reply.text
+    return reply.json()["access_token"]
+
+
+def assert_error(reply, status, code):
+    assert reply.status_code == status, reply.text
+    assert reply.headers["content-type"].startswith("application/json")
+    body = reply.json()
+    assert body["success"] is False and body["error"] is True and body["error_code"] == code, body
+    assert isinstance(body["error_message"], str) and body["error_message"]
+    return body
+
+
+# -- the happy path, in the provider's shapes --------------------------------------------
+def test_a_session_in_the_providers_shapes(http, face, simplesms_client):
+    reply = call(http, face, "connect", simplesms_client)
+    body = reply.json()
+    assert body["success"] is True and body["error"] is False
+    assert body["access_token"] == body["response"]["access_token"]
+    expires = wire.parse_date(body["response"]["expires_in"])           # a Budapest date-time string
+    assert 3590 <= (expires - datetime.now(timezone.utc)).total_seconds() <= 3600
+    token = body["access_token"]
+
+    sent = call(http, face, "sendSMS", {"country_code": "36", "area_code": "30", "number": "1234567",
+                                        "message": "Szia!"}, token).json()
+    assert sent["success"] is True and isinstance(sent["response"]["sms_id"], int)
+    sms_id = sent["response"]["sms_id"]
+
+    status = call(http, face, "getStatus", {"sms_id": sms_id}, token).json()["response"]
+    assert {k: status[k] for k in ("sms_id", "country_code", "area_code", "number", "message", "status",
+                                   "status_code")} == {
+        "sms_id": sms_id, "country_code": "36", "area_code": "30", "number": "1234567", "message": "Szia!",
+        "status": "Delivered", "status_code": 3}
+    assert wire.parse_date(status["created"]) and wire.parse_date(status["status_date"])
+
+    history = call(http, face, "getHistory", {"sms_id": str(sms_id)}, token).json()["response"]
+    assert [(e["code"], e["message"]) for e in history] == [(1, "Queued"), (2, "Sent"), (3, "Delivered")]
+
+    credit = call(http, face, "getCreditNumber", {}, token).json()
+    assert credit == wire.ok_reply(int(face.bridge.balance().amount))
+    monthly = call(http, face, "getMonthlyStat", None, token).json()["response"]
+    assert [MonthlyStat(m, **v) for m, v in monthly.items()] == face.bridge.monthly_stats()
+
+
+def test_json_bodies_are_accepted_too(http, face, simplesms_client):
+    token = call(http, face, "connect", json=simplesms_client).json()["access_token"]
+    reply = call(http, face, "sendSMS", json={"country_code": 36, "area_code": 30, "number": 1234567,
+                                              "message": "json"}, token=token)
+    assert reply.json()["success"] is True
+
+
+# -- logins and tokens ------------------------------------------------------------------
+@pytest.mark.parametrize("change", [{"password": "wrong"}, {"domain": "other.hu"}, {"username": "other"},
+                                    {"password": ""}, {"password": None}])
+def test_wrong_or_missing_credentials(http, face, simplesms_client, change):
+    credentials = {k: v for k, v in {**simplesms_client, **change}.items() if v is not None}
+    assert_error(call(http, face, "connect", credentials), 401, 101)
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer nope", "Basic dXNlcjpwdw==",
+                                           "bearer  \t", "Bearer ÿÿÿ"])
+@pytest.mark.parametrize("operation", ["sendSMS", "getCreditNumber", "getMonthlyStat", "getStatus", "getHistory"])
+def test_bad_tokens_are_refused_with_code_102(http, face, operation, authorization):
+    headers = {} if authorization is None else {"Authorization": authorization.encode("latin-1")}
+    reply = http.post(face.url + API + operation, data={"sms_id": "1"}, headers=headers, timeout=10)
+    assert_error(reply, 401, 102)
+
+
+def test_tokens_expire(monkeypatch, http, gateway, simplesms_gateway_config, simplesms_client):
+    monkeypatch.setattr(gateway_rest, "TOKEN_LIFETIME", 0.5)
+    face = gateway(simplesms_gateway_config)
+    token = login(http, face, simplesms_client)
+    assert call(http, face, "getCreditNumber", {}, token).status_code == 200
+    time.sleep(0.7)
+    assert_error(call(http, face, "getCreditNumber", {}, token), 401, 102)
+    assert call(http, face, "getCreditNumber", {}, login(http, face, simplesms_client)).status_code == 200
+
+
+def test_a_client_sees_only_its_own_messages(http, face, simplesms_client):
+    mine = login(http, face, simplesms_client)
+    theirs = login(http, face, {"username": "other", "password": "pw2", "domain": "other.hu"})
+    sms_id = call(http, face, "sendSMS", {"country_code": "36", "area_code": "30", "number": "1234567",
+                                          "message": "private"}, mine).json()["response"]["sms_id"]
+    assert call(http, face, "getStatus", {"sms_id": sms_id}, mine).json()["success"] is True
+    for operation in ("getStatus", "getHistory"):
+        assert_error(call(http, face, operation, {"sms_id": sms_id}, theirs), 200, 404)
+
+
+# -- application errors: HTTP 200 with the flags, as the provider does -------------------
+@pytest.mark.parametrize("fields, code", [
+    ({"country_code": "36", "area_code": "30", "number": "123", "message": "x"}, 201),
+    ({"country_code": "36", "area_code": "30", "number": "12345678901234", "message": "x"}, 201),
+    ({"country_code": "xx", "area_code": "30", "number": "1234567", "message": "x"}, 201),
+    ({"country_code": "36", "area_code": "30", "number": "1234567", "message": ""}, 202),
+    ({"country_code": "36", "area_code": "30", "number": "1234567", "message": "x" * 400}, 203),
+])
+def test_send_refusals(http, face, simplesms_client, fields, code):
+    token = login(http, face, simplesms_client)
+    before = len(face.bridge.journaled(limit=10_000))
+    assert_error(call(http, face, "sendSMS", fields, token), 200, code)
+    assert len(face.bridge.journaled(limit=10_000)) == before          # refused before the journal
+
+
+@pytest.mark.parametrize("sms_id", ["999", "abc", "", "1" * 40, "١٢٣", "-1"])
+def test_unknown_sms_ids(http, face, simplesms_client, sms_id):
+    token = login(http, face, simplesms_client)
+    for operation in ("getStatus", "getHistory"):
+        assert_error(call(http, face, operation, {"sms_id": sms_id}, token), 200, 404)
+
+
+def test_no_credit(http, gateway, simplesms_gateway_config, simplesms_client):
+    simplesms_gateway_config["backends"]["local"]["credit"] = 0
+    face = gateway(simplesms_gateway_config)
+    token = login(http, face, simplesms_client)
+    assert_error(call(http, face, "sendSMS", {"country_code": "36", "area_code": "30", "number": "1234567",
+                                              "message": "x"}, token), 200, 301)
+
+
+# -- hostile input: provider-shaped 4xx, never a 500 ---------------------------------------
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@pytest.mark.parametrize("operation", wire.OPERATIONS)
+def test_wrong_methods(http, face, method, operation):
+    reply = http.request(method, face.url + API + operation, timeout=10)
+    assert_error(reply, 405, 405)
+    assert reply.headers["allow"] == "POST"
+
+
+def test_head_is_refused_too(http, face):
+    reply = http.head(face.url + API + "connect", timeout=10)
+    assert reply.status_code == 405 and reply.headers["allow"] == "POST"
+
+
+@pytest.mark.parametrize("path", ["sendsms", "nope", "connect/extra", "getStatus/1", "", "connect%00"])
+def test_unknown_operations(http, face, path):
+    assert_error(http.post(face.url + API + path, timeout=10), 404, 400)
+
+
+def test_a_huge_body_is_413(http, face, simplesms_client):
+    token = login(http, face, simplesms_client)
+    huge = "message=" + "x" * (200 * 1024)
+    for operation, auth in (("connect", None), ("sendSMS", token)):
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        assert_error(call(http, face, operation, huge, auth, headers=dict(headers)), 413, 413)
+        # the same without a Content-Length (chunked): counted while read
+        chunks = (huge[i:i + 8192].encode() for i in range(0, len(huge), 8192))
+        assert_error(call(http, face, operation, chunks, auth, headers=dict(headers)), 413, 413)
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"username=\xff\xfe&password=x&domain=y", "application/x-www-form-urlencoded"),
+    (b"username=%FF%FE&password=x&domain=y", "application/x-www-form-urlencoded"),
+    (b"username=a&" * 1200, "application/x-www-form-urlencoded"),               # too many fields
+    (b'{"username": ', "application/json"),
+    (b"\xff\xfe{}", "application/json"),
+    (b'["a list"]', "application/json"),
+    (b'{"username": {"nested": 1}}', "application/json"),
+    (b'{"username": "\\ud800", "password": "x", "domain": "y"}', "application/json"),   # a lone surrogate
+    (b"[" * 60000, "application/json"),                                               # nested too deeply
+    (b'{"a":' * 12000, "application/json"),
+    (b"--x\r\nContent-Disposition: form-data; name=a\r\n\r\nb\r\n--x--", "multipart/form-data; boundary=x"),
+])
+def test_malformed_bodies(http, face, body, content_type):
+    reply = http.post(face.url + API + "connect", data=body, headers={"Content-Type": content_type}, timeout=10)
+    assert 400 <= reply.status_code < 500
+    assert_error(reply, reply.status_code, 400)
+
+
+def test_a_bad_content_length_is_400(face):
+    import socket
+
+    with socket.create_connection(("127.0.0.1", face.port), timeout=5) as sock:
+        sock.sendall(b"POST /rest/SMSapi/connect HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n"
+                     b"Connection: close\r\n\r\nusername=x")
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    assert data.split(b" ", 2)[1].startswith(b"4")
+
+
+def test_hostile_json_on_send(http, face, simplesms_client):
+    token = login(http, face, simplesms_client)
+    fields = '"country_code": "36", "area_code": "30", "number": "1234567"'
+    for body in ('{%s, "message": "\\udc80 lone"}' % fields, "[" * 50000):
+        reply = call(http, face, "sendSMS", body.encode(), token, headers={"Content-Type": "application/json"})
+        assert_error(reply, 400, 400)
+
+
+@pytest.mark.parametrize("missing", ["country_code", "area_code", "number", "message"])
+def test_missing_send_fields(http, face, simplesms_client, missing):
+    token = login(http, face, simplesms_client)
+    fields = {"country_code": "36", "area_code": "30", "number": "1234567", "message": "x"}
+    del fields[missing]
+    body = assert_error(call(http, face, "sendSMS", fields, token), 400, 400)
+    assert missing in body["error_message"]
+
+
+def test_missing_sms_id(http, face, simplesms_client):
+    token = login(http, face, simplesms_client)
+    for operation in ("getStatus", "getHistory"):
+        assert_error(call(http, face, operation, {}, token), 400, 400)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operation=st.sampled_from(wire.OPERATIONS), body=st.binary(max_size=300),
+       content_type=st.sampled_from(["application/x-www-form-urlencoded", "application/json", "text/plain", ""]))
+def test_garbage_never_gets_a_500(http, face, simplesms_client, operation, body, content_type):
+    token = login(http, face, simplesms_client)
+    reply = http.post(face.url + API + operation, data=body, timeout=10,
+                      headers={"Content-Type": content_type, "Authorization": f"Bearer {token}"})
+    assert reply.status_code < 500, reply.text
+    data = reply.json()
+    assert isinstance(data, dict) and "success" in data and "error" in data
+
+
+# -- smsbridge serve, the real command ------------------------------------------------------
+def _smsbridge_command() -> list[str]:
+    script = Path(sys.executable).with_name("smsbridge")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("smsbridge")
+    return [found] if found else [sys.executable, "-m", "smsbridge.cli"]
+
+
+def test_smsbridge_serve_is_a_local_simplesms(tmp_path, free_port, simplesms_client, monkeypatch):
+    config = tmp_path / "smsbridge.yaml"
+    config.write_text(yaml.safe_dump({
+        "default": "local",
+        "backends": {"local": {"plugin": "sandbox", "path": str(tmp_path / "sandbox.sqlite3")}},
+        "store": str(tmp_path / "journal.sqlite3"),
+        "gateway": {"clients": {"shop": {"simplesms": {**simplesms_client, "password": "${SHOP_SSMS_PASSWORD}"}}}},
+    }))
+    env = {**os.environ, "SHOP_SSMS_PASSWORD": simplesms_client["password"]}
+    env.pop("SMSBRIDGE_CONFIG", None)
+    proc = subprocess.Popen([*_smsbridge_command(), "--config", str(config), "serve", "--host", "127.0.0.1",
+                             "--port", str(free_port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{free_port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if requests.get(url + "/_smsbridge/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"smsbridge serve did not start: {proc.communicate(timeout=5)}")
+            time.sleep(0.1)
+        with Bridge.from_dict({"backends": {"ssms": {"plugin": "simplesms-rest", **simplesms_client,
+                                                     "base_url": url + API}}}) as bridge:
+            receipt = bridge.send("+36301234567", "Szia a szimulátorból!")
+            assert bridge.status(receipt.id).status is Status.DELIVERED
+            assert bridge.balance().amount == 999
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+    assert proc.returncode in (0, -signal.SIGINT, 130), err
+    assert simplesms_client["password"].encode() not in out + err
+    # the journal outlives the server: a message sent through the face is there
+    monkeypatch.setenv("SHOP_SSMS_PASSWORD", simplesms_client["password"])
+    with Bridge.from_config(str(config)) as served:
+        assert [r.text for r in served.journaled()] == ["Szia a szimulátorból!"]

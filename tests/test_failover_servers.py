@@ -1,0 +1,109 @@
+"""Failover against real misbehaving servers: at most once across all backends (SPEC §7)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from smsbridge import Bridge, DeliveryUnknown, Status
+from misbehaving import MisbehavingServer
+
+CONNECT_OK = {"success": True, "error": False, "access_token": "tok", "expires_in": 3600}
+SEND_OK = {"success": True, "error": False, "response": {"sms_id": 77}}
+
+
+def config(tmp_path, base_url: str) -> dict:
+    return {
+        "backends": {
+            "primary": {"plugin": "simplesms-rest", "username": "u", "password": "p-SECRET", "domain": "d.hu",
+                        "base_url": base_url + "/rest/SMSapi/", "timeout": 0.5},
+            "fallback": {"plugin": "sandbox", "path": str(tmp_path / "fallback.sqlite3")},
+        },
+        "routes": [{"backends": ["primary", "fallback"]}],
+        "store": str(tmp_path / "journal.sqlite3"),
+    }
+
+
+def sends_seen(server: MisbehavingServer) -> int:
+    return sum("sendSMS" in p for p in server.paths)
+
+
+def test_refused_connection_fails_over(tmp_path, free_port):
+    with Bridge.from_dict(config(tmp_path, f"http://127.0.0.1:{free_port}")) as bridge:
+        receipt = bridge.send("+36301234567", "x")
+        assert receipt.backend == "fallback"
+        attempts = bridge.record(receipt.id).extra["attempts"]
+        assert [a["backend"] for a in attempts] == ["primary", "fallback"]
+
+
+@pytest.mark.parametrize("mode", ["503", "429"])
+def test_refusal_before_acceptance_fails_over(tmp_path, mode):
+    with MisbehavingServer(mode, only="sendSMS", replies={"connect": CONNECT_OK}) as server:
+        with Bridge.from_dict(config(tmp_path, server.url)) as bridge:
+            assert bridge.send("+36301234567", "x").backend == "fallback"
+            assert sends_seen(server) == 1
+
+
+@pytest.mark.parametrize("mode", ["slow", "reset", "truncate"])
+def test_maybe_accepted_stops_the_chain_and_is_journaled_unknown(tmp_path, mode):
+    with MisbehavingServer(mode, only="sendSMS", replies={"connect": CONNECT_OK}, delay=1.5) as server:
+        with Bridge.from_dict(config(tmp_path, server.url)) as bridge:
+            with pytest.raises(DeliveryUnknown) as info:
+                bridge.send("+36301234567", "x")
+            assert sends_seen(server) == 1  # sent at most once across all backends:
+            assert bridge.monthly_stats("fallback") == []  # the fallback never saw it
+            assert info.value.message_id and "p-SECRET" not in str(info.value)
+            assert bridge.status(info.value.message_id).status is Status.UNKNOWN
+        with Bridge.from_dict(config(tmp_path, server.url)) as later:  # a new process, same store
+            assert later.status(info.value.message_id).status is Status.UNKNOWN
+            assert [r.id for r in later.journaled(status="unknown")] == [info.value.message_id]
+
+
+def test_healthy_primary_is_used(tmp_path):
+    with MisbehavingServer("ok", replies={"connect": CONNECT_OK, "sendSMS": SEND_OK}) as server:
+        with Bridge.from_dict(config(tmp_path, server.url)) as bridge:
+            receipt = bridge.send("+36301234567", "x")
+            assert (receipt.backend, receipt.provider_id) == ("primary", "77")
+
+
+def test_send_many_concurrency_16_is_8x_faster_over_a_20ms_server(tmp_path, free_port):
+    """The server is a real `smsbridge serve` process (its own GIL), 20 ms per message."""
+    import os
+    import subprocess
+    import sys
+
+    import requests
+
+    (tmp_path / "server.yaml").write_text(
+        "backends:\n  sim: {plugin: sandbox, chaos: {latency: 0.02}}\n"
+        "gateway:\n  clients:\n    app:\n      simplesms: {username: u, password: p, domain: d.hu}\n",
+        encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "SMSBRIDGE_CONFIG"}
+    proc = subprocess.Popen([sys.executable, "-m", "smsbridge.cli", "--config", str(tmp_path / "server.yaml"),
+                             "serve", "--port", str(free_port)], env=env, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{free_port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(url + "/_smsbridge/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and proc.poll() is None, "smsbridge serve did not start"
+                time.sleep(0.05)
+        client = {"backends": {"rest": {"plugin": "simplesms-rest", "username": "u", "password": "p",
+                                        "domain": "d.hu", "base_url": url + "/rest/SMSapi/"}}}
+        items = [("+36301234567", f"m{i}") for i in range(96)]
+        with Bridge.from_dict(client) as bridge:
+            bridge.send("+36301234567", "warm-up")  # connect once, outside the timing
+            start = time.perf_counter()
+            sequential = bridge.send_many(items, concurrency=1)
+            t_seq = time.perf_counter() - start
+            start = time.perf_counter()
+            parallel = bridge.send_many(items, concurrency=16)
+            t_par = time.perf_counter() - start
+        assert all(r.backend == "rest" for r in sequential + parallel)
+        assert t_seq / t_par >= 8, f"sequential {t_seq:.2f}s, concurrency 16 {t_par:.2f}s"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
