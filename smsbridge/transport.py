@@ -76,6 +76,8 @@ class HttpTransport:
             raise self._after_send(sending, f"connection to {_where(url)} broke: {_reason(exc)}") from None
         except requests.exceptions.RequestException as exc:  # ChunkedEncodingError, ContentDecodingError, ...
             raise self._after_send(sending, f"bad reply from {_where(url)}: {_reason(exc)}") from None
+        except OSError as exc:  # raised before connecting, e.g. a `verify:` CA bundle path that does not exist
+            raise ProviderUnavailable(f"could not connect to {_where(url)}: {exc}", backend=self.backend) from None
 
     def _after_send(self, sending: bool, text: str) -> Exception:
         if sending:

@@ -52,3 +52,18 @@ def test_keep_alive_reuses_one_connection():
         for _ in range(5):
             assert t.request("GET", "x").json() == {"ok": True}
         assert server.requests_seen == 5
+
+
+def test_verify_setting_wins_over_requests_ca_bundle_env(monkeypatch, tmp_path, gateway, sandbox_config):
+    """requests lets $REQUESTS_CA_BUNDLE override session.verify (psf/requests#3829); ours must not."""
+    server = gateway(sandbox_config, tls="self-signed")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.cafile)
+    from smsbridge.gateway.tls import self_signed
+
+    other_ca, _ = self_signed(str(tmp_path))  # a valid CA file, but not the server's
+    strict = HttpTransport("t", base_url=server.url, verify=other_ca)
+    with pytest.raises(ProviderUnavailable):
+        strict.request("GET", "_smsbridge/health")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    assert HttpTransport("t", base_url=server.url, verify=False).request("GET", "_smsbridge/health").ok
+    assert HttpTransport("t", base_url=server.url, verify=server.cafile).request("GET", "_smsbridge/health").ok

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import time
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from starlette.applications import Starlette
@@ -31,6 +32,8 @@ __all__ = ["Gateway", "build_app"]
 
 log = logging.getLogger("smsbridge.gateway")
 
+WATCH_FOR = 72 * 3600.0  # seconds a message's status is watched for callbacks before giving up
+
 ErrorRenderer = Callable[[Request, int, str], Response]
 Notify = Callable[[MessageRecord], "Awaitable[None] | None"]
 
@@ -46,6 +49,7 @@ class Gateway:
         self.poll_interval = float(options.get("poll_interval", 1.0))
         self._renderers: list[tuple[str, ErrorRenderer]] = []
         self._watched: dict[str, tuple[Any, list[Notify]]] = {}
+        self._watch_until: dict[str, float] = {}
         self._watch_task: asyncio.Task[None] | None = None
         self._callbacks: set[asyncio.Task[None]] = set()
         self._session: Any = None
@@ -98,6 +102,8 @@ class Gateway:
     def watch(self, message_id: str, notify: Notify) -> None:
         """Call ``notify(record)`` on every status change of the message until it is final."""
         last, callbacks = self._watched.setdefault(message_id, (None, []))
+        # Providers stop reporting after a few days; so do we, or the watch list only grows.
+        self._watch_until[message_id] = time.monotonic() + WATCH_FOR
         callbacks.append(notify)
         if self._watch_task is None or self._watch_task.done():
             self._watch_task = asyncio.get_running_loop().create_task(self._watch_loop())
@@ -121,8 +127,9 @@ class Gateway:
                                 await result
                         except Exception:
                             log.exception("status callback for %s failed", message_id)
-                if record.status.final:
+                if record.status.final or time.monotonic() > self._watch_until.get(message_id, 0):
                     self._watched.pop(message_id, None)
+                    self._watch_until.pop(message_id, None)
 
     async def post_callback(self, url: str, *, data: Any = None, json: Any = None, method: str = "POST",
                             headers: Mapping[str, str] | None = None) -> int | None:

@@ -46,7 +46,9 @@ class GatewayClient:
             if expected is None or value is None:
                 ok = False
                 continue
-            ok &= hmac.compare_digest(str(expected).encode(), str(value).encode())
+            # surrogatepass: a hostile lone surrogate must compare unequal, not raise.
+            ok &= hmac.compare_digest(str(expected).encode("utf-8", "surrogatepass"),
+                                      str(value).encode("utf-8", "surrogatepass"))
         return ok
 
 

@@ -95,6 +95,9 @@ def run_in_thread(bridge_or_config: Any, *, host: str = "127.0.0.1", port: int =
         with socket.socket() as probe:
             probe.bind((host, 0))
             port = probe.getsockname()[1]
+    # A bounded graceful shutdown: with TLS, uvicorn otherwise waits for idle keep-alive
+    # connections forever and stop() would hang.
+    uvicorn_options.setdefault("timeout_graceful_shutdown", 1)
     config = uvicorn.Config(build_app(bridge, faces=faces), host=host, port=port, ssl_certfile=certfile,
                             ssl_keyfile=keyfile, log_level="warning", access_log=False, lifespan="on",
                             **uvicorn_options)
