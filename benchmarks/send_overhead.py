@@ -11,7 +11,9 @@ Recipients rotate over thousands of distinct numbers, so no per-number cache can
 smsbridge's figure.
 
 Also, for reference: the official Twilio SDK's ``messages.create`` vs a raw POST of the
-same form to the same server (the PO measured 1.15x).
+same form to the same server (the PO measured 1.15x); and the same Bridge-vs-raw pair
+against ``smsbridge serve`` (the simpleSMS REST face over the in-memory sandbox, in its
+own process), which shows how a server doing real work per request dilutes the ratio.
 """
 from __future__ import annotations
 
@@ -37,14 +39,14 @@ def _bridge(base: str, store: str | None = None) -> Any:
     return Bridge.from_dict(config)
 
 
-def raw_rest_sender(base: str, numbers: list[str]) -> Any:
+def raw_rest_sender(base: str, numbers: list[str], token: str = TOKEN) -> Any:
     """A closure doing what a hand-written client does per message: POST the form, read the JSON."""
     import requests
 
     session = requests.Session()
     session.headers.update({"Accept": "application/json", "User-Agent": "raw-requests"})
     url = base + "/rest/SMSapi/sendSMS"
-    auth = {"Authorization": f"Bearer {TOKEN}"}
+    auth = {"Authorization": f"Bearer {token}"}
     forms = itertools.cycle([{"country_code": n[1:3], "area_code": n[3:5], "number": n[5:], "message": "Szia!"}
                              for n in numbers])
 
@@ -99,6 +101,41 @@ def measure_twilio(base: str, mode: Mode) -> Figure:
                   extra=timing)
 
 
+def measure_rest_gateway(mode: Mode) -> Figure:
+    """The same pair against the gateway's simpleSMS REST face + sandbox (informational)."""
+    import tempfile
+
+    import requests
+    from gateway_rps import _free_port, _start, _stop
+
+    from common import venv_bin
+
+    with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
+        config = f"{tmp}/gateway.yaml"
+        with open(config, "w", encoding="utf-8") as fh:
+            fh.write("default: local\nbackends:\n  local: {plugin: sandbox, credit: 1e12}\n"
+                     "gateway:\n  clients:\n    bench:\n"
+                     "      simplesms: {username: bench, password: bench-password, domain: bench.hu}\n")
+        port = _free_port()
+        proc = _start([venv_bin("smsbridge"), "--config", config, "serve", "--port", str(port)], port)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            token = requests.post(base + "/rest/SMSapi/connect", timeout=10, data={
+                "username": "bench", "password": "bench-password", "domain": "bench.hu"}).json()
+            token = token.get("access_token") or token["response"]["access_token"]
+            numbers = hu_numbers(mode.pick(3000, 1500, 30))
+            with _bridge(base) as bridge:
+                timing = interleaved({"smsbridge": bridge_sender(bridge, numbers),
+                                      "raw": raw_rest_sender(base, numbers, token=token)},
+                                     rounds=mode.pick(9, 5, 2), per_round=mode.pick(150, 100, 5),
+                                     warmup=mode.pick(100, 50, 3))
+        finally:
+            _stop(proc)
+    return Figure("1. send overhead", "same pair against smsbridge serve (REST face + sandbox), informational",
+                  timing["smsbridge"]["median"], timing["raw"]["median"], "us/send", extra=timing)
+
+
 def run(mode: Mode) -> list[Figure]:
     with fixed_server() as base:
-        return [measure_rest(base, mode), measure_twilio(base, mode)]
+        figures = [measure_rest(base, mode), measure_twilio(base, mode)]
+    return figures + [measure_rest_gateway(mode)]

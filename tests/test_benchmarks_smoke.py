@@ -79,3 +79,18 @@ def test_runner_table(bench: Any) -> None:
     table = run.format_table(figures)
     assert "import smsbridge" in table and "x" in table
     assert run.format_table(figures, markdown=True).startswith("| #")
+
+
+def test_runner_reads_soap_send_output(bench: Any) -> None:
+    """benchmarks/soap_send.py is a command; the runner reads its printed medians back."""
+    import run
+
+    printed = """
+simplesms-soap send against the gateway's SOAP face (sandbox), linux, Python 3.11.7
+client                  sends   mean ms    median       p95     per s
+raw POST + lxml          2000     1.020     0.976     1.400       980
+Bridge.send (zeep)       2000     1.300     1.222     1.700       769
+ratio Bridge/raw: median 1.25x, mean 1.27x (target <= 1.3x: ok)
+"""
+    (figure,) = run._soap_figures(run._parse_soap_output(printed))
+    assert (figure.value, figure.baseline, figure.ratio, figure.met) == (1.222, 0.976, 1.25, True)
