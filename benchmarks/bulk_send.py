@@ -27,11 +27,10 @@ import os
 import subprocess
 import tempfile
 import time
-from typing import Any
 
 from common import HERE, PYTHON, Figure, Mode, fixed_server, hu_numbers, venv_bin
 
-__all__ = ["run", "speedup", "write_csv", "peak_rss", "bulk_memory", "stream_memory"]
+__all__ = ["run", "speedup", "write_csv", "peak_rss", "bulk_memory", "stream_memory", "in_memory_growth"]
 
 
 def speedup(mode: Mode, latency: float = 0.02) -> list[Figure]:

@@ -3,7 +3,8 @@
 Every figure is a *ratio measured in one run*: smsbridge and its baseline run in
 alternating rounds against the same local server, so drift (CPU frequency, a noisy
 neighbour, the page cache) hits both sides alike.  The per-call time of each side is the
-median over rounds; the ratio is the quotient of the two medians.
+median over rounds; the ratio is the median of the per-round ratios (each round's two
+sides ran back to back, under the same outside load).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator, Mapping
 
-__all__ = ["Figure", "Mode", "interleaved", "fixed_server", "hu_numbers", "machine", "HERE", "REPO", "PYTHON",
+__all__ = ["Figure", "Mode", "interleaved", "paired_ratio", "fixed_server", "hu_numbers", "machine", "HERE", "REPO", "PYTHON",
            "venv_bin"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -82,7 +83,7 @@ class Figure:
 
 
 def interleaved(functions: Mapping[str, Callable[[], Any]], *, rounds: int, per_round: int,
-                warmup: int = 20) -> dict[str, dict[str, float]]:
+                warmup: int = 20) -> dict[str, dict[str, Any]]:
     """Time each function in alternating rounds; per call, in microseconds.
 
     Returns ``{name: {"median": us, "min": us, "rounds": [us, ...]}}``.  The order of the
@@ -101,8 +102,14 @@ def interleaved(functions: Mapping[str, Callable[[], Any]], *, rounds: int, per_
             for _ in range(per_round):
                 fn()
             samples[name].append((time.perf_counter() - start) / per_round * 1e6)
-    return {name: {"median": statistics.median(s), "min": min(s), "rounds": [round(x, 1) for x in s]}
+    return {name: {"median": statistics.median(s), "min": min(s), "rounds": [round(x, 2) for x in s]}
             for name, s in samples.items()}
+
+
+def paired_ratio(timing: Mapping[str, Mapping[str, Any]], side: str, baseline: str) -> float:
+    """The median of per-round ratios: each round's pair ran back to back, so a burst of
+    outside load that slows one round cancels out instead of skewing either median."""
+    return statistics.median(a / b for a, b in zip(timing[side]["rounds"], timing[baseline]["rounds"]))
 
 
 def hu_numbers(count: int, seed: int = 7) -> list[str]:

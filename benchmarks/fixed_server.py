@@ -121,7 +121,7 @@ async def _serve(port: int, latency: float, ready: "threading.Event | None" = No
 
 def start(latency: float = 0.0) -> int:
     """Serve in a daemon thread of this process; returns the port (for tests and --quick runs)."""
-    ready, out = threading.Event(), []
+    ready, out = threading.Event(), list[int]()
     threading.Thread(target=lambda: asyncio.run(_serve(0, latency, ready, out)), daemon=True,
                      name="fixed-server").start()
     ready.wait(10)

@@ -14,7 +14,7 @@ import os
 import tempfile
 from typing import Any, Iterator
 
-from common import Figure, Mode, fixed_server, hu_numbers, interleaved
+from common import Figure, Mode, fixed_server, hu_numbers, interleaved, paired_ratio
 from send_overhead import _bridge, bridge_sender
 
 __all__ = ["run", "measure"]
@@ -59,10 +59,12 @@ def measure(base: str, mode: Mode) -> list[Figure]:
     mem = timing["memory"]["median"]
     return [
         Figure("3. journal cost", "send with store on disk (WAL, synchronous=NORMAL) vs in-memory",
-               timing["normal"]["median"], mem, "us/send", target="<= 1.10",
+               timing["normal"]["median"], mem, "us/send", ratio=paired_ratio(timing, "normal", "memory"),
+               target="<= 1.10",
                note=f"journal in {where}", extra={"timing": timing, "file_bytes": sizes}),
         Figure("3. journal cost", "send with store on disk, SMSBRIDGE_JOURNAL_SYNC=FULL vs in-memory",
-               timing["full"]["median"], mem, "us/send", note="fsync per commit; informational",
+               timing["full"]["median"], mem, "us/send", ratio=paired_ratio(timing, "full", "memory"),
+               note="fsync per commit; informational",
                extra={"timing": timing}),
     ]
 

@@ -14,7 +14,7 @@ import sys
 import time
 
 start = time.perf_counter()
-program = sys.argv[1] if os.sep in sys.argv[1] else shutil.which(sys.argv[1])
+program = sys.argv[1] if os.sep in sys.argv[1] else (shutil.which(sys.argv[1]) or sys.argv[1])
 devnull = os.open(os.devnull, os.O_WRONLY)
 pid = os.posix_spawn(program, sys.argv[1:], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
 _, status, usage = os.wait4(pid, 0)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from common import Figure, Mode, fixed_server, hu_numbers, interleaved
+from common import Figure, Mode, fixed_server, hu_numbers, interleaved, paired_ratio
 
 __all__ = ["run", "measure_rest", "measure_twilio"]
 
@@ -73,8 +73,8 @@ def measure_rest(base: str, mode: Mode) -> Figure:
                              rounds=mode.pick(21, 9, 2), per_round=mode.pick(300, 200, 5),
                              warmup=mode.pick(200, 100, 3))
     return Figure("1. send overhead", "Bridge.send (simplesms-rest) vs raw requests POST",
-                  timing["smsbridge"]["median"], timing["raw"]["median"], "us/send", target="<= 1.05",
-                  extra=timing)
+                  timing["smsbridge"]["median"], timing["raw"]["median"], "us/send",
+                  ratio=paired_ratio(timing, "smsbridge", "raw"), target="<= 1.05", extra=timing)
 
 
 def measure_twilio(base: str, mode: Mode) -> Figure:
@@ -97,8 +97,8 @@ def measure_twilio(base: str, mode: Mode) -> Figure:
     timing = interleaved({"sdk": sdk, "raw": raw}, rounds=mode.pick(15, 7, 2), per_round=mode.pick(200, 100, 5),
                          warmup=mode.pick(100, 50, 3))
     return Figure("1. send overhead", "Twilio SDK messages.create vs raw requests POST (reference)",
-                  timing["sdk"]["median"], timing["raw"]["median"], "us/send", note="PO measured 1.15x",
-                  extra=timing)
+                  timing["sdk"]["median"], timing["raw"]["median"], "us/send",
+                  ratio=paired_ratio(timing, "sdk", "raw"), note="PO measured 1.15x", extra=timing)
 
 
 def measure_rest_gateway(mode: Mode) -> Figure:
@@ -132,7 +132,8 @@ def measure_rest_gateway(mode: Mode) -> Figure:
         finally:
             _stop(proc)
     return Figure("1. send overhead", "same pair against smsbridge serve (REST face + sandbox), informational",
-                  timing["smsbridge"]["median"], timing["raw"]["median"], "us/send", extra=timing)
+                  timing["smsbridge"]["median"], timing["raw"]["median"], "us/send",
+                  ratio=paired_ratio(timing, "smsbridge", "raw"), extra=timing)
 
 
 def run(mode: Mode) -> list[Figure]:

@@ -44,7 +44,7 @@ def time_commands(commands: dict[str, list[str]], runs: int) -> tuple[dict[str, 
                 results = json.load(fh)["results"]
         return {r["command"]: r["median"] * 1000 for r in results}, f"hyperfine, {runs} runs, median"
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for name, cmd in commands.items():  # warm-up
+    for cmd in commands.values():  # warm-up
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     for _ in range(runs):
         for name, cmd in commands.items():

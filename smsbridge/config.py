@@ -245,14 +245,14 @@ def _parse_route(item: Any, path: str, names: list[str], cfg: Config) -> Route:
     _reject_unknown(match, ("country", "prefix"), f"{path}.match", cfg)
     countries = tuple(str(c).upper() for c in _as_list(match.get("country") or [], f"{path}.match.country", cfg))
     prefixes = tuple(str(p) for p in _as_list(match.get("prefix") or [], f"{path}.match.prefix", cfg))
-    for i, prefix in enumerate(prefixes):
+    for prefix in prefixes:
         if not re.fullmatch(r"\+?\d+", prefix):
             raise cfg.error(f"{path}.match.prefix", f"prefix {prefix!r} must be digits with a leading '+'")
     prefixes = tuple(p if p.startswith("+") else "+" + p for p in prefixes)
     backends = _as_list(item.get("backends"), f"{path}.backends", cfg)
     if not backends:
         raise cfg.error(f"{path}.backends", "a route needs at least one backend")
-    for i, name in enumerate(backends):
+    for name in backends:
         if name not in names:
             raise cfg.error(f"{path}.backends", f"names no configured backend: {name!r}{_suggest(str(name), names)}")
     return Route(backends=tuple(str(b) for b in backends), countries=countries, prefixes=prefixes)

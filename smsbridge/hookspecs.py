@@ -17,7 +17,7 @@ one raises :class:`~smsbridge.errors.ConfigError` naming both plugins.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 import pluggy
 

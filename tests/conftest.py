@@ -4,13 +4,31 @@
 - ``gateway``: a factory starting ``smsbridge serve`` in a thread (real uvicorn, real
   sockets) from a config mapping; every server is stopped at teardown.
 - ``free_port``: a port nothing listens on (for "unreachable server" tests).
+- ``hanging_server``: a server that reads each request and never answers (a lost reply).
+- ``receiver``: a webhook receiver on 127.0.0.1 recording callbacks (tests/webhooks.py).
+- ``close_at_teardown``: ``close_at_teardown(obj, close) -> obj``; ``close(obj)`` runs at
+  teardown, before the servers the test started earlier stop.
+- ``shim_config_file``: a user's smsbridge.yaml for the compat shims, found through
+  ``$SMSBRIDGE_CONFIG``; the shim's cached Bridges are dropped afterwards.
+- ``fresh_wsdl_cache``: the SOAP tests parse each server's WSDL afresh (ports are reused).
+- ``start_php_soap``: PHP's SoapServer as a simpleSMS stand-in (tests/php_soap_server.py).
 """
 from __future__ import annotations
 
+import copy
+import importlib
 import socket
-from typing import Any, Callable, Iterator
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
 
 import pytest
+import yaml
+
+from misbehaving import MisbehavingServer
+from php_soap_server import PhpSoapServer, php_unavailable
+from webhooks import WebhookReceiver
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -51,3 +69,90 @@ def free_port() -> int:
 def _no_config_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never pick up a developer's own SMSBRIDGE_CONFIG."""
     monkeypatch.delenv("SMSBRIDGE_CONFIG", raising=False)
+
+
+@pytest.fixture
+def hanging_server() -> Iterator[MisbehavingServer]:
+    with MisbehavingServer("hang") as server:
+        yield server
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def close_at_teardown() -> Iterator[Callable[[T, Callable[[T], Any]], T]]:
+    """For clients that keep connections open (an idle TLS keep-alive connection holds up
+    a gateway's shutdown): request this fixture after the server's, so that it is torn
+    down first."""
+    opened: list[tuple[Any, Callable[[Any], Any]]] = []
+
+    def register(obj: T, close: Callable[[T], Any]) -> T:
+        opened.append((obj, close))
+        return obj
+
+    yield register
+    for obj, close in opened:
+        close(obj)
+
+
+@pytest.fixture
+def shim_config_file(sandbox_config: dict[str, Any], tmp_path: Any,
+                     monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Path]]:
+    """``shim_config_file(provider, **sandbox_options) -> path``: ``sandbox_config``
+    (options added to its backend) as a user's smsbridge.yaml, found through
+    $SMSBRIDGE_CONFIG.  At teardown the Bridges that the provider's shim
+    (smsbridge_plugins.<provider>.sdk) cached are closed and forgotten, with what it
+    remembers of its sends."""
+    shims: list[Any] = []
+
+    def write(provider: str, **sandbox: Any) -> Path:
+        sdk = importlib.import_module(f"smsbridge_plugins.{provider}.sdk")
+        config = copy.deepcopy(sandbox_config)
+        config["backends"]["local"].update(sandbox)
+        path = tmp_path / "smsbridge.yaml"
+        path.write_text(yaml.safe_dump(config))
+        monkeypatch.setenv("SMSBRIDGE_CONFIG", str(path))
+        shims.append(sdk)
+        return path
+
+    yield write
+    for sdk in shims:
+        for bridge in sdk._bridges.values():
+            bridge.close()
+        sdk._bridges.clear()
+        if hasattr(sdk, "_sent"):
+            sdk._sent.clear()
+
+
+@pytest.fixture
+def fresh_wsdl_cache() -> Iterator[None]:
+    """Use with ``pytestmark = pytest.mark.usefixtures("fresh_wsdl_cache")``."""
+    from smsbridge_plugins.simplesms.soap_transport import clear_wsdl_cache
+
+    clear_wsdl_cache()
+    yield
+    clear_wsdl_cache()
+
+
+@pytest.fixture
+def start_php_soap(tmp_path_factory: Any) -> Iterator[Callable[..., Any]]:
+    """``start_php_soap(server_class=PhpSoapServer, **options)``: one more server with a
+    fresh state directory; all are stopped at teardown.  Skips the test where php or its
+    soap extension is missing."""
+    reason = php_unavailable()
+    if reason:
+        pytest.skip(reason)
+    servers: list[PhpSoapServer] = []
+
+    def start(server_class: type[PhpSoapServer] = PhpSoapServer, **options: Any) -> Any:
+        servers.append(server_class(tmp_path_factory.mktemp("php"), **options))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()

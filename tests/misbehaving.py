@@ -6,7 +6,9 @@
 - ``503`` / ``429``: that status, before reading the body (the request was refused);
 - ``slow``: reads the request, then waits ``delay`` seconds before answering;
 - ``reset``: reads the request, then resets the connection (RST) without a reply;
-- ``truncate``: reads the request, sends half a response, closes.
+- ``truncate``: reads the request, sends half a response, closes;
+- ``hang``: reads the request and never answers (the connection stays open until
+  ``close()``): a reply lost after the request was sent.
 
 ``requests_seen`` counts the requests that reached the server: the tests use it to prove a
 message was sent at most once.  Threaded; stops itself at ``close()``.
@@ -97,6 +99,9 @@ class MisbehavingServer:
                 elif mode == "slow":
                     time.sleep(self.delay)
                     self._reply(conn, "200 OK", self.body)
+                elif mode == "hang":
+                    self._stop.wait()
+                    return
                 elif mode == "reset":
                     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     conn.close()

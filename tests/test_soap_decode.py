@@ -12,9 +12,6 @@ the server tests are skipped without it.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -38,9 +35,12 @@ from smsbridge_plugins.simplesms.soap_transport import (
     load_client,
 )
 
+from php_soap_server import PhpSoapServer
+
 REPO = Path(__file__).resolve().parent.parent
-SERVER_SCRIPT = REPO / "tests" / "php" / "simplesms_server.php"
 NOW = "2024-03-05 10:20:30"
+# Each test parses its server's WSDL afresh (ports are reused across tests).
+pytestmark = pytest.mark.usefixtures("fresh_wsdl_cache")
 
 # tests/php/simplesms_server.php's credentials and error codes
 USER, PASSWORD, DOMAIN = "user", "secret", "example.hu"
@@ -49,103 +49,14 @@ ERR_LOGIN, ERR_SESSION, ERR_NUMBER, ERR_EMPTY, ERR_CREDIT, ERR_NOT_FOUND = 101, 
 OK = {"success": True, "error": False}
 
 
-def _php_unavailable() -> str | None:
-    php = shutil.which("php")
-    if php is None:
-        return "php is not on PATH (apt-get install php-cli php-soap)"
-    probe = subprocess.run(
-        [php, "-r", "exit(extension_loaded('soap') && extension_loaded('session') ? 0 : 1);"],
-        capture_output=True,
-        timeout=30,
-    )
-    if probe.returncode != 0:
-        return "php's soap extension is missing (apt-get install php-soap)"
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class PhpServer:
-    """One ``php -S`` process serving simplesms_server.php on 127.0.0.1."""
-
-    def __init__(self, state_dir: Path, **env: str) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = state_dir / "php-server.log"
-        environment = {
-            **os.environ,
-            "SIMPLESMS_STATE_DIR": str(state_dir),
-            "SIMPLESMS_NOW": NOW,
-            "SIMPLESMS_CREDIT": "100",
-            **env,
-        }
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [shutil.which("php") or "php", "-S", f"127.0.0.1:{self.port}", str(SERVER_SCRIPT)],
-                cwd=REPO,
-                env=environment,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self._wait_until_up()
-
-    def _wait_until_up(self) -> None:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"php -S exited early:\n{self.log.read_text()}")
-            try:
-                if requests.get(f"{self.base}/sms.wsdl", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"php -S did not answer within 15 s:\n{self.log.read_text()}")
-
-    def wsdl(self, **query: str) -> str:
-        url = f"{self.base}/sms.wsdl"
-        if query:
-            url += "?" + "&".join(f"{key}={value}" for key, value in query.items())
-        return url
-
-    def reset_sessions(self) -> None:
-        requests.get(f"{self.base}/?reset_sessions", timeout=5).raise_for_status()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
+@pytest.fixture
+def start_php(start_php_soap):
+    """Start simplesms_server.php (fresh state each time, a fixed clock); stopped at test end."""
+    return lambda **env: start_php_soap(**{"SIMPLESMS_NOW": NOW, "SIMPLESMS_CREDIT": "100", **env})
 
 
 @pytest.fixture
-def start_php(tmp_path_factory):
-    """Start simplesms_server.php (fresh state each time); stopped at test end."""
-    reason = _php_unavailable()
-    if reason:
-        pytest.skip(reason)
-    servers: list[PhpServer] = []
-
-    def start(**env: str) -> PhpServer:
-        server = PhpServer(tmp_path_factory.mktemp("simplesms-php"), **env)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def php(start_php) -> PhpServer:
+def php(start_php) -> PhpSoapServer:
     return start_php()
 
 
@@ -171,16 +82,9 @@ def local_session() -> tuple[requests.Session, LocalOnlyAdapter]:
     return session, adapter
 
 
-@pytest.fixture(autouse=True)
-def fresh_wsdl_cache():
-    clear_wsdl_cache()
-    yield
-    clear_wsdl_cache()
-
-
-def connected(php: PhpServer, **query: str):
+def connected(php: PhpSoapServer, **query: str):
     session, _ = local_session()
-    client = load_client(php.wsdl(**query), session, 5)
+    client = load_client(php.wsdl_url(**query), session, 5)
     assert decode(client.service.connect(USER, PASSWORD, DOMAIN)) == {
         **OK,
         "response": {"user": USER, "domain": DOMAIN},
@@ -253,7 +157,7 @@ def test_history_entries_may_carry_a_comment(php):
 def test_error_replies(start_php):
     php = start_php(SIMPLESMS_CREDIT="1")
     session, _ = local_session()
-    service = load_client(php.wsdl(), session, 5).service
+    service = load_client(php.wsdl_url(), session, 5).service
 
     assert decode(service.connect(USER, "wrong", DOMAIN)) == {
         "success": False,
@@ -286,7 +190,7 @@ def test_error_replies(start_php):
 )
 def test_error_key_variants(php, keys, code_key, message_key):
     session, _ = local_session()
-    service = load_client(php.wsdl(keys=keys), session, 5).service
+    service = load_client(php.wsdl_url(keys=keys), session, 5).service
     assert decode(service.getCreditNumber()) == {
         "success": False,
         "error": True,
@@ -309,7 +213,7 @@ def test_a_soap_fault_is_raised_by_zeep(php):
 
 def test_calls_before_connect_fail_with_the_session_error(php):
     session, _ = local_session()
-    service = load_client(php.wsdl(), session, 5).service
+    service = load_client(php.wsdl_url(), session, 5).service
     assert decode(service.sendSMS("36", "30", "1234567", "x")) == {
         "success": False,
         "error": True,
@@ -320,7 +224,7 @@ def test_calls_before_connect_fail_with_the_session_error(php):
 
 def test_connect_once_then_send_in_the_same_session(php):
     session, _ = local_session()
-    client = load_client(php.wsdl(), session, 5)
+    client = load_client(php.wsdl_url(), session, 5)
     assert decode(client.service.connect(USER, PASSWORD, DOMAIN))["success"] is True
     cookie = session.cookies.get("PHPSESSID")
     assert cookie
@@ -333,7 +237,7 @@ def test_connect_once_then_send_in_the_same_session(php):
 def test_each_client_has_its_own_session(php):
     first = connected(php)
     session, _ = local_session()
-    second = load_client(php.wsdl(), session, 5)
+    second = load_client(php.wsdl_url(), session, 5)
     assert second.wsdl is first.wsdl  # one parsed WSDL...
     assert decode(second.service.getCreditNumber())["error_code"] == ERR_SESSION  # ...two logins
     assert decode(first.service.getCreditNumber())["response"] == 100
@@ -369,13 +273,13 @@ def test_wsdl_loads_without_network(php, monkeypatch):
 
     monkeypatch.setattr(OfflineTransport, "load", spy)
     session, adapter = local_session()
-    client = load_client(php.wsdl(returns="array"), session, 5)
+    client = load_client(php.wsdl_url(returns="array"), session, 5)
 
     # zeep asked for the SOAP-encoding schema (soapenc:Array returns) and got the bundled one...
     assert SOAP_ENCODING_NS in loaded
     assert client.get_type(f"{{{SOAP_ENCODING_NS}}}Array").name == "Array"
     # ...while the only HTTP request was the WSDL itself, to 127.0.0.1.
-    assert adapter.urls == [php.wsdl(returns="array")]
+    assert adapter.urls == [php.wsdl_url(returns="array")]
     assert decode(client.service.connect(USER, PASSWORD, DOMAIN))["success"] is True
     assert all(urlsplit(url).hostname == "127.0.0.1" for url in adapter.urls)
 
@@ -418,12 +322,12 @@ def test_bundled_wsdl_loads_offline_and_declares_the_six_operations():
 
 def test_the_parsed_wsdl_is_cached_per_url(php):
     first_session, first_adapter = local_session()
-    first = load_client(php.wsdl(), first_session, 5)
+    first = load_client(php.wsdl_url(), first_session, 5)
     second_session, second_adapter = local_session()
-    second = load_client(php.wsdl(), second_session, 7)
+    second = load_client(php.wsdl_url(), second_session, 7)
 
     assert first.wsdl is second.wsdl
-    assert first_adapter.urls == [php.wsdl()]
+    assert first_adapter.urls == [php.wsdl_url()]
     assert second_adapter.urls == []  # no fetch, no parse
     assert first.transport.session is first_session
     assert second.transport.session is second_session
@@ -432,26 +336,26 @@ def test_the_parsed_wsdl_is_cached_per_url(php):
     # The shared Document does not keep the first caller's session alive.
     assert first.wsdl.transport.session is not first_session
 
-    other = load_client(php.wsdl(returns="array"), second_session, 5)
+    other = load_client(php.wsdl_url(returns="array"), second_session, 5)
     assert other.wsdl is not first.wsdl  # another URL, another parse
 
     clear_wsdl_cache()
-    third = load_client(php.wsdl(), second_session, 5)
+    third = load_client(php.wsdl_url(), second_session, 5)
     assert third.wsdl is not first.wsdl
 
 
 def test_timeouts_are_required_and_applied(php):
     session, _ = local_session()
     with pytest.raises(ValueError, match="timeout"):
-        load_client(php.wsdl(), session, None)
-    client = load_client(php.wsdl(), session, 5, operation_timeout=0.3)
+        load_client(php.wsdl_url(), session, None)
+    client = load_client(php.wsdl_url(), session, 5, operation_timeout=0.3)
     assert decode(client.service.connect(USER, PASSWORD, DOMAIN))["success"] is True
     # The server stores the message, then holds the reply back: the request
     # reached the provider, so a backend must report DeliveryUnknown here.
     with pytest.raises(requests.exceptions.ReadTimeout):
         client.service.sendSMS("36", "30", "1234567", "__sleep__1.5")
     time.sleep(1.5)
-    status = decode(load_client(php.wsdl(), session, 5).service.getStatus(1001))
+    status = decode(load_client(php.wsdl_url(), session, 5).service.getStatus(1001))
     assert status["response"]["message"] == "__sleep__1.5"
 
 
@@ -654,13 +558,13 @@ def test_decode_zeep_objects():
 def test_decode_zeep_soapenc_array_value(php):
     # the soapenc:Array flavour: zeep wraps the Map's items in an Array object
     session, _ = local_session()
-    client = load_client(php.wsdl(returns="array"), session, 5)
+    client = load_client(php.wsdl_url(returns="array"), session, 5)
     raw = client.service.getCreditNumber()
     assert type(raw).__name__ == "Array"
     assert all(isinstance(element, etree._Element) for element in raw["_value_1"])
     assert decode(raw)["error_code"] == ERR_SESSION
     # the anyType flavour: a bare list of lxml elements
-    client = load_client(php.wsdl(), session, 5)
+    client = load_client(php.wsdl_url(), session, 5)
     raw = client.service.getCreditNumber()
     assert isinstance(raw, list) and all(isinstance(element, etree._Element) for element in raw)
     assert decode(raw)["error_code"] == ERR_SESSION

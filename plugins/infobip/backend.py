@@ -18,17 +18,17 @@ from __future__ import annotations
 import threading
 from typing import Any, ClassVar
 
-from smsbridge.backend import Backend, Option
+from smsbridge.backend import Option
+from smsbridge.backend_http import HttpBackend, status_callback_url
 from smsbridge.errors import DeliveryUnknown, NotFound, ProviderError
 from smsbridge.model import Accepted, Balance, Message, StatusReport
-from smsbridge.transport import HttpTransport
 
 from . import wire
 
 __all__ = ["InfobipBackend"]
 
 
-class InfobipBackend(Backend):
+class InfobipBackend(HttpBackend):
     """Infobip SMS API v3."""
 
     options: ClassVar[dict[str, Option]] = {
@@ -39,29 +39,17 @@ class InfobipBackend(Backend):
 
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
-        self._transport: HttpTransport | None = None
         self._lock = threading.Lock()
         self._seen: dict[str, StatusReport] = {}
 
-    @property
-    def transport(self) -> HttpTransport:
-        with self._lock:
-            if self._transport is None:
-                self._transport = HttpTransport(
-                    self.name, base_url=self.base_url, timeout=float(self.settings.get("timeout") or 10),
-                    verify=True if self.settings.get("verify") is None else self.settings.get("verify"),
-                    headers={"Accept": "application/json", **wire.auth_header(str(self.settings.get("api_key")))})
-            return self._transport
+    def http_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json", **wire.auth_header(str(self.settings.get("api_key")))}
 
     def send(self, message: Message) -> Accepted:
-        value = (message.extra or {}).get("status_callback")  # the Bridge's documented hint
-        notify = value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
         body = wire.build_send_v3(message.to, message.text, message.sender or self.settings.get("sender"),
-                                  notify_url=notify, callback_data=message.reference or None)
+                                  notify_url=status_callback_url(message), callback_data=message.reference or None)
         resp = self.transport.request("POST", "sms/3/messages", json=body, sending=True)
-        data = _json(resp)
-        if not 200 <= resp.status_code < 300:
-            raise wire.error_for_reply(resp.status_code, data, backend=self.name)
+        data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300))
         try:
             parsed = wire.parse_send_reply(data)[0]
         except ProviderError:
@@ -76,10 +64,8 @@ class InfobipBackend(Backend):
 
     def status(self, provider_id: str) -> StatusReport:
         for path in ("sms/3/reports", "sms/3/logs"):
-            resp = self.transport.request("GET", path, params={"messageId": provider_id})
-            data = _json(resp)
-            if resp.status_code != 200:
-                raise wire.error_for_reply(resp.status_code, data, backend=self.name)
+            data = self.read_reply(self.transport.request("GET", path, params={"messageId": provider_id}),
+                                   wire.error_for_reply)
             for parsed in wire.parse_reports(data):
                 if parsed.message_id == provider_id:
                     report = StatusReport(id=provider_id, status=parsed.status, updated_at=parsed.done_at,
@@ -93,20 +79,6 @@ class InfobipBackend(Backend):
         raise NotFound(f"Infobip has no report or log for message {provider_id}")
 
     def balance(self) -> Balance:
-        resp = self.transport.request("GET", "account/1/balance")
-        data = _json(resp)
-        if resp.status_code != 200:
-            raise wire.error_for_reply(resp.status_code, data, backend=self.name)
+        data = self.read_reply(self.transport.request("GET", "account/1/balance"), wire.error_for_reply)
         amount, unit = wire.parse_balance(data)
         return Balance(amount=amount, unit=unit, backend=self.name)
-
-    def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-
-
-def _json(resp: Any) -> Any:
-    try:
-        return resp.json()
-    except ValueError:
-        return None

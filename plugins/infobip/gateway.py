@@ -37,8 +37,9 @@ from starlette.routing import Route
 
 from smsbridge.errors import (DeliveryUnknown, InsufficientCredit, InvalidNumber, NotFound, SmsBridgeError,
                               UnsupportedOperation)
+from smsbridge.gateway.faces import LastReported, fresh, scan_journal
 from smsbridge.gateway.http import BadRequest, read_json
-from smsbridge.model import MessageRecord, Status
+from smsbridge.model import MessageRecord
 
 from . import wire
 
@@ -48,7 +49,6 @@ log = logging.getLogger("smsbridge.gateway.infobip")
 
 KIND = "infobip"
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-_SCAN_PAGE = 500
 # The 5.x SDK turns these statuses into SMSResponseError and anything else into a ValueError.
 _V2_STATUSES = (400, 401, 403, 404, 429, 500)
 
@@ -82,7 +82,7 @@ class InfobipFace:
         self.gateway = gateway
         self._handed_out: set[str] = set()       # message ids whose final report was fetched
         self._handed_lock = threading.Lock()
-        self._notified: dict[str, Status] = {}
+        self._notified = LastReported()  # by public message id: the status last POSTed
 
     # -- plumbing --------------------------------------------------------------------------
     def _render(self, status: int, detail: str, version: int) -> Response:
@@ -219,8 +219,8 @@ class InfobipFace:
                 return
             if dest and record.to.lstrip("+") != dest:
                 return
-            if not refreshed and not record.status.final:
-                record = await self.gateway.record(record.id)  # reports and logs agree with a fetch
+            if not refreshed:
+                record = await fresh(self.gateway, record)  # reports and logs agree with a fetch
             if general and wire.status_object(record.status)["groupName"] != general:
                 return
             if only_final and not record.status.final:
@@ -237,16 +237,10 @@ class InfobipFace:
                 except NotFound:
                     continue
             return out[:limit]
-        scan = 0
-        while len(out) < limit:
-            batch = await self.gateway.records(limit=_SCAN_PAGE, offset=scan)
-            for record in batch:
-                await consider(record, False)
-                if len(out) >= limit:
-                    break
-            if len(batch) < _SCAN_PAGE:
+        async for record in scan_journal(self.gateway):
+            await consider(record, False)
+            if len(out) >= limit:
                 break
-            scan += _SCAN_PAGE
         return out
 
     async def _reports(self, request: Request, version: int) -> Response:
@@ -319,11 +313,8 @@ class InfobipFace:
         async def notify(record: MessageRecord) -> None:
             if not record.status.final and not req.intermediate_report:
                 return
-            if self._notified.get(public_id) == record.status:
+            if not self._notified.is_new(public_id, record.status, final=record.status.final):
                 return
-            self._notified[public_id] = record.status
-            if record.status.final:
-                self._notified.pop(public_id, None)
             report = wire.report_json(message_id=public_id, to=record.to, sender=req.sender or record.sender,
                                       status=record.status, sent_at=record.created_at, done_at=record.updated_at,
                                       count=record.segments, bulk_id=bulk_id, callback_data=req.callback_data,

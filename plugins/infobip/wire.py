@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from smsbridge.errors import (AuthenticationError, InsufficientCredit, InvalidMessage, InvalidNumber,
                               NotFound, ProviderError, ProviderUnavailable, SmsBridgeError)
+from smsbridge.gateway.faces import scheme_credential
 from smsbridge.model import Status
 
 __all__ = [
@@ -250,12 +251,8 @@ def auth_header(api_key: str) -> dict[str, str]:
 
 
 def parse_auth_header(value: str | None) -> str | None:
-    if not value:
-        return None
-    scheme, _, key = value.strip().partition(" ")
-    if scheme.lower() != AUTH_SCHEME.lower() or not key.strip():
-        return None
-    return key.strip()
+    """The API key from an ``Authorization: App <key>`` header, else ``None``."""
+    return scheme_credential(value, AUTH_SCHEME)
 
 
 # -- send requests ---------------------------------------------------------------------------

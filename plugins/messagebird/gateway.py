@@ -29,9 +29,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from smsbridge.errors import InvalidNumber, NotFound, SmsBridgeError, UnsupportedOperation
+from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
+from smsbridge.gateway.faces import (LastReported, alias_member, fresh, member_ids, scan_journal, send_each,
+                                     visible_to)
 from smsbridge.gateway.http import BadRequest, read_form, read_json
-from smsbridge.model import MessageRecord, Receipt, Status
+from smsbridge.model import MessageRecord, Receipt
 
 from . import wire
 
@@ -41,7 +43,6 @@ log = logging.getLogger("smsbridge.gateway.messagebird")
 
 KIND = "messagebird"
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-_SCAN_PAGE = 500
 
 
 def routes(gateway: Any) -> list[Route]:
@@ -67,7 +68,7 @@ _UNAUTHORIZED = wire.WireError(wire.CODE_AUTH, "Request not allowed (incorrect a
 class MessageBirdFace:
     def __init__(self, gateway: Any) -> None:
         self.gateway = gateway
-        self._reported: dict[tuple[str, str], Status] = {}
+        self._reported = LastReported()  # by (MessageBird id, recipient): the status word last reported
 
     # -- plumbing --------------------------------------------------------------------------
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
@@ -127,36 +128,26 @@ class MessageBirdFace:
     async def _create(self, request: Request, client: Any) -> Response:
         req = wire.parse_send_request(await self._body(request))
         receipts: list[Receipt] = []
-        first_error: SmsBridgeError | None = None
         mb_id: str | None = None
-        for index, number in enumerate(req.recipients):
-            extra: dict[str, Any] = {"gateway_client": client.name,
-                                     KIND: {"reference": req.reference, "reportUrl": req.report_url,
-                                            "datacoding": req.datacoding or "plain", "validity": req.validity,
-                                            "originator": req.originator}}
+
+        def extra() -> dict[str, Any]:
+            face: dict[str, Any] = {"reference": req.reference, "reportUrl": req.report_url,
+                                    "datacoding": req.datacoding or "plain", "validity": req.validity,
+                                    "originator": req.originator}
             if mb_id is not None:
-                extra[KIND]["parent"] = mb_id
-            try:
-                receipt = await self.gateway.send(client, number, req.body, sender=req.originator,
-                                                  reference=req.reference, extra=extra)
-            except InvalidNumber as exc:
-                # MessageBird drops incorrect recipients and sends to the rest.
-                first_error = first_error or exc
-                continue
-            except SmsBridgeError as exc:
-                if not receipts:
-                    raise
-                log.warning("messagebird face: recipient %d of %d failed: %s", index + 1, len(req.recipients), exc)
-                break
+                face["parent"] = mb_id
+            return {"gateway_client": client.name, KIND: face}
+
+        def stopped(index: int, exc: SmsBridgeError) -> None:
+            log.warning("messagebird face: recipient %d of %d failed: %s", index + 1, len(req.recipients), exc)
+
+        # MessageBird drops incorrect recipients and sends to the rest.
+        async for receipt in send_each(self.gateway, client, req.recipients, req.body, sender=req.originator,
+                                       reference=req.reference, extra=extra, stopped=stopped):
             if mb_id is None:
                 mb_id = wire.id_for(receipt.id)
-                self.gateway.alias(KIND, mb_id, receipt.id)
-            else:
-                self.gateway.alias(KIND, f"{mb_id}/{len(receipts)}", receipt.id)
+            alias_member(self.gateway, KIND, mb_id, len(receipts), receipt.id)
             receipts.append(receipt)
-        if not receipts:
-            assert first_error is not None
-            raise first_error
         assert mb_id is not None
         if req.report_url:
             for receipt in receipts:
@@ -174,13 +165,8 @@ class MessageBirdFace:
         if first is None:
             raise NotFound("message not found")
         records = [await self.gateway.record(first)]
-        n = 1
-        while True:
-            more = self.gateway.resolve(KIND, f"{mb_id}/{n}")
-            if more is None:
-                break
+        for more in member_ids(self.gateway, KIND, mb_id):
             records.append(await self.gateway.record(more))
-            n += 1
         return records
 
     def _render(self, mb_id: str, records: list[MessageRecord], href_base: str) -> dict[str, Any]:
@@ -200,22 +186,16 @@ class MessageBirdFace:
         if status_filter is not None and status_filter not in wire.STATUS_FROM_WIRE:
             raise wire.WireError(wire.CODE_INVALID, "status is invalid", "status")
         matched: list[MessageRecord] = []
-        scan = 0
-        while True:
-            batch = await self.gateway.records(limit=_SCAN_PAGE, offset=scan)
-            for record in batch:
-                face = record.extra.get(KIND)
-                if record.extra.get("gateway_client") != client.name or not isinstance(face, dict) \
-                        or face.get("parent") or record.extra.get("phase") == "failed":
+        async for record in scan_journal(self.gateway):
+            face = record.extra.get(KIND)
+            if record.extra.get("gateway_client") != client.name or not isinstance(face, dict) \
+                    or face.get("parent") or record.extra.get("phase") == "failed":
+                continue
+            if status_filter:
+                record = await fresh(self.gateway, record)
+                if wire.status_to_wire(record.status) != status_filter:
                     continue
-                if status_filter:
-                    record = await self._fresh(record)
-                    if wire.status_to_wire(record.status) != status_filter:
-                        continue
-                matched.append(record)
-            if len(batch) < _SCAN_PAGE:
-                break
-            scan += _SCAN_PAGE
+            matched.append(record)
         items = []
         base = self._href_base(request)
         for record in matched[offset:offset + limit]:
@@ -226,10 +206,6 @@ class MessageBirdFace:
                 group = [record]
             items.append(self._render(mb_id, group, base))
         return JSONResponse(wire.list_json(items, offset=offset, limit=limit, total=len(matched), href_base=base))
-
-    async def _fresh(self, record: MessageRecord) -> MessageRecord:
-        """The record with its latest status (a list must agree with a fetch)."""
-        return record if record.status.final else await self.gateway.record(record.id)
 
     # -- /messages/{id} ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:
@@ -242,8 +218,7 @@ class MessageBirdFace:
         if not wire.is_id(mb_id):
             raise NotFound("message not found")
         records = await self._group(mb_id)
-        owner = records[0].extra.get("gateway_client")
-        if owner is not None and owner != client.name:
+        if not visible_to(records[0], client):
             raise NotFound("message not found")
         return JSONResponse(self._render(mb_id, records, self._href_base(request)))
 
@@ -267,11 +242,8 @@ class MessageBirdFace:
         async def notify(record: MessageRecord) -> None:
             key = (mb_id, record.to)
             word = wire.status_to_wire(record.status)
-            if self._reported.get(key) == word:
+            if not self._reported.is_new(key, word, final=record.status.final):
                 return  # smsbridge statuses that read the same in MessageBird's words: one report
-            self._reported[key] = word
-            if record.status.final:
-                self._reported.pop(key, None)
             query = wire.report_query(id=mb_id, recipient=record.to, status=record.status,
                                       at=record.updated_at, reference=reference,
                                       error_code=record.error_code if record.status.final else None,

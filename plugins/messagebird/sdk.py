@@ -25,13 +25,13 @@ MessageBird APIs.
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import types
 from datetime import datetime, timezone
 from typing import Any
 
+from smsbridge.compat.shim import BridgeCache, ModuleAliases, bridge_attribute
 from smsbridge.errors import InvalidNumber, NotFound, SmsBridgeError
 
 from . import wire
@@ -188,24 +188,12 @@ class Balance(Base):
 
 # --------------------------------------------------------------------------- the Bridge
 
-_bridges: dict[str, Any] = {}
-_bridges_lock = threading.Lock()
+_bridges = BridgeCache()  # one Bridge per process and config file, shared by every Client
 # MessageBird id -> the smsbridge ids behind it (one per recipient), newest last; this
 # process's sends, for message() of multi-recipient messages and message_list().
 _sent: dict[str, list[str]] = {}
 _sent_lock = threading.Lock()
 _HREF = wire.DEFAULT_BASE_URL
-
-
-def _default_bridge() -> Any:
-    from smsbridge import Bridge
-
-    key = os.path.abspath(os.environ.get("SMSBRIDGE_CONFIG") or "smsbridge.yaml")
-    with _bridges_lock:
-        bridge = _bridges.get(key)
-        if bridge is None:
-            bridge = _bridges[key] = Bridge.from_config()
-        return bridge
 
 
 def _exception(error: BaseException) -> ErrorException:
@@ -227,11 +215,7 @@ class Client:
         self.http_client = http_client  # accepted for signature compatibility; never used
         self._bridge = bridge
 
-    @property
-    def bridge(self) -> Any:
-        if self._bridge is None:
-            self._bridge = _default_bridge()
-        return self._bridge
+    bridge = bridge_attribute(_bridges)
 
     # -- SMS ---------------------------------------------------------------------------------
     def message_create(self, originator: str, recipients: Any, body: str, params: dict[str, Any] | None = None
@@ -335,19 +319,11 @@ class Client:
 
 # --------------------------------------------------------------------------- install()
 
-_ALIASES = ("messagebird", "messagebird.client")
-_saved: dict[str, Any] | None = None
-
 client = sys.modules[__name__]  # so that ``messagebird.client.ErrorException`` works after install()
 
 
-def install() -> None:
-    """Make ``import messagebird`` and ``messagebird.client`` resolve to this shim, like
-    PyMySQL's ``install_as_MySQLdb()``; call before the application imports messagebird."""
-    global _saved
-    if _saved is not None:
-        return
-    _saved = {name: sys.modules.get(name) for name in _ALIASES}
+def _stand_ins() -> dict[str, types.ModuleType]:
+    """``messagebird`` and ``messagebird.client``, as install() puts them in ``sys.modules``."""
     me = sys.modules[__name__]
     package = types.ModuleType("messagebird", "smsbridge's stand-in for the messagebird package")
     package.__path__ = []  # type: ignore[attr-defined]
@@ -355,17 +331,18 @@ def install() -> None:
         setattr(package, name, getattr(me, name))
     package.client = me  # type: ignore[attr-defined]
     package.__version__ = VERSION  # type: ignore[attr-defined]
-    sys.modules.update({"messagebird": package, "messagebird.client": me})
+    return {"messagebird": package, "messagebird.client": me}
+
+
+_aliases = ModuleAliases(_stand_ins)
+
+
+def install() -> None:
+    """Make ``import messagebird`` and ``messagebird.client`` resolve to this shim, like
+    PyMySQL's ``install_as_MySQLdb()``; call before the application imports messagebird."""
+    _aliases.install()
 
 
 def uninstall() -> None:
     """Undo :func:`install`: the real ``messagebird`` package (if any) imports again."""
-    global _saved
-    if _saved is None:
-        return
-    for name, module in _saved.items():
-        if module is None:
-            sys.modules.pop(name, None)
-        else:
-            sys.modules[name] = module
-    _saved = None
+    _aliases.uninstall()

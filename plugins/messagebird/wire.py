@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from smsbridge.errors import (AuthenticationError, InsufficientCredit, InvalidMessage, InvalidNumber,
                               NotFound, ProviderError, ProviderUnavailable, SmsBridgeError)
+from smsbridge.gateway.faces import scheme_credential
 from smsbridge.model import Status
 
 __all__ = [
@@ -212,12 +213,7 @@ def auth_header(access_key: str) -> dict[str, str]:
 
 def parse_auth_header(value: str | None) -> str | None:
     """The access key from an ``Authorization: AccessKey <key>`` header, else ``None``."""
-    if not value:
-        return None
-    scheme, _, key = value.strip().partition(" ")
-    if scheme.lower() != AUTH_SCHEME.lower() or not key.strip():
-        return None
-    return key.strip()
+    return scheme_credential(value, AUTH_SCHEME)
 
 
 # -- send ----------------------------------------------------------------------------------

@@ -12,20 +12,19 @@ Config (SPEC §3 common keys plus)::
 """
 from __future__ import annotations
 
-import threading
 from typing import Any, ClassVar
 
-from smsbridge.backend import Backend, Option
+from smsbridge.backend import Option
+from smsbridge.backend_http import HttpBackend, status_callback_url
 from smsbridge.errors import DeliveryUnknown, InvalidMessage, ProviderError
 from smsbridge.model import Accepted, Balance, Message, StatusReport
-from smsbridge.transport import HttpTransport
 
 from . import wire
 
 __all__ = ["PlivoBackend"]
 
 
-class PlivoBackend(Backend):
+class PlivoBackend(HttpBackend):
     """Plivo Message API."""
 
     options: ClassVar[dict[str, Option]] = {
@@ -35,38 +34,21 @@ class PlivoBackend(Backend):
     capabilities = frozenset({"send", "status", "balance"})
     default_base_url = wire.DEFAULT_BASE_URL
 
-    def __init__(self, name: str, settings: Any) -> None:
-        super().__init__(name, settings)
-        self._transport: HttpTransport | None = None
-        self._lock = threading.Lock()
-
     @property
     def auth_id(self) -> str:
         return str(self.settings.get("auth_id"))
 
-    @property
-    def transport(self) -> HttpTransport:
-        with self._lock:
-            if self._transport is None:
-                self._transport = HttpTransport(
-                    self.name, base_url=self.base_url, timeout=float(self.settings.get("timeout") or 10),
-                    verify=True if self.settings.get("verify") is None else self.settings.get("verify"),
-                    headers={"Accept": "application/json"},
-                    auth=(self.auth_id, str(self.settings.get("auth_token"))))
-            return self._transport
+    def http_auth(self) -> Any:
+        return (self.auth_id, str(self.settings.get("auth_token")))
 
     def send(self, message: Message) -> Accepted:
         src = message.sender or self.settings.get("sender")
         if not src:
             raise InvalidMessage(f"backend {self.name!r}: Plivo needs a sender "
                                  f"(set backends.{self.name}.sender or pass sender=)")
-        value = (message.extra or {}).get("status_callback")  # the Bridge's documented hint
-        url = value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
-        body = wire.build_send(str(src), message.to, message.text, url=url)
+        body = wire.build_send(str(src), message.to, message.text, url=status_callback_url(message))
         resp = self.transport.request("POST", wire.message_path(self.auth_id), json=body, sending=True)
-        data = _json(resp)
-        if not 200 <= resp.status_code < 300:
-            raise wire.error_for_reply(resp.status_code, data, backend=self.name)
+        data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300))
         try:
             uuids = wire.parse_send_reply(data)
         except ProviderError:
@@ -76,30 +58,14 @@ class PlivoBackend(Backend):
 
     def status(self, provider_id: str) -> StatusReport:
         resp = self.transport.request("GET", wire.message_detail_path(self.auth_id, provider_id))
-        data = _json(resp)
-        if resp.status_code != 200:
-            raise wire.error_for_reply(resp.status_code, data, backend=self.name)
+        data = self.read_reply(resp, wire.error_for_reply)
         parsed = wire.parse_message(data)
         description = parsed.state if not parsed.error_code else f"{parsed.state} (error {parsed.error_code})"
         return StatusReport(id=provider_id, status=parsed.status, updated_at=parsed.time,
                             description=description, raw=data)
 
     def balance(self) -> Balance:
-        resp = self.transport.request("GET", wire.account_path(self.auth_id))
-        data = _json(resp)
-        if resp.status_code != 200:
-            raise wire.error_for_reply(resp.status_code, data, backend=self.name)
+        data = self.read_reply(self.transport.request("GET", wire.account_path(self.auth_id)), wire.error_for_reply)
         amount = wire.parse_account(data)
         unit = data.get("currency") if isinstance(data, dict) and isinstance(data.get("currency"), str) else "USD"
         return Balance(amount=amount, unit=unit, backend=self.name)
-
-    def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-
-
-def _json(resp: Any) -> Any:
-    try:
-        return resp.json()
-    except ValueError:
-        return None

@@ -19,8 +19,6 @@ with ``method=GET``) on every status change, signed with ``X-Plivo-Signature-V3`
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import secrets
 from typing import Any, Awaitable, Callable
@@ -30,7 +28,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from smsbridge.errors import InvalidNumber, NotFound, SmsBridgeError, UnsupportedOperation
+from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
+from smsbridge.gateway.faces import LastReported, basic_credentials, client_record, fresh, scan_journal, send_each
 from smsbridge.gateway.http import BadRequest, read_form, read_json
 from smsbridge.model import MessageRecord, Receipt
 
@@ -43,7 +42,6 @@ log = logging.getLogger("smsbridge.gateway.plivo")
 KIND = "plivo"
 PREFIX = "/v1/Account/"
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-_SCAN_PAGE = 500
 _UNAUTHORIZED = "Could not verify your access level for that URL. You have to login with proper credentials"
 
 
@@ -65,21 +63,10 @@ def _error(status: int, error: str) -> JSONResponse:
     return JSONResponse(wire.error_json(_api_id(), error), status_code=status)
 
 
-def _basic(request: Request) -> tuple[str, str] | None:
-    header = request.headers.get("authorization", "")
-    if header[:6].lower() != "basic ":
-        return None
-    try:
-        user, sep, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return None
-    return (user, password) if sep else None
-
-
 class PlivoFace:
     def __init__(self, gateway: Any) -> None:
         self.gateway = gateway
-        self._reported: dict[str, str] = {}
+        self._reported = LastReported()  # by message UUID: the Plivo status word last posted
 
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
         if status == 404:
@@ -89,7 +76,7 @@ class PlivoFace:
         return _error(status, detail or "invalid request")
 
     async def _guard(self, request: Request, handler: Callable[[Any], Awaitable[Response]]) -> Response:
-        creds = _basic(request)
+        creds = basic_credentials(request.headers.get("authorization"))
         client = self.gateway.authenticate(KIND, auth_id=creds[0], auth_token=creds[1]) if creds else None
         if client is None or request.path_params.get("auth_id") != creds[0]:  # type: ignore[index]
             return _error(401, _UNAUTHORIZED)
@@ -127,27 +114,15 @@ class PlivoFace:
         uuids: list[str] = []
         receipts: list[Receipt] = []
         invalid: list[str] = []
-        first_error: SmsBridgeError | None = None
-        for number in req.dst:
-            extra = {"gateway_client": client.name,
-                     KIND: {"src": req.src, "url": req.url, "method": req.method, "auth_id": auth_id}}
-            try:
-                receipt = await self.gateway.send(client, number, req.text, sender=req.src, extra=extra)
-            except InvalidNumber as exc:
-                invalid.append(number)
-                first_error = first_error or exc
-                continue
-            except SmsBridgeError:
-                if not receipts:
-                    raise
-                break  # what was accepted stays accepted; the rest is not attempted
+        # Invalid numbers are left out (and listed in the reply); what was accepted stays accepted.
+        async for receipt in send_each(
+                self.gateway, client, req.dst, req.text, sender=req.src, invalid=invalid,
+                extra=lambda: {"gateway_client": client.name,
+                               KIND: {"src": req.src, "url": req.url, "method": req.method, "auth_id": auth_id}}):
             message_uuid = wire.uuid_for(receipt.id)
             self.gateway.alias(KIND, message_uuid, receipt.id)
             uuids.append(message_uuid)
             receipts.append(receipt)
-        if not receipts:
-            assert first_error is not None
-            raise first_error
         if req.url:
             token = str(client.credentials[KIND].get("auth_token", ""))
             for message_uuid, receipt in zip(uuids, receipts):
@@ -169,33 +144,23 @@ class PlivoFace:
         to = query.get("to_number") or None
         sender = query.get("from_number") or None
         matched = []
-        scan = 0
-        while True:
-            batch = await self.gateway.records(limit=_SCAN_PAGE, offset=scan)
-            for record in batch:
-                if record.extra.get("gateway_client") != client.name or KIND not in record.extra \
-                        or record.extra.get("phase") == "failed":
+        async for record in scan_journal(self.gateway):
+            if record.extra.get("gateway_client") != client.name or KIND not in record.extra \
+                    or record.extra.get("phase") == "failed":
+                continue
+            if state:
+                record = await fresh(self.gateway, record)
+                if wire.status_to_wire(record.status) != state:
                     continue
-                if state:
-                    record = await self._fresh(record)
-                    if wire.status_to_wire(record.status) != state:
-                        continue
-                if to and record.to.lstrip("+") != to.lstrip("+"):
-                    continue
-                if sender and (record.sender or "").lstrip("+") != sender.lstrip("+"):
-                    continue
-                matched.append(record)
-            if len(batch) < _SCAN_PAGE:
-                break
-            scan += _SCAN_PAGE
+            if to and record.to.lstrip("+") != to.lstrip("+"):
+                continue
+            if sender and (record.sender or "").lstrip("+") != sender.lstrip("+"):
+                continue
+            matched.append(record)
         auth_id = request.path_params["auth_id"]
-        objects = [self._render(await self._fresh(r), auth_id) for r in matched[offset:offset + limit]]
+        objects = [self._render(await fresh(self.gateway, r), auth_id) for r in matched[offset:offset + limit]]
         return JSONResponse(wire.list_reply(_api_id(), auth_id, objects, limit=limit, offset=offset,
                                             total=len(matched)))
-
-    async def _fresh(self, record: MessageRecord) -> MessageRecord:
-        """The record with its latest status (a list must agree with a fetch)."""
-        return record if record.status.final else await self.gateway.record(record.id)
 
     # -- Message/{uuid}/ ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:
@@ -207,10 +172,7 @@ class PlivoFace:
             message_id = self.gateway.resolve(KIND, message_uuid) or wire.message_id_in_uuid(message_uuid)
             if message_id is None:
                 raise NotFound("not found")
-            record = await self.gateway.record(message_id)
-            owner = record.extra.get("gateway_client")
-            if owner is not None and owner != client.name:
-                raise NotFound("not found")
+            record = await client_record(self.gateway, client, message_id, missing="not found")
             data = self._render(record, request.path_params["auth_id"])
             data["api_id"] = _api_id()
             return JSONResponse(data)
@@ -235,11 +197,8 @@ class PlivoFace:
     def _watch(self, message_id: str, message_uuid: str, url: str, method: str, token: str) -> None:
         async def notify(record: MessageRecord) -> None:
             word = wire.status_to_wire(record.status)
-            if self._reported.get(message_uuid) == word:
+            if not self._reported.is_new(message_uuid, word, final=record.status.final):
                 return
-            self._reported[message_uuid] = word
-            if record.status.final:
-                self._reported.pop(message_uuid, None)
             params = wire.callback_params(message_uuid=message_uuid, to=record.to, sender=record.sender,
                                           status=record.status, units=record.segments, at=record.updated_at,
                                           queued_at=record.created_at)

@@ -32,6 +32,7 @@ import threading
 import types
 from typing import Any, Iterator
 
+from smsbridge.compat.shim import BridgeCache, ModuleAliases, bridge_attribute
 from smsbridge.errors import InvalidNumber, NotFound, SmsBridgeError
 
 from . import wire
@@ -193,21 +194,9 @@ class Account(ResponseObject):
 
 # --------------------------------------------------------------------------- the Bridge
 
-_bridges: dict[str, Any] = {}
-_bridges_lock = threading.Lock()
+_bridges = BridgeCache()  # one Bridge per process and config file, shared by every RestClient
 _sent: list[tuple[str, str]] = []          # (uuid, smsbridge id): this process's sends, oldest first
 _sent_lock = threading.Lock()
-
-
-def _default_bridge() -> Any:
-    from smsbridge import Bridge
-
-    key = os.path.abspath(os.environ.get("SMSBRIDGE_CONFIG") or "smsbridge.yaml")
-    with _bridges_lock:
-        bridge = _bridges.get(key)
-        if bridge is None:
-            bridge = _bridges[key] = Bridge.from_config()
-        return bridge
 
 
 class Messages:
@@ -332,11 +321,7 @@ class RestClient:
         self.messages = Messages(self)
         self.account = Accounts(self)
 
-    @property
-    def bridge(self) -> Any:
-        if self._bridge is None:
-            self._bridge = _default_bridge()
-        return self._bridge
+    bridge = bridge_attribute(_bridges)
 
     def __enter__(self) -> "RestClient":
         return self
@@ -350,28 +335,15 @@ Client = RestClient
 
 # --------------------------------------------------------------------------- install()
 
-_ALIASES = ("plivo", "plivo.exceptions")
-_saved: dict[str, Any] | None = None
+_aliases = ModuleAliases(lambda: {"plivo": sys.modules[__name__], "plivo.exceptions": exceptions})
 
 
 def install() -> None:
     """Make ``import plivo`` and ``plivo.exceptions`` resolve to this shim (like PyMySQL's
     ``install_as_MySQLdb()``); call before the application imports plivo."""
-    global _saved
-    if _saved is not None:
-        return
-    _saved = {name: sys.modules.get(name) for name in _ALIASES}
-    sys.modules.update({"plivo": sys.modules[__name__], "plivo.exceptions": exceptions})
+    _aliases.install()
 
 
 def uninstall() -> None:
     """Undo :func:`install`: the real ``plivo`` package (if any) imports again."""
-    global _saved
-    if _saved is None:
-        return
-    for name, module in _saved.items():
-        if module is None:
-            sys.modules.pop(name, None)
-        else:
-            sys.modules[name] = module
-    _saved = None
+    _aliases.uninstall()

@@ -38,21 +38,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-import threading
 import time
 from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Mapping
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from smsbridge.errors import NotFound, SmsBridgeError
+from smsbridge.errors import SmsBridgeError
+from smsbridge.gateway.faces import scheme_credential
 from smsbridge.gateway.http import BadRequest, read_form, read_json
 
 from . import wire
+from .face_calls import ALIAS_KIND, FaceCalls, Refusal  # noqa: F401  (ALIAS_KIND: still importable from here)
 
 __all__ = ["routes", "RestFace", "PREFIX", "TOKEN_LIFETIME"]
 
@@ -66,7 +66,6 @@ MAX_TOKENS = 10_000
 exhaust memory; their owners simply connect again)."""
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-ALIAS_KIND = "simplesms"
 
 
 def routes(gateway: Any) -> list[Route]:
@@ -75,16 +74,6 @@ def routes(gateway: Any) -> list[Route]:
     gateway.errors(PREFIX, face.render_http_error)
     return [Route(PREFIX + operation, face.endpoint(operation), methods=_ALL_METHODS,
                   name=f"simplesms-rest-{operation}") for operation in wire.OPERATIONS]
-
-
-class _Refusal(Exception):
-    """A request refused with a provider-shaped reply."""
-
-    def __init__(self, code: int, message: str | None = None, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status if status is not None else wire.http_status_for(code)
 
 
 def _reply(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -96,19 +85,19 @@ def _error(code: int, message: str | None = None, *, status: int | None = None,
     return _reply(wire.error_reply(code, message), wire.http_status_for(code) if status is None else status, headers)
 
 
-class RestFace:
-    """Request handlers and the token store; one instance per gateway app."""
+class RestFace(FaceCalls):
+    """Request handlers and the token store; one instance per gateway app.
+
+    The calls themselves (``send_sms``, ``get_status``, ...: each returns the reply's
+    ``response``) are :class:`.face_calls.FaceCalls`', shared with the SOAP face.
+    """
 
     def __init__(self, gateway: Any) -> None:
-        self.gateway = gateway
+        super().__init__(gateway)
         # sha256(token) -> (client, monotonic deadline).  Only hashes are kept, so the
         # lookup reveals nothing through timing and a memory dump holds no usable token.
         self._tokens: OrderedDict[str, tuple[Any, float]] = OrderedDict()
-        self._ids = threading.Lock()
-        self._handlers: dict[str, Callable[[Any, Mapping[str, Any]], Awaitable[Response]]] = {
-            wire.SEND: self.send_sms, wire.CREDIT: self.get_credit, wire.MONTHLY: self.get_monthly,
-            wire.STATUS: self.get_status, wire.HISTORY: self.get_history,
-        }
+        self._handlers: dict[str, Callable[[Any, Mapping[str, Any]], Awaitable[Any]]] = self.handlers()
 
     # -- plumbing ----------------------------------------------------------------------
     def endpoint(self, operation: str) -> Callable[[Request], Awaitable[Response]]:
@@ -137,9 +126,9 @@ class RestFace:
             if operation == wire.CONNECT:
                 return await self.connect(await _read_params(request))
             client = self._client(request)  # before reading the body: strangers get 401 cheaply
-            return await self._handlers[operation](client, await _read_params(request))
-        except _Refusal as exc:
-            return _error(exc.code, exc.message, status=exc.status)
+            return _reply(wire.ok_reply(await self._handlers[operation](client, await _read_params(request))))
+        except Refusal as exc:
+            return _error(exc.code, exc.message)
         except BadRequest as exc:
             code = wire.E_TOO_LARGE if exc.status == 413 else wire.E_BAD_REQUEST
             return _error(code, exc.detail, status=exc.status)
@@ -152,13 +141,10 @@ class RestFace:
 
     # -- login -------------------------------------------------------------------------
     async def connect(self, form: Mapping[str, Any]) -> Response:
-        credentials = wire.parse_connect_form(form)
-        client = None
-        if credentials is not None:
-            username, password, domain = credentials
-            client = self.gateway.authenticate("simplesms", username=username, password=password, domain=domain)
-        if client is None:
-            raise _Refusal(wire.E_LOGIN)
+        login = self.authenticate(form)
+        if login is None:
+            raise Refusal(wire.E_LOGIN)
+        client = login[0]
         token = secrets.token_urlsafe(32)
         lifetime = float(TOKEN_LIFETIME)
         now = time.monotonic()
@@ -172,75 +158,17 @@ class RestFace:
 
     def _client(self, request: Request) -> Any:
         """The client whose bearer token the request carries, else a 401 (code 102)."""
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.strip().partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise _Refusal(wire.E_SESSION, "Not logged in: send Authorization: Bearer <access_token>")
+        token = scheme_credential(request.headers.get("authorization"), "Bearer")
+        if token is None:
+            raise Refusal(wire.E_SESSION, "Not logged in: send Authorization: Bearer <access_token>")
         entry = self._tokens.get(_digest(token))
         if entry is None:
-            raise _Refusal(wire.E_SESSION, "Not logged in or the token has expired")
+            raise Refusal(wire.E_SESSION, "Not logged in or the token has expired")
         client, deadline = entry
         if deadline <= time.monotonic():
             self._tokens.pop(_digest(token), None)
-            raise _Refusal(wire.E_SESSION, "The token has expired")
+            raise Refusal(wire.E_SESSION, "The token has expired")
         return client
-
-    # -- operations --------------------------------------------------------------------
-    async def send_sms(self, client: Any, form: Mapping[str, Any]) -> Response:
-        try:
-            to, text = wire.parse_send_form(form)
-        except KeyError as exc:
-            raise _Refusal(wire.E_BAD_REQUEST, f"Missing parameter: {exc.args[0]}") from None
-        receipt = await self.gateway.send(client, to, text, extra={"gateway_client": client.name})
-        sms_id = self._new_sms_id(receipt.id)
-        return _reply(wire.ok_reply(wire.send_response(sms_id)))
-
-    async def get_status(self, client: Any, form: Mapping[str, Any]) -> Response:
-        sms_id, message_id = await self._owned(client, form)
-        record = await self.gateway.record(message_id)
-        return _reply(wire.ok_reply(wire.status_response(record, sms_id)))
-
-    async def get_history(self, client: Any, form: Mapping[str, Any]) -> Response:
-        sms_id, message_id = await self._owned(client, form)
-        events = await run_in_threadpool(self.gateway.bridge.history, message_id)
-        return _reply(wire.ok_reply(wire.history_response(events)))
-
-    async def get_credit(self, client: Any, form: Mapping[str, Any]) -> Response:
-        balance = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
-        return _reply(wire.ok_reply(wire.credit_response(balance.amount)))
-
-    async def get_monthly(self, client: Any, form: Mapping[str, Any]) -> Response:
-        stats = await run_in_threadpool(self.gateway.bridge.monthly_stats, client.backend)
-        return _reply(wire.ok_reply(wire.monthly_response(stats)))
-
-    # -- ids ---------------------------------------------------------------------------
-    async def _owned(self, client: Any, form: Mapping[str, Any]) -> tuple[str, str]:
-        """The ``sms_id`` asked for and its smsbridge id, if this client sent it (else 404)."""
-        try:
-            sms_id = wire.parse_sms_id_form(form)
-        except KeyError:
-            raise _Refusal(wire.E_BAD_REQUEST, "Missing parameter: sms_id") from None
-        message_id = self.gateway.resolve(ALIAS_KIND, sms_id) if sms_id.isascii() and sms_id.isdigit() else None
-        if message_id is None:
-            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND])
-        try:
-            record = await run_in_threadpool(self.gateway.bridge.record, message_id)
-        except NotFound:
-            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND]) from None
-        owner = record.extra.get("gateway_client")
-        if owner is not None and owner != client.name:
-            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND])
-        return sms_id, message_id
-
-    def _new_sms_id(self, message_id: str) -> str:
-        """A fresh numeric id for an accepted message, stored as its alias."""
-        with self._ids:
-            while True:
-                sms_id = str(int(time.time() * 1000) * 1000 + secrets.randbelow(1000))
-                if self.gateway.resolve(ALIAS_KIND, sms_id) is None:
-                    self.gateway.alias(ALIAS_KIND, sms_id, message_id)
-                    return sms_id
 
 
 def _digest(token: str) -> str:

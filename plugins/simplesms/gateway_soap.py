@@ -48,15 +48,15 @@ from typing import Any, Callable, Mapping
 from xml.sax.saxutils import quoteattr
 
 from lxml import etree
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from smsbridge.errors import NotFound, SmsBridgeError
+from smsbridge.errors import SmsBridgeError
 from smsbridge.gateway.http import BadRequest, read_body
 
 from . import wire
+from .face_calls import FaceCalls, Refusal
 from .soap_decode import decode
 
 __all__ = ["routes", "SoapFace", "SoapFault", "SessionStore", "parse_call", "render_response",
@@ -374,20 +374,19 @@ def routes(gateway: Any) -> list[Route]:
     ]
 
 
-class SoapFace:
-    """Request handlers and the session store; one instance per gateway app."""
+class SoapFace(FaceCalls):
+    """Request handlers and the session store; one instance per gateway app.
 
-    ALIAS_KIND = "simplesms"  # the REST face's kind: an sms_id means the same message on both
+    The calls themselves (``send_sms``, ``get_status``, ...) and the ``sms_id`` rules are
+    :class:`.face_calls.FaceCalls`', shared with the REST face, so both faces agree.
+    """
 
     def __init__(self, gateway: Any) -> None:
-        self.gateway = gateway
+        super().__init__(gateway, part_name=_part_name)
         self.sessions = SessionStore()
         self.calls: dict[str, int] = {name: 0 for name in OPERATIONS}  # served calls, by operation
         self.wsdl_served = 0
-        self._handlers: dict[str, Callable[..., Any]] = {
-            "sendSMS": self.send_sms, "getCreditNumber": self.get_credit, "getMonthlyStat": self.get_monthly,
-            "getStatus": self.get_status, "getHistory": self.get_history,
-        }
+        self._handlers: dict[str, Callable[..., Any]] = self.handlers()
         _FACES.add(self)
 
     # -- HTTP ----------------------------------------------------------------------------
@@ -418,7 +417,7 @@ class SoapFace:
                 return _reply(operation, wire.error_reply(wire.E_SESSION))
             try:
                 value = await self._handlers[operation](client, args)
-            except _Refusal as exc:
+            except Refusal as exc:
                 return _reply(operation, wire.error_reply(exc.code, exc.message))
             except SmsBridgeError as exc:
                 return _reply(operation, wire.error_reply_for(exc))
@@ -440,87 +439,19 @@ class SoapFace:
         old = request.cookies.get(SESSION_COOKIE)
         if old:
             self.sessions.drop(old)  # a new login never continues an old (or planted) session
-        credentials = wire.parse_connect_form(args)
-        client = None
-        if credentials is not None:
-            username, password, domain = credentials
-            client = self.gateway.authenticate("simplesms", username=username, password=password, domain=domain)
-        if client is None:
+        login = self.authenticate(args)
+        if login is None:
             return _reply("connect", wire.error_reply(wire.E_LOGIN))
+        client, username, domain = login
         sid = self.sessions.create(client)
         response = _reply("connect", wire.ok_reply({"user": username, "domain": domain}))
         response.set_cookie(SESSION_COOKIE, sid, path="/", httponly=True, samesite="lax",
                             secure=request.url.scheme == "https")
         return response
 
-    async def send_sms(self, client: Any, args: Mapping[str, Any]) -> Any:
-        try:
-            to, text = wire.parse_send_form(args)
-        except KeyError as exc:
-            raise _Refusal(wire.E_BAD_REQUEST, f"Missing parameter: {_part_name(exc.args[0])}") from None
-        receipt = await self.gateway.send(client, to, text, extra={"gateway_client": client.name})
-        return wire.send_response(self._new_sms_id(receipt.id))
-
-    async def get_status(self, client: Any, args: Mapping[str, Any]) -> Any:
-        sms_id, message_id = await self._owned(client, args)
-        record = await self.gateway.record(message_id)
-        return wire.status_response(record, sms_id)
-
-    async def get_history(self, client: Any, args: Mapping[str, Any]) -> Any:
-        sms_id, message_id = await self._owned(client, args)
-        events = await run_in_threadpool(self.gateway.bridge.history, message_id)
-        return wire.history_response(events)
-
-    async def get_credit(self, client: Any, args: Mapping[str, Any]) -> Any:
-        balance = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
-        return wire.credit_response(balance.amount)
-
-    async def get_monthly(self, client: Any, args: Mapping[str, Any]) -> Any:
-        stats = await run_in_threadpool(self.gateway.bridge.monthly_stats, client.backend)
-        return wire.monthly_response(stats)
-
-    # -- ids: the same rules as the REST face, so both faces agree -------------------------
-    async def _owned(self, client: Any, args: Mapping[str, Any]) -> tuple[str, str]:
-        """The ``numSMSID`` asked for and its smsbridge id, if this client sent it (else 404)."""
-        try:
-            sms_id = wire.parse_sms_id_form(args)
-        except KeyError:
-            raise _Refusal(wire.E_BAD_REQUEST, "Missing parameter: numSMSID") from None
-        message_id = self.gateway.resolve(self.ALIAS_KIND, sms_id) if sms_id.isascii() and sms_id.isdigit() \
-            else None
-        if message_id is None:
-            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND])
-        try:
-            record = await run_in_threadpool(self.gateway.bridge.record, message_id)
-        except NotFound:
-            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND]) from None
-        owner = record.extra.get("gateway_client")
-        if owner is not None and owner != client.name:
-            raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND])
-        return sms_id, message_id
-
-    def _new_sms_id(self, message_id: str) -> str:
-        """A fresh numeric id (the REST face's scheme: ms since 1970 x 1000 + 3 random
-        digits), stored as the message's ``simplesms`` alias.  Runs on the event loop
-        between two awaits, so the check and the insert are not interleaved."""
-        while True:
-            sms_id = str(int(time.time() * 1000) * 1000 + secrets.randbelow(1000))
-            if self.gateway.resolve(self.ALIAS_KIND, sms_id) is None:
-                self.gateway.alias(self.ALIAS_KIND, sms_id, message_id)
-                return sms_id
-
-
-class _Refusal(Exception):
-    """A call answered with a simpleSMS error reply (not a Fault)."""
-
-    def __init__(self, code: int, message: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
 
 _PART_NAMES = {"country_code": "strCountryCode", "area_code": "strAreaCode", "number": "strNumber",
-               "message": "strMessage"}
+               "message": "strMessage", "sms_id": "numSMSID"}
 
 
 def _part_name(field: str) -> str:

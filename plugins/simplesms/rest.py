@@ -28,11 +28,12 @@ import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from smsbridge.backend import Backend, Option
-from smsbridge.errors import AuthenticationError, DeliveryUnknown, ProviderUnavailable, SmsBridgeError
-from smsbridge.model import Accepted, Balance, Message, MonthlyStat, Status, StatusEvent, StatusReport
+from smsbridge.backend_http import HttpBackend, reply_json
+from smsbridge.errors import ProviderUnavailable
+from smsbridge.model import Message
 
 from . import wire
+from .backend import SimpleSmsBackend
 
 __all__ = ["RestBackend"]
 
@@ -43,43 +44,26 @@ log = logging.getLogger("smsbridge.simplesms.rest")
 _EXPIRY_MARGIN = timedelta(seconds=30)
 
 
-class RestBackend(Backend):
+class RestBackend(SimpleSmsBackend, HttpBackend):
     """Send through simpleSMS's REST API (or an smsbridge gateway serving it)."""
 
-    options = {
-        "username": Option(str, required=True, help="simpleSMS user name"),
-        "password": Option(str, required=True, secret=True, help="simpleSMS password"),
-        "domain": Option(str, required=True, help="the account's domain (e.g. example.hu)"),
-    }
-    capabilities = frozenset({"send", "status", "history", "balance", "stats"})
     default_base_url = "https://api.simplesms.hu/rest/SMSapi/"
+    login_word = "token"
+    log = log  # the base's log lines go to this module's logger
 
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
-        self._transport: Any = None
-        self._transport_lock = threading.Lock()
         # The token is shared by every thread (send_many); _token_lock makes one thread
         # connect while the others wait for its token instead of connecting too.
         self._token_lock = threading.Lock()
         self._token: str | None = None
         self._refresh_at: datetime | None = None
-        self.connects = 0  # how many times this backend logged in (tests, diagnostics)
 
-    @property
-    def transport(self) -> Any:
-        # Built on first use: `config check` constructs backends and must stay offline.
-        with self._transport_lock:
-            if self._transport is None:
-                from smsbridge.transport import HttpTransport
-
-                self._transport = HttpTransport(
-                    self.name, base_url=self.base_url, timeout=float(self.settings.get("timeout") or 10),
-                    verify=self.settings.get("verify", True),
-                    headers={"Accept": "application/json", "User-Agent": "smsbridge-simplesms-rest"})
-            return self._transport
+    def http_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json", "User-Agent": "smsbridge-simplesms-rest"}
 
     # -- the token ---------------------------------------------------------------------
-    def _current_token(self) -> str:
+    def _current_login(self) -> str:
         """A token believed valid: the cached one, or a fresh one from ``connect``."""
         with self._token_lock:
             if self._token is not None and (self._refresh_at is None
@@ -87,7 +71,7 @@ class RestBackend(Backend):
                 return self._token
             return self._connect()
 
-    def _replace_token(self, stale: str) -> str:
+    def _login_again(self, stale: Any) -> str:
         """Connect again because ``stale`` was refused, unless another thread already did."""
         with self._token_lock:
             if self._token is not None and self._token != stale:
@@ -101,7 +85,7 @@ class RestBackend(Backend):
                                  str(self.settings["domain"]))
         # Logging in sends no message: whatever goes wrong here, nothing was accepted.
         response = self.transport.request("POST", wire.CONNECT, data=form)
-        data = _json(response)
+        data = reply_json(response)
         now = datetime.now(timezone.utc)
         try:
             # parse_http_reply raises what an error reply or status means; the token may sit
@@ -123,96 +107,26 @@ class RestBackend(Backend):
         return token
 
     # -- calls -------------------------------------------------------------------------
-    def _call(self, operation: str, form: Mapping[str, str] | None = None, *, sending: bool = False) -> Any:
-        """POST one operation with the bearer token; returns the reply's ``response``.
+    def _post(self, operation: str, args: tuple[Any, ...], login: Any, *, sending: bool) -> Any:
+        """POST one operation's form (``args``: the form, or nothing) with the bearer token."""
+        form: Mapping[str, str] = args[0] if args else {}
+        return self.transport.request("POST", operation, data=dict(form), sending=sending,
+                                      headers={"Authorization": f"Bearer {login}"})
 
-        A login refusal (HTTP 401 or an auth error code) connects again once and repeats
-        the call: the refusal proves the call was not carried out (for ``sendSMS``: the
-        message was not accepted), so the repeat cannot double anything.
-        """
-        token = self._current_token()
-        for attempt in (1, 2):
-            response = self.transport.request("POST", operation, data=dict(form or {}), sending=sending,
-                                              headers={"Authorization": f"Bearer {token}"})
-            try:
-                return self._read(operation, response)
-            except AuthenticationError:
-                if attempt == 2:
-                    raise
-                log.info("simpleSMS refused the token of %r on %s; connecting again", self.name, operation)
-                token = self._replace_token(token)
-        raise AssertionError("unreachable")
-
-    def _read(self, operation: str, response: Any) -> Any:
+    def _read(self, operation: str, reply: Any) -> Any:
         try:
-            return wire.parse_http_reply(response.status_code, _json(response), operation=operation,
+            return wire.parse_http_reply(reply.status_code, reply_json(reply), operation=operation,
                                          backend=self.name)
         except wire.MalformedReply as exc:
             raise self._unreadable(operation, str(exc)) from None
 
-    def _unreadable(self, operation: str, why: str) -> SmsBridgeError:
-        if operation == wire.SEND:
-            # The server took the request and answered something we cannot read: it may
-            # have accepted the message (SPEC §7).
-            return DeliveryUnknown(f"unreadable sendSMS reply from simpleSMS ({why}); the message may have "
-                                   "been accepted, so it is not re-sent", backend=self.name)
-        return ProviderUnavailable(f"unreadable {operation} reply from simpleSMS ({why})", backend=self.name)
+    def _send_args(self, message: Message) -> tuple[Any, ...]:
+        return (wire.send_form(message.to, message.text),)
 
-    # -- operations --------------------------------------------------------------------
-    def send(self, message: Message) -> Accepted:
-        form = wire.send_form(message.to, message.text)
-        response = self._call(wire.SEND, form, sending=True)
-        try:
-            sms_id = wire.parse_sms_id(response)
-        except wire.MalformedReply as exc:
-            raise DeliveryUnknown(f"simpleSMS accepted the message but its reply is unreadable: {exc}",
-                                  backend=self.name) from None
-        return Accepted(provider_id=sms_id, status=Status.QUEUED, segments=message.segments,
-                        raw=response if isinstance(response, (dict, list, str, int)) else None)
-
-    def status(self, provider_id: str) -> StatusReport:
-        response = self._call(wire.STATUS, wire.sms_id_form(provider_id))
-        try:
-            return wire.parse_status(response, provider_id)
-        except wire.MalformedReply as exc:
-            raise ProviderUnavailable(f"unreadable getStatus reply from simpleSMS: {exc}", backend=self.name) from None
-
-    def history(self, provider_id: str) -> list[StatusEvent]:
-        response = self._call(wire.HISTORY, wire.sms_id_form(provider_id))
-        try:
-            return wire.parse_history(response)
-        except wire.MalformedReply as exc:
-            raise ProviderUnavailable(f"unreadable getHistory reply from simpleSMS: {exc}",
-                                      backend=self.name) from None
-
-    def balance(self) -> Balance:
-        response = self._call(wire.CREDIT)
-        try:
-            amount = wire.parse_credit(response)
-        except wire.MalformedReply as exc:
-            raise ProviderUnavailable(f"unreadable getCreditNumber reply from simpleSMS: {exc}",
-                                      backend=self.name) from None
-        return Balance(amount=amount, unit="credit", backend=self.name)
-
-    def monthly_stats(self) -> list[MonthlyStat]:
-        response = self._call(wire.MONTHLY)
-        try:
-            return wire.parse_monthly(response)
-        except wire.MalformedReply as exc:
-            raise ProviderUnavailable(f"unreadable getMonthlyStat reply from simpleSMS: {exc}",
-                                      backend=self.name) from None
+    def _id_args(self, provider_id: str) -> tuple[Any, ...]:
+        return (wire.sms_id_form(provider_id),)
 
     def close(self) -> None:
-        with self._transport_lock:
-            if self._transport is not None:
-                self._transport.close()
-                self._transport = None
+        super().close()
         with self._token_lock:
             self._token = self._refresh_at = None
-
-
-def _json(response: Any) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None

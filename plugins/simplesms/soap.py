@@ -43,12 +43,13 @@ import logging
 import threading
 from typing import Any, Callable
 
-from smsbridge.backend import Backend, Option
-from smsbridge.errors import (AuthenticationError, DeliveryUnknown, ProviderError, ProviderUnavailable,
-                              SmsBridgeError, redact)
-from smsbridge.model import Accepted, Balance, Message, MonthlyStat, Status, StatusEvent, StatusReport
+from smsbridge.backend import Option
+from smsbridge.backend_http import configured_timeout, http_transport
+from smsbridge.errors import ProviderError, ProviderUnavailable, SmsBridgeError, redact
+from smsbridge.model import Message
 
 from . import wire
+from .backend import SimpleSmsBackend
 
 __all__ = ["SoapBackend", "DEFAULT_WSDL"]
 
@@ -60,18 +61,17 @@ DEFAULT_WSDL = "https://api.simplesms.hu/sms.wsdl"
 _CLIENT_FAULTS = frozenset({"client", "sender", "versionmismatch", "mustunderstand", "dataencodingunknown"})
 
 
-class SoapBackend(Backend):
+class SoapBackend(SimpleSmsBackend):
     """Send through simpleSMS's SOAP API (or an smsbridge gateway serving it)."""
 
     options = {
-        "username": Option(str, required=True, help="simpleSMS user name"),
-        "password": Option(str, required=True, secret=True, help="simpleSMS password"),
-        "domain": Option(str, required=True, help="the account's domain (e.g. example.hu)"),
+        **SimpleSmsBackend.options,
         "wsdl": Option(str, default=DEFAULT_WSDL,
                        help="URL (or local path) of the WSDL; the service address comes from it"),
     }
-    capabilities = frozenset({"send", "status", "history", "balance", "stats"})
     default_base_url = None  # the endpoint is the WSDL's soap:address; base_url overrides it
+    login_word = "session"
+    log = log  # the base's log lines go to this module's logger
 
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)
@@ -84,7 +84,6 @@ class SoapBackend(Backend):
         self._login_lock = threading.Lock()
         self._logged_in = False
         self._generation = 0  # bumped by every successful connect
-        self.connects = 0  # how many times this backend logged in (tests, diagnostics)
 
     @property
     def wsdl(self) -> str:
@@ -102,15 +101,11 @@ class SoapBackend(Backend):
             return self._service, self._transport
 
     def _build(self) -> tuple[Any, Any]:
-        from smsbridge.transport import HttpTransport
-
         from . import soap_transport
 
-        timeout = float(self.settings.get("timeout") or 10)
+        timeout = configured_timeout(self.settings)
         if self._http is None:
-            self._http = HttpTransport(self.name, base_url=self.wsdl,
-                                       timeout=timeout, verify=self.settings.get("verify", True),
-                                       headers={"User-Agent": "smsbridge-simplesms-soap"})
+            self._http = http_transport(self, base_url=self.wsdl, headers={"User-Agent": "smsbridge-simplesms-soap"})
         transport = soap_transport.GuardedTransport(self._http, timeout=timeout, operation_timeout=timeout)
         try:
             client = soap_transport.load_client(self.wsdl, self._http.session, timeout, transport=transport)
@@ -165,24 +160,22 @@ class SoapBackend(Backend):
         self._logged_in = True
 
     # -- calls -------------------------------------------------------------------------
-    def _call(self, operation: str, *args: Any, sending: bool = False) -> Any:
-        """Call one operation in the session; returns the reply's ``response``.
+    def _post(self, operation: str, args: tuple[Any, ...], login: Any, *, sending: bool) -> Any:
+        # The session rides on the PHPSESSID cookie of the shared requests.Session.
+        return self._raw(operation, args, sending=sending)
 
-        A login refusal connects again once and repeats the call (module docstring).
-        """
-        generation = self._current_login()
-        for attempt in (1, 2):
-            reply = self._raw(operation, args, sending=sending)
-            try:
-                return wire.parse_reply(reply, operation=operation, backend=self.name)
-            except wire.MalformedReply as exc:
-                raise self._unreadable(operation, str(exc)) from None
-            except AuthenticationError:
-                if attempt == 2:
-                    raise
-                log.info("simpleSMS refused the session of %r on %s; connecting again", self.name, operation)
-                generation = self._login_again(generation)
-        raise AssertionError("unreachable")
+    def _read(self, operation: str, reply: Any) -> Any:
+        try:
+            return wire.parse_reply(reply, operation=operation, backend=self.name)
+        except wire.MalformedReply as exc:
+            raise self._unreadable(operation, str(exc)) from None
+
+    def _send_args(self, message: Message) -> tuple[Any, ...]:
+        parts = wire.split_recipient(message.to)
+        return parts["country_code"], parts["area_code"], parts["number"], message.text
+
+    def _id_args(self, provider_id: str) -> tuple[Any, ...]:
+        return (_sms_id(provider_id),)
 
     def _raw(self, operation: str, args: tuple[Any, ...], *, sending: bool = False) -> Any:
         """One SOAP call, its reply decoded to plain Python; transport failures, HTTP
@@ -252,59 +245,6 @@ class SoapBackend(Backend):
         if isinstance(error, ProviderError):
             error.code = code
         return error
-
-    def _unreadable(self, operation: str, why: str) -> SmsBridgeError:
-        if operation == wire.SEND:
-            # The server took the request and answered something we cannot read: it may
-            # have accepted the message (SPEC §7).
-            return DeliveryUnknown(f"unreadable sendSMS reply from simpleSMS ({why}); the message may have "
-                                   "been accepted, so it is not re-sent", backend=self.name)
-        return ProviderUnavailable(f"unreadable {operation} reply from simpleSMS ({why})", backend=self.name)
-
-    # -- operations --------------------------------------------------------------------
-    def send(self, message: Message) -> Accepted:
-        parts = wire.split_recipient(message.to)
-        response = self._call(wire.SEND, parts["country_code"], parts["area_code"], parts["number"],
-                              message.text, sending=True)
-        try:
-            sms_id = wire.parse_sms_id(response)
-        except wire.MalformedReply as exc:
-            raise DeliveryUnknown(f"simpleSMS accepted the message but its reply is unreadable: {exc}",
-                                  backend=self.name) from None
-        return Accepted(provider_id=sms_id, status=Status.QUEUED, segments=message.segments,
-                        raw=response if isinstance(response, (dict, list, str, int)) else None)
-
-    def status(self, provider_id: str) -> StatusReport:
-        response = self._call(wire.STATUS, _sms_id(provider_id))
-        try:
-            return wire.parse_status(response, provider_id)
-        except wire.MalformedReply as exc:
-            raise ProviderUnavailable(f"unreadable getStatus reply from simpleSMS: {exc}", backend=self.name) from None
-
-    def history(self, provider_id: str) -> list[StatusEvent]:
-        response = self._call(wire.HISTORY, _sms_id(provider_id))
-        try:
-            return wire.parse_history(response)
-        except wire.MalformedReply as exc:
-            raise ProviderUnavailable(f"unreadable getHistory reply from simpleSMS: {exc}",
-                                      backend=self.name) from None
-
-    def balance(self) -> Balance:
-        response = self._call(wire.CREDIT)
-        try:
-            amount = wire.parse_credit(response)
-        except wire.MalformedReply as exc:
-            raise ProviderUnavailable(f"unreadable getCreditNumber reply from simpleSMS: {exc}",
-                                      backend=self.name) from None
-        return Balance(amount=amount, unit="credit", backend=self.name)
-
-    def monthly_stats(self) -> list[MonthlyStat]:
-        response = self._call(wire.MONTHLY)
-        try:
-            return wire.parse_monthly(response)
-        except wire.MalformedReply as exc:
-            raise ProviderUnavailable(f"unreadable getMonthlyStat reply from simpleSMS: {exc}",
-                                      backend=self.name) from None
 
     def close(self) -> None:
         with self._setup_lock:

@@ -15,20 +15,19 @@ The SMS API has no balance call, so ``balance`` is not a capability.
 """
 from __future__ import annotations
 
-import threading
 from typing import Any, ClassVar
 
-from smsbridge.backend import Backend, Option
+from smsbridge.backend import Option
+from smsbridge.backend_http import HttpBackend, status_callback_url
 from smsbridge.errors import ConfigError, DeliveryUnknown, NotFound, ProviderError
 from smsbridge.model import Accepted, Message, Status, StatusReport
-from smsbridge.transport import HttpTransport
 
 from . import wire
 
 __all__ = ["SinchBackend"]
 
 
-class SinchBackend(Backend):
+class SinchBackend(HttpBackend):
     """Sinch XMS: ``/xms/v1/{service_plan_id}/batches`` and delivery reports."""
 
     options: ClassVar[dict[str, Option]] = {
@@ -46,8 +45,6 @@ class SinchBackend(Backend):
             raise ConfigError(f"unknown Sinch region {region!r} (one of {', '.join(wire.REGIONS)})",
                               path=f"backends.{name}.region")
         self.region = region
-        self._transport: HttpTransport | None = None
-        self._lock = threading.Lock()
 
     @property
     def base_url(self) -> str:
@@ -57,27 +54,16 @@ class SinchBackend(Backend):
     def plan(self) -> str:
         return str(self.settings.get("service_plan_id"))
 
-    @property
-    def transport(self) -> HttpTransport:
-        with self._lock:
-            if self._transport is None:
-                self._transport = HttpTransport(
-                    self.name, base_url=self.base_url, timeout=float(self.settings.get("timeout") or 10),
-                    verify=True if self.settings.get("verify") is None else self.settings.get("verify"),
-                    headers={"Accept": "application/json",
-                             "Authorization": f"Bearer {self.settings.get('api_token')}"})
-            return self._transport
+    def http_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json", "Authorization": f"Bearer {self.settings.get('api_token')}"}
 
     def send(self, message: Message) -> Accepted:
-        value = (message.extra or {}).get("status_callback")  # the Bridge's documented hint
-        callback = value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
+        callback = status_callback_url(message)
         body = wire.build_send(message.to, message.text, message.sender or self.settings.get("sender"),
                                delivery_report="per_recipient_final" if callback else "full",
                                callback_url=callback, client_reference=message.reference or message.id or None)
         resp = self.transport.request("POST", wire.batches_path(self.plan), json=body, sending=True)
-        data = _json(resp)
-        if not 200 <= resp.status_code < 300:
-            raise wire.error_for_reply(resp.status_code, data, backend=self.name)
+        data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300))
         try:
             batch = wire.parse_batch(data)
         except ProviderError:
@@ -87,33 +73,18 @@ class SinchBackend(Backend):
 
     def status(self, provider_id: str) -> StatusReport:
         resp = self.transport.request("GET", wire.report_path(self.plan, provider_id), params={"type": "summary"})
-        data = _json(resp)
+        data = self.read_reply(resp, wire.error_for_reply, ok=(200, 404))
         if resp.status_code == 404:
             # No report yet, or no such batch: the batch itself tells which.
-            batch_resp = self.transport.request("GET", wire.batch_path(self.plan, provider_id))
-            batch = _json(batch_resp)
-            if batch_resp.status_code != 200:
-                raise wire.error_for_reply(batch_resp.status_code, batch, backend=self.name)
+            batch = self.read_reply(self.transport.request("GET", wire.batch_path(self.plan, provider_id)),
+                                    wire.error_for_reply)
             parsed_batch = wire.parse_batch(batch)
             status = Status.REJECTED if parsed_batch.canceled else Status.QUEUED
             return StatusReport(id=provider_id, status=status,
                                 description="Cancelled" if parsed_batch.canceled else "no delivery report yet",
                                 raw=batch)
-        if resp.status_code != 200:
-            raise wire.error_for_reply(resp.status_code, data, backend=self.name)
         report = wire.parse_report(data)
         if report.batch_id != provider_id:
             raise NotFound(f"Sinch returned a report for another batch ({report.batch_id})")
         return StatusReport(id=provider_id, status=report.status, updated_at=report.at,
                             description=report.status_word, raw=data)
-
-    def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-
-
-def _json(resp: Any) -> Any:
-    try:
-        return resp.json()
-    except ValueError:
-        return None

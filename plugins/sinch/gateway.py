@@ -29,7 +29,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from smsbridge.errors import InvalidNumber, NotFound, SmsBridgeError
+from smsbridge.errors import NotFound, SmsBridgeError
+from smsbridge.gateway.faces import (LastReported, alias_member, client_record, fresh, member_ids, scan_journal,
+                                     scheme_credential, send_each)
 from smsbridge.gateway.http import BadRequest, read_json
 from smsbridge.model import MessageRecord, Receipt
 
@@ -42,7 +44,6 @@ log = logging.getLogger("smsbridge.gateway.sinch")
 KIND = "sinch"
 PREFIX = "/xms/v1/"
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-_SCAN_PAGE = 500
 
 
 def routes(gateway: Any) -> list[Route]:
@@ -65,7 +66,7 @@ def _error(status: int, code: str, text: str) -> JSONResponse:
 class SinchFace:
     def __init__(self, gateway: Any) -> None:
         self.gateway = gateway
-        self._reported: dict[tuple[str, str], str] = {}
+        self._reported = LastReported()  # by (batch id, recipient): the status word last posted
         self._summaries: set[str] = set()
 
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
@@ -78,12 +79,11 @@ class SinchFace:
         return _error(status, "syntax_invalid_json" if status == 400 else "bad_request", detail)
 
     async def _guard(self, request: Request, handler: Callable[[Any], Awaitable[Response]]) -> Response:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.strip().partition(" ")
+        token = scheme_credential(request.headers.get("authorization"), "Bearer")
         client = None
-        if scheme.lower() == "bearer" and token.strip():
+        if token is not None:
             client = self.gateway.authenticate(KIND, service_plan_id=request.path_params.get("plan"),
-                                               api_token=token.strip())
+                                               api_token=token)
         if client is None:
             return _error(401, "unauthorized", "Invalid service plan id or API token")
         try:
@@ -119,33 +119,21 @@ class SinchFace:
         plan = request.path_params["plan"]
         receipts: list[Receipt] = []
         batch_id: str | None = None
-        first_error: SmsBridgeError | None = None
-        for number in req.to:
-            extra: dict[str, Any] = {"gateway_client": client.name,
-                                     KIND: {"plan": plan, "delivery_report": req.delivery_report,
-                                            "callback_url": req.callback_url, "from": req.sender,
-                                            "client_reference": req.client_reference}}
+
+        def extra() -> dict[str, Any]:
+            face: dict[str, Any] = {"plan": plan, "delivery_report": req.delivery_report,
+                                    "callback_url": req.callback_url, "from": req.sender,
+                                    "client_reference": req.client_reference}
             if batch_id is not None:
-                extra[KIND]["parent"] = batch_id
-            try:
-                receipt = await self.gateway.send(client, number, req.body, sender=req.sender,
-                                                  reference=req.client_reference, extra=extra)
-            except InvalidNumber as exc:
-                first_error = first_error or exc
-                continue
-            except SmsBridgeError:
-                if not receipts:
-                    raise
-                break
+                face["parent"] = batch_id
+            return {"gateway_client": client.name, KIND: face}
+
+        async for receipt in send_each(self.gateway, client, req.to, req.body, sender=req.sender,
+                                       reference=req.client_reference, extra=extra):
             if batch_id is None:
                 batch_id = wire.id_for(receipt.id)
-                self.gateway.alias(KIND, batch_id, receipt.id)
-            else:
-                self.gateway.alias(KIND, f"{batch_id}/{len(receipts)}", receipt.id)
+            alias_member(self.gateway, KIND, batch_id, len(receipts), receipt.id)
             receipts.append(receipt)
-        if not receipts:
-            assert first_error is not None
-            raise first_error
         assert batch_id is not None
         if req.callback_url and req.delivery_report != "none":
             for receipt in receipts:
@@ -161,14 +149,9 @@ class SinchFace:
         first = self.gateway.resolve(KIND, batch_id) or wire.message_id_in_id(batch_id)
         if first is None:
             raise NotFound("batch not found")
-        records = [await self.gateway.record(first)]
-        owner = records[0].extra.get("gateway_client")
-        if owner is not None and owner != client.name:
-            raise NotFound("batch not found")
-        n = 1
-        while (more := self.gateway.resolve(KIND, f"{batch_id}/{n}")) is not None:
+        records = [await client_record(self.gateway, client, first, missing="batch not found")]
+        for more in member_ids(self.gateway, KIND, batch_id):
             records.append(await self.gateway.record(more))
-            n += 1
         return records
 
     def _face(self, record: MessageRecord) -> dict[str, Any]:
@@ -185,21 +168,17 @@ class SinchFace:
                                callback_url=face.get("callback_url"), client_reference=face.get("client_reference"))
 
     async def _mine(self, client: Any, accept: Callable[[MessageRecord], bool], *,
-                    fresh: bool = False) -> list[MessageRecord]:
-        """The client's messages (newest first) that ``accept``; ``fresh`` refreshes statuses first."""
-        found, scan = [], 0
-        while True:
-            batch = await self.gateway.records(limit=_SCAN_PAGE, offset=scan)
-            for record in batch:
-                if record.extra.get("gateway_client") == client.name and KIND in record.extra \
-                        and record.extra.get("phase") != "failed":
-                    if fresh and not record.status.final:
-                        record = await self.gateway.record(record.id)
-                    if accept(record):
-                        found.append(record)
-            if len(batch) < _SCAN_PAGE:
-                return found
-            scan += _SCAN_PAGE
+                    refresh: bool = False) -> list[MessageRecord]:
+        """The client's messages (newest first) that ``accept``; ``refresh`` refreshes statuses first."""
+        found = []
+        async for record in scan_journal(self.gateway):
+            if record.extra.get("gateway_client") == client.name and KIND in record.extra \
+                    and record.extra.get("phase") != "failed":
+                if refresh:
+                    record = await fresh(self.gateway, record)
+                if accept(record):
+                    found.append(record)
+        return found
 
     async def _list(self, request: Request, client: Any) -> Response:
         query = request.query_params
@@ -282,7 +261,7 @@ class SinchFace:
             records = await self._mine(client, lambda r: (not statuses
                                                           or wire.status_to_wire(r.status).lower() in statuses)
                                        and (ref is None or self._face(r).get("client_reference") == ref),
-                                       fresh=True)
+                                       refresh=True)
             out = []
             for record in records[page * size:(page + 1) * size]:
                 face = self._face(record)
@@ -302,13 +281,9 @@ class SinchFace:
             if mode in ("per_recipient", "per_recipient_final"):
                 if mode == "per_recipient_final" and not record.status.final:
                     return
-                key = (batch_id, record.to)
                 word = wire.status_to_wire(record.status)
-                if self._reported.get(key) == word:
+                if not self._reported.is_new((batch_id, record.to), word, final=record.status.final):
                     return
-                self._reported[key] = word
-                if record.status.final:
-                    self._reported.pop(key, None)
                 await self.gateway.post_callback(url, json=self._recipient(batch_id, record),
                                                  headers={"Content-Type": "application/json"})
                 return
@@ -317,10 +292,7 @@ class SinchFace:
                 return
             first = self.gateway.resolve(KIND, batch_id) or wire.message_id_in_id(batch_id)
             records = [self.gateway.bridge.record(first)] if first else [record]
-            n = 1
-            while (more := self.gateway.resolve(KIND, f"{batch_id}/{n}")) is not None:
-                records.append(self.gateway.bridge.record(more))
-                n += 1
+            records.extend(self.gateway.bridge.record(more) for more in member_ids(self.gateway, KIND, batch_id))
             if not all(r.status.final for r in records) or batch_id in self._summaries:
                 return
             self._summaries.add(batch_id)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from smsbridge.backend import Backend, Option
+from smsbridge.backend import Option
+from smsbridge.backend_http import HttpBackend, reply_json
 from smsbridge.errors import DeliveryUnknown, InvalidMessage, ProviderError, ProviderUnavailable
 from smsbridge.model import Accepted, Balance, Message, StatusReport
 
@@ -27,7 +28,7 @@ from . import wire
 __all__ = ["TwilioBackend"]
 
 
-class TwilioBackend(Backend):
+class TwilioBackend(HttpBackend):
     """Send through Twilio Programmable Messaging."""
 
     options = {
@@ -39,32 +40,15 @@ class TwilioBackend(Backend):
     capabilities = frozenset({"send", "status", "balance"})
     default_base_url = "https://api.twilio.com"
 
-    def __init__(self, name: str, settings: Any) -> None:
-        super().__init__(name, settings)
-        self._transport: Any = None
+    def http_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json", "User-Agent": "smsbridge-twilio"}
 
-    @property
-    def transport(self) -> Any:
-        # Built on first use: `config check` constructs backends and must stay offline.
-        if self._transport is None:
-            from smsbridge.transport import HttpTransport
-
-            self._transport = HttpTransport(
-                self.name, base_url=self.base_url, timeout=float(self.settings.get("timeout") or 10),
-                verify=self.settings.get("verify", True),
-                headers={"Accept": "application/json", "User-Agent": "smsbridge-twilio"},
-                auth=(str(self.settings["account_sid"]), str(self.settings["auth_token"])))
-        return self._transport
+    def http_auth(self) -> Any:
+        return (str(self.settings["account_sid"]), str(self.settings["auth_token"]))
 
     @property
     def account_sid(self) -> str:
         return str(self.settings["account_sid"])
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        # verify per request: requests lets $REQUESTS_CA_BUNDLE override a session's
-        # verify (psf/requests#3829), which would silently ignore `verify:` in the config.
-        kwargs.setdefault("verify", self.settings.get("verify", True))
-        return self.transport.request(method, path, **kwargs)
 
     # -- operations --------------------------------------------------------------------
     def send(self, message: Message) -> Accepted:
@@ -76,10 +60,10 @@ class TwilioBackend(Backend):
         callback = (message.extra or {}).get("status_callback") or self.settings.get("status_callback")
         form = wire.create_form(message.to, message.text, sender=sender, status_callback=callback,
                                 messaging_service_sid=service if not message.sender else None)
-        response = self._request("POST", wire.messages_path(self.account_sid), data=form,
-                                          sending=True)
+        response = self.transport.request("POST", wire.messages_path(self.account_sid), data=form, sending=True)
         if response.status_code >= 300:
-            raise wire.error_from_reply(response.status_code, _json(response), backend=self.name, sending=True)
+            raise wire.error_from_reply(response.status_code, reply_json(response), backend=self.name,
+                                        sending=True)
         try:
             parsed = wire.parse_message(response.json())
         except (ValueError, ProviderError) as exc:
@@ -90,9 +74,9 @@ class TwilioBackend(Backend):
                         segments=parsed.segments or message.segments, raw=parsed.word)
 
     def status(self, provider_id: str) -> StatusReport:
-        response = self._request("GET", wire.message_path(self.account_sid, provider_id))
+        response = self.transport.request("GET", wire.message_path(self.account_sid, provider_id))
         if response.status_code != 200:
-            raise wire.error_from_reply(response.status_code, _json(response), backend=self.name)
+            raise wire.error_from_reply(response.status_code, reply_json(response), backend=self.name)
         try:
             parsed = wire.parse_message(response.json())
         except (ValueError, ProviderError) as exc:
@@ -104,23 +88,11 @@ class TwilioBackend(Backend):
                             description=description, raw=parsed.word)
 
     def balance(self) -> Balance:
-        response = self._request("GET", wire.balance_path(self.account_sid))
+        response = self.transport.request("GET", wire.balance_path(self.account_sid))
         if response.status_code != 200:
-            raise wire.error_from_reply(response.status_code, _json(response), backend=self.name)
+            raise wire.error_from_reply(response.status_code, reply_json(response), backend=self.name)
         try:
             amount, currency = wire.parse_balance(response.json())
         except ValueError:
             raise ProviderUnavailable("unreadable Twilio balance reply", backend=self.name) from None
         return Balance(amount=amount, unit=currency, backend=self.name)
-
-    def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
-
-
-def _json(response: Any) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None

@@ -15,8 +15,6 @@ so the SDK shim, this face and the journal agree on them; each is also stored as
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from typing import Any
 
@@ -26,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
+from smsbridge.gateway.faces import LastReported, basic_credentials, client_record, scan_journal
 from smsbridge.gateway.http import BadRequest, read_form
 from smsbridge.model import MessageRecord, Status
 
@@ -37,8 +36,6 @@ log = logging.getLogger("smsbridge.gateway.twilio")
 
 PREFIX = f"/{wire.API_VERSION}/"
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-# How far a list scans the journal for one account's messages per page of results.
-_SCAN_PAGE = 500
 _FAILED = frozenset({Status.FAILED, Status.UNDELIVERED, Status.REJECTED, Status.EXPIRED})
 
 
@@ -58,23 +55,12 @@ def _error(status: int, code: int, message: str) -> JSONResponse:
     return JSONResponse(wire.render_error(status, code, message), status_code=status)
 
 
-def _basic(request: Request) -> tuple[str, str] | None:
-    header = request.headers.get("authorization", "")
-    if not header[:6].lower() == "basic ":
-        return None
-    try:
-        user, sep, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return None
-    return (user, password) if sep else None
-
-
 class TwilioFace:
     """Request handlers; one instance per gateway app."""
 
     def __init__(self, gateway: Any) -> None:
         self.gateway = gateway
-        self._last_word: dict[str, str] = {}
+        self._reported = LastReported()  # by sid: the Twilio status word last posted
 
     # -- plumbing ----------------------------------------------------------------------
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
@@ -88,7 +74,7 @@ class TwilioFace:
 
     def _client(self, request: Request) -> tuple[Any, JSONResponse | None]:
         """The authenticated client, or Twilio's 401 (20003 Authenticate)."""
-        creds = _basic(request)
+        creds = basic_credentials(request.headers.get("authorization"))
         if creds is None:
             return None, _error(401, wire.E_AUTHENTICATE, "Authenticate")
         client = self.gateway.authenticate("twilio", account_sid=creds[0], auth_token=creds[1])
@@ -167,22 +153,16 @@ class TwilioFace:
         sender = (query.get("From") or "").strip() or None
         wanted, skip = size + 1, page * size
         found: list[MessageRecord] = []
-        offset = 0
         # The journal is shared by every client; a client lists only its own messages.
-        while len(found) < wanted:
-            batch = await self.gateway.records(limit=_SCAN_PAGE, offset=offset, to=to, sender=sender)
-            for record in batch:
-                if record.extra.get("gateway_client") != client.name or record.extra.get("phase") == "failed":
-                    continue  # refused sends got an error, not a sid: Twilio lists no such message
-                if skip:
-                    skip -= 1
-                    continue
-                found.append(record)
-                if len(found) >= wanted:
-                    break
-            if len(batch) < _SCAN_PAGE:
+        async for record in scan_journal(self.gateway, to=to, sender=sender):
+            if record.extra.get("gateway_client") != client.name or record.extra.get("phase") == "failed":
+                continue  # refused sends got an error, not a sid: Twilio lists no such message
+            if skip:
+                skip -= 1
+                continue
+            found.append(record)
+            if len(found) >= wanted:
                 break
-            offset += _SCAN_PAGE
         has_more = len(found) > size
         payload = wire.render_list([self._render(r, account_sid) for r in found[:size]], account_sid=account_sid,
                                    page=page, page_size=size, has_more=has_more,
@@ -209,10 +189,7 @@ class TwilioFace:
         message_id = self._message_id(request.path_params["sid"])
         if message_id is None:
             raise NotFound("no such message")
-        record = await self.gateway.record(message_id)
-        owner = record.extra.get("gateway_client")
-        if owner is not None and owner != client.name:
-            raise NotFound("no such message")  # another client's message does not exist for this one
+        record = await client_record(self.gateway, client, message_id, missing="no such message")
         return JSONResponse(self._render(record, account_sid), status_code=200)
 
     # -- Balance.json ------------------------------------------------------------------
@@ -239,11 +216,8 @@ class TwilioFace:
 
         async def notify(record: MessageRecord) -> None:
             word = wire.from_status(record.status)
-            if self._last_word.get(sid) == word:
+            if not self._reported.is_new(sid, word, final=record.status.final):
                 return  # smsbridge statuses that read the same in Twilio's words: one callback
-            self._last_word[sid] = word
-            if record.status.final:
-                self._last_word.pop(sid, None)
             form = wire.status_callback_form(
                 account_sid=account_sid, sid=sid, status=record.status, to=record.to,
                 sender=record.sender or create.sender, error_code=_twilio_code(record.error_code),

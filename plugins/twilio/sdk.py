@@ -29,11 +29,11 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import types
 from datetime import date, datetime, timezone
 from typing import Any, Iterator
 
+from smsbridge.compat.shim import BridgeCache, ModuleAliases, bridge_attribute
 from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
 
 from . import wire
@@ -77,20 +77,7 @@ def _rest_error(error: BaseException, *, verb: str, method: str, uri: str, to: s
 
 # --------------------------------------------------------------------------- the Bridge
 
-_bridges: dict[str, Any] = {}
-_bridges_lock = threading.Lock()
-
-
-def _default_bridge() -> Any:
-    """One Bridge per process and config file, shared by every Client."""
-    from smsbridge import Bridge
-
-    key = os.path.abspath(os.environ.get("SMSBRIDGE_CONFIG") or "smsbridge.yaml")
-    with _bridges_lock:
-        bridge = _bridges.get(key)
-        if bridge is None:
-            bridge = _bridges[key] = Bridge.from_config()
-        return bridge
+_bridges = BridgeCache()  # one Bridge per process and config file, shared by every Client
 
 
 # --------------------------------------------------------------------------- instances
@@ -398,11 +385,7 @@ class Client:
         self.messages = self.api.messages
         self.balance = self.api.balance
 
-    @property
-    def bridge(self) -> Any:
-        if self._bridge is None:
-            self._bridge = _default_bridge()
-        return self._bridge
+    bridge = bridge_attribute(_bridges)
 
     @property
     def auth(self) -> tuple[str | None, str | None]:
@@ -450,18 +433,9 @@ def _pairs(params: Any) -> list[tuple[str, Any]]:
 
 # --------------------------------------------------------------------------- install()
 
-_ALIASES = ("twilio", "twilio.rest", "twilio.base", "twilio.base.exceptions", "twilio.request_validator")
-_saved: dict[str, Any] | None = None
-
-
-def install() -> None:
-    """Make ``import twilio.rest`` (and ``twilio.base.exceptions``,
-    ``twilio.request_validator``) resolve to this shim, like PyMySQL's
-    ``install_as_MySQLdb()``.  Call before the application imports twilio."""
-    global _saved
-    if _saved is not None:
-        return
-    _saved = {name: sys.modules.get(name) for name in _ALIASES}
+def _stand_ins() -> dict[str, types.ModuleType]:
+    """``twilio``, ``twilio.rest``, ``twilio.base``, ``twilio.base.exceptions`` and
+    ``twilio.request_validator``, as install() puts them in ``sys.modules``."""
     me = sys.modules[__name__]
     package = types.ModuleType("twilio", "smsbridge's stand-in for the twilio package")
     package.__path__ = []  # type: ignore[attr-defined]
@@ -472,18 +446,20 @@ def install() -> None:
     package.base = base  # type: ignore[attr-defined]
     package.request_validator = me  # type: ignore[attr-defined]
     package.__version__ = "9.13.0+smsbridge"  # type: ignore[attr-defined]
-    sys.modules.update({"twilio": package, "twilio.rest": me, "twilio.base": base,
-                        "twilio.base.exceptions": me, "twilio.request_validator": me})
+    return {"twilio": package, "twilio.rest": me, "twilio.base": base,
+            "twilio.base.exceptions": me, "twilio.request_validator": me}
+
+
+_aliases = ModuleAliases(_stand_ins)
+
+
+def install() -> None:
+    """Make ``import twilio.rest`` (and ``twilio.base.exceptions``,
+    ``twilio.request_validator``) resolve to this shim, like PyMySQL's
+    ``install_as_MySQLdb()``.  Call before the application imports twilio."""
+    _aliases.install()
 
 
 def uninstall() -> None:
     """Undo :func:`install`: the real ``twilio`` package (if any) imports again."""
-    global _saved
-    if _saved is None:
-        return
-    for name, module in _saved.items():
-        if module is None:
-            sys.modules.pop(name, None)
-        else:
-            sys.modules[name] = module
-    _saved = None
+    _aliases.uninstall()

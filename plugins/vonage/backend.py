@@ -20,7 +20,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from smsbridge.backend import Backend, Option
+from smsbridge.backend import Option
+from smsbridge.backend_http import HttpBackend, reply_json
 from smsbridge.errors import ConfigError, DeliveryUnknown, InvalidMessage, ProviderUnavailable
 from smsbridge.model import Accepted, Balance, Message, Status
 
@@ -31,7 +32,7 @@ __all__ = ["VonageBackend"]
 _METHODS = ("md5", "sha1", "sha256", "sha512", "md5hash")
 
 
-class VonageBackend(Backend):
+class VonageBackend(HttpBackend):
     """Send through the Vonage SMS API (``/sms/json``)."""
 
     options = {
@@ -52,28 +53,20 @@ class VonageBackend(Backend):
         if method not in _METHODS:
             raise ConfigError(f"must be one of {', '.join(_METHODS)}, not {method!r}",
                               path=f"backends.{name}.signature_method")
-        self._transport: Any = None
 
-    @property
-    def transport(self) -> Any:
-        if self._transport is None:
-            from smsbridge.transport import HttpTransport
+    def http_headers(self) -> dict[str, str]:
+        return {"Accept": "application/json", "User-Agent": "smsbridge-vonage"}
 
-            # Checked on use, not at load: `${VAR:-}` credentials may be empty in a config
-            # that only names this backend as an example (SPEC §3, config.example.yaml).
-            if not self.settings.get("api_secret") and not self.settings.get("signature_secret"):
-                raise ConfigError("is empty: set api_secret or signature_secret",
-                                  path=f"backends.{self.name}.api_secret")
-
-            auth = None
-            if not self.settings.get("signature_secret"):
-                # Basic auth, as the 4.x SDK does: the secret stays out of bodies and URLs.
-                auth = (str(self.settings["api_key"]), str(self.settings["api_secret"]))
-            self._transport = HttpTransport(
-                self.name, base_url=self.base_url, timeout=float(self.settings.get("timeout") or 10),
-                verify=self.settings.get("verify", True),
-                headers={"Accept": "application/json", "User-Agent": "smsbridge-vonage"}, auth=auth)
-        return self._transport
+    def http_auth(self) -> Any:
+        # Checked on use, not at load: `${VAR:-}` credentials may be empty in a config
+        # that only names this backend as an example (SPEC §3, config.example.yaml).
+        if not self.settings.get("api_secret") and not self.settings.get("signature_secret"):
+            raise ConfigError("is empty: set api_secret or signature_secret",
+                              path=f"backends.{self.name}.api_secret")
+        if self.settings.get("signature_secret"):
+            return None  # every request is signed instead (_signed)
+        # Basic auth, as the 4.x SDK does: the secret stays out of bodies and URLs.
+        return (str(self.settings["api_key"]), str(self.settings["api_secret"]))
 
     def _signed(self, params: dict[str, Any]) -> dict[str, Any]:
         secret = self.settings.get("signature_secret")
@@ -84,12 +77,6 @@ class VonageBackend(Backend):
         params["sig"] = wire.sign(params, str(secret), None if method == "md5hash" else method)
         return params
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
-        # verify per request: requests lets $REQUESTS_CA_BUNDLE override a session's
-        # verify (psf/requests#3829), which would silently ignore `verify:` in the config.
-        kwargs.setdefault("verify", self.settings.get("verify", True))
-        return self.transport.request(method, path, **kwargs)
-
     # -- operations --------------------------------------------------------------------
     def send(self, message: Message) -> Accepted:
         sender = message.sender or self.settings.get("sender")
@@ -99,9 +86,10 @@ class VonageBackend(Backend):
         callback = (message.extra or {}).get("status_callback") or self.settings.get("callback")
         params = wire.send_params(message.to, message.text, sender=sender, encoding=message.encoding,
                                   client_ref=message.reference, callback=callback)
-        response = self._request("POST", wire.SEND_PATH, data=self._signed(params), sending=True)
+        response = self.transport.request("POST", wire.SEND_PATH, data=self._signed(params), sending=True)
         if response.status_code != 200:
-            raise wire.error_from_http(response.status_code, _json(response), backend=self.name, sending=True)
+            raise wire.error_from_http(response.status_code, reply_json(response), backend=self.name,
+                                       sending=True)
         try:
             payload = response.json()
         except ValueError:
@@ -112,23 +100,11 @@ class VonageBackend(Backend):
 
     def balance(self) -> Balance:
         params = self._signed({})
-        response = self._request("GET", wire.BALANCE_PATH, params=params or None)
+        response = self.transport.request("GET", wire.BALANCE_PATH, params=params or None)
         if response.status_code != 200:
-            raise wire.error_from_http(response.status_code, _json(response), backend=self.name)
+            raise wire.error_from_http(response.status_code, reply_json(response), backend=self.name)
         try:
             amount = wire.parse_balance(response.json())
         except ValueError:
             raise ProviderUnavailable("unreadable Vonage balance reply", backend=self.name) from None
         return Balance(amount=amount, unit=str(self.settings.get("currency") or "EUR"), backend=self.name)
-
-    def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
-
-
-def _json(response: Any) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None

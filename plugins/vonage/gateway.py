@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
+from smsbridge.gateway.faces import client_record
 from smsbridge.gateway.http import BadRequest, read_form, read_json
 from smsbridge.model import MessageRecord, Status
 
@@ -205,10 +206,7 @@ class VonageFace:
             message_id = self.gateway.resolve("vonage", wanted) if wanted else None
             if message_id is None:
                 raise NotFound("no such message")
-            record = await self.gateway.record(message_id)
-            owner = record.extra.get("gateway_client")
-            if owner is not None and owner != client.name:
-                raise NotFound("no such message")
+            record = await client_record(self.gateway, client, message_id, missing="no such message")
             return JSONResponse(wire.render_search_message(
                 message_id=wanted, account_id=str(client.credentials["vonage"]["api_key"]), to=record.to,
                 sender=record.sender, body=record.text, status=record.status, created_at=record.created_at,

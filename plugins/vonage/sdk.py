@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from typing import Any
 
+from smsbridge.compat.shim import BridgeCache, ModuleAliases, bridge_attribute
 from smsbridge.errors import SmsBridgeError, UnsupportedOperation
 
 from . import wire
@@ -95,29 +95,13 @@ class AuthenticationError(ClientError, HttpRequestError):
 
 # --------------------------------------------------------------------------- the Bridge
 
-_bridges: dict[str, Any] = {}
-_bridges_lock = threading.Lock()
-
-
-def _default_bridge() -> Any:
-    from smsbridge import Bridge
-
-    key = os.path.abspath(os.environ.get("SMSBRIDGE_CONFIG") or "smsbridge.yaml")
-    with _bridges_lock:
-        bridge = _bridges.get(key)
-        if bridge is None:
-            bridge = _bridges[key] = Bridge.from_config()
-        return bridge
+_bridges = BridgeCache()  # one Bridge per process and config file, shared by every client
 
 
 class _HasBridge:
     _bridge: Any = None
 
-    @property
-    def bridge(self) -> Any:
-        if self._bridge is None:
-            self._bridge = _default_bridge()
-        return self._bridge
+    bridge = bridge_attribute(_bridges)
 
 
 def _send(bridge: Any, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -424,32 +408,18 @@ class Vonage(_HasBridge):
 # --------------------------------------------------------------------------- install()
 
 _ALIASES = ("vonage", "vonage.errors", "vonage_sms", "vonage_sms.errors")
-_saved: dict[str, Any] | None = None
+_aliases = ModuleAliases(lambda: dict.fromkeys(_ALIASES, sys.modules[__name__]))
 
 
 def install() -> None:
     """Make ``import vonage`` and ``import vonage_sms`` (and their ``.errors``) resolve to
     this shim.  Call before the application imports them."""
-    global _saved
-    if _saved is not None:
-        return
-    _saved = {name: sys.modules.get(name) for name in _ALIASES}
-    me = sys.modules[__name__]
-    for name in _ALIASES:
-        sys.modules[name] = me
+    _aliases.install()
 
 
 def uninstall() -> None:
     """Undo :func:`install`."""
-    global _saved
-    if _saved is None:
-        return
-    for name, module in _saved.items():
-        if module is None:
-            sys.modules.pop(name, None)
-        else:
-            sys.modules[name] = module
-    _saved = None
+    _aliases.uninstall()
 
 
 errors = sys.modules[__name__]  # ``vonage.errors.ClientError`` after install()

@@ -10,13 +10,14 @@ from smsbridge import Bridge, Status
 from smsbridge.errors import AuthenticationError, DeliveryUnknown, InsufficientCredit, ProviderUnavailable
 from smsbridge_plugins.infobip import wire
 
+from gateway_configs import front_config
+
 API_KEY = "infobip-api-key"   # as in conftest.py
 
 
 def client_bridge(tmp_path, base_url, key=API_KEY, **extra):
     backend = {"plugin": "infobip", "api_key": key, "base_url": base_url, "sender": "InfoSMS", **extra}
-    return Bridge.from_dict({"default": "ib", "backends": {"ib": backend},
-                             "store": str(tmp_path / "client-journal.sqlite3")})
+    return Bridge.from_dict(front_config(tmp_path, "ib", backend))
 
 
 def test_send_status_balance(tmp_path, infobip_gateway):

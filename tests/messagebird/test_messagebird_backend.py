@@ -10,13 +10,14 @@ from smsbridge import Bridge, Status
 from smsbridge.errors import (AuthenticationError, DeliveryUnknown, InvalidMessage, ProviderUnavailable)
 from smsbridge_plugins.messagebird import wire
 
+from gateway_configs import front_config
+
 ACCESS_KEY = "test_gshuPaZoeEG6ovbc8M79w0QyM"   # as in conftest.py
 
 
 def client_bridge(tmp_path, base_url, key=ACCESS_KEY, **extra):
     backend = {"plugin": "messagebird", "access_key": key, "base_url": base_url, "sender": "smsbridge", **extra}
-    return Bridge.from_dict({"default": "mb", "backends": {"mb": backend},
-                             "store": str(tmp_path / "client-journal.sqlite3")})
+    return Bridge.from_dict(front_config(tmp_path, "mb", backend))
 
 
 def test_send_status_balance(tmp_path, mb_gateway):

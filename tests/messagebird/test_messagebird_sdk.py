@@ -1,11 +1,12 @@
 """``smsbridge.compat.messagebird``: MessageBird's quick-start, with only the import changed."""
 from __future__ import annotations
 
-import sys
 import textwrap
 from datetime import datetime
 
 import pytest
+
+from compat_shims import installed
 
 QUICKSTART = textwrap.dedent("""
     client = messagebird.Client('YOUR_ACCESS_KEY')
@@ -37,18 +38,13 @@ def test_quickstart_with_the_import_changed(shim_config):
 def test_quickstart_unchanged_after_install(shim_config):
     import messagebird as real  # the real SDK is installed in the test venv
 
-    before = {name: sys.modules.get(name) for name in ("messagebird", "messagebird.client")}
     from smsbridge.compat import messagebird as shim
 
-    shim.install()
-    try:
+    with installed(shim, "messagebird", "messagebird.client"):
         ns: dict = {}
         exec("import messagebird\n" + QUICKSTART, ns)
         assert ns["messagebird"].Client is shim.Client
         assert len(ns["message"].id) == 32 and ns["errors"][0][0] == 9
-    finally:
-        shim.uninstall()
-    assert {name: sys.modules.get(name) for name in before} == before
     import messagebird
 
     assert messagebird is real

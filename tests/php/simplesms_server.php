@@ -261,14 +261,7 @@ class SMSapi
 
     public function getStatus($numSMSID): array
     {
-        if (!$this->loggedIn()) {
-            return $this->sessionError();
-        }
-        return $this->withStore(function (array &$store) use ($numSMSID) {
-            $sms = $store['messages'][(string) $numSMSID] ?? null;
-            if ($sms === null) {
-                return $this->fail(ERR_NOT_FOUND, 'No SMS with this id');
-            }
+        return $this->withMessage($numSMSID, function (array $sms) use ($numSMSID) {
             $last = end($sms['history']);
             return $this->ok([
                 'sms_id' => (int) $numSMSID,
@@ -287,16 +280,7 @@ class SMSapi
 
     public function getHistory($numSMSID): array
     {
-        if (!$this->loggedIn()) {
-            return $this->sessionError();
-        }
-        return $this->withStore(function (array &$store) use ($numSMSID) {
-            $sms = $store['messages'][(string) $numSMSID] ?? null;
-            if ($sms === null) {
-                return $this->fail(ERR_NOT_FOUND, 'No SMS with this id');
-            }
-            return $this->ok($sms['history']);
-        });
+        return $this->withMessage($numSMSID, fn (array $sms) => $this->ok($sms['history']));
     }
 
     private function loggedIn(): bool
@@ -322,6 +306,18 @@ class SMSapi
             default => ['error_code', 'error_message'],
         };
         return ['success' => false, 'error' => true, $codeKey => $code, $messageKey => $message];
+    }
+
+    /** $fn's reply for the stored message $numSMSID; a session error or "not found" without it. */
+    private function withMessage($numSMSID, callable $fn): array
+    {
+        if (!$this->loggedIn()) {
+            return $this->sessionError();
+        }
+        return $this->withStore(function (array &$store) use ($numSMSID, $fn) {
+            $sms = $store['messages'][(string) $numSMSID] ?? null;
+            return $sms === null ? $this->fail(ERR_NOT_FOUND, 'No SMS with this id') : $fn($sms);
+        });
     }
 
     /** Runs $fn on the JSON store under an exclusive lock and saves what it changed. */

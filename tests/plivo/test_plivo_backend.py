@@ -10,6 +10,8 @@ from smsbridge import Bridge, Status
 from smsbridge.errors import AuthenticationError, DeliveryUnknown, InvalidMessage, ProviderUnavailable
 from smsbridge_plugins.plivo import wire
 
+from gateway_configs import front_config
+
 AUTH_ID = "MA" + "X" * 18        # as in conftest.py
 AUTH_TOKEN = "plivo-token-123"
 
@@ -17,8 +19,7 @@ AUTH_TOKEN = "plivo-token-123"
 def client_bridge(tmp_path, base_url, token=AUTH_TOKEN, **extra):
     backend = {"plugin": "plivo", "auth_id": AUTH_ID, "auth_token": token, "base_url": base_url,
                "sender": "+14155551234", **extra}
-    return Bridge.from_dict({"default": "plivo", "backends": {"plivo": backend},
-                             "store": str(tmp_path / "client-journal.sqlite3")})
+    return Bridge.from_dict(front_config(tmp_path, "plivo", backend))
 
 
 def test_send_status_balance(tmp_path, plivo_gateway):

@@ -1,11 +1,12 @@
 """``smsbridge.compat.plivo``: Plivo's quick-start, with only the import changed."""
 from __future__ import annotations
 
-import sys
 import textwrap
 import uuid
 
 import pytest
+
+from compat_shims import installed
 
 QUICKSTART = textwrap.dedent("""
     client = plivo.RestClient('<auth_id>', '<auth_token>')
@@ -45,18 +46,13 @@ def test_quickstart_with_the_import_changed(shim_config):
 def test_quickstart_unchanged_after_install(shim_config):
     import plivo as real
 
-    before = {name: sys.modules.get(name) for name in ("plivo", "plivo.exceptions")}
     from smsbridge.compat import plivo as shim
 
-    shim.install()
-    try:
+    with installed(shim, "plivo", "plivo.exceptions"):
         ns: dict = {}
         exec("import plivo\nfrom plivo import exceptions\n" + QUICKSTART, ns)
         assert ns["plivo"] is shim and ns["exceptions"].ValidationError is shim.ValidationError
         check(ns)
-    finally:
-        shim.uninstall()
-    assert {name: sys.modules.get(name) for name in before} == before
     import plivo
 
     assert plivo is real

@@ -469,6 +469,22 @@ def test_an_unreadable_connect_is_provider_unavailable(fake):
 
 
 # -- a chain: client -> gateway face -> simplesms-rest -> this stand-in ---------------------
+CHAIN_CLIENT = {"username": "app", "password": "pw", "domain": "app.hu"}
+
+
+def chain_gateway_config(upstream: dict[str, Any]) -> dict[str, Any]:
+    """A gateway whose one backend is simplesms-rest (``upstream`` options), serving the
+    simpleSMS face to the client ``CHAIN_CLIENT``."""
+    return {"backends": {"upstream": {"plugin": "simplesms-rest", **CREDENTIALS, **upstream}},
+            "gateway": {"clients": {"app": {"simplesms": dict(CHAIN_CLIENT)}}}}
+
+
+def chain_client(server: Any) -> Bridge:
+    """The client's Bridge, whose one backend is simplesms-rest pointed at the gateway."""
+    return Bridge.from_dict({"backends": {"client": {"plugin": "simplesms-rest", **CHAIN_CLIENT,
+                                                     "base_url": server.url + "/rest/SMSapi/"}}})
+
+
 @pytest.mark.parametrize("reply, error", [
     ((200, {"success": False, "error": True, "error_code": 301, "error_message": "No credit"}), InsufficientCredit),
     ((200, {"success": False, "error": True, "error_code": 999, "error_message": "Odd"}), ProviderError),
@@ -479,13 +495,8 @@ def test_errors_keep_their_meaning_through_a_gateway(fake, gateway, reply, error
     """The face answers a downstream error so that the caller's backend raises the same
     kind: what may be retried stays retry-safe, what may have been accepted stays unknown."""
     fake.handlers["sendSMS"] = lambda form, headers: reply
-    server = gateway({
-        "backends": {"upstream": {"plugin": "simplesms-rest", **CREDENTIALS, "base_url": fake.url + "/rest/SMSapi/"}},
-        "gateway": {"clients": {"app": {"simplesms": {"username": "app", "password": "pw", "domain": "app.hu"}}}},
-    })
-    with Bridge.from_dict({"backends": {"client": {
-            "plugin": "simplesms-rest", "username": "app", "password": "pw", "domain": "app.hu",
-            "base_url": server.url + "/rest/SMSapi/"}}}) as bridge:
+    server = gateway(chain_gateway_config({"base_url": fake.url + "/rest/SMSapi/"}))
+    with chain_client(server) as bridge:
         with pytest.raises(error) as info:
             bridge.send("+36301234567", "through the chain")
     upstream_error = server.bridge.journaled()[0]
@@ -497,13 +508,8 @@ def test_errors_keep_their_meaning_through_a_gateway(fake, gateway, reply, error
 
 def test_an_incomplete_gateway_config_is_unavailable_not_unknown(gateway, monkeypatch):
     monkeypatch.delenv("UPSTREAM_PASSWORD", raising=False)
-    server = gateway({
-        "backends": {"upstream": {"plugin": "simplesms-rest", **CREDENTIALS, "password": "${UPSTREAM_PASSWORD:-}"}},
-        "gateway": {"clients": {"app": {"simplesms": {"username": "app", "password": "pw", "domain": "app.hu"}}}},
-    })
-    with Bridge.from_dict({"backends": {"client": {
-            "plugin": "simplesms-rest", "username": "app", "password": "pw", "domain": "app.hu",
-            "base_url": server.url + "/rest/SMSapi/"}}}) as bridge:
+    server = gateway(chain_gateway_config({"password": "${UPSTREAM_PASSWORD:-}"}))
+    with chain_client(server) as bridge:
         with pytest.raises(ProviderUnavailable) as info:
             bridge.send("+36301234567", "x")
     assert info.value.code == "503" and "UPSTREAM" not in str(info.value)

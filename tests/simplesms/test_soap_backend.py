@@ -12,26 +12,25 @@ Every test reads like a user's session: a Bridge from a config dict, real socket
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
-import requests
 
 from smsbridge import (AuthenticationError, Bridge, DeliveryUnknown, InsufficientCredit, NotFound,
                        ProviderError, ProviderUnavailable, Status)
 
-REPO = Path(__file__).resolve().parents[2]
-PHP_SERVER = REPO / "tests" / "php" / "simplesms_server.php"
+from php_soap_server import PhpSoapServer
+
 TO = "+36301234567"
+
+# Each test parses its server's WSDL afresh (ports are reused across tests).
+pytestmark = pytest.mark.usefixtures("fresh_wsdl_cache")
 
 
 # ---------------------------------------------------------------------------------------
@@ -96,48 +95,22 @@ class GatewayServer(SoapServer):
         return len(self.running.bridge.journal.records(phase="accepted"))
 
 
-class PhpServer(SoapServer):
+class PhpServer(PhpSoapServer, SoapServer):
     kind = "php"
 
     def __init__(self, state_dir: Path, *, query: str = "", credit: int = 100) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.wsdl = f"{self.base}/sms.wsdl" + (f"?{query}" if query else "")
+        super().__init__(state_dir, SIMPLESMS_CREDIT=str(credit))
+        self.wsdl = f"{self.wsdl_url()}?{query}" if query else self.wsdl_url()
         self.credentials = {"username": "user", "password": "secret", "domain": "example.hu"}
-        self.state_dir = state_dir
-        self.log = state_dir / "php-server.log"
-        env = {**os.environ, "SIMPLESMS_STATE_DIR": str(state_dir), "SIMPLESMS_CREDIT": str(credit)}
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen([shutil.which("php") or "php", "-S", f"127.0.0.1:{self.port}",
-                                             str(PHP_SERVER)], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"php -S exited early:\n{self.log.read_text()}")
-            try:
-                if requests.get(f"{self.base}/?calls", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"php -S did not answer:\n{self.log.read_text()}")
-            time.sleep(0.05)
-
-    def _counts(self) -> dict[str, int]:
-        return requests.get(f"{self.base}/?calls", timeout=5).json() or {}
 
     def calls(self) -> dict[str, int]:
-        return {k: v for k, v in self._counts().items() if k != "wsdl"}
+        return {k: v for k, v in self.call_counts().items() if k != "wsdl"}
 
     def drop_sessions(self) -> None:
-        requests.get(f"{self.base}/?reset_sessions", timeout=5).raise_for_status()
+        self.reset_sessions()
 
     def wsdl_fetches(self) -> int:
-        return self._counts().get("wsdl", 0)
+        return self.call_counts().get("wsdl", 0)
 
     def slow_text(self, seconds: float) -> str:
         return f"__sleep__{seconds}"
@@ -146,51 +119,20 @@ class PhpServer(SoapServer):
         store = self.state_dir / "store.json"
         return len(json.loads(store.read_text())["messages"]) if store.exists() else 0
 
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-
-def php_unavailable() -> str | None:
-    php = shutil.which("php")
-    if php is None:
-        return "php is not installed (apt-get install php-cli php-soap)"
-    probe = subprocess.run([php, "-r", "exit(extension_loaded('soap') && extension_loaded('session') ? 0 : 1);"],
-                           capture_output=True, timeout=30)
-    return None if probe.returncode == 0 else "php's soap extension is missing (apt-get install php-soap)"
-
-
-@pytest.fixture(autouse=True)
-def fresh_wsdl_cache() -> Iterator[None]:
-    """Each test parses its server's WSDL afresh (ports are reused across tests)."""
-    from smsbridge_plugins.simplesms.soap_transport import clear_wsdl_cache
-
-    clear_wsdl_cache()
-    yield
-    clear_wsdl_cache()
-
 
 @pytest.fixture(params=["gateway", "php"])
 def start_server(request: pytest.FixtureRequest, gateway: Callable[..., Any], tmp_path_factory: Any,
-                 simplesms_client: dict[str, str]) -> Iterator[Callable[..., SoapServer]]:
+                 simplesms_client: dict[str, str]) -> Callable[..., SoapServer]:
     """``start_server(credit=None, latency=0.0) -> SoapServer`` of this test's kind."""
-    kind = request.param
-    if kind == "php":
-        reason = php_unavailable()
-        if reason:
-            pytest.skip(reason)
-    php_servers: list[PhpServer] = []
+    if request.param == "php":
+        start_php = request.getfixturevalue("start_php")  # skips where php cannot run
+
+        def start_php_server(*, credit: int | None = None, latency: float = 0.0, query: str = "") -> SoapServer:
+            return start_php(query=query, credit=100 if credit is None else credit)  # slow_text() for latency
+
+        return start_php_server
 
     def start(*, credit: int | None = None, latency: float = 0.0, query: str = "") -> SoapServer:
-        if kind == "php":
-            server = PhpServer(tmp_path_factory.mktemp("php"), query=query,
-                               credit=100 if credit is None else credit)
-            php_servers.append(server)
-            return server
         path = tmp_path_factory.mktemp("gateway")
         sandbox: dict[str, Any] = {"plugin": "sandbox", "path": str(path / "sandbox.sqlite3")}
         if credit is not None:
@@ -201,9 +143,7 @@ def start_server(request: pytest.FixtureRequest, gateway: Callable[..., Any], tm
                   "gateway": {"clients": {"shop": {"simplesms": dict(simplesms_client)}}}}
         return GatewayServer(gateway(config), simplesms_client)
 
-    yield start
-    for server in php_servers:
-        server.stop()
+    return start
 
 
 @pytest.fixture
@@ -212,20 +152,9 @@ def server(start_server: Callable[..., SoapServer]) -> SoapServer:
 
 
 @pytest.fixture
-def start_php(tmp_path_factory: Any) -> Iterator[Callable[..., PhpServer]]:
+def start_php(start_php_soap: Callable[..., Any]) -> Callable[..., PhpServer]:
     """For the PHP server's own switches (not parametrized)."""
-    reason = php_unavailable()
-    if reason:
-        pytest.skip(reason)
-    servers: list[PhpServer] = []
-
-    def start(**options: Any) -> PhpServer:
-        servers.append(PhpServer(tmp_path_factory.mktemp("php"), **options))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
+    return lambda **options: start_php_soap(PhpServer, **options)
 
 
 def bridge_for(server: SoapServer, tmp_path: Path, *, spare: bool = False, **backend: Any) -> Bridge:

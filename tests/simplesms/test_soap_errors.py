@@ -23,6 +23,9 @@ OK_CONNECT = render_response("connect", wire.ok_reply({"user": "u"}))
 
 Reply = Callable[[bytes], Any]
 
+# Each test parses its stand-in's WSDL afresh (ports are reused across tests).
+pytestmark = pytest.mark.usefixtures("fresh_wsdl_cache")
+
 
 def stand_in(replies: dict[str, Reply], *, wsdl: bytes | None = None) -> tuple[Any, dict[str, int]]:
     """An ASGI app serving ``wsdl`` (default: the packaged one) and ``replies`` by operation."""
@@ -51,15 +54,6 @@ def stand_in(replies: dict[str, Reply], *, wsdl: bytes | None = None) -> tuple[A
 
     app = Starlette(routes=[Route("/sms.wsdl", get_wsdl), Route("/soap", post_soap, methods=["POST"])])
     return app, calls
-
-
-@pytest.fixture(autouse=True)
-def fresh_wsdl_cache():
-    from smsbridge_plugins.simplesms.soap_transport import clear_wsdl_cache
-
-    clear_wsdl_cache()
-    yield
-    clear_wsdl_cache()
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from smsbridge.errors import (AuthenticationError, ConfigError, DeliveryUnknown,
                               UnsupportedOperation)
 from smsbridge_plugins.sinch import wire
 
+from gateway_configs import front_config
+
 PLAN = "plan123"           # as in conftest.py
 TOKEN = "sinch-api-token"
 
@@ -17,8 +19,7 @@ TOKEN = "sinch-api-token"
 def client_bridge(tmp_path, base_url, token=TOKEN, **extra):
     backend = {"plugin": "sinch", "service_plan_id": PLAN, "api_token": token, "base_url": base_url,
                "sender": "12345", **extra}
-    return Bridge.from_dict({"default": "sinch", "backends": {"sinch": backend},
-                             "store": str(tmp_path / "client-journal.sqlite3")})
+    return Bridge.from_dict(front_config(tmp_path, "sinch", backend))
 
 
 def test_send_and_status(tmp_path, sinch_gateway):

@@ -12,22 +12,18 @@ from smsbridge import (AuthenticationError, Bridge, DeliveryUnknown, Insufficien
                        ProviderUnavailable, Status)
 from smsbridge_plugins.twilio import wire
 
+from gateway_configs import front_config
+
 AC = "AC" + "1" * 32
 TOKEN = "shop-auth-token"
 HU = "+36301234567"
 SENDER = "+15017122661"
 
 
-# uvicorn waits forever for a TLS connection the client already closed, so a TLS gateway
-# started by run_in_thread would need the full 10 s join timeout to stop; bound the wait.
-TLS_STOP = {"timeout_graceful_shutdown": 1}
-
-
 def front(base_url: str, tmp_path, token: str = TOKEN, **extra) -> Bridge:
     backend = {"plugin": "twilio", "account_sid": AC, "auth_token": token, "sender": SENDER, "base_url": base_url,
                "timeout": 5, **extra}
-    return Bridge.from_dict({"default": "tw", "backends": {"tw": backend},
-                             "store": str(tmp_path / "front-journal.sqlite3")})
+    return Bridge.from_dict(front_config(tmp_path, "tw", backend))
 
 
 @pytest.fixture
@@ -120,7 +116,7 @@ def test_status_of_an_unknown_sid_is_not_found(tw):
 
 
 def test_over_tls_with_the_servers_cafile(gateway, twilio_config, tmp_path):
-    server = gateway(twilio_config(), faces=["twilio"], tls="self-signed", **TLS_STOP)
+    server = gateway(twilio_config(), faces=["twilio"], tls="self-signed")
     with front(server.url, tmp_path, verify=server.cafile) as bridge:
         assert bridge.send(HU, "tls").status is Status.QUEUED
     with front(server.url, tmp_path) as strict, pytest.raises(ProviderUnavailable):

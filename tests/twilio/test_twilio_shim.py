@@ -2,17 +2,14 @@
 with no change at all after ``install()``; objects and errors look like the SDK's."""
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
-import textwrap
 from datetime import datetime
 
 import pytest
-import yaml
 
 from smsbridge import Bridge, Status
 from smsbridge_plugins.twilio import wire
+
+from compat_shims import installed, run_quickstart
 
 HU = "+36301234567"
 SENDER = "+15017122661"
@@ -46,33 +43,18 @@ def bridge(sandbox_config):
 
 
 @pytest.fixture
-def configured(sandbox_config, tmp_path, monkeypatch):
+def configured(shim_config_file, monkeypatch):
     """SMSBRIDGE_CONFIG pointing at a sandbox config, quick-start env vars, and a clean
     shim cache afterwards."""
-    from smsbridge_plugins.twilio import sdk
-
-    path = tmp_path / "smsbridge.yaml"
-    path.write_text(yaml.safe_dump(sandbox_config))
-    monkeypatch.setenv("SMSBRIDGE_CONFIG", str(path))
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC" + "3" * 32)
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "anything")
-    yield path
-    for cached in sdk._bridges.values():
-        cached.close()
-    sdk._bridges.clear()
-
-
-def run(code: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(textwrap.dedent(code), "<quickstart>", "exec"), {"__name__": "__quickstart__"})
-    return out.getvalue()
+    return shim_config_file("twilio")
 
 
 def test_quickstart_with_only_the_import_changed(configured):
     changed = QUICKSTART.replace("from twilio.rest import Client", "from smsbridge.compat.twilio import Client")
     assert changed != QUICKSTART
-    assert run(changed) == "Join Earth's mightiest heroes. Like Kevin Bacon.\n"
+    assert run_quickstart(changed) == "Join Earth's mightiest heroes. Like Kevin Bacon.\n"
     with Bridge.from_config(str(configured)) as bridge:  # it really went through smsbridge
         [record] = bridge.journaled()
         assert (record.to, record.sender, record.backend) == (HU, SENDER, "local")
@@ -81,18 +63,12 @@ def test_quickstart_with_only_the_import_changed(configured):
 def test_quickstart_unchanged_after_install(configured):
     import smsbridge.compat.twilio as shim
 
-    real = sys.modules.get("twilio.rest")
-    shim.install()
-    try:
+    with installed(shim, "twilio.rest"):  # and then sys.modules is as before: the real SDK imports again
         import twilio.rest
         from twilio.base.exceptions import TwilioRestException
 
         assert twilio.rest.Client is shim.Client and TwilioRestException is shim.TwilioRestException
-        assert run(QUICKSTART) == "Join Earth's mightiest heroes. Like Kevin Bacon.\n"
-    finally:
-        shim.uninstall()
-    # sys.modules is as before: the real SDK imports again
-    assert sys.modules.get("twilio.rest") is real
+        assert run_quickstart(QUICKSTART) == "Join Earth's mightiest heroes. Like Kevin Bacon.\n"
     import twilio.rest
 
     assert twilio.rest.Client is not shim.Client

@@ -11,21 +11,17 @@ from smsbridge import (AuthenticationError, Bridge, ConfigError, DeliveryUnknown
                        ProviderUnavailable, Status, UnsupportedOperation)
 from smsbridge_plugins.vonage import wire
 
+from gateway_configs import front_config
+
 KEY, SECRET = "shopkey", "shop-secret"
 SIG_KEY, SIG_SECRET = "signedkey", "signature-secret-0123456789"
 HU = "+36301234567"
 
 
-# uvicorn waits forever for a TLS connection the client already closed, so a TLS gateway
-# started by run_in_thread would need the full 10 s join timeout to stop; bound the wait.
-TLS_STOP = {"timeout_graceful_shutdown": 1}
-
-
 def front(base_url: str, tmp_path, **options) -> Bridge:
     backend = {"plugin": "vonage", "api_key": KEY, "api_secret": SECRET, "sender": "AcmeInc",
                "base_url": base_url, "timeout": 5, **options}
-    return Bridge.from_dict({"default": "vg", "backends": {"vg": backend},
-                             "store": str(tmp_path / "front-journal.sqlite3")})
+    return Bridge.from_dict(front_config(tmp_path, "vg", backend))
 
 
 @pytest.fixture
@@ -99,7 +95,7 @@ def test_upstream_failures_keep_their_meaning(gateway, vonage_config, tmp_path, 
 
 
 def test_over_tls_with_the_servers_cafile(gateway, vonage_config, tmp_path):
-    server = gateway(vonage_config(), faces=["vonage"], tls="self-signed", **TLS_STOP)
+    server = gateway(vonage_config(), faces=["vonage"], tls="self-signed")
     with front(server.url, tmp_path, verify=server.cafile) as bridge:
         assert bridge.send(HU, "tls").status is Status.QUEUED
     with front(server.url, tmp_path) as strict, pytest.raises(ProviderUnavailable):

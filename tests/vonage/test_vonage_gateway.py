@@ -24,11 +24,6 @@ TO = "447911123456"           # Vonage SDKs send digits, no "+"
 TWO_SEGMENTS_UCS2 = "Árvíztűrő tükörfúrógép " * 3 + "ő" * 2   # 71 UCS-2 units
 
 
-# uvicorn waits forever for a TLS connection the client already closed, so a TLS gateway
-# started by run_in_thread would need the full 10 s join timeout to stop; bound the wait.
-TLS_STOP = {"timeout_graceful_shutdown": 1}
-
-
 def test_send_over_tls(vonage_client, vonage_gateway):
     from vonage_sms import SmsMessage
 
@@ -111,7 +106,7 @@ def test_no_credit_is_status_9(gateway, vonage_config, make_sdk_client, monkeypa
     from vonage_sms import SmsMessage
     from vonage_sms.errors import SmsError
 
-    server = gateway(vonage_config(credit=0), faces=["vonage"], tls="self-signed", **TLS_STOP)
+    server = gateway(vonage_config(credit=0), faces=["vonage"], tls="self-signed")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", server.cafile)
     with pytest.raises(SmsError) as caught:
         make_sdk_client(server).sms.send(SmsMessage(to=TO, from_="AcmeInc", text="x"))

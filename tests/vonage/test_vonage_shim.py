@@ -2,16 +2,12 @@
 run with only the import changed, or unchanged after ``install()``."""
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
-import textwrap
-
 import pytest
-import yaml
 
 from smsbridge import Bridge
 from smsbridge_plugins.vonage import wire
+
+from compat_shims import installed, run_quickstart
 
 TO = "447911123456"
 
@@ -66,29 +62,14 @@ def bridge(sandbox_config):
 
 
 @pytest.fixture
-def configured(sandbox_config, tmp_path, monkeypatch):
-    from smsbridge_plugins.vonage import sdk
-
-    path = tmp_path / "smsbridge.yaml"
-    path.write_text(yaml.safe_dump(sandbox_config))
-    monkeypatch.setenv("SMSBRIDGE_CONFIG", str(path))
-    yield path
-    for cached in sdk._bridges.values():
-        cached.close()
-    sdk._bridges.clear()
-
-
-def run(code: str) -> str:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(textwrap.dedent(code), "<quickstart>", "exec"), {"__name__": "__quickstart__"})
-    return out.getvalue()
+def configured(shim_config_file):
+    return shim_config_file("vonage")
 
 
 def test_4x_quickstart_with_only_the_import_changed(configured):
     changed = QUICKSTART_4.replace("from vonage import Auth, Vonage", "from smsbridge.compat.vonage import Auth, Vonage")
     changed = changed.replace("from vonage_sms import", "from smsbridge.compat.vonage import")
-    assert run(changed) == "0\n"
+    assert run_quickstart(changed) == "0\n"
     with Bridge.from_config(str(configured)) as bridge:
         [record] = bridge.journaled()
         assert (record.to, record.sender) == ("+" + TO, "AcmeInc")
@@ -96,25 +77,20 @@ def test_4x_quickstart_with_only_the_import_changed(configured):
 
 def test_3x_quickstart_with_only_the_import_changed(configured):
     changed = QUICKSTART_3.replace("import vonage\n", "import smsbridge.compat.vonage as vonage\n", 1)
-    assert run(changed) == "Message sent successfully.\n"
+    assert run_quickstart(changed) == "Message sent successfully.\n"
 
 
 def test_quickstarts_unchanged_after_install(configured):
     import smsbridge.compat.vonage as shim
 
-    before = {name: sys.modules.get(name) for name in ("vonage", "vonage_sms", "vonage.errors", "vonage_sms.errors")}
-    shim.install()
-    try:
+    with installed(shim, "vonage", "vonage_sms", "vonage.errors", "vonage_sms.errors"):
         import vonage
         import vonage_sms
         from vonage_sms.errors import SmsError
 
         assert vonage is shim and vonage_sms is shim and SmsError is shim.SmsError
-        assert run(QUICKSTART_4) == "0\n"
-        assert run(QUICKSTART_3) == "Message sent successfully.\n"
-    finally:
-        shim.uninstall()
-    assert {name: sys.modules.get(name) for name in before} == before
+        assert run_quickstart(QUICKSTART_4) == "0\n"
+        assert run_quickstart(QUICKSTART_3) == "Message sent successfully.\n"
     import vonage_sms
 
     assert vonage_sms is not shim

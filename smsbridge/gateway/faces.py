@@ -1,0 +1,172 @@
+"""What every gateway face needs, whatever provider it speaks.
+
+A face (a plugin's HTTP shim) renders its provider's paths, payloads and errors; the
+rules below are the gateway's own and the same for all of them:
+
+- **a send to several recipients** is one journaled message per recipient; an invalid
+  number is left out and the others are sent, any other failure stops the send, and
+  what was accepted stays accepted (:func:`send_each`);
+- **credentials** arrive in an ``Authorization`` header: HTTP Basic
+  (:func:`basic_credentials`) or ``<scheme> <credential>`` (:func:`scheme_credential`:
+  ``Bearer``, ``AccessKey``, ``App``, ...);
+- **a client sees only its own messages**: a journaled message sent through the gateway
+  records the sending client (``extra["gateway_client"]``); any other client is told it
+  does not exist (:func:`visible_to`, :func:`client_record`).  Messages sent outside the
+  gateway (no such mark) are visible to every client;
+- **lists** walk the journal newest first, a page at a time (:func:`scan_journal`), with
+  statuses refreshed where a list must agree with a fetch (:func:`fresh`);
+- **one provider id over several messages** (a send to several recipients): the first
+  message is aliased as the id itself, the others as ``<id>/<n>``
+  (:func:`alias_member`, :func:`member_ids`);
+- **status callbacks** go out once per status *as the provider words it*: several
+  smsbridge statuses may read the same on the wire (:class:`LastReported`).
+
+No starlette import here: wire modules may use the header parsers.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
+
+from ..errors import InvalidNumber, NotFound, SmsBridgeError
+
+if TYPE_CHECKING:
+    from ..model import MessageRecord, Receipt
+
+__all__ = ["send_each", "basic_credentials", "scheme_credential", "visible_to", "client_record", "fresh",
+           "scan_journal", "alias_member", "member_ids", "LastReported", "SCAN_PAGE"]
+
+SCAN_PAGE = 500
+"""Journal records fetched per page when a face lists one client's messages."""
+
+
+# -- sending -----------------------------------------------------------------------------
+async def send_each(gateway: Any, client: Any, numbers: Sequence[str], text: str, *,
+                    extra: Callable[[], Mapping[str, Any]], sender: str | None = None,
+                    reference: str | None = None, invalid: list[str] | None = None,
+                    stopped: Callable[[int, SmsBridgeError], None] | None = None) -> AsyncIterator["Receipt"]:
+    """Send ``text`` to each of ``numbers`` in turn, yielding each receipt as it is accepted.
+
+    ``extra()`` is called before each send (it may name what the earlier ones got).  An
+    invalid number is left out (and appended to ``invalid``) and the rest are sent; any
+    other failure ends the send: it is raised if nothing was accepted yet, else what was
+    accepted stays accepted, the rest is not attempted, and ``stopped(index, error)`` is
+    told.  When no number was valid, the first :class:`InvalidNumber` is raised.
+    """
+    accepted = 0
+    first_invalid: InvalidNumber | None = None
+    for index, number in enumerate(numbers):
+        try:
+            receipt = await gateway.send(client, number, text, sender=sender, reference=reference, extra=extra())
+        except InvalidNumber as exc:
+            if invalid is not None:
+                invalid.append(number)
+            first_invalid = first_invalid or exc
+            continue
+        except SmsBridgeError as exc:
+            if not accepted:
+                raise
+            if stopped is not None:
+                stopped(index, exc)
+            return
+        accepted += 1
+        yield receipt
+    if not accepted:
+        assert first_invalid is not None
+        raise first_invalid
+
+
+# -- credentials -------------------------------------------------------------------------
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """``(user, password)`` from ``Authorization: Basic …``, else ``None`` (also when malformed)."""
+    header = header or ""
+    if header[:6].lower() != "basic ":
+        return None
+    try:
+        user, sep, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    return (user, password) if sep else None
+
+
+def scheme_credential(header: str | None, scheme: str) -> str | None:
+    """The credential of ``Authorization: <scheme> <credential>`` (scheme in any case), else ``None``."""
+    if not header:
+        return None
+    found, _, credential = header.strip().partition(" ")
+    if found.lower() != scheme.lower() or not credential.strip():
+        return None
+    return credential.strip()
+
+
+# -- whose message -----------------------------------------------------------------------
+def visible_to(record: "MessageRecord", client: Any) -> bool:
+    """Whether ``client`` may see the message: it sent it, or it was not sent through the gateway."""
+    owner = record.extra.get("gateway_client")
+    return owner is None or owner == client.name
+
+
+async def client_record(gateway: Any, client: Any, message_id: str, *, missing: str) -> "MessageRecord":
+    """The message's record (status refreshed), or ``NotFound(missing)`` when another client sent it:
+    another client's message does not exist for this one."""
+    record = await gateway.record(message_id)
+    if not visible_to(record, client):
+        raise NotFound(missing)
+    return record
+
+
+# -- lists -------------------------------------------------------------------------------
+async def scan_journal(gateway: Any, *, to: str | None = None, sender: str | None = None
+                       ) -> AsyncIterator["MessageRecord"]:
+    """Every journaled message (of every client: filter by owner), newest first, fetched
+    :data:`SCAN_PAGE` at a time; stop iterating to stop fetching."""
+    offset = 0
+    while True:
+        batch = await gateway.records(limit=SCAN_PAGE, offset=offset, to=to, sender=sender)
+        for record in batch:
+            yield record
+        if len(batch) < SCAN_PAGE:
+            return
+        offset += SCAN_PAGE
+
+
+async def fresh(gateway: Any, record: "MessageRecord") -> "MessageRecord":
+    """The record with its latest status (a list must agree with a fetch); final ones as they are."""
+    return record if record.status.final else await gateway.record(record.id)
+
+
+# -- one provider id, several messages ----------------------------------------------------
+def alias_member(gateway: Any, kind: str, group_id: str, index: int, message_id: str) -> None:
+    """Alias message number ``index`` (from 0) of the provider id ``group_id``."""
+    gateway.alias(kind, group_id if index == 0 else f"{group_id}/{index}", message_id)
+
+
+def member_ids(gateway: Any, kind: str, group_id: str) -> Iterator[str]:
+    """The smsbridge ids of members 1, 2, … of ``group_id`` (the first, number 0, is
+    ``gateway.resolve(kind, group_id)``), resolved one by one as the caller asks."""
+    n = 1
+    while (message_id := gateway.resolve(kind, f"{group_id}/{n}")) is not None:
+        yield message_id
+        n += 1
+
+
+# -- status callbacks --------------------------------------------------------------------
+class LastReported:
+    """The status word each callback key was last reported with.
+
+    :meth:`is_new` answers whether a callback is due: not when the word is the one last
+    reported (smsbridge statuses that read the same in the provider's words make one
+    callback).  A key is forgotten at a final status: no callback follows one.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[Hashable, Hashable] = {}
+
+    def is_new(self, key: Hashable, word: Hashable, *, final: bool) -> bool:
+        if self._last.get(key) == word:
+            return False
+        self._last[key] = word
+        if final:
+            self._last.pop(key, None)
+        return True
