@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 from smsbridge.backend import Option
 from smsbridge.backend_http import configured_timeout, http_transport
@@ -136,7 +136,7 @@ class SoapBackend(SimpleSmsBackend):
                 self._connect()
             return self._generation
 
-    def _login_again(self, stale: int) -> int:
+    def _login_again(self, stale: Hashable) -> int:
         """Connect again because the session of generation ``stale`` was refused,
         unless another thread already did."""
         with self._login_lock:
