@@ -34,7 +34,7 @@ class InfobipBackend(HttpBackend):
     options: ClassVar[dict[str, Option]] = {
         "api_key": Option(str, required=True, secret=True, help="Infobip API key (Authorization: App …)"),
     }
-    capabilities = frozenset({"send", "status", "balance"})
+    capabilities = frozenset({"send", "status", "balance", "lookup"})
     default_base_url = wire.DEFAULT_BASE_URL
 
     def __init__(self, name: str, settings: Any) -> None:
@@ -46,8 +46,11 @@ class InfobipBackend(HttpBackend):
         return {"Accept": "application/json", **wire.auth_header(str(self.settings.get("api_key")))}
 
     def send(self, message: Message) -> Accepted:
+        # Infobip lets the caller name the message: use smsbridge's id, so a message whose
+        # reply was lost can be found again by `reconcile` (lookup below).
         body = wire.build_send_v3(message.to, message.text, message.sender or self.settings.get("sender"),
-                                  notify_url=status_callback_url(message), callback_data=message.reference or None)
+                                  notify_url=status_callback_url(message), callback_data=message.reference or None,
+                                  message_id=message.id or None)
         resp = self.transport.request("POST", "sms/3/messages", json=body, sending=True)
         data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300))
         try:
@@ -77,6 +80,15 @@ class InfobipBackend(HttpBackend):
             if provider_id in self._seen:
                 return self._seen[provider_id]
         raise NotFound(f"Infobip has no report or log for message {provider_id}")
+
+    def lookup(self, message: Message) -> Accepted | None:
+        """Infobip's logs by ``messageId`` (= smsbridge's id, set at sending)."""
+        data = self.read_reply(self.transport.request("GET", "sms/3/logs", params={"messageId": message.id}),
+                               wire.error_for_reply)
+        for parsed in wire.parse_reports(data):
+            if parsed.message_id == message.id:
+                return Accepted(provider_id=message.id, status=parsed.status, raw=parsed.raw)
+        return None
 
     def balance(self) -> Balance:
         data = self.read_reply(self.transport.request("GET", "account/1/balance"), wire.error_for_reply)

@@ -35,7 +35,7 @@ class SinchBackend(HttpBackend):
         "api_token": Option(str, required=True, secret=True, help="Sinch SMS API token (Bearer)"),
         "region": Option(str, default="us", help="SMS API region: us, eu, au, br or ca"),
     }
-    capabilities = frozenset({"send", "status"})
+    capabilities = frozenset({"send", "status", "lookup"})
     default_base_url = None
 
     def __init__(self, name: str, settings: Any) -> None:
@@ -70,6 +70,26 @@ class SinchBackend(HttpBackend):
             raise DeliveryUnknown("Sinch accepted the request but its reply has no batch id",
                                   backend=self.name) from None
         return Accepted(provider_id=batch.id, raw=data)
+
+    def lookup(self, message: Message) -> Accepted | None:
+        """The batch sent with this message's ``client_reference`` (its reference, else
+        smsbridge's id), to this recipient with this text; ``None`` if Sinch has none.
+
+        With a caller-chosen reference reused for an identical text to the same number,
+        an earlier message could match: references that are unique avoid that.
+        """
+        reference = message.reference or message.id
+        resp = self.transport.request("GET", wire.batches_path(self.plan),
+                                      params={"client_reference": reference, "page_size": 100})
+        data = self.read_reply(resp, wire.error_for_reply)
+        for raw in (data.get("batches") or []) if isinstance(data, dict) else []:
+            try:
+                batch = wire.parse_batch(raw)
+            except ProviderError:
+                continue
+            if raw.get("client_reference") == reference and message.to in batch.to and raw.get("body") == message.text:
+                return Accepted(provider_id=batch.id, raw=raw)
+        return None
 
     def status(self, provider_id: str) -> StatusReport:
         resp = self.transport.request("GET", wire.report_path(self.plan, provider_id), params={"type": "summary"})
