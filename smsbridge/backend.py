@@ -63,6 +63,10 @@ class Backend:
     options: ClassVar[Mapping[str, Option]] = {}
     capabilities: ClassVar[frozenset[str]] = frozenset({"send"})
     default_base_url: ClassVar[str | None] = None
+    blocking: bool = True
+    """False only for backends whose calls never wait on a network or a timer (the
+    in-process sandbox): the gateway may then call them on its event loop, skipping a
+    worker-thread hop per request (docs/performance.md)."""
 
     def __init__(self, name: str, settings: "Settings") -> None:
         self.name = name

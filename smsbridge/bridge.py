@@ -126,6 +126,10 @@ class Bridge:
             raise self.config.error(missing[0], f"is empty, but backend {name!r} needs it (set it, or the"
                                                 " environment variable it names)")
 
+    def backend_incomplete(self, name: str) -> bool:
+        """True when a required option of backend ``name`` is empty (it cannot be used)."""
+        return bool(self._backends[name].settings.missing)
+
     def incomplete_backends(self) -> dict[str, tuple[str, ...]]:
         """Backends with required options left empty: they load, but cannot be used."""
         return {name: b.settings.missing for name, b in self._backends.items() if b.settings.missing}

@@ -85,6 +85,11 @@ class SandboxBackend(Backend):
         self._db: sqlite3.Connection | None = None
         self._undeliverable = {str(n) for n in settings.get("undeliverable") or []}
 
+    @property
+    def blocking(self) -> bool:  # type: ignore[override]
+        """Only simulated latency makes the sandbox wait."""
+        return bool(self.chaos.get("latency"))
+
     # The database opens on first use, so `config check` never creates files.
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:

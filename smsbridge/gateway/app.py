@@ -53,6 +53,7 @@ class Gateway:
         self._watch_task: asyncio.Task[None] | None = None
         self._callbacks: set[asyncio.Task[None]] = set()
         self._session: Any = None
+        self._inline = _never_blocks(bridge)
 
     # -- clients ---------------------------------------------------------------------------
     def authenticate(self, shim: str, **credentials: Any) -> GatewayClient | None:
@@ -71,8 +72,13 @@ class Gateway:
                    reference: str | None = None, extra: Mapping[str, Any] | None = None) -> Receipt:
         """Send through the Bridge (in a worker thread), pinned to the client's backend if any."""
         backend = client.backend if client is not None else None
-        return await run_in_threadpool(lambda: self.bridge.send(to, text, sender=sender, backend=backend,
-                                                                reference=reference, extra=extra))
+
+        def send() -> Receipt:
+            return self.bridge.send(to, text, sender=sender, backend=backend, reference=reference, extra=extra)
+
+        if self._inline:
+            return send()
+        return await run_in_threadpool(send)
 
     async def record(self, message_id: str) -> MessageRecord:
         """The journal's record, after asking the backend for a fresher status."""
@@ -82,6 +88,8 @@ class Gateway:
             except ProviderError as exc:  # a look-up failure must not hide what the journal knows
                 log.info("status refresh for %s failed: %s", message_id, exc)
             return self.bridge.record(message_id)
+        if self._inline:
+            return fetch()
         return await run_in_threadpool(fetch)
 
     async def records(self, *, limit: int = 50, offset: int = 0, to: str | None = None,
@@ -176,6 +184,18 @@ class Gateway:
             self._watch_task.cancel()
         if self._session is not None:
             self._session.close()
+
+
+def _never_blocks(bridge: Any) -> bool:
+    """Can the Bridge's work run on the event loop? Only when no backend ever waits (the
+    in-process sandbox without latency), no rate limit sleeps and no plugin hook, which
+    could do anything, runs around sending.  Otherwise every call goes to a worker thread."""
+    hooks = plugins.manager().hook
+    if any(getattr(hooks, name).get_hookimpls() for name in
+           ("smsbridge_before_send", "smsbridge_after_send", "smsbridge_send_failed", "smsbridge_status_changed")):
+        return False
+    return all(not bridge.backend(name).blocking and not bridge.backend(name).settings.get("rate_limit")
+               for name in bridge.backends() if not bridge.backend_incomplete(name))
 
 
 def build_app(bridge: Any, *, faces: list[str] | None = None) -> Starlette:
