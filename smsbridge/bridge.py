@@ -36,7 +36,6 @@ __all__ = ["Bridge", "new_message_id"]
 
 log = logging.getLogger("smsbridge")
 
-SendItem = "tuple[str, str] | Mapping[str, Any]"
 
 
 def new_message_id() -> str:
@@ -225,7 +224,7 @@ class Bridge:
             breaker = self._breakers[name]
             recorded = index == 0 and name == journaled
             if not breaker.allow():
-                last = ProviderUnavailable(f"skipped: circuit breaker open after repeated failures",
+                last = ProviderUnavailable("skipped: circuit breaker open after repeated failures",
                                            backend=name)
                 if not recorded:
                     self.journal.attempt(message.id, name)

@@ -25,9 +25,10 @@ from typing import Any
 
 class MisbehavingServer:
     def __init__(self, mode: str = "ok", *, body: Any = None, delay: float = 2.0, only: str | None = None,
-                 replies: dict[str, Any] | None = None) -> None:
+                 replies: dict[str, Any] | None = None, port: int = 0) -> None:
         """``only``: misbehave only on paths containing it (others answer normally);
-        ``replies``: path fragment -> JSON body for normal answers (default ``body``)."""
+        ``replies``: path fragment -> JSON body for normal answers (default ``body``);
+        ``port``: listen there (e.g. where a "dead" provider was refusing connections)."""
         self.mode = mode
         self.only = only
         self.replies = {k: json.dumps(v).encode() for k, v in (replies or {}).items()}
@@ -38,7 +39,7 @@ class MisbehavingServer:
         self.bodies: list[bytes] = []
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind(("127.0.0.1", port))
         self._sock.listen(64)
         self._sock.settimeout(0.2)
         self.port = self._sock.getsockname()[1]

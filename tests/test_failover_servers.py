@@ -107,3 +107,22 @@ def test_send_many_concurrency_16_is_8x_faster_over_a_20ms_server(tmp_path, free
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_breaker_skips_a_refusing_server_then_probes_it(tmp_path, free_port):
+    """A dead provider costs nothing per message once the breaker opens; it is probed later."""
+    cfg = config(tmp_path, f"http://127.0.0.1:{free_port}")
+    cfg["breaker"] = {"failures": 2, "cooldown": 0.5}
+    with Bridge.from_dict(cfg) as bridge:
+        receipts = [bridge.send("+36301234567", f"m{i}") for i in range(5)]
+        assert all(r.backend == "fallback" for r in receipts)
+        tried = [[a.get("outcome", "") for a in bridge.record(r.id).extra["attempts"] if a["backend"] == "primary"]
+                 for r in receipts]
+        assert [t[0].startswith("not accepted") for t in tried] == [True, True, False, False, False]
+        assert all(t[0] == "skipped (circuit open)" for t in tried[2:])
+        assert bridge.describe_backends()[0]["breaker"] == "open"
+        # The provider comes back on the same address.
+        with MisbehavingServer("ok", replies={"connect": CONNECT_OK, "sendSMS": SEND_OK}, port=free_port):
+            time.sleep(0.55)
+            assert bridge.send("+36301234567", "probe").backend == "primary"  # half-open probe succeeds
+            assert bridge.describe_backends()[0]["breaker"] == "closed"

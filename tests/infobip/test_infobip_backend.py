@@ -8,7 +8,6 @@ import pytest
 
 from smsbridge import Bridge, Status
 from smsbridge.errors import AuthenticationError, DeliveryUnknown, InsufficientCredit, ProviderUnavailable
-from smsbridge_plugins.infobip import wire
 
 from gateway_configs import front_config
 

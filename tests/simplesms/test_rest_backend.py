@@ -16,7 +16,7 @@ import pytest
 from smsbridge import Bridge, Status
 from smsbridge.errors import (AuthenticationError, DeliveryUnknown, InsufficientCredit, NotFound,
                               ProviderError, ProviderUnavailable)
-from smsbridge_plugins.simplesms import gateway_rest, wire
+from smsbridge_plugins.simplesms import gateway_rest
 
 
 def rest_backend(url: str, credentials: dict, **overrides) -> dict:
