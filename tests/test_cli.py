@@ -127,3 +127,39 @@ def test_example_config_works_out_of_the_box(tmp_path):
     assert status.returncode == 0 and "delivered" in status.stdout
     check = run("--config", "config.example.yaml", "config", "check", cwd=tmp_path)
     assert check.returncode == 0
+
+
+def test_serve_with_self_signed_tls(tmp_path, free_port):
+    """`smsbridge serve --tls-self-signed` prints its certificate; a client trusting it gets in."""
+    import re
+    import time
+
+    import requests
+
+    (tmp_path / "smsbridge.yaml").write_text("backends:\n  local: {plugin: sandbox}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "SMSBRIDGE_CONFIG"}
+    proc = subprocess.Popen([*SMSBRIDGE, "serve", "--port", str(free_port), "--tls-self-signed"], cwd=tmp_path,
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        cert = re.search(r"TLS certificate: (\S+)", line).group(1)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                reply = requests.get(f"https://127.0.0.1:{free_port}/_smsbridge/health", verify=cert, timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.05)
+        assert reply.json()["ok"] is True
+        with pytest.raises(requests.exceptions.SSLError):  # not trusted without the cert
+            requests.get(f"https://127.0.0.1:{free_port}/_smsbridge/health", verify=True, timeout=2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_serve_rejects_half_a_tls_pair(workdir):
+    (workdir / "cert.pem").write_text("x")
+    result = run("serve", "--tls-cert", "cert.pem", cwd=workdir)
+    assert result.returncode == 2 and "--tls-cert and --tls-key go together" in result.stderr

@@ -42,8 +42,10 @@ def serve(bridge: Any, *, host: str = "127.0.0.1", port: int = 8080, certfile: s
     scheme = "https" if certfile else "http"
     click.echo(f"smsbridge gateway on {scheme}://{host}:{port} (faces: "
                f"{', '.join(sorted(_faces()))})", err=True)
+    # Bounded graceful shutdown: with TLS, uvicorn would otherwise wait for idle keep-alive
+    # connections forever after SIGTERM.
     uvicorn.run(app, host=host, port=port, ssl_certfile=certfile, ssl_keyfile=keyfile, log_level="warning",
-                access_log=False)
+                access_log=False, timeout_graceful_shutdown=5)
 
 
 def _faces() -> list[str]:
