@@ -93,7 +93,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
@@ -112,6 +112,8 @@ from smsbridge.errors import (
     redact,
 )
 from smsbridge.model import MessageRecord, MonthlyStat, Status, StatusEvent, StatusReport
+
+from .dates import _CentralEurope, budapest, format_date, parse_date  # noqa: F401  (re-exported)
 
 __all__ = [
     "OPERATIONS", "CONNECT", "SEND", "CREDIT", "MONTHLY", "STATUS", "HISTORY",
@@ -547,109 +549,6 @@ def parse_token(data: Any, *, now: datetime | None = None, backend: str | None =
         except MalformedReply:
             expires = None
     return token, expires
-
-
-# -- dates ------------------------------------------------------------------------------
-def budapest() -> tzinfo:
-    """Europe/Budapest (zoneinfo; a built-in CET/CEST rule where no tz database exists)."""
-    global _BUDAPEST
-    if _BUDAPEST is None:
-        try:
-            from zoneinfo import ZoneInfo
-
-            _BUDAPEST = ZoneInfo("Europe/Budapest")
-        except Exception:  # no system tz database and no tzdata package (Windows)
-            _BUDAPEST = _CentralEurope()
-    return _BUDAPEST
-
-
-_BUDAPEST: tzinfo | None = None
-
-
-class _CentralEurope(tzinfo):
-    """CET/CEST by the EU rule (last Sunday of March/October, 01:00 UTC)."""
-
-    def _dst_window(self, year: int) -> tuple[datetime, datetime]:
-        def last_sunday(month: int) -> datetime:
-            day = datetime(year, month, 31)
-            return day - timedelta(days=(day.weekday() + 1) % 7)
-        return last_sunday(3).replace(hour=1), last_sunday(10).replace(hour=1)
-
-    def utcoffset(self, dt: datetime | None) -> timedelta:
-        if dt is None:
-            return timedelta(hours=1)
-        start, end = self._dst_window(dt.year)
-        # Local wall time: CEST starts at 02:00 CET (= 01:00 UTC), ends at 03:00 CEST; like
-        # zoneinfo with fold=0, the skipped hour reads as CET, the repeated one as CEST.
-        local = dt.replace(tzinfo=None)
-        return timedelta(hours=2) if start + timedelta(hours=2) <= local < end + timedelta(hours=2) \
-            else timedelta(hours=1)
-
-    def dst(self, dt: datetime | None) -> timedelta:
-        return self.utcoffset(dt) - timedelta(hours=1)
-
-    def tzname(self, dt: datetime | None) -> str:
-        return "CEST" if self.dst(dt) else "CET"
-
-    def fromutc(self, dt: datetime) -> datetime:
-        start, end = self._dst_window(dt.year)
-        utc = dt.replace(tzinfo=None)
-        offset = timedelta(hours=2) if start <= utc < end else timedelta(hours=1)
-        return (utc + offset).replace(tzinfo=self)
-
-
-_DATE_RE = re.compile(r"\s*(\d{4})[-.](\d{1,2})[-.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?"
-                      r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$", re.IGNORECASE)
-
-
-def parse_date(value: Any) -> datetime | None:
-    """An aware UTC datetime from a provider date, or ``None`` when absent or unreadable.
-
-    ``YYYY-MM-DD HH:MM:SS`` (also ``.`` separated, ``T``, fractions; naive = Budapest),
-    ISO 8601 with ``Z`` or an offset, a bare date, or a Unix timestamp (number).
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=budapest())).astimezone(timezone.utc)
-    if isinstance(value, (int, float)):
-        try:
-            return datetime.fromtimestamp(float(value), tz=timezone.utc) if value > 0 else None
-        except (OverflowError, OSError, ValueError):
-            return None
-    if not isinstance(value, str):
-        return None
-    m = _DATE_RE.match(value)
-    if not m:
-        return None
-    year, month, day, hour, minute, second, fraction, zone = m.groups()
-    try:
-        naive = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-                         int(round(float(fraction) * 1_000_000)) if fraction else 0)
-    except ValueError:
-        return None
-    # Results are in UTC: an aware datetime inside Budapest's repeated autumn hour would
-    # compare unequal to every other zone's (PEP 495).  In that hour a naive time is read
-    # as its first occurrence (summer time), as zoneinfo does.
-    if not zone:
-        return naive.replace(tzinfo=budapest()).astimezone(timezone.utc)
-    if zone.upper() == "Z":
-        return naive.replace(tzinfo=timezone.utc)
-    sign = 1 if zone[0] == "+" else -1
-    digits = zone[1:].replace(":", "")
-    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    if offset >= timedelta(hours=24):
-        return None
-    return naive.replace(tzinfo=timezone(sign * offset)).astimezone(timezone.utc)
-
-
-def format_date(value: datetime | None) -> str | None:
-    """``YYYY-MM-DD HH:MM:SS`` in Budapest time (naive datetimes are taken as UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(budapest()).strftime("%Y-%m-%d %H:%M:%S")
 
 
 # -- ids --------------------------------------------------------------------------------
