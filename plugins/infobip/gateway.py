@@ -37,7 +37,7 @@ from starlette.routing import Route
 
 from smsbridge.errors import (DeliveryUnknown, InsufficientCredit, InvalidNumber, NotFound, SmsBridgeError,
                               UnsupportedOperation)
-from smsbridge.gateway.faces import LastReported, fresh, scan_journal
+from smsbridge.gateway.faces import query_int, LastReported, fresh, scan_journal
 from smsbridge.gateway.http import BadRequest, read_json
 from smsbridge.model import MessageRecord
 
@@ -330,10 +330,5 @@ def _rejected(name: str, description: str) -> dict[str, Any]:
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise wire.WireError(400, "Request cannot be processed.", violations=[("limit", "must be a number")]) from None
-    return max(low, min(high, number))
+    return query_int(value, default, low, high, invalid=lambda text: wire.WireError(
+        400, "Request cannot be processed.", violations=[("limit", "must be a number")]))

@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
-from smsbridge.gateway.faces import (LastReported, alias_member, fresh, member_ids, scan_journal, send_each,
+from smsbridge.gateway.faces import (query_int, LastReported, alias_member, fresh, member_ids, scan_journal, send_each,
                                      visible_to)
 from smsbridge.gateway.http import BadRequest, read_form, read_json
 from smsbridge.model import MessageRecord, Receipt
@@ -255,10 +255,5 @@ class MessageBirdFace:
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise wire.WireError(wire.CODE_INVALID, f"invalid number {value[:20]!r}", None) from None
-    return max(low, min(high, number))
+    return query_int(value, default, low, high,
+                     invalid=lambda text: wire.WireError(wire.CODE_INVALID, f"invalid number {text!r}", None))

@@ -29,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
-from smsbridge.gateway.faces import LastReported, basic_credentials, client_record, fresh, scan_journal, send_each
+from smsbridge.gateway.faces import query_int, LastReported, basic_credentials, client_record, fresh, scan_journal, send_each
 from smsbridge.gateway.http import BadRequest, read_form, read_json
 from smsbridge.model import MessageRecord, Receipt
 
@@ -211,12 +211,6 @@ class PlivoFace:
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise wire.WireError(400, f"invalid integer {value[:20]!r}") from None
-    if not low <= number <= high:
-        raise wire.WireError(400, f"value {number} out of range {low}..{high}")
-    return number
+    return query_int(value, default, low, high,
+                     invalid=lambda text: wire.WireError(400, f"invalid integer {text!r}"),
+                     out_of_range=lambda n: wire.WireError(400, f"value {n} out of range {low}..{high}"))

@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from smsbridge.errors import NotFound, SmsBridgeError
-from smsbridge.gateway.faces import (LastReported, alias_member, client_record, fresh, member_ids, scan_journal,
+from smsbridge.gateway.faces import (query_int, LastReported, alias_member, client_record, fresh, member_ids, scan_journal,
                                      scheme_credential, send_each)
 from smsbridge.gateway.http import BadRequest, read_json
 from smsbridge.model import MessageRecord, Receipt
@@ -303,12 +303,8 @@ class SinchFace:
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise wire.WireError(400, "syntax_invalid_parameter_format", f"invalid integer {value[:20]!r}") from None
-    if not low <= number <= high:
-        raise wire.WireError(400, "syntax_constraint_violation", f"{number} is out of range {low}..{high}")
-    return number
+    return query_int(value, default, low, high,
+                     invalid=lambda text: wire.WireError(400, "syntax_invalid_parameter_format",
+                                                         f"invalid integer {text!r}"),
+                     out_of_range=lambda n: wire.WireError(400, "syntax_constraint_violation",
+                                                           f"{n} is out of range {low}..{high}"))

@@ -117,6 +117,28 @@ async def client_record(gateway: Any, client: Any, message_id: str, *, missing: 
 
 
 # -- lists -------------------------------------------------------------------------------
+def query_int(value: str | None, default: int, low: int, high: int, *, invalid: Callable[[str], Exception],
+              out_of_range: Callable[[int], Exception] | None = None) -> int:
+    """A paging parameter (``limit``, ``page``, …) from a query string.
+
+    ``default`` when absent or empty; ``invalid(text)`` is raised for a non-integer.  Out
+    of ``low..high`` the value is clamped, or ``out_of_range(number)`` is raised when given:
+    providers differ (MessageBird and Infobip clamp, Plivo and Sinch refuse), and each face
+    raises its own error shape.
+    """
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise invalid(value[:20]) from None
+    if low <= number <= high:
+        return number
+    if out_of_range is not None:
+        raise out_of_range(number)
+    return max(low, min(high, number))
+
+
 async def scan_journal(gateway: Any, *, to: str | None = None, sender: str | None = None
                        ) -> AsyncIterator["MessageRecord"]:
     """Every journaled message (of every client: filter by owner), newest first, fetched
