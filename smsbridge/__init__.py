@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (AuthenticationError, ConfigError, DeliveryUnknown, InsufficientCredit, InvalidMessage,
-                     InvalidNumber, NotFound, ProviderError, ProviderUnavailable, SmsBridgeError,
+from .errors import (AuthenticationError, ConfigError, DeliveryUnknown, IdempotencyConflict, InsufficientCredit,
+                     InvalidMessage, InvalidNumber, NotFound, ProviderError, ProviderUnavailable, SmsBridgeError,
                      UnsupportedOperation)
-from .model import Balance, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent, StatusReport
+from .model import (Balance, InboundMessage, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
+                    StatusReport)
 
 if TYPE_CHECKING:
     from .backend import Backend, Option
@@ -29,9 +30,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Bridge", "Backend", "Option", "hookimpl",
-    "Status", "Message", "MessageRecord", "Receipt", "StatusReport", "StatusEvent", "Balance", "MonthlyStat",
+    "Status", "Message", "MessageRecord", "InboundMessage", "Receipt", "StatusReport", "StatusEvent", "Balance", "MonthlyStat",
     "SmsBridgeError", "ConfigError", "InvalidNumber", "InvalidMessage", "NotFound", "UnsupportedOperation",
     "ProviderError", "AuthenticationError", "InsufficientCredit", "ProviderUnavailable", "DeliveryUnknown",
+    "IdempotencyConflict",
 ]
 
 _LAZY = {"Bridge": ".bridge", "Backend": ".backend", "Option": ".backend", "hookimpl": ".hookspecs"}

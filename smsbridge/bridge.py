@@ -176,7 +176,7 @@ class Bridge:
             self._check_complete(name)
         settings = self._backends[chain[0]].settings
         if not isinstance(text, str):
-            raise InvalidMessage(f"message text must be a string, not {type(text).__name__}")
+            raise InvalidMessage(f"message text must be a string, not {type(text).__name__}", reason="bad_text")
         body = text_mod.transliterate(text) if settings["transliterate"] else text
         info = text_mod.check(body, settings["max_segments"])
         sender = _check_sender(sender if sender is not None else settings.get("sender"))
@@ -191,7 +191,7 @@ class Bridge:
             if result is not None:
                 if not isinstance(result, Message):
                     raise InvalidMessage(f"plugin {impl.plugin_name!r} returned {type(result).__name__} from"
-                                         " smsbridge_before_send, not a Message")
+                                         " smsbridge_before_send, not a Message", reason="vetoed")
                 message = replace(result, id=message.id)
         return message
 
@@ -473,10 +473,11 @@ def _check_sender(sender: Any) -> str | None:
     if sender is None or sender == "":
         return None
     if not isinstance(sender, str):
-        raise InvalidMessage(f"sender must be a string, not {type(sender).__name__}")
+        raise InvalidMessage(f"sender must be a string, not {type(sender).__name__}", reason="bad_sender")
     import re
 
     if re.fullmatch(r"\+?\d{3,15}", sender) or re.fullmatch(r"[A-Za-z0-9 .\-_&]{1,11}", sender) \
             and re.search(r"[A-Za-z]", sender):
         return sender
-    raise InvalidMessage(f"invalid sender {sender!r}: use a phone number or at most 11 letters/digits")
+    raise InvalidMessage(f"invalid sender {sender!r}: use a phone number or at most 11 letters/digits",
+                         reason="bad_sender")

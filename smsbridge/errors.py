@@ -5,7 +5,8 @@
     SmsBridgeError                 .message_id (journaled id, when a send got that far)
     ├── ConfigError                .path (``backends.primary.password``), .line (YAML line)
     ├── InvalidNumber              the recipient is not a valid phone number
-    ├── InvalidMessage             empty, too long, bad sender, vetoed by a plugin
+    ├── InvalidMessage             empty, too long, bad sender, vetoed by a plugin: .reason
+    ├── IdempotencyConflict        the idempotency key was used for another payload
     ├── NotFound                   no such message
     ├── UnsupportedOperation       the backend cannot do this (e.g. monthly stats)
     └── ProviderError              the provider answered with an error: .code .message .backend
@@ -32,6 +33,7 @@ __all__ = [
     "ConfigError",
     "InvalidNumber",
     "InvalidMessage",
+    "IdempotencyConflict",
     "NotFound",
     "UnsupportedOperation",
     "ProviderError",
@@ -88,7 +90,26 @@ class InvalidNumber(SmsBridgeError):
 
 
 class InvalidMessage(SmsBridgeError):
-    """The message cannot be sent as it is (empty, too many segments, bad sender, vetoed)."""
+    """The message cannot be sent as it is (empty, too many segments, bad sender, vetoed).
+
+    ``reason`` is a short machine-readable word (SPEC §9) so that gateway faces and
+    callers branch on a field, never on the English text: ``empty``, ``too_long``,
+    ``bad_sender``, ``bad_text``, ``vetoed``, ``opted_out``, ``sender_unsupported``,
+    ``not_scheduled``, ``bad_request`` (a malformed call, e.g. a bad ``send_many`` item).
+    """
+
+    def __init__(self, message: str, *, reason: str = "bad_request", message_id: str | None = None) -> None:
+        super().__init__(message, message_id=message_id)
+        self.reason = reason
+
+
+class IdempotencyConflict(SmsBridgeError):
+    """An idempotency key already journaled for *another* payload (to, text, sender, reference).
+
+    Nothing was sent.  Not retry-safe: the caller reused a key by mistake, and sending the
+    second payload under it would make the key mean two messages (as Stripe refuses).
+    ``message_id`` is the id of the message the key already belongs to.
+    """
 
 
 class NotFound(SmsBridgeError):
@@ -103,15 +124,20 @@ class ProviderError(SmsBridgeError):
     """The provider answered with an error.
 
     ``code`` is the provider's own error code (as a string), ``backend`` the configured
-    backend name.  ``pre_acceptance`` is True when the provider documents the code as a
+    backend name, ``transport`` True when the error comes from the transport (no provider
+    answer was read) rather than from a provider's reply.  ``pre_acceptance`` is True when the provider documents the code as a
     refusal *before* accepting the message, which makes failover safe.
     """
 
     def __init__(self, message: str, *, code: str | int | None = None, backend: str | None = None,
-                 message_id: str | None = None, pre_acceptance: bool | None = None) -> None:
+                 message_id: str | None = None, pre_acceptance: bool | None = None,
+                 transport: bool = False) -> None:
         super().__init__(message, message_id=message_id)
         self.code = None if code is None else str(code)
         self.backend = backend
+        #: True when no provider answer was read (the transport failed: refused, timeout,
+        #: reset, TLS, unreadable or oversized reply); False when the provider answered.
+        self.transport = transport
         if pre_acceptance is not None:
             self.retry_safe = pre_acceptance
 

@@ -23,7 +23,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from .errors import SmsBridgeError
-    from .model import Message, Receipt, Status, StatusReport
+    from .model import InboundMessage, Message, Receipt, Status, StatusReport
 
 hookspec = pluggy.HookspecMarker("smsbridge")
 hookimpl = pluggy.HookimplMarker("smsbridge")
@@ -88,7 +88,13 @@ def smsbridge_status_changed(message_id: str, old: "Status", new: "Status", repo
     """Called when smsbridge learns a new status for a journaled message. Exceptions are logged."""
 
 
+@hookspec
+def smsbridge_inbound(message: "InboundMessage") -> None:
+    """Called once for every inbound SMS smsbridge receives (a provider's inbound webhook,
+    or the sandbox inbox's "reply"), after it is journaled. Exceptions are logged."""
+
+
 HOOK_RESULTS_ARE_IGNORED: tuple[str, ...] = ("smsbridge_after_send", "smsbridge_send_failed",
-                                             "smsbridge_status_changed")
+                                             "smsbridge_status_changed", "smsbridge_inbound")
 """Observer hooks: a failing observer must never turn a sent message into an error."""
 

@@ -22,6 +22,7 @@ __all__ = [
     "MonthlyStat",
     "MessageRecord",
     "FINAL_STATUSES",
+    "InboundMessage",
 ]
 
 
@@ -36,6 +37,8 @@ class Status(str, enum.Enum):
     EXPIRED = "expired"
     REJECTED = "rejected"
     UNKNOWN = "unknown"
+    SCHEDULED = "scheduled"  # held until its send_at (by the provider or by smsbridge)
+    CANCELED = "canceled"    # a scheduled message cancelled before it left
 
     def __str__(self) -> str:  # "queued", not "Status.QUEUED", in f-strings and the CLI
         return self.value
@@ -47,7 +50,7 @@ class Status(str, enum.Enum):
 
 
 FINAL_STATUSES = frozenset({Status.DELIVERED, Status.UNDELIVERED, Status.FAILED, Status.EXPIRED,
-                            Status.REJECTED})
+                            Status.REJECTED, Status.CANCELED})
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,30 @@ class StatusEvent:
     def as_dict(self) -> dict[str, Any]:
         return {"status": self.status.value, "at": self.at.isoformat() if self.at else None,
                 "code": self.code, "description": self.description, "comment": self.comment}
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """An SMS received from a provider (SPEC §9), normalised from its inbound webhook.
+
+    ``from_`` is the sender (E.164 where the provider gives a number), ``to`` the number
+    or short code it was sent to, ``backend`` the configured backend it came in through,
+    ``provider_id`` the provider's own id and ``raw`` the webhook payload as received.
+    """
+
+    id: str
+    from_: str
+    to: str
+    text: str
+    received_at: datetime
+    backend: str
+    provider_id: str | None = None
+    raw: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "from": self.from_, "to": self.to, "text": self.text,
+                "received_at": self.received_at.isoformat(), "backend": self.backend,
+                "provider_id": self.provider_id, "raw": _jsonable(self.raw)}
 
 
 @dataclass(frozen=True)

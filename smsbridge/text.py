@@ -146,12 +146,12 @@ def check(text: str, max_segments: int) -> TextInfo:
     ``max_segments`` segments.
     """
     if not isinstance(text, str):
-        raise InvalidMessage(f"message text must be a string, not {type(text).__name__}")
+        raise InvalidMessage(f"message text must be a string, not {type(text).__name__}", reason="bad_text")
     if not text.strip():
-        raise InvalidMessage("message text is empty")
+        raise InvalidMessage("message text is empty", reason="empty")
     bad = next((i for i, c in enumerate(text) if "\ud800" <= c <= "\udfff"), None)
     if bad is not None:  # a lone surrogate cannot be encoded in any SMS alphabet (or stored)
-        raise InvalidMessage(f"message text has an invalid character (lone UTF-16 surrogate) at position {bad}")
+        raise InvalidMessage(f"message text has an invalid character (lone UTF-16 surrogate) at position {bad}", reason="bad_text")
     info = analyse(text)
     if info.segments > max_segments:
         # Say what would help: transliteration only when it would make the text GSM-7.
@@ -160,6 +160,7 @@ def check(text: str, max_segments: int) -> TextInfo:
             hint = "shorten it, set transliterate: true, or raise max_segments"
         raise InvalidMessage(
             f"message text needs {info.segments} segments ({info.encoding}, {info.units} units), "
-            f"more than the limit of {max_segments}: {hint}"
+            f"more than the limit of {max_segments}: {hint}",
+            reason="too_long",
         )
     return info

@@ -257,10 +257,10 @@ def test_public_names_exist():
     for name in ["Bridge", "Status", "Receipt", "StatusReport", "StatusEvent", "Balance", "MonthlyStat",
                  "SmsBridgeError", "ConfigError", "InvalidNumber", "InvalidMessage", "AuthenticationError",
                  "InsufficientCredit", "ProviderUnavailable", "DeliveryUnknown", "ProviderError", "NotFound",
-                 "UnsupportedOperation"]:
+                 "UnsupportedOperation", "IdempotencyConflict", "InboundMessage"]:
         assert hasattr(smsbridge, name), name
     assert [s.value for s in Status] == ["queued", "sent", "delivered", "undelivered", "failed", "expired",
-                                         "rejected", "unknown"]
+                                         "rejected", "unknown", "scheduled", "canceled"]
     assert issubclass(smsbridge.DeliveryUnknown, smsbridge.SmsBridgeError)
     assert ProviderUnavailable.retry_safe and not DeliveryUnknown.retry_safe
 

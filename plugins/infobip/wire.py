@@ -71,6 +71,8 @@ _BY_STATUS: Mapping[Status, str] = {
     Status.EXPIRED: "EXPIRED_EXPIRED",
     Status.REJECTED: "REJECTED_NETWORK",
     Status.UNKNOWN: "PENDING_ENROUTE",
+    Status.SCHEDULED: "PENDING_ACCEPTED",
+    Status.CANCELED: "REJECTED_NETWORK",
 }
 # groupName -> Status; a few names refine it (providers.md §6.2 "Mapping").
 _BY_GROUP: Mapping[str, Status] = {

@@ -40,7 +40,7 @@ class MessageBirdBackend(HttpBackend):
         originator = message.sender or self.settings.get("sender")
         if not originator:
             raise InvalidMessage(f"backend {self.name!r}: MessageBird needs a sender "
-                                 f"(set backends.{self.name}.sender or pass sender=)")
+                                 f"(set backends.{self.name}.sender or pass sender=)", reason="bad_sender")
         report_url = status_callback_url(message)  # as MessageBird's ``reportUrl``
         body = wire.build_send(message.to, message.text, str(originator),
                                reference=message.reference or message.id or None, report_url=report_url,

@@ -72,6 +72,8 @@ _STATUS_TO_WIRE: Mapping[Status, str] = {
     Status.REJECTED: "delivery_failed",
     Status.EXPIRED: "expired",
     Status.UNKNOWN: "buffered",
+    Status.SCHEDULED: "scheduled",
+    Status.CANCELED: "delivery_failed",
 }
 # statusReason for final non-delivered states (newer docs' DLR fields).
 _STATUS_REASON: Mapping[Status, str] = {

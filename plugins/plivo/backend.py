@@ -45,7 +45,7 @@ class PlivoBackend(HttpBackend):
         src = message.sender or self.settings.get("sender")
         if not src:
             raise InvalidMessage(f"backend {self.name!r}: Plivo needs a sender "
-                                 f"(set backends.{self.name}.sender or pass sender=)")
+                                 f"(set backends.{self.name}.sender or pass sender=)", reason="bad_sender")
         body = wire.build_send(str(src), message.to, message.text, url=status_callback_url(message))
         resp = self.transport.request("POST", wire.message_path(self.auth_id), json=body, sending=True)
         data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300))

@@ -60,6 +60,8 @@ _STATUS_TO_WIRE: Mapping[Status, str] = {
     Status.REJECTED: "rejected",
     Status.EXPIRED: "undelivered",
     Status.UNKNOWN: "queued",
+    Status.SCHEDULED: "queued",
+    Status.CANCELED: "failed",
 }
 # Plivo SMS error codes (docs "Message error codes") for final non-delivered states.
 _ERROR_CODE: Mapping[Status, str] = {

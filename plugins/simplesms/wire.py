@@ -580,7 +580,7 @@ def _id_text(value: Any) -> str:
 # -- status words -----------------------------------------------------------------------
 STATUS_WORDS: dict[str, Status] = {}
 for _status, _words in {
-    Status.QUEUED: ("queued", "pending", "waiting", "accepted", "scheduled", "processing", "new",
+    Status.QUEUED: ("queued", "pending", "waiting", "accepted", "processing", "new",
                     "várakozik", "varakozik", "sorban", "feldolgozás alatt"),
     Status.SENT: ("sent", "sending", "submitted", "in progress", "elküldve", "elkuldve", "kiküldve", "kikuldve"),
     Status.DELIVERED: ("delivered", "success", "successful", "done", "kézbesítve", "kezbesitve",
@@ -589,7 +589,9 @@ for _status, _words in {
                          "nem kezbesitheto", "kézbesíthetetlen", "kezbesithetetlen"),
     Status.FAILED: ("failed", "failure", "error", "sikertelen", "hiba", "hibás", "hibas"),
     Status.EXPIRED: ("expired", "lejárt", "lejart"),
-    Status.REJECTED: ("rejected", "refused", "cancelled", "canceled", "elutasítva", "elutasitva", "visszautasítva"),
+    Status.REJECTED: ("rejected", "refused", "elutasítva", "elutasitva", "visszautasítva"),
+    Status.SCHEDULED: ("scheduled", "ütemezett", "utemezett", "időzített", "idozitett"),
+    Status.CANCELED: ("cancelled", "canceled", "törölve", "torolve", "visszavonva"),
     Status.UNKNOWN: ("unknown", "ismeretlen"),
 }.items():
     for _word in _words:
@@ -597,11 +599,13 @@ for _status, _words in {
 
 # Numeric status codes: 1-4 as the stand-in uses them, 0 and 5-7 smsbridge's.
 STATUS_CODES: dict[int, Status] = {0: Status.UNKNOWN, 1: Status.QUEUED, 2: Status.SENT, 3: Status.DELIVERED,
-                                   4: Status.UNDELIVERED, 5: Status.FAILED, 6: Status.EXPIRED, 7: Status.REJECTED}
+                                   4: Status.UNDELIVERED, 5: Status.FAILED, 6: Status.EXPIRED, 7: Status.REJECTED,
+                                   8: Status.SCHEDULED, 9: Status.CANCELED}
 _CODE_FOR = {status: code for code, status in STATUS_CODES.items()}
 _WORD_FOR = {Status.QUEUED: "Queued", Status.SENT: "Sent", Status.DELIVERED: "Delivered",
              Status.UNDELIVERED: "Undelivered", Status.FAILED: "Failed", Status.EXPIRED: "Expired",
-             Status.REJECTED: "Rejected", Status.UNKNOWN: "Unknown"}
+             Status.REJECTED: "Rejected", Status.UNKNOWN: "Unknown",
+             Status.SCHEDULED: "Scheduled", Status.CANCELED: "Canceled"}
 
 
 def status_from_word(word: Any) -> Status:

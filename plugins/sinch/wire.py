@@ -62,6 +62,8 @@ _STATUS_TO_WIRE: Mapping[Status, str] = {
     Status.EXPIRED: "Expired",
     Status.REJECTED: "Rejected",
     Status.UNKNOWN: "Unknown",
+    Status.SCHEDULED: "Queued",
+    Status.CANCELED: "Aborted",
 }
 # Delivery-report codes (Sinch "Delivery report error codes"): 400 Queued, 401 Dispatched,
 # 406 internal expiry, 408 internal reject; 0 is the SMSC's "delivered"; 404 stands for an
@@ -75,6 +77,8 @@ _STATUS_CODE: Mapping[Status, int] = {
     Status.EXPIRED: 406,
     Status.REJECTED: 408,
     Status.UNKNOWN: 401,
+    Status.SCHEDULED: 400,
+    Status.CANCELED: 408,
 }
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

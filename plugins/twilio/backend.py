@@ -56,7 +56,7 @@ class TwilioBackend(HttpBackend):
         service = self.settings.get("messaging_service_sid")
         if not sender and not service:
             raise InvalidMessage(f"backend {self.name!r} needs a sender: set 'sender' (a Twilio number) or "
-                                 "'messaging_service_sid'")
+                                 "'messaging_service_sid'", reason="bad_sender")
         callback = (message.extra or {}).get("status_callback") or self.settings.get("status_callback")
         form = wire.create_form(message.to, message.text, sender=sender, status_callback=callback,
                                 messaging_service_sid=service if not message.sender else None)

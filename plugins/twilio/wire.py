@@ -156,13 +156,13 @@ def is_message_sid(value: str) -> bool:
 # --------------------------------------------------------------------------- status words
 
 _TO_STATUS: dict[str, Status] = {
-    "queued": Status.QUEUED, "accepted": Status.QUEUED, "scheduled": Status.QUEUED,
+    "queued": Status.QUEUED, "accepted": Status.QUEUED, "scheduled": Status.SCHEDULED,
     "sending": Status.QUEUED, "receiving": Status.QUEUED,
     "sent": Status.SENT, "partially_delivered": Status.SENT,
     "delivered": Status.DELIVERED, "read": Status.DELIVERED, "received": Status.DELIVERED,
     "undelivered": Status.UNDELIVERED,
     "failed": Status.FAILED,
-    "canceled": Status.REJECTED,
+    "canceled": Status.CANCELED,
 }
 
 # Twilio has no "expired", "rejected" or "unknown": expired means no handset got it in
@@ -172,6 +172,7 @@ _FROM_STATUS: dict[Status, str] = {
     Status.QUEUED: "queued", Status.SENT: "sent", Status.DELIVERED: "delivered",
     Status.UNDELIVERED: "undelivered", Status.FAILED: "failed",
     Status.EXPIRED: "undelivered", Status.REJECTED: "failed", Status.UNKNOWN: "sending",
+    Status.SCHEDULED: "scheduled", Status.CANCELED: "canceled",
 }
 
 

@@ -82,7 +82,7 @@ class VonageBackend(HttpBackend):
         sender = message.sender or self.settings.get("sender")
         if not sender:
             raise InvalidMessage(f"backend {self.name!r} needs a sender: Vonage requires 'from' "
-                                 "(a number or up to 11 letters); set 'sender'")
+                                 "(a number or up to 11 letters); set 'sender'", reason="bad_sender")
         callback = (message.extra or {}).get("status_callback") or self.settings.get("callback")
         params = wire.send_params(message.to, message.text, sender=sender, encoding=message.encoding,
                                   client_ref=message.reference, callback=callback)

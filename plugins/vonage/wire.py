@@ -509,13 +509,15 @@ _STATUS_TO_DLR: dict[Status, str] = {
     Status.QUEUED: "buffered", Status.SENT: "accepted", Status.DELIVERED: "delivered",
     Status.UNDELIVERED: "failed", Status.FAILED: "failed", Status.EXPIRED: "expired",
     Status.REJECTED: "rejected", Status.UNKNOWN: "unknown",
+    Status.SCHEDULED: "buffered", Status.CANCELED: "rejected",
 }
 
 # DLR err-code: 0 delivered, 1 unknown, 2 absent subscriber (temporary), 3 absent
 # subscriber (permanent), 4 call barred, 5 portability error, 6 anti-spam rejection,
 # 7 handset busy, 8 network error, 9 illegal number, 99 general error.
 _ERR_CODE = {Status.DELIVERED: "0", Status.UNDELIVERED: "2", Status.FAILED: "99", Status.EXPIRED: "1",
-             Status.REJECTED: "6", Status.UNKNOWN: "1", Status.SENT: "0", Status.QUEUED: "0"}
+             Status.REJECTED: "6", Status.UNKNOWN: "1", Status.SENT: "0", Status.QUEUED: "0",
+             Status.SCHEDULED: "0", Status.CANCELED: "99"}
 _UNDELIVERED_ERR = frozenset({"2", "3", "5", "7"})
 
 

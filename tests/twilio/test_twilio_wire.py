@@ -24,10 +24,10 @@ AC = "AC" + "0" * 32
 # --------------------------------------------------------------------------- status words
 
 @pytest.mark.parametrize("word, status", [
-    ("queued", Status.QUEUED), ("accepted", Status.QUEUED), ("scheduled", Status.QUEUED),
+    ("queued", Status.QUEUED), ("accepted", Status.QUEUED),
     ("sending", Status.QUEUED), ("sent", Status.SENT), ("partially_delivered", Status.SENT),
     ("delivered", Status.DELIVERED), ("read", Status.DELIVERED), ("undelivered", Status.UNDELIVERED),
-    ("failed", Status.FAILED), ("canceled", Status.REJECTED), ("Delivered", Status.DELIVERED),
+    ("failed", Status.FAILED), ("canceled", Status.CANCELED), ("scheduled", Status.SCHEDULED), ("Delivered", Status.DELIVERED),
     ("something-new", Status.UNKNOWN), ("", Status.UNKNOWN), (None, Status.UNKNOWN),
 ])
 def test_twilio_words_map_onto_status(word, status):
