@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
@@ -25,7 +25,7 @@ from . import config as config_mod
 from . import plugins, routing
 from .backend import Backend
 from .breaker import CircuitBreaker
-from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, NotFound, ProviderError,
+from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
                      ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
 from .journal import Journal
 from .model import (Balance, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
@@ -152,22 +152,34 @@ class Bridge:
         sent again — the earlier receipt is returned, or ``DeliveryUnknown`` raised.
         ``extra`` carries hints for backends (e.g. ``status_callback``).
         """
-        message, chain = self._prepare(to, text, sender=sender, backend=backend, reference=reference,
-                                       extra=extra)
+        message, chain, original = self._prepare(to, text, sender=sender, backend=backend,
+                                                 reference=reference, extra=extra)
         # The first backend's attempt is journaled with the message itself (one write fewer
         # per send), unless a rate limit may hold the send back first.
         first = chain[0] if chain[0] not in self._limiters else None
         earlier = self.journal.begin(message, idempotency_key, attempt=first)
         if earlier is not None:
             return self._replay(earlier, idempotency_key)
-        return self._deliver(message, chain, journaled=first)
+        return self._deliver(message, chain, journaled=first, original=original)
 
     def _prepare(self, to: str, text: str, *, sender: str | None, backend: str | None,
-                 reference: str | None, extra: Mapping[str, Any] | None) -> tuple[Message, tuple[str, ...]]:
+                 reference: str | None, extra: Mapping[str, Any] | None,
+                 ) -> tuple[Message, tuple[str, ...], _Original]:
+        """The message as the chain's first backend sends it, the chain, and the original.
+
+        Routing reads the number as parsed with ``defaults.default_region`` (or the explicit
+        backend's).  Each backend of the chain then gets the *original* message (the caller's
+        text after the ``before_send`` hooks, the caller's sender, the number as typed)
+        adapted to its own ``default_region``, ``transliterate``, ``max_segments`` and
+        ``sender`` (:meth:`_for_backend`); the first backend's version is journaled, and a
+        message the first backend cannot take is refused before anything is journaled.
+        """
         from . import numbers, text as text_mod
 
         if backend is not None:
             self.backend(backend)
+        if not isinstance(text, str):
+            raise InvalidMessage(f"message text must be a string, not {type(text).__name__}", reason="bad_text")
         region = (self._backends[backend].settings if backend else self.config.defaults)["default_region"]
         e164 = numbers.parse_number(to, region)
         chain = (backend,) if backend else routing.choose(self.config.routes, self.config.default, e164,
@@ -175,15 +187,15 @@ class Bridge:
         for name in chain:
             self._check_complete(name)
         settings = self._backends[chain[0]].settings
-        if not isinstance(text, str):
-            raise InvalidMessage(f"message text must be a string, not {type(text).__name__}", reason="bad_text")
-        body = text_mod.transliterate(text) if settings["transliterate"] else text
-        info = text_mod.check(body, settings["max_segments"])
-        sender = _check_sender(sender if sender is not None else settings.get("sender"))
-        message = Message(to=e164, text=body, id=new_message_id(), sender=sender, reference=reference,
-                          encoding=info.encoding, segments=info.segments, extra=dict(extra or {}))
-        message = self._before_send(message)
-        return message, chain
+        # The first backend's checks run before the hooks too, as they always have: an empty or
+        # broken text never reaches a plugin.
+        text_mod.check(text_mod.transliterate(text) if settings["transliterate"] else text, settings["max_segments"])
+        info = text_mod.analyse(text)
+        neutral = Message(to=e164, text=text, id=new_message_id(), sender=_check_sender(sender),
+                          reference=reference, encoding=info.encoding, segments=info.segments,
+                          extra=dict(extra or {}))
+        original = _Original(self._before_send(neutral), typed_to=to, routed_to=e164)
+        return self._for_backend(original, chain[0]), chain, original
 
     def _before_send(self, message: Message) -> Message:
         for impl in reversed(plugins.manager().hook.smsbridge_before_send.get_hookimpls()):
@@ -195,30 +207,40 @@ class Bridge:
                 message = replace(result, id=message.id)
         return message
 
-    def _for_backend(self, message: Message, original: str, name: str) -> Message:
-        """Adapt a message to a failover backend whose text/sender settings differ."""
-        from . import text as text_mod
+    def _for_backend(self, original: _Original, name: str) -> Message:
+        """The original message as backend ``name`` sends it: its region, transliteration,
+        segment limit and sender.  Raises InvalidMessage / InvalidNumber when it cannot."""
+        from . import numbers, text as text_mod
 
         settings = self._backends[name].settings
-        sender = message.sender if message.sender is not None else settings.get("sender")
-        body = text_mod.transliterate(original) if settings["transliterate"] else original
-        if body == message.text and sender == message.sender:
-            return message
-        info = text_mod.analyse(body)
-        return replace(message, text=body, sender=sender, encoding=info.encoding, segments=info.segments)
+        message = original.message
+        to = message.to
+        if to == original.routed_to and settings["default_region"] != self.config.defaults["default_region"]:
+            to = numbers.parse_number(original.typed_to, settings["default_region"])
+        body = text_mod.transliterate(message.text) if settings["transliterate"] else message.text
+        info = text_mod.check(body, settings["max_segments"])
+        sender = _check_sender(message.sender if message.sender is not None else settings.get("sender"))
+        return replace(message, to=to, text=body, sender=sender, encoding=info.encoding, segments=info.segments)
 
-    def _deliver(self, message: Message, chain: tuple[str, ...], journaled: str | None = None) -> Receipt:
+    def _deliver(self, message: Message, chain: tuple[str, ...], journaled: str | None = None,
+                 original: _Original | None = None) -> Receipt:
         with self._in_flight_lock:
             self._in_flight.add(message.id)
         try:
-            return self._try_chain(message, chain, journaled)
+            return self._try_chain(message, chain, journaled, original)
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(message.id)
 
-    def _try_chain(self, message: Message, chain: tuple[str, ...], journaled: str | None = None) -> Receipt:
-        """``journaled``: the first backend, when ``journal.begin`` already recorded its attempt."""
+    def _try_chain(self, message: Message, chain: tuple[str, ...], journaled: str | None = None,
+                   original: _Original | None = None) -> Receipt:
+        """``journaled``: the first backend, when ``journal.begin`` already recorded its attempt.
+
+        ``message`` is the first backend's version; a fallback gets ``original`` adapted to its
+        own settings, and is skipped (journaled, not called) when it cannot take it.
+        """
         last: SmsBridgeError | None = None
+        unfit: SmsBridgeError | None = None
         for index, name in enumerate(chain):
             backend = self._backends[name]
             breaker = self._breakers[name]
@@ -230,7 +252,15 @@ class Bridge:
                     self.journal.attempt(message.id, name)
                 self.journal.attempt(message.id, name, outcome="skipped (circuit open)")
                 continue
-            attempt = self._for_backend(message, message.text, name) if name != chain[0] else message
+            attempt = message
+            if index > 0 and original is not None:
+                try:
+                    attempt = self._for_backend(original, name)
+                except (InvalidMessage, InvalidNumber) as exc:
+                    unfit = exc
+                    self.journal.attempt(message.id, name)
+                    self.journal.attempt(message.id, name, outcome=f"skipped: {exc}")
+                    continue
             limiter = self._limiters.get(name)
             if limiter is not None:
                 limiter.wait()
@@ -259,8 +289,12 @@ class Bridge:
             else:
                 breaker.success()  # the provider answered: it is alive
             return self._fail(attempt, name, error)
-        assert last is not None
-        return self._fail(message, chain[-1], last)
+        # Every backend refused before accepting, or could not take the message: the caller
+        # learns the provider's refusal first (the text was fine for the first backend).
+        final = last if last is not None else unfit
+        assert final is not None
+        final.message_id = message.id
+        return self._fail(message, chain[-1], final)
 
     def _accepted(self, message: Message, name: str, accepted: Any) -> Receipt:
         self.journal.accepted(message.id, name, accepted.provider_id, accepted.status, accepted.segments)
@@ -466,6 +500,15 @@ class Bridge:
     def monthly_stats(self, backend: str | None = None) -> list[MonthlyStat]:
         """Messages per month, domestic and foreign, from ``backend`` (default: ``default``)."""
         return self.backend(backend or self.config.default).monthly_stats()
+
+
+@dataclass(frozen=True)
+class _Original:
+    """A message before any backend's settings were applied (see :meth:`Bridge._for_backend`)."""
+
+    message: Message  # the caller's text and sender, after the before_send hooks
+    typed_to: str     # the number as the caller typed it
+    routed_to: str    # that number read with the routing region
 
 
 def _check_sender(sender: Any) -> str | None:
