@@ -396,8 +396,9 @@ class Bridge:
             if backend is not None and "status" in backend.capabilities:
                 try:
                     report = backend.status(record.provider_id)
-                except (ProviderError, UnsupportedOperation) as exc:
-                    log.info("status of %s from %s failed: %s", message_id, record.backend, exc)
+                except Exception as exc:  # any failure (404 too): the journal still knows (issue 11)
+                    log.info("status of %s from %s failed, answering from the journal: %s", message_id,
+                             record.backend, _describe_error(exc))
                 else:
                     self._learn(message_id, report)
                     return StatusReport(id=message_id, status=report.status, updated_at=report.updated_at,
@@ -432,8 +433,9 @@ class Bridge:
                 and "history" in backend.capabilities:
             try:
                 return backend.history(record.provider_id)
-            except (ProviderError, UnsupportedOperation) as exc:
-                log.info("history of %s from %s failed: %s", message_id, record.backend, exc)
+            except Exception as exc:  # any failure (404 too): the journal still knows (issue 11)
+                log.info("history of %s from %s failed, answering from the journal: %s", message_id,
+                         record.backend, _describe_error(exc))
         return self.journal.events(message_id)
 
     def record(self, message_id: str) -> MessageRecord:
@@ -500,6 +502,11 @@ class Bridge:
     def monthly_stats(self, backend: str | None = None) -> list[MonthlyStat]:
         """Messages per month, domestic and foreign, from ``backend`` (default: ``default``)."""
         return self.backend(backend or self.config.default).monthly_stats()
+
+
+def _describe_error(exc: BaseException) -> str:
+    """An error for a log line: smsbridge's own text, or the type and text of a plugin bug."""
+    return str(exc) if isinstance(exc, SmsBridgeError) else f"{type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True)
