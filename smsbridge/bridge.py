@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
-from . import plugins, routing
+from . import plugins, routing, validation
 from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
@@ -53,12 +53,7 @@ class Bridge:
         self._breakers: dict[str, CircuitBreaker] = {}
         self._limiters: dict[str, RateLimiter] = {}
         for name, options in config.backends.items():
-            plugin = options["plugin"]
-            if plugin not in registry.backends:
-                known = sorted(registry.backends)
-                raise config.error(f"backends.{name}.plugin", f"unknown plugin {plugin!r}"
-                                   f"{config_mod._suggest(plugin, known)}; installed: {', '.join(known)}")
-            cls = registry.backend_class(plugin, path=f"backends.{name}.plugin")
+            cls = registry.backend_class(options["plugin"], path=f"backends.{name}.plugin", where=config)
             specs = getattr(cls, "options", {}) or {}
             settings = config_mod.backend_settings(
                 config, name, options, plugin_options=specs,
@@ -114,7 +109,7 @@ class Bridge:
         try:
             backend = self._backends[name]
         except KeyError:
-            raise ConfigError(f"unknown backend {name!r}{config_mod._suggest(name, list(self._backends))};"
+            raise ConfigError(f"unknown backend {name!r}{validation.suggest(name, list(self._backends))};"
                               f" configured: {', '.join(self._backends)}") from None
         self._check_complete(name)
         return backend

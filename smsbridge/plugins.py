@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import pluggy
 
-from . import hookspecs
+from . import hookspecs, validation
 from .errors import ConfigError
 
 __all__ = ["PluginInfo", "Registration", "Registry", "manager", "registry", "register", "unregister",
@@ -86,20 +86,21 @@ class Registry:
             getattr(info, kind).append(name)
         return register
 
-    def backend_class(self, plugin_name: str, *, path: str | None = None) -> Any:
-        """The backend class registered as ``plugin_name``; ConfigError naming the choices."""
+    def backend_class(self, plugin_name: str, *, path: str | None = None,
+                      where: validation.ErrorSource | None = None) -> Any:
+        """The backend class registered as ``plugin_name``; ConfigError naming the choices.
+
+        ``where`` (the :class:`~smsbridge.config.Config`) adds the file and line to the error."""
         reg = self.backends.get(plugin_name)
         if reg is None:
-            from .config import _suggest
-
             known = sorted(self.backends)
-            raise ConfigError(f"unknown plugin {plugin_name!r}{_suggest(plugin_name, known)}; installed: "
-                              f"{', '.join(known) or 'none'}", path=path)
+            raise validation.fail(where, path or "", f"unknown plugin {plugin_name!r}"
+                                  f"{validation.suggest(plugin_name, known)}; installed: {', '.join(known) or 'none'}")
         try:
             return reg.load()
         except Exception as exc:  # an installed plugin whose backend cannot be imported
-            raise ConfigError(f"plugin {plugin_name!r} (from {reg.plugin}) failed to load: "
-                              f"{type(exc).__name__}: {exc}", path=path) from None
+            raise validation.fail(where, path or "", f"plugin {plugin_name!r} (from {reg.plugin}) failed to load: "
+                                                     f"{type(exc).__name__}: {exc}") from None
 
 
 _lock = threading.RLock()

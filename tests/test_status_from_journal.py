@@ -8,10 +8,9 @@ the caller: the journal knows the message was accepted.
 from __future__ import annotations
 
 import pytest
+from scripted_server import ScriptedServer
 
 from smsbridge import Bridge, Status
-
-from scripted_server import ScriptedServer
 
 AC = "AC" + "1" * 32
 TOKEN = "shop-auth-token"
