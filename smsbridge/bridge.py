@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
-from . import plugins, routing, validation
+from . import plugins, redaction, routing, validation
 from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
@@ -58,10 +58,14 @@ class Bridge:
             settings = config_mod.backend_settings(
                 config, name, options, plugin_options=specs,
                 secrets=frozenset(k for k, spec in specs.items() if getattr(spec, "secret", False)))
+            for key, spec in specs.items():  # masked wherever a provider echoes them (issue 11)
+                if getattr(spec, "secret", False):
+                    redaction.register_secret(settings.get(key))
             self._backends[name] = cls(name, settings)
             self._breakers[name] = CircuitBreaker(config.breaker["failures"], config.breaker["cooldown"])
             if settings.get("rate_limit"):
                 self._limiters[name] = RateLimiter(settings["rate_limit"])
+        _register_gateway_secrets(config, registry)
         self.journal = Journal(config.store)
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
@@ -395,6 +399,8 @@ class Bridge:
                     log.info("status of %s from %s failed, answering from the journal: %s", message_id,
                              record.backend, _describe_error(exc))
                 else:
+                    if report.description:
+                        report = replace(report, description=redaction.redact(report.description))
                     self._learn(message_id, report)
                     return StatusReport(id=message_id, status=report.status, updated_at=report.updated_at,
                                         description=report.description, raw=report.raw)
@@ -417,7 +423,7 @@ class Bridge:
             return ("journaled, but the process stopped before the provider answered: it may or may not "
                     "have been sent; run 'smsbridge reconcile'")
         if phase in ("failed", "unknown"):
-            return record.error
+            return redaction.redact(record.error) if record.error else record.error
         return None
 
     def history(self, message_id: str) -> list[StatusEvent]:
@@ -427,7 +433,8 @@ class Bridge:
         if record.extra.get("phase") == "accepted" and record.provider_id and backend is not None \
                 and "history" in backend.capabilities:
             try:
-                return backend.history(record.provider_id)
+                return [replace(e, description=redaction.redact(e.description)) if e.description else e
+                        for e in backend.history(record.provider_id)]
             except Exception as exc:  # any failure (404 too): the journal still knows (issue 11)
                 log.info("history of %s from %s failed, answering from the journal: %s", message_id,
                          record.backend, _describe_error(exc))
@@ -497,6 +504,26 @@ class Bridge:
     def monthly_stats(self, backend: str | None = None) -> list[MonthlyStat]:
         """Messages per month, domestic and foreign, from ``backend`` (default: ``default``)."""
         return self.backend(backend or self.config.default).monthly_stats()
+
+
+def _register_gateway_secrets(config: config_mod.Config, registry: plugins.Registry) -> None:
+    """Mask the credentials gateway callers log in with: their face's secret options, and
+    any key that looks secret (``password``, ``*_token``, ``*_key``)."""
+    clients = (config.gateway or {}).get("clients")
+    if not isinstance(clients, Mapping):
+        return
+    for faces in clients.values():
+        if not isinstance(faces, Mapping):
+            continue
+        for face, values in faces.items():
+            if not isinstance(values, Mapping):
+                continue
+            shim = registry.http_shims.get(str(face))
+            specs = (shim.extra.get("clients") if shim is not None else None) or {}
+            for key, value in values.items():
+                spec = specs.get(key)
+                if getattr(spec, "secret", False) or validation.looks_secret(str(key)):
+                    redaction.register_secret(value)
 
 
 def _describe_error(exc: BaseException) -> str:
