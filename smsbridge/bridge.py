@@ -454,9 +454,11 @@ class Bridge:
         """Ask providers about every ``unknown`` message they can look up; update the journal.
 
         A message whose provider now reports it is marked accepted with that status; one
-        the provider certainly does not have becomes ``failed`` (safe to send again).
-        Messages no backend can look up stay ``unknown``.  Returns a report per message
-        examined.
+        the provider certainly does not have becomes ``failed`` (safe to send again), but
+        only once the backend's ``reconcile_grace`` (seconds after it was journaled) has
+        passed: providers' searches lag behind their sends.  Messages no backend can look
+        up stay ``unknown``.  Returns a report per message examined; an ``unknown`` one's
+        description says why it could not be settled.
         """
         reports: list[StatusReport] = []
         for record in list(self.journal.iter_records(status=Status.UNKNOWN.value)):
@@ -473,28 +475,66 @@ class Bridge:
                 reports.append(StatusReport(id=record.id, status=Status.FAILED,
                                             description="never handed to a backend; safe to send again"))
                 continue
-            backend = self._backends.get(record.backend or "")
-            if backend is None or "lookup" not in backend.capabilities:
-                reports.append(StatusReport(id=record.id, status=Status.UNKNOWN,
-                                            description=f"backend {record.backend!r} cannot look messages up"))
-                continue
-            message = Message(to=record.to, text=record.text, id=record.id, sender=record.sender,
-                              reference=record.reference, encoding=record.encoding, segments=record.segments)
-            try:
-                found = backend.lookup(message)
-            except (ProviderError, UnsupportedOperation) as exc:
-                reports.append(StatusReport(id=record.id, status=Status.UNKNOWN, description=str(exc)))
-                continue
-            if found is None:
-                self.journal.finished_with_error(record.id, record.backend, unknown=False,
-                                                 error="reconciled: the provider has no such message")
-                reports.append(StatusReport(id=record.id, status=Status.FAILED,
-                                            description="the provider has no such message"))
-            else:
-                self.journal.accepted(record.id, record.backend or "", found.provider_id, found.status,
-                                      found.segments)
-                reports.append(self.status(record.id))
+            reports.append(self._reconcile_one(record))
         return reports
+
+    def _reconcile_one(self, record: MessageRecord) -> StatusReport:
+        from . import lookup as lookup_rules
+
+        def unknown(why: str) -> StatusReport:
+            return StatusReport(id=record.id, status=Status.UNKNOWN, description=redaction.redact(why))
+
+        backend = self._backends.get(record.backend or "")
+        if backend is None:
+            return unknown(f"backend {record.backend!r} is not configured any more; cannot look it up")
+        if "lookup" not in backend.capabilities:
+            plugin = self.config.backends[backend.name]["plugin"]
+            return unknown(f"backend {backend.name!r} (plugin {plugin}) cannot look messages up: its provider"
+                           " offers no search; check the provider's dashboard")
+        if backend.settings.missing:
+            return unknown(f"backend {backend.name!r} is incomplete ({', '.join(backend.settings.missing)} empty)")
+        extra: dict[str, Any] = {lookup_rules.CLAIMED: self._claimed_near(record, backend.name)}
+        if record.created_at:
+            extra[lookup_rules.JOURNALED_AT] = record.created_at
+        message = Message(to=record.to, text=record.text, id=record.id, sender=record.sender,
+                          reference=record.reference, encoding=record.encoding, segments=record.segments,
+                          extra=extra)
+        try:
+            found = backend.lookup(message)
+        except Exception as exc:  # any failure: the message stays unknown, and the report says why
+            return unknown(f"look-up failed: {_describe_error(exc)}")
+        if found is not None:
+            self.journal.accepted(record.id, backend.name, found.provider_id, found.status, found.segments)
+            return self.status(record.id)
+        grace = backend.settings.get("reconcile_grace")
+        if grace is None:
+            grace = float(getattr(backend, "reconcile_grace", lookup_rules.DEFAULT_GRACE))
+        age = (datetime.now(timezone.utc) - record.created_at).total_seconds() if record.created_at else None
+        if age is not None and age < grace:
+            return unknown(f"not found yet; {backend.name!r} waits {grace:g} s after sending before 'not found'"
+                           f" means failed (providers' searches lag): run reconcile again in {grace - age:.0f} s")
+        self.journal.finished_with_error(record.id, backend.name, unknown=False,
+                                         error="reconciled: the provider has no such message")
+        return StatusReport(id=record.id, status=Status.FAILED, description="the provider has no such message")
+
+    def _claimed_near(self, record: MessageRecord, backend: str) -> frozenset[str]:
+        """Provider ids journaled for other messages to ``record.to`` through ``backend``
+        around the time ``record`` was (see :data:`smsbridge.lookup.CLAIMED`)."""
+        from . import lookup as lookup_rules
+
+        start = record.created_at - lookup_rules.CLOCK_SKEW - lookup_rules.MAX_SEND_DELAY \
+            if record.created_at else None
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            page = self.journal.records(to=record.to, limit=500, offset=offset)  # newest first
+            for other in page:
+                if other.id != record.id and other.backend == backend and other.provider_id:
+                    ids.add(other.provider_id)
+            if len(page) < 500 or (start is not None and page[-1].created_at is not None
+                                   and page[-1].created_at < start):
+                return frozenset(ids)
+            offset += len(page)
 
     # -- account ---------------------------------------------------------------------------
     def balance(self, backend: str | None = None) -> Balance:

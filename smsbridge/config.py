@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "transliterate": False,
     "verify": True,
     "rate_limit": None,
+    "reconcile_grace": None,  # seconds; None: the backend's own (its class's reconcile_grace, else 600)
 }
 
 # Keys every backend accepts besides its plugin's own: the defaults, plus where to reach it.
@@ -49,6 +50,7 @@ MAX_SEGMENTS = 255         # a concatenated SMS has at most 255 parts (3GPP TS 2
 MAX_RATE_LIMIT = 100_000.0  # messages per second
 MAX_BREAKER_FAILURES = 1_000_000
 MAX_COOLDOWN = 86_400.0    # seconds: one day
+MAX_RECONCILE_GRACE = 7 * 86_400.0  # seconds: a week
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -317,6 +319,10 @@ def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
             return None
         return validation.number(value, path, cfg, above=0, maximum=MAX_RATE_LIMIT,
                                  unit="messages per second (or null for no limit)")
+    if key == "reconcile_grace":
+        if value is None:
+            return None
+        return validation.number(value, path, cfg, minimum=0, maximum=MAX_RECONCILE_GRACE, unit="seconds")
     if key == "transliterate":
         return _coerce(value, bool, path, cfg)
     if key == "verify":
