@@ -197,11 +197,11 @@ class Bridge:
         return self._for_backend(original, chain[0]), chain, original
 
     def _before_send(self, message: Message) -> Message:
-        for impl in reversed(plugins.manager().hook.smsbridge_before_send.get_hookimpls()):
-            result = impl.function(message=message)
-            if result is not None:
+        # pluggy calls each plugin in turn; each sees the previous one's result (hookspecs).
+        for plugin_name, call in plugins.each_impl("smsbridge_before_send"):
+            for result in call(message=message):
                 if not isinstance(result, Message):
-                    raise InvalidMessage(f"plugin {impl.plugin_name!r} returned {type(result).__name__} from"
+                    raise InvalidMessage(f"plugin {plugin_name!r} returned {type(result).__name__} from"
                                          " smsbridge_before_send, not a Message", reason="vetoed")
                 message = replace(result, id=message.id)
         return message
@@ -325,11 +325,11 @@ class Bridge:
 
     def _observe(self, hook: str, **kwargs: Any) -> None:
         """Run observer hooks; a failing observer is logged, never raised (hookspecs)."""
-        for impl in reversed(getattr(plugins.manager().hook, hook).get_hookimpls()):
+        for plugin_name, call in plugins.each_impl(hook):
             try:
-                impl.function(**kwargs)
+                call(**kwargs)  # pluggy passes each the arguments it accepts
             except Exception:
-                log.exception("plugin %r failed in %s", impl.plugin_name, hook)
+                log.exception("plugin %r failed in %s", plugin_name, hook)
 
     def send_many(self, items: Iterable[Any], *, concurrency: int = 8,
                   progress: Callable[[Any], None] | None = None) -> list[Receipt | SmsBridgeError]:
