@@ -13,8 +13,10 @@ it has it (:func:`register_secret`).  :func:`redact` then masks both, and is app
   log-record factory once: urllib3, zeep and uvicorn echo requests at DEBUG);
 - by the Bridge to journal fields and descriptions it stores or shows.
 
-Values shorter than :data:`MIN_SECRET_LENGTH` are not registered: masking ``"p"`` would
-mangle every word with a p in it (the patterns still catch ``password=p``).  The registry
+Values that could be ordinary words are not registered: shorter than
+:data:`MIN_SECRET_LENGTH`, or letters only and shorter than :data:`MIN_WORD_SECRET_LENGTH`
+(masking ``"p"`` or ``"nope"`` would mangle ordinary text; the patterns still catch
+``password=p``).  The registry
 keeps the most recent :data:`MAX_SECRETS` values (run-time tokens are refreshed forever).
 """
 from __future__ import annotations
@@ -29,7 +31,8 @@ from urllib.parse import quote, quote_plus
 __all__ = ["MASK", "MIN_SECRET_LENGTH", "register_secret", "redact", "install_log_redaction", "known_secrets"]
 
 MASK = "***"
-MIN_SECRET_LENGTH = 4
+MIN_SECRET_LENGTH = 6
+MIN_WORD_SECRET_LENGTH = 12  # letters only: "password", "sandbox" are words, not secrets
 MAX_SECRETS = 4096
 
 _PATTERNS = [
@@ -50,14 +53,14 @@ def register_secret(value: Any) -> None:
     """Mask ``value`` (and its URL-encoded forms) in everything :func:`redact` sees from now on.
 
     Call it with every credential a plugin obtains at run time (an access token, a session
-    id) as soon as it has it.  ``None``, non-strings and values shorter than
-    :data:`MIN_SECRET_LENGTH` are ignored.  Thread-safe and cheap to repeat.
+    id) as soon as it has it.  ``None``, non-strings and values that could be ordinary
+    words (see the module docstring) are ignored.  Thread-safe and cheap to repeat.
     """
     global _compiled
     if not isinstance(value, str):
         return
     value = value.strip()
-    if len(value) < MIN_SECRET_LENGTH:
+    if not _worth_masking(value):
         return
     forms = {value, quote(value, safe=""), quote_plus(value)}
     with _lock:
@@ -73,6 +76,13 @@ def register_secret(value: Any) -> None:
         if changed:
             _compiled = None
     install_log_redaction()
+
+
+def _worth_masking(value: str) -> bool:
+    """Long enough not to be an ordinary word: masking "nope" or "secret" would mangle text."""
+    if len(value) >= MIN_WORD_SECRET_LENGTH:
+        return True
+    return len(value) >= MIN_SECRET_LENGTH and not value.isalpha()
 
 
 def known_secrets() -> int:
