@@ -167,3 +167,18 @@ def test_breaker_settings_are_sane_or_a_config_error(failures, cooldown):
         return
     assert isinstance(cfg.breaker["failures"], int) and 1 <= cfg.breaker["failures"] <= config_mod.MAX_BREAKER_FAILURES
     assert math.isfinite(cfg.breaker["cooldown"]) and 0 <= cfg.breaker["cooldown"] <= config_mod.MAX_COOLDOWN
+
+
+COMMON_KEYS = ["timeout", "max_segments", "rate_limit", "reconcile_grace", "transliterate", "verify",
+               "default_region", "sender", "base_url"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(key=st.sampled_from(COMMON_KEYS), value=st.one_of(ANY_VALUE, st.dictionaries(st.text(max_size=3), st.integers(),
+                                                                                       max_size=2)))
+def test_any_backend_value_is_accepted_or_a_config_error_naming_it(key, value):
+    """Never a TypeError or a traceback: a wrong value is a ConfigError with its key path."""
+    try:
+        Bridge.from_dict({"backends": {"a": {"plugin": "sandbox", key: value}}}).close()
+    except ConfigError as exc:
+        assert exc.path == f"backends.a.{key}", str(exc)
