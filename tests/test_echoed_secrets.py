@@ -123,3 +123,16 @@ def test_log_records_of_any_logger_are_redacted(caplog):
         except ValueError:
             logging.getLogger("some.library").exception("failed")
     assert "lib-secret-0042" not in caplog.text and "token is ***" in caplog.text
+
+
+def test_a_soap_session_id_is_masked_once_obtained(tmp_path, gateway, fresh_wsdl_cache):
+    creds = {"username": "u", "password": "pw-SOAP-ECHO-31", "domain": "d.hu"}
+    server = gateway({"backends": {"local": {"plugin": "sandbox"}}, "store": str(tmp_path / "gw.sqlite3"),
+                      "gateway": {"clients": {"shop": {"simplesms": creds}}}})
+    with Bridge.from_dict({"backends": {"soap": {"plugin": "simplesms-soap", **creds,
+                                                 "wsdl": server.url + "/sms.wsdl", "timeout": 5}}}) as bridge:
+        bridge.balance("soap")  # connects: the PHP session id arrives as a cookie
+        backend = bridge.backend("soap")
+        (session,) = [c.value for c in backend._http.session.cookies if c.name == "PHPSESSID"]
+        assert len(session) >= 6
+        assert redact(f"session {session} expired") == "session *** expired"
