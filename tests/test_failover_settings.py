@@ -9,6 +9,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from smsbridge import Bridge, InvalidMessage, ProviderUnavailable
 
@@ -93,3 +95,42 @@ def test_first_backend_limits_are_checked_before_anything_is_journaled(tmp_path,
             bridge.send("+36301234567", HUNGARIAN * 3)
         assert info.value.reason == "too_long"
         assert bridge.journaled() == []
+
+
+TEXTS = st.text(alphabet=st.sampled_from(list("abc XYZ.,!") + list("áéőűÁŐ€{") + ["😀"]), min_size=1, max_size=200)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=TEXTS, first=st.fixed_dictionaries({"transliterate": st.booleans(), "max_segments": st.integers(1, 4)}),
+       second=st.fixed_dictionaries({"transliterate": st.booleans(), "max_segments": st.integers(1, 4),
+                                     "sender": st.sampled_from([None, "Second", "+36201234567"])}),
+       caller_sender=st.sampled_from([None, "Caller"]))
+def test_the_fallback_sends_exactly_the_original_under_its_own_settings(tmp_path_factory, text, first, second,
+                                                                          caller_sender):
+    from smsbridge import text as text_mod
+
+    path = tmp_path_factory.mktemp("fb") / "fallback.sqlite3"
+    config = {"backends": {"first": {"plugin": "sandbox", "chaos": {"failure_rate": 1.0}, "sender": "First",
+                                     **first},
+                           "second": {"plugin": "sandbox", "path": str(path), **second}},
+              "routes": [{"backends": ["first", "second"]}]}
+    first_body = text_mod.transliterate(text) if first["transliterate"] else text
+    body = text_mod.transliterate(text) if second["transliterate"] else text
+    fits_first = text.strip() and text_mod.analyse(first_body).segments <= first["max_segments"]
+    fits_second = text_mod.analyse(body).segments <= second["max_segments"]
+    with Bridge.from_dict(config) as bridge:
+        if not fits_first:
+            with pytest.raises(InvalidMessage):
+                bridge.send("+36301234567", text, sender=caller_sender)
+            assert bridge.journaled() == []
+            return
+        if not fits_second:
+            with pytest.raises(ProviderUnavailable):
+                bridge.send("+36301234567", text, sender=caller_sender)
+            assert not path.exists() or sqlite3.connect(path).execute("SELECT COUNT(*) FROM sms").fetchone()[0] == 0
+            return
+        receipt = bridge.send("+36301234567", text, sender=caller_sender)
+    sender = caller_sender or second["sender"]
+    assert (receipt.backend, receipt.sender, receipt.segments) == ("second", sender, text_mod.analyse(body).segments)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT text, sender FROM sms").fetchall() == [(body, sender)]
