@@ -46,7 +46,7 @@ MAX_SEND_DELAY = timedelta(hours=1)
 CLAIMED = "claimed_provider_ids"
 """The ``Message.extra`` key reconcile sets: provider ids the journal already holds for other
 messages to the same number through the same backend.  A search that cannot tell two
-messages apart (Plivo keeps no text; the same OTP text sent twice) must skip them."""
+messages apart (a provider that keeps no text; the same OTP text sent twice) must skip them."""
 
 
 def claimed(message: Message) -> frozenset[str]:
