@@ -56,3 +56,16 @@ def test_a_failing_provider_look_up_is_answered_from_the_journal(tmp_path, sent,
     finally:
         if server is not None:
             server.close()
+
+
+def test_history_too_answers_from_the_journal_when_the_provider_lost_the_message(tmp_path):
+    config = {"backends": {"sb": {"plugin": "sandbox", "path": str(tmp_path / "provider.sqlite3"),
+                                  "delivery_delay": 3600}},
+              "store": str(tmp_path / "journal.sqlite3")}
+    with Bridge.from_dict(config) as bridge:
+        receipt = bridge.send("+36301234567", "the provider will forget this")
+    (tmp_path / "provider.sqlite3").unlink()  # the provider lost it: its look-ups say NotFound
+    config["backends"]["sb"]["path"] = str(tmp_path / "other.sqlite3")
+    with Bridge.from_dict(config) as later:
+        assert later.status(receipt.id).status is Status.QUEUED
+        assert [e.status for e in later.history(receipt.id)] == [Status.QUEUED]
