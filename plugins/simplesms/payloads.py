@@ -246,9 +246,14 @@ def _count(value: Any) -> int:
     return int(number)
 
 
-def send_response(sms_id: str | int) -> dict[str, Any]:
-    """A sendSMS ``response``: ``{"sms_id": 1001}`` (a number where the id is one)."""
-    return {"sms_id": number_if_digits(sms_id)}
+def send_response(sms_id: str | int) -> str | int:
+    """A sendSMS ``response``: the SMS id itself, a number where the id is one (``1001``).
+
+    The provider's documentation: "If the message is successful, we return the internal
+    ID of the SMS in the response value, which can be used later to retrieve statuses",
+    so a client posts ``response`` back as ``sms_id``.  (:func:`parse_sms_id` also reads
+    the ``{"sms_id": 1001}`` object an earlier gateway answered.)"""
+    return number_if_digits(sms_id)
 
 
 def status_response(record: MessageRecord, sms_id: str | int) -> dict[str, Any]:

@@ -25,6 +25,9 @@
  *   keys=snake (default)        error replies carry error_code / error_message
  *   keys=camel                  ... errorCode / errorMessage
  *   keys=short                  ... code / message
+ *   send=id (default)           sendSMS's response is the SMS id itself (the documentation:
+ *                               "we return the internal ID of the SMS in the response value")
+ *   send=object                 ... an array ['sms_id' => N] (a reading clients still meet)
  *
  * Environment:
  *   SIMPLESMS_STATE_DIR  where sessions and the message store live
@@ -76,6 +79,7 @@ $method = $_SERVER['REQUEST_METHOD'] ?? 'GET';
 $variant = [
     'returns' => ($_GET['returns'] ?? 'anytype') === 'array' ? 'array' : 'anytype',
     'keys' => in_array($_GET['keys'] ?? '', ['camel', 'short'], true) ? $_GET['keys'] : 'snake',
+    'send' => ($_GET['send'] ?? 'id') === 'object' ? 'object' : 'id',
 ];
 
 if (isset($_GET['reset_sessions'])) {
@@ -114,10 +118,11 @@ session_save_path($sessionDir);
 session_name('PHPSESSID');
 session_start();
 
-$wsdlFile = $stateDir . '/sms-' . $variant['returns'] . '-' . $variant['keys'] . '.wsdl';
+$wsdlFile = $stateDir . '/sms-' . implode('-', $variant) . '.wsdl';
 file_put_contents($wsdlFile, wsdl_text($variant), LOCK_EX);
 $server = new SoapServer($wsdlFile, ['cache_wsdl' => WSDL_CACHE_NONE, 'encoding' => 'UTF-8']);
-$server->setObject(new CountingProxy(new SMSapi($stateDir, $variant['keys']), $stateDir . '/calls.json'));
+$server->setObject(new CountingProxy(new SMSapi($stateDir, $variant['keys'], $variant['send']),
+                                     $stateDir . '/calls.json'));
 $server->handle();
 return true;
 
@@ -170,11 +175,13 @@ class SMSapi
 {
     private string $storeFile;
     private string $keys;
+    private string $send;
 
-    public function __construct(string $stateDir, string $keys)
+    public function __construct(string $stateDir, string $keys, string $send)
     {
         $this->storeFile = $stateDir . '/store.json';
         $this->keys = $keys;
+        $this->send = $send;
     }
 
     public function connect($userName, $userPassword, $domainName): array
@@ -231,7 +238,7 @@ class SMSapi
                 'country_code' => $country, 'area_code' => $area, 'number' => $number,
                 'message' => $text, 'created' => $at, 'history' => $history,
             ];
-            return $this->ok(['sms_id' => $id]);
+            return $this->ok($this->send === 'object' ? ['sms_id' => $id] : $id);
         });
         if (preg_match('/^__sleep__([0-9]+(?:\.[0-9]+)?)$/', $text, $m)) {
             usleep((int) round((float) $m[1] * 1e6));
