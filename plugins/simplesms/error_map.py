@@ -8,6 +8,7 @@ the same kind of error.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from smsbridge.errors import (
@@ -48,7 +49,8 @@ from .codes import (
 )
 from .values import clean_message, code_number, shorten
 
-__all__ = ["error_for", "error_for_http", "is_auth_expired", "code_for_error", "http_status_for"]
+__all__ = ["error_for", "error_for_http", "login_lost", "is_auth_expired", "refused_login", "code_for_error",
+           "http_status_for"]
 
 _PRE_ACCEPTANCE = frozenset({E_NUMBER, E_EMPTY, E_MESSAGE, E_BAD_REQUEST, E_METHOD, E_TOO_LARGE,
                              E_UNSUPPORTED})
@@ -66,9 +68,12 @@ def error_for(code: Any, message: Any, *, operation: str, backend: str | None = 
     shown: str | int | None = number if number is not None else (shorten(str(code)) if code is not None else None)
     kw: dict[str, Any] = {"code": shown, "backend": backend}
     sending = operation == SEND
+    if login_lost(code, message):
+        what = "refused the login" if number == E_LOGIN else "says the login is gone"
+        return AuthenticationError(f"simpleSMS {what}: {text}", **kw)
     if number is None and isinstance(code, str) and code.strip():
         word = code.lower()
-        if any(k in word for k in ("auth", "login", "token", "session", "credential", "password", "unauthori")):
+        if any(k in word for k in ("credential", "password")):
             return AuthenticationError(f"simpleSMS refused the login: {text}", **kw)
         if "credit" in word or "balance" in word:
             return InsufficientCredit(f"simpleSMS: {text}", **kw)
@@ -79,9 +84,6 @@ def error_for(code: Any, message: Any, *, operation: str, backend: str | None = 
             return MessageNotFound(f"simpleSMS: {text}", **kw) if operation in (STATUS, HISTORY) \
                 else ProviderError(f"simpleSMS: {text}", **kw)
         return ProviderError(f"simpleSMS: {text}", **kw)
-    if number in (E_LOGIN, E_SESSION):
-        what = "refused the login" if number == E_LOGIN else "says the login expired"
-        return AuthenticationError(f"simpleSMS {what}: {text}", **kw)
     if number == E_CREDIT:
         return InsufficientCredit(f"simpleSMS: {text}", **kw)
     if number == E_NOT_FOUND and operation in (STATUS, HISTORY):
@@ -120,17 +122,59 @@ def error_for_http(status: int, *, operation: str, backend: str | None = None) -
 
 
 
-def is_auth_expired(code: Any) -> bool:
-    """True when the code means "log in again": the token or session expired (102), or a
-    textual code naming an expired/invalid token or session.  Wrong credentials (101)
-    are not: logging in again with them cannot help."""
+# Words that say "log in again" in a textual error code or an error message.  A numeric
+# code the table knows decides alone (a "session" in the text of a 301 is no login problem).
+_LOST_CODE_WORDS = ("not_logged", "notlogged", "not logged", "logged_out", "loggedout", "logged out",
+                    "expired", "token", "session", "auth", "login")
+_LOST_MESSAGE_WORDS = ("not logged in", "not logged", "logged out", "log in again", "login required",
+                       "login again", "expired", "invalid token", "token", "session", "unauthorized",
+                       "unauthorised", "unauthenticated", "not authenticated")
+_LOST_NUMBERS = frozenset({E_LOGIN, E_SESSION, 401, 403})
+
+
+def login_lost(code: Any, message: Any = None) -> bool:
+    """The one rule for "the login is gone: connect again", for REST and SOAP alike.
+
+    True for the known login codes (101 wrong login, 102 not logged in / expired) and the
+    HTTP-like body codes 401 and 403; for a textual code naming the login
+    (``NOT_LOGGED_IN``, ``TOKEN_EXPIRED``, ``invalid_token``, ``SESSION_EXPIRED``,
+    ``unauthorized``); and, when the code is absent or one the table does not know, for a
+    message saying so ("Not logged in", "token expired", "invalid token", "session ...").
+    A code the table knows (201, 301, 404, 500...) is never overridden by its message.
+    The HTTP status (401/403) is judged by :func:`.replies.parse_http_reply`; whether a
+    ``sendSMS`` may be repeated after it is the backend's rule (:mod:`.backend`).
+    """
     number = code_number(code)
     if number is not None:
-        return number == E_SESSION
-    if not isinstance(code, str):
-        return False
-    word = code.lower()
-    return any(k in word for k in ("expired", "token", "session", "not_logged", "notlogged", "unauthori"))
+        if number in _LOST_NUMBERS:
+            return True
+        if number in ERROR_MESSAGES:
+            return False
+    elif isinstance(code, str) and code.strip():
+        word = code.strip().lower()
+        if any(k in word for k in _LOST_CODE_WORDS):
+            return True
+    if isinstance(message, str) and message.strip():
+        text = " ".join(message.lower().replace("_", " ").split())
+        return any(k in text for k in _LOST_MESSAGE_WORDS)
+    return False
+
+
+def is_auth_expired(code: Any) -> bool:
+    """True when the code alone means "log in again" (:func:`login_lost` without a
+    message), wrong credentials (101) excepted: logging in again with them cannot help."""
+    return code_number(code) != E_LOGIN and login_lost(code)
+
+
+def refused_login(error: SmsBridgeError) -> SmsBridgeError:
+    """What an error reply to ``connect`` proves: the credentials failed, whatever code the
+    provider uses (its documentation lists none), so :class:`AuthenticationError` keeping
+    the provider's code.  Only a reply saying the service cannot serve now
+    (ProviderUnavailable: 500, 503, 504, "try later") stays what it is."""
+    if isinstance(error, (AuthenticationError, ProviderUnavailable)) or not isinstance(error, ProviderError):
+        return error
+    text = re.sub(r"^simpleSMS(?: refused the request)?: ", "", error.message)
+    return AuthenticationError(f"simpleSMS refused the login: {text}", code=error.code, backend=error.backend)
 
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from smsbridge.errors import AuthenticationError, DeliveryUnknown, ProviderError, SmsBridgeError
 
-from .codes import CODE_KEYS, ERROR_MESSAGES, MESSAGE_KEYS, MalformedReply
-from .error_map import code_for_error, error_for, error_for_http
+from .codes import CODE_KEYS, CONNECT, ERROR_MESSAGES, MESSAGE_KEYS, SEND, MalformedReply
+from .error_map import code_for_error, error_for, error_for_http, refused_login
+from .payloads import parse_sms_id
 from .values import as_flag, clean_message, first_of
 
 __all__ = ["is_error_reply", "has_flags", "parse_reply", "parse_http_reply", "ok_reply", "error_reply",
@@ -53,62 +54,99 @@ def parse_reply(data: Any, *, operation: str, backend: str | None = None) -> Any
     error code is read from ``error_code`` / ``errorCode`` / ``code`` and the message from
     ``error_message`` / ``errorMessage`` / ``message`` (or an ``error`` object holding
     them).  A flagless object is its own response unless it has a ``response`` key.
-    Raises :class:`MalformedReply` when ``data`` is not an object at all.
+    An error reply to ``connect`` is a refused login whatever its code
+    (:func:`.error_map.refused_login`).  Raises :class:`MalformedReply` when ``data`` is
+    not an object at all.
     """
     if not isinstance(data, Mapping):
         raise MalformedReply(f"expected a reply object, got {type(data).__name__}")
     if is_error_reply(data):
-        source: Mapping[str, Any] = data
-        if isinstance(data.get("error"), Mapping):
-            source = {**data, **data["error"]}
-        code = first_of(source, CODE_KEYS)
-        message = first_of(source, MESSAGE_KEYS)
-        if isinstance(data.get("error"), str) and as_flag(data["error"]) is None:
-            # {"error": "invalid_token"}: the text stands for both the code and the message.
-            code = data["error"] if code is None else code
-            message = data["error"] if message is None else message
-        if message is None and isinstance(data.get("response"), str):
-            message = data["response"]
-        raise error_for(code, message, operation=operation, backend=backend)
+        error = _reply_error(data, operation=operation, backend=backend)
+        raise refused_login(error) if operation == CONNECT else error
     if "response" in data:
         return data["response"]
     return {k: v for k, v in data.items() if k not in ("success", "error")}
 
 
+def _reply_error(data: Mapping[str, Any], *, operation: str, backend: str | None) -> SmsBridgeError:
+    """The error an error reply carries (:func:`.error_map.error_for`)."""
+    source: Mapping[str, Any] = data
+    if isinstance(data.get("error"), Mapping):
+        source = {**data, **data["error"]}
+    code = first_of(source, CODE_KEYS)
+    message = first_of(source, MESSAGE_KEYS)
+    if isinstance(data.get("error"), str) and as_flag(data["error"]) is None:
+        # {"error": "invalid_token"}: the text stands for both the code and the message.
+        code = data["error"] if code is None else code
+        message = data["error"] if message is None else message
+    if message is None and isinstance(data.get("response"), str):
+        message = data["response"]
+    error = error_for(code, message, operation=operation, backend=backend)
+    if operation == SEND and isinstance(error, AuthenticationError) and _carries_an_id(data.get("response")):
+        # "Not logged in", yet an SMS id: the reply does not prove the message was refused,
+        # so it must not be repeated.
+        return DeliveryUnknown(f"{error.message}, yet the reply carries an SMS id; the message may have been "
+                               "accepted, so it is not re-sent", code=error.code, backend=backend)
+    return error
+
 
 def parse_http_reply(status: int, data: Any, *, operation: str, backend: str | None = None) -> Any:
     """The ``response`` of a REST reply, judged with its HTTP status (client side).
 
-    ``data`` is the decoded JSON body (``None`` when it was not JSON).  A reply object's
-    flags decide (SPEC §5: errors may come with HTTP 200); the HTTP status adds what the
-    body leaves open: a 401 makes any error a login refusal, and an error whose code this
-    module does not know is classified by the status (503 + ``{"error": "try later"}`` is
-    ProviderUnavailable, a 4xx a refusal).  A flagless object is tolerated with a 2xx; a
-    body that is no reply object raises :func:`error_for_http` for an error status and
-    :class:`MalformedReply` for a 2xx.
+    ``data`` is the decoded body (JSON or XML; ``None`` when it was neither).  A reply
+    object's flags decide (SPEC §5: errors may come with HTTP 200); the HTTP status adds
+    what the body leaves open: a 401 or 403 makes any error a lost or refused login, a 5xx
+    on ``sendSMS`` (503 aside) never proves the message was refused, and an error whose
+    code this module does not know is classified by the status (503 +
+    ``{"error": "try later"}`` is ProviderUnavailable, a 4xx a refusal).  On ``connect``,
+    an error reply is a refused login unless the status says the service is unavailable.
+    A flagless object is tolerated with a 2xx; a body that is no reply object raises
+    :func:`error_for_http` for an error status and :class:`MalformedReply` for a 2xx.
     """
     if not (has_flags(data) or (isinstance(data, Mapping) and status < 300)):
         if status >= 400:
             raise error_for_http(status, operation=operation, backend=backend)
         raise MalformedReply("the reply is not a simpleSMS reply object")
-    if status == 401 and not is_error_reply(data):
-        raise MalformedReply("HTTP 401 with a success reply")
-    try:
+    if status in (401, 403) and not is_error_reply(data):
+        raise MalformedReply(f"HTTP {status} with a success reply")
+    if not is_error_reply(data):
         return parse_reply(data, operation=operation, backend=backend)
-    except ProviderError as exc:
-        if status == 401 and not isinstance(exc, AuthenticationError):
-            raise AuthenticationError(exc.message, code=exc.code, backend=backend) from None
-        if status >= 400 and type(exc) is ProviderError and not exc.retry_safe:
-            by_status = error_for_http(status, operation=operation, backend=backend)
-            message = f"{exc.message} (HTTP {status})"
-            if isinstance(by_status, DeliveryUnknown):
-                message += "; the message may have been accepted, so it is not re-sent"
-            if type(by_status) is ProviderError:
-                raise ProviderError(message, code=exc.code, backend=backend,
-                                    pre_acceptance=by_status.retry_safe) from None
-            raise type(by_status)(message, code=exc.code, backend=backend) from None
-        raise
+    error = _by_status(status, _reply_error(data, operation=operation, backend=backend), operation, backend)
+    raise refused_login(error) if operation == CONNECT else error
 
+
+def _by_status(status: int, error: SmsBridgeError, operation: str, backend: str | None) -> SmsBridgeError:
+    """An error reply's error, corrected by what its HTTP status proves."""
+    if not isinstance(error, ProviderError):
+        return error
+    if isinstance(error, AuthenticationError) and operation == SEND and status >= 500 and status != 503:
+        # A 5xx on sendSMS does not prove the message was refused, whatever the body says.
+        return error_for_http(status, operation=operation, backend=backend)
+    if status in (401, 403) and not isinstance(error, (AuthenticationError, DeliveryUnknown)):
+        # HTTP 401/403: the login is gone (or refused), whatever code the body uses.
+        return AuthenticationError(error.message, code=error.code, backend=backend)
+    if status >= 400 and type(error) is ProviderError and not error.retry_safe:
+        by_status = error_for_http(status, operation=operation, backend=backend)
+        message = f"{error.message} (HTTP {status})"
+        if isinstance(by_status, DeliveryUnknown):
+            message += "; the message may have been accepted, so it is not re-sent"
+        if type(by_status) is ProviderError:
+            return ProviderError(message, code=error.code, backend=backend, pre_acceptance=by_status.retry_safe)
+        return type(by_status)(message, code=error.code, backend=backend)  # type: ignore[call-arg]
+    if operation == CONNECT and (status in (429, 503) or status >= 500) and not isinstance(error, AuthenticationError):
+        return error_for_http(status, operation=operation, backend=backend)
+    return error
+
+
+def _carries_an_id(response: Any) -> bool:
+    """True when a reply's ``response`` holds something readable as an SMS id."""
+    if response is None or isinstance(response, bool) or (isinstance(response, str) and not response.isdigit()):
+        return False
+    try:
+        parse_sms_id(response)
+    except MalformedReply:
+        return False
+    return True
 
 
 def ok_reply(response: Any) -> dict[str, Any]:

@@ -18,7 +18,8 @@ any reply                :func:`parse_reply`,         :func:`ok_reply`,         
                                                       :func:`error_reply_for`
 errors                   :func:`error_for`,           :func:`code_for_error`,         :mod:`.error_map`
                          :func:`error_for_http`,      :func:`http_status_for`
-                         :func:`is_auth_expired`
+                         :func:`login_lost`,
+                         :func:`refused_login`
 connect                  :func:`parse_token`,         :func:`token_reply`             :mod:`.tokens`
                          :func:`parse_expires`
 sendSMS ... getMonthly   :func:`parse_sms_id`, ...    :func:`send_response`, ...      :mod:`.payloads`
@@ -63,7 +64,15 @@ from .codes import (
     MessageNotFound,
 )
 from .dates import _CentralEurope, budapest, format_date, parse_date  # noqa: F401  (_CentralEurope: tests)
-from .error_map import code_for_error, error_for, error_for_http, http_status_for, is_auth_expired
+from .error_map import (
+    code_for_error,
+    error_for,
+    error_for_http,
+    http_status_for,
+    is_auth_expired,
+    login_lost,
+    refused_login,
+)
 from .forms import connect_form, parse_connect_form, parse_send_form, parse_sms_id_form, send_form, sms_id_form
 from .payloads import (
     credit_response,
@@ -99,6 +108,7 @@ __all__ = [
     "connect_form", "send_form", "sms_id_form",
     "parse_connect_form", "parse_send_form", "parse_sms_id_form",
     "parse_reply", "parse_http_reply", "error_for", "error_for_http", "is_auth_expired", "is_error_reply",
+    "login_lost", "refused_login",
     "has_flags", "code_for_error",
     "parse_expires", "parse_token", "parse_sms_id", "parse_date", "format_date", "budapest",
     "status_from_word", "status_from_code", "word_for_status", "code_for_status",

@@ -29,6 +29,8 @@ from smsbridge.errors import (AuthenticationError, DeliveryUnknown, Insufficient
 from smsbridge.model import Message
 from smsbridge_plugins.simplesms import rest, wire
 
+from simplesms.login_variants import LOST_LOGIN, NOT_PROOF_ON_SEND, REFUSED_CONNECT, params
+
 CREDENTIALS = {"username": "user", "password": "secret-pw-123", "domain": "example.hu"}
 
 PHP_STATUS = {"sms_id": 1001, "country_code": "36", "area_code": "30", "number": "1234567", "message": "Hi",
@@ -513,3 +515,71 @@ def test_an_incomplete_gateway_config_is_unavailable_not_unknown(gateway, monkey
         with pytest.raises(ProviderUnavailable) as info:
             bridge.send("+36301234567", "x")
     assert info.value.code == "503" and "UPSTREAM" not in str(info.value)
+
+
+# -- issue 19: one rule for "the login is gone"; a refused connect ------------------------
+
+
+def _refuse_once(fake: FakeSimpleSMS, operation: str, status: int, reply: Any) -> list[str | None]:
+    refused: list[str | None] = []
+
+    def once(form: dict, headers: dict) -> tuple[int, Any]:
+        if not refused:
+            refused.append(headers.get("authorization"))
+            return status, reply
+        return fake.standard(operation, form, headers)
+    fake.handlers[operation] = once
+    return refused
+
+
+@pytest.mark.parametrize("status, reply", params(LOST_LOGIN))
+@pytest.mark.parametrize("operation", ["sendSMS", "getStatus", "getCreditNumber"])
+def test_every_lost_login_variant_reconnects_once_and_succeeds(fake, status, reply, operation):
+    refused = _refuse_once(fake, operation, status, reply)
+    with make_bridge(fake) as bridge:
+        backend = bridge.backend("primary")
+        if operation == "sendSMS":
+            assert bridge.send("+36301234567", "x").provider_id == "1001"
+        elif operation == "getStatus":
+            assert backend.status("1001").status is Status.DELIVERED
+        else:
+            assert bridge.balance().amount == Decimal(100)
+        assert backend.connects == 2
+    assert fake.count("connect") == 2 and fake.count(operation) == 2
+    assert refused == ["Bearer tok-1-abcdefgh"] and fake.requests[-1]["authorization"] == "Bearer tok-2-abcdefgh"
+
+
+@pytest.mark.parametrize("status, reply", params(NOT_PROOF_ON_SEND))
+def test_a_login_reply_that_does_not_prove_refusal_is_never_repeated(fake, tmp_path, status, reply):
+    _refuse_once(fake, "sendSMS", status, reply)
+    with make_bridge(fake, spare=True, tmp_path=tmp_path) as bridge:
+        with pytest.raises(DeliveryUnknown) as info:
+            bridge.send("+36301234567", "x")
+        assert bridge.status(info.value.message_id).status is Status.UNKNOWN
+    assert fake.count("sendSMS") == 1 and fake.count("connect") == 1
+
+
+@pytest.mark.parametrize("status, reply", params(REFUSED_CONNECT))
+def test_a_refused_connect_is_an_authentication_error_whatever_the_code(fake, tmp_path, status, reply):
+    fake.handlers["connect"] = lambda form, headers: (status, reply)
+    with make_bridge(fake) as bridge:
+        with pytest.raises(AuthenticationError) as info:
+            bridge.balance()
+        assert info.value.backend == "primary"
+        assert CREDENTIALS["password"] not in str(info.value)
+    with make_bridge(fake, spare=True, tmp_path=tmp_path) as bridge:
+        assert bridge.send("+36301234567", "x").backend == "spare"        # refused login: failover is safe
+    assert fake.count("getCreditNumber") == 0 and fake.count("sendSMS") == 0
+
+
+@pytest.mark.parametrize("status, reply", [
+    pytest.param(503, {"success": False, "error": True, "error_code": 77, "error_message": "Maintenance"},
+                 id="http-503"),
+    pytest.param(200, wire.error_reply(503, "Try later"), id="code-503"),
+    pytest.param(502, "<h1>Bad Gateway</h1>", id="http-502-page"),
+])
+def test_a_connect_the_service_cannot_serve_is_unavailable(fake, status, reply):
+    fake.handlers["connect"] = lambda form, headers: (status, reply)
+    with make_bridge(fake) as bridge:
+        with pytest.raises(ProviderUnavailable):
+            bridge.balance()
