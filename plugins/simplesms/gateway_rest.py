@@ -54,7 +54,7 @@ from smsbridge.gateway.http import BadRequest, read_form, read_json
 from . import wire
 from .face_calls import ALIAS_KIND, FaceCalls, Refusal  # noqa: F401  (ALIAS_KIND: still importable from here)
 
-__all__ = ["routes", "RestFace", "PREFIX", "TOKEN_LIFETIME"]
+__all__ = ["routes", "RestFace", "PREFIX", "TOKEN_LIFETIME", "wants_xml"]
 
 log = logging.getLogger("smsbridge.gateway.simplesms")
 
@@ -76,13 +76,45 @@ def routes(gateway: Any) -> list[Route]:
                   name=f"simplesms-rest-{operation}") for operation in wire.OPERATIONS]
 
 
-def _reply(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
+def _reply(body: Any, status: int = 200, headers: Mapping[str, str] | None = None, *, xml: bool = False) -> Response:
+    """A reply object as JSON, or as XML (:func:`.wire.render_xml_reply`) for a caller that asks for it."""
+    if xml:
+        return Response(wire.render_xml_reply(body), status_code=status, headers=dict(headers or {}),
+                        media_type=f"{wire.XML_MEDIA_TYPE}; charset=utf-8")
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
 def _error(code: int, message: str | None = None, *, status: int | None = None,
-           headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return _reply(wire.error_reply(code, message), wire.http_status_for(code) if status is None else status, headers)
+           headers: Mapping[str, str] | None = None, xml: bool = False) -> Response:
+    return _reply(wire.error_reply(code, message), wire.http_status_for(code) if status is None else status, headers,
+                  xml=xml)
+
+
+_XML_TYPES = frozenset({"application/xml", "text/xml"})
+_JSON_TYPES = frozenset({"application/json", "*/*", "application/*"})
+
+
+def wants_xml(accept: str | None) -> bool:
+    """True when an ``Accept`` header prefers XML to JSON (``application/xml``,
+    ``text/xml``, or ``*+xml`` with a higher quality than ``application/json`` or ``*/*``).
+    No header, ``*/*`` or a tie answers JSON, the provider's usual format."""
+    best = {"xml": 0.0, "json": 0.0}
+    for item in (accept or "").split(","):
+        media, _, params = item.strip().partition(";")
+        media = media.strip().lower()
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    quality = 0.0
+        kind = "xml" if media in _XML_TYPES or media.endswith("+xml") else \
+            "json" if media in _JSON_TYPES or media.endswith("+json") else None
+        if kind:
+            best[kind] = max(best[kind], quality)
+    return best["xml"] > best["json"]
 
 
 class RestFace(FaceCalls):
@@ -108,39 +140,43 @@ class RestFace(FaceCalls):
 
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
         """Errors the app raises under /rest/SMSapi/ (404, 405, 413, 500) in simpleSMS's shape."""
+        xml = wants_xml(request.headers.get("accept"))
         if status == 404:
             return _error(wire.E_BAD_REQUEST, f"Unknown operation: {request.url.path[len(PREFIX):][:60]}",
-                          status=404)
+                          status=404, xml=xml)
         if status == 405:
-            return _error(wire.E_METHOD, "Use POST", status=405, headers={"Allow": "POST"})
+            return _error(wire.E_METHOD, "Use POST", status=405, headers={"Allow": "POST"}, xml=xml)
         if status == 413:
-            return _error(wire.E_TOO_LARGE, detail, status=413)
+            return _error(wire.E_TOO_LARGE, detail, status=413, xml=xml)
         if status >= 500:
-            return _error(wire.E_INTERNAL, "Internal server error", status=status)
-        return _error(wire.E_BAD_REQUEST, detail or "Bad request", status=status)
+            return _error(wire.E_INTERNAL, "Internal server error", status=status, xml=xml)
+        return _error(wire.E_BAD_REQUEST, detail or "Bad request", status=status, xml=xml)
 
     async def dispatch(self, request: Request, operation: str) -> Response:
+        xml = wants_xml(request.headers.get("accept"))
         if request.method != "POST":
-            return _error(wire.E_METHOD, f"{operation} takes POST", status=405, headers={"Allow": "POST"})
+            return _error(wire.E_METHOD, f"{operation} takes POST", status=405, headers={"Allow": "POST"}, xml=xml)
         try:
             if operation == wire.CONNECT:
-                return await self.connect(await _read_params(request))
+                return _reply(await self.connect(await _read_params(request)), xml=xml)
             client = self._client(request)  # before reading the body: strangers get 401 cheaply
-            return _reply(wire.ok_reply(await self._handlers[operation](client, await _read_params(request))))
+            return _reply(wire.ok_reply(await self._handlers[operation](client, await _read_params(request))),
+                          xml=xml)
         except Refusal as exc:
-            return _error(exc.code, exc.message)
+            return _error(exc.code, exc.message, xml=xml)
         except BadRequest as exc:
             code = wire.E_TOO_LARGE if exc.status == 413 else wire.E_BAD_REQUEST
-            return _error(code, exc.detail, status=exc.status)
+            return _error(code, exc.detail, status=exc.status, xml=xml)
         except SmsBridgeError as exc:
             body = wire.error_reply_for(exc)
-            return _reply(body, wire.http_status_for(body["error_code"]))
+            return _reply(body, wire.http_status_for(body["error_code"]), xml=xml)
         except Exception:  # never a bare 500 page: the provider's shape, and a log line
             log.exception("simplesms REST face failed on %s", operation)
-            return _error(wire.E_INTERNAL, "Internal server error", status=500)
+            return _error(wire.E_INTERNAL, "Internal server error", status=500, xml=xml)
 
     # -- login -------------------------------------------------------------------------
-    async def connect(self, form: Mapping[str, Any]) -> Response:
+    async def connect(self, form: Mapping[str, Any]) -> dict[str, Any]:
+        """A ``connect`` reply (a new token), or :class:`Refusal` code 101."""
         login = self.authenticate(form)
         if login is None:
             raise Refusal(wire.E_LOGIN)
@@ -154,7 +190,7 @@ class RestFace(FaceCalls):
             self._tokens.popitem(last=False)
         self._tokens[_digest(token)] = (client, now + lifetime)
         expires = datetime.now(timezone.utc) + timedelta(seconds=lifetime)
-        return _reply(wire.token_reply(token, expires))
+        return wire.token_reply(token, expires)
 
     def _client(self, request: Request) -> Any:
         """The client whose bearer token the request carries, else a 401 (code 102)."""

@@ -16,6 +16,7 @@ requests (REST forms)    :func:`connect_form`,        :func:`parse_connect_form`
 any reply                :func:`parse_reply`,         :func:`ok_reply`,               :mod:`.replies`
                          :func:`parse_http_reply`     :func:`error_reply`,
                                                       :func:`error_reply_for`
+XML replies (REST)       :func:`parse_xml_reply`      :func:`render_xml_reply`        :mod:`.xml_replies`
 errors                   :func:`error_for`,           :func:`code_for_error`,         :mod:`.error_map`
                          :func:`error_for_http`,      :func:`http_status_for`
                          :func:`login_lost`,
@@ -97,6 +98,7 @@ from .statuses import (
     word_for_status,
 )
 from .tokens import parse_expires, parse_token, token_reply
+from .xml_replies import XML_MEDIA_TYPE, looks_like_xml, parse_xml_reply, render_xml_reply
 
 __all__ = [
     "OPERATIONS", "CONNECT", "SEND", "CREDIT", "MONTHLY", "STATUS", "HISTORY",
@@ -115,4 +117,5 @@ __all__ = [
     "parse_status", "parse_history", "parse_credit", "parse_monthly",
     "ok_reply", "error_reply", "error_reply_for", "http_status_for", "token_reply",
     "send_response", "status_response", "history_response", "credit_response", "monthly_response",
+    "parse_xml_reply", "render_xml_reply", "looks_like_xml", "XML_MEDIA_TYPE",
 ]

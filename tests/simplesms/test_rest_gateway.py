@@ -326,3 +326,82 @@ def test_smsbridge_serve_is_a_local_simplesms(tmp_path, free_port, simplesms_cli
     monkeypatch.setenv("SHOP_SSMS_PASSWORD", simplesms_client["password"])
     with Bridge.from_config(str(config)) as served:
         assert [r.text for r in served.journaled()] == ["Szia a szimulátorból!"]
+
+
+# -- issue 19: XML on request -------------------------------------------------------------
+def _xml(reply):
+    """A face's XML reply read by the standard library (not by our own parser): element -> dict."""
+    import xml.etree.ElementTree as ET
+
+    assert reply.headers["content-type"].startswith("application/xml"), reply.headers
+    root = ET.fromstring(reply.content)
+    return root, {child.tag: child for child in root}
+
+
+def test_the_face_answers_in_xml_when_asked(http, face, simplesms_client):
+    xml = {"Accept": "application/xml"}
+    root, parts = _xml(call(http, face, "connect", simplesms_client, headers=dict(xml)))
+    assert root.tag == "result" and parts["success"].text == "true" and parts["error"].text == "false"
+    token = parts["access_token"].text
+    assert token and parts["response"].find("access_token").text == token
+
+    sent = call(http, face, "sendSMS", {"country_code": "36", "area_code": "30", "number": "1234567",
+                                        "message": "XML <&>"}, token, headers=dict(xml))
+    _, parts = _xml(sent)
+    sms_id = parts["response"].text                         # the id itself, as the element's text
+    assert sms_id.isdigit() and len(list(parts["response"])) == 0
+
+    status = call(http, face, "getStatus", {"sms_id": sms_id}, token, headers={"Accept": "text/xml"})
+    _, parts = _xml(status)
+    assert parts["response"].find("message").text == "XML <&>"
+    assert parts["response"].find("status").text == "Delivered"
+    assert parts["response"].find("sms_id").text == sms_id
+    assert wire.parse_xml_reply(status.content)["response"]["status_code"] == "3"
+
+    history = wire.parse_xml_reply(call(http, face, "getHistory", {"sms_id": sms_id}, token, headers=dict(xml))
+                                   .content)["response"]
+    assert [e["message"] for e in history] == ["Queued", "Sent", "Delivered"]
+    monthly = wire.parse_xml_reply(call(http, face, "getMonthlyStat", {}, token, headers=dict(xml)).content)
+    assert [MonthlyStat(m, int(v["domestic"]), int(v["foreign"])) for m, v in monthly["response"].items()] \
+        == face.bridge.monthly_stats()
+
+    # Errors too, with their HTTP status.
+    refused = call(http, face, "getCreditNumber", {}, "nope", headers=dict(xml))
+    assert refused.status_code == 401
+    _, parts = _xml(refused)
+    assert parts["success"].text == "false" and parts["error_code"].text == "102"
+    wrong = http.put(face.url + API + "getCreditNumber", headers=dict(xml), timeout=10)
+    assert wrong.status_code == 405 and _xml(wrong)[1]["error_code"].text == "405"
+
+
+@pytest.mark.parametrize("accept, xml", [
+    (None, False), ("*/*", False), ("application/json", False), ("application/xml", True), ("text/xml", True),
+    ("application/json, application/xml;q=0.5", False), ("application/xml, application/json;q=0.9", True),
+    ("application/json;q=0.1, text/xml", True), ("application/soap+xml", True), ("text/html", False),
+    ("application/xml;q=0", False), ("application/xml;q=abc", False), ("*/*;q=0.8, application/xml", True),
+])
+def test_which_accept_headers_get_xml(accept, xml):
+    assert gateway_rest.wants_xml(accept) is xml
+
+
+def test_the_backend_reads_the_faces_xml(face, simplesms_client, tmp_path):
+    """simplesms-rest against the face, the face answering XML (the backend asked for XML only)."""
+    from smsbridge_plugins.simplesms import rest
+
+    class XmlOnly(rest.RestBackend):
+        def http_headers(self):
+            return {**super().http_headers(), "Accept": "application/xml"}
+
+    backend = XmlOnly("xml", Bridge.from_dict({"backends": {"xml": {
+        "plugin": "simplesms-rest", **simplesms_client, "base_url": face.url + API}}}).backend("xml").settings)
+    try:
+        from smsbridge.model import Message
+
+        probe = backend.transport.request("POST", "connect", data=dict(simplesms_client))
+        assert probe.headers["content-type"].startswith("application/xml")          # XML it is
+        accepted = backend.send(Message(to="+36301234567", text="via XML"))
+        assert accepted.provider_id.isdigit()
+        assert backend.status(accepted.provider_id).status is Status.DELIVERED
+        assert backend.balance().amount >= 0
+    finally:
+        backend.close()
