@@ -6,16 +6,22 @@ base URL::
 
     POST /rest/SMSapi/connect          username, password, domain -> access_token, expires_in
     POST /rest/SMSapi/sendSMS          country_code, area_code, number, message -> sms_id
-    POST /rest/SMSapi/getCreditNumber  -> the balance of the client's backend
-    POST /rest/SMSapi/getMonthlyStat   -> {"YYYY-MM": {"domestic": n, "foreign": m}}
-    POST /rest/SMSapi/getStatus        sms_id -> the data given at sending, status, dates
-    POST /rest/SMSapi/getHistory       sms_id -> [{"code", "message", "date", "comment"?}]
+    POST|GET /rest/SMSapi/getCreditNumber  -> the balance of the client's backend
+    POST|GET /rest/SMSapi/getMonthlyStat   -> {"YYYY-MM": {"domestic": n, "foreign": m}}
+    POST|GET /rest/SMSapi/getStatus        sms_id -> the data given at sending, status, dates
+    POST|GET /rest/SMSapi/getHistory       sms_id -> [{"code", "message", "date", "comment"?}]
 
 Decisions (where the provider's documentation is silent):
 
-- **POST only.**  Parameters are POST form fields (``application/x-www-form-urlencoded``;
-  a JSON object body is accepted too).  Any other method answers 405 (code 405, with
-  ``Allow: POST``): a GET would put passwords and tokens into URLs and server logs.
+- **POST, and GET for reading.**  Parameters are POST form fields
+  (``application/x-www-form-urlencoded``; a JSON object body is accepted too).  The
+  documentation names POST, GET and DELETE without saying which call takes which, so
+  ``getCreditNumber``, ``getMonthlyStat``, ``getStatus`` and ``getHistory`` also answer
+  GET (and HEAD), with ``sms_id`` in the query string (:data:`GET_OPERATIONS`); the
+  bearer token still goes in the ``Authorization`` header, never the URL.  ``connect``
+  and ``sendSMS`` are POST only: a GET would put a password or a message into URLs and
+  server logs, and must not change anything.  Any other method answers 405 (code 405,
+  with ``Allow``).  No operation deletes, so DELETE is 405 too.
 - **Login.**  ``connect`` checks the credentials against the ``simplesms`` sections of
   ``gateway.clients`` and issues a random bearer token, kept in memory only (a restart
   logs every caller out; the backends connect again by themselves) and valid for
@@ -54,7 +60,7 @@ from smsbridge.gateway.http import BadRequest, read_form, read_json
 from . import wire
 from .face_calls import ALIAS_KIND, FaceCalls, Refusal  # noqa: F401  (ALIAS_KIND: still importable from here)
 
-__all__ = ["routes", "RestFace", "PREFIX", "TOKEN_LIFETIME", "wants_xml"]
+__all__ = ["routes", "RestFace", "PREFIX", "TOKEN_LIFETIME", "GET_OPERATIONS", "wants_xml"]
 
 log = logging.getLogger("smsbridge.gateway.simplesms")
 
@@ -66,6 +72,12 @@ MAX_TOKENS = 10_000
 exhaust memory; their owners simply connect again)."""
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+GET_OPERATIONS = frozenset({wire.CREDIT, wire.MONTHLY, wire.STATUS, wire.HISTORY})
+"""Operations the face also answers on GET (the documentation names POST, GET and DELETE):
+the ones that read, with their parameters in the query string.  ``connect`` and
+``sendSMS`` stay POST only: a GET would put a password or a message in URLs and logs,
+and a GET must not change anything."""
 
 
 def routes(gateway: Any) -> list[Route]:
@@ -154,14 +166,17 @@ class RestFace(FaceCalls):
 
     async def dispatch(self, request: Request, operation: str) -> Response:
         xml = wants_xml(request.headers.get("accept"))
-        if request.method != "POST":
-            return _error(wire.E_METHOD, f"{operation} takes POST", status=405, headers={"Allow": "POST"}, xml=xml)
+        reading = request.method in ("GET", "HEAD") and operation in GET_OPERATIONS
+        if request.method != "POST" and not reading:
+            allow = "GET, HEAD, POST" if operation in GET_OPERATIONS else "POST"
+            return _error(wire.E_METHOD, f"{operation} takes {allow.replace(', HEAD', '')}", status=405,
+                          headers={"Allow": allow}, xml=xml)
         try:
             if operation == wire.CONNECT:
                 return _reply(await self.connect(await _read_params(request)), xml=xml)
             client = self._client(request)  # before reading the body: strangers get 401 cheaply
-            return _reply(wire.ok_reply(await self._handlers[operation](client, await _read_params(request))),
-                          xml=xml)
+            params = _query_params(request) if reading else await _read_params(request)
+            return _reply(wire.ok_reply(await self._handlers[operation](client, params)), xml=xml)
         except Refusal as exc:
             return _error(exc.code, exc.message, xml=xml)
         except BadRequest as exc:
@@ -209,6 +224,14 @@ class RestFace(FaceCalls):
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _query_params(request: Request) -> dict[str, Any]:
+    """A GET's parameters: its query string (the first value of a repeated name)."""
+    params: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, value)
+    return params
 
 
 async def _read_params(request: Request) -> dict[str, Any]:

@@ -3,6 +3,7 @@ shapes, logins and tokens, and hostile input (SPEC §6, §7: a provider-shaped 4
 500).  Ends with ``smsbridge serve`` as a real subprocess."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -180,12 +181,13 @@ def test_no_credit(http, gateway, simplesms_gateway_config, simplesms_client):
 
 
 # -- hostile input: provider-shaped 4xx, never a 500 ---------------------------------------
-@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
-@pytest.mark.parametrize("operation", wire.OPERATIONS)
+@pytest.mark.parametrize("method, operation", [
+    (method, operation) for method in ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"] for operation in wire.OPERATIONS
+    if not (method == "GET" and operation in gateway_rest.GET_OPERATIONS)])     # those answer GET (issue 19)
 def test_wrong_methods(http, face, method, operation):
     reply = http.request(method, face.url + API + operation, timeout=10)
     assert_error(reply, 405, 405)
-    assert reply.headers["allow"] == "POST"
+    assert reply.headers["allow"] == ("GET, HEAD, POST" if operation in gateway_rest.GET_OPERATIONS else "POST")
 
 
 def test_head_is_refused_too(http, face):
@@ -405,3 +407,73 @@ def test_the_backend_reads_the_faces_xml(face, simplesms_client, tmp_path):
         assert backend.balance().amount >= 0
     finally:
         backend.close()
+
+
+# -- issue 19: GET for the calls that read ---------------------------------------------------
+def test_get_works_for_the_calls_that_read(http, face, simplesms_client):
+    token = login(http, face, simplesms_client)
+    auth = {"Authorization": f"Bearer {token}"}
+    sms_id = call(http, face, "sendSMS", {"country_code": "36", "area_code": "30", "number": "1234567",
+                                          "message": "read me by GET"}, token).json()["response"]
+
+    status = http.get(face.url + API + "getStatus", params={"sms_id": sms_id}, headers=auth, timeout=10)
+    assert status.status_code == 200 and status.json()["response"]["message"] == "read me by GET"
+    assert status.json() == call(http, face, "getStatus", {"sms_id": sms_id}, token).json()   # as on POST
+    history = http.get(f"{face.url}{API}getHistory?sms_id={sms_id}", headers=auth, timeout=10).json()
+    assert [e["message"] for e in history["response"]] == ["Queued", "Sent", "Delivered"]
+    credit = http.get(face.url + API + "getCreditNumber", headers=auth, timeout=10).json()
+    assert credit == wire.ok_reply(int(face.bridge.balance().amount))
+    monthly = http.get(face.url + API + "getMonthlyStat", headers=auth, timeout=10).json()
+    assert [MonthlyStat(m, **v) for m, v in monthly["response"].items()] == face.bridge.monthly_stats()
+    head = http.head(face.url + API + "getCreditNumber", headers=auth, timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    as_xml = http.get(face.url + API + "getStatus", params={"sms_id": sms_id}, timeout=10,
+                      headers={**auth, "Accept": "application/xml"})
+    assert wire.parse_xml_reply(as_xml.content)["response"]["sms_id"] == str(sms_id)
+
+    # The same rules as on POST: the token in the header, the client's own messages only.
+    assert_error(http.get(face.url + API + "getCreditNumber", timeout=10), 401, 102)
+    assert_error(http.get(face.url + API + "getStatus", params={"sms_id": sms_id, "access_token": token},
+                          timeout=10), 401, 102)                                      # never a token in the URL
+    assert_error(http.get(face.url + API + "getStatus", headers=auth, timeout=10), 400, 400)   # no sms_id
+    assert_error(http.get(face.url + API + "getStatus", params={"sms_id": "999"}, headers=auth, timeout=10),
+                 200, 404)
+    other = login(http, face, {"username": "other", "password": "pw2", "domain": "other.hu"})
+    assert_error(http.get(face.url + API + "getStatus", params={"sms_id": sms_id}, timeout=10,
+                          headers={"Authorization": f"Bearer {other}"}), 200, 404)
+
+
+@pytest.mark.parametrize("operation", ["connect", "sendSMS"])
+def test_get_never_logs_in_or_sends(http, face, simplesms_client, operation):
+    before = len(face.bridge.journaled(limit=10_000))
+    reply = http.get(face.url + API + operation, params={**simplesms_client, "country_code": "36",
+                                                         "area_code": "30", "number": "1234567", "message": "x"},
+                     timeout=10)
+    assert_error(reply, 405, 405)
+    assert reply.headers["allow"] == "POST"
+    assert len(face.bridge.journaled(limit=10_000)) == before
+
+
+def test_a_php_client_written_for_the_provider_round_trips(face, simplesms_client):
+    """tests/php/rest_client.php: plain PHP streams and json_decode, reading `response` as the id."""
+    from php_soap_server import require_php
+
+    php = require_php()
+    result = subprocess.run([php, str(Path(__file__).resolve().parents[1] / "php" / "rest_client.php"),
+                             face.url + API, simplesms_client["username"], simplesms_client["password"],
+                             simplesms_client["domain"]], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr + result.stdout
+    out = json.loads(result.stdout)
+    assert out["connect"]["status"] == 200 and out["connect"]["reply"]["success"] is True
+    sent = out["sendSMS"]["reply"]
+    assert sent["success"] is True and isinstance(sent["response"], int) and out["idType"] == "int"
+    for key in ("getStatus", "getStatusByGet"):
+        assert out[key]["status"] == 200, out[key]
+        status = out[key]["reply"]["response"]
+        assert status["sms_id"] == sent["response"] and status["message"] == "Szia PHP REST! ő"
+        assert status["status"] == "Delivered"
+    assert [e["message"] for e in out["getHistoryByGet"]["reply"]["response"]] == ["Queued", "Sent", "Delivered"]
+    assert out["getCreditNumberByGet"]["reply"] == wire.ok_reply(int(face.bridge.balance().amount))
+    assert out["getMonthlyStatByGet"]["reply"]["success"] is True
+    assert out["sendSMSByGet"]["status"] == 405 and out["sendSMSByGet"]["reply"]["error_code"] == 405
+    assert out["wrongLogin"]["status"] == 401 and out["wrongLogin"]["reply"]["error_code"] == 101
