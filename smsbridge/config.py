@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "transliterate": False,
     "verify": True,
     "rate_limit": None,
+    "ignore_sender": False,  # a backend that cannot set a sender drops a per-message one silently
 }
 
 # Keys every backend accepts besides its plugin's own: the defaults, plus where to reach it.
@@ -312,7 +313,7 @@ def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
         if number <= 0:
             raise cfg.error(path, "must be a positive number of messages per second (or null)")
         return number
-    if key == "transliterate":
+    if key in ("transliterate", "ignore_sender"):
         return _coerce(value, bool, path, cfg)
     if key == "verify":
         if isinstance(value, str) and value.lower() not in ("true", "false", "yes", "no", "1", "0"):

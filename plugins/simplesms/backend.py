@@ -34,6 +34,7 @@ class SimpleSmsBackend(Backend):
         "domain": Option(str, required=True, help="the account's domain (e.g. example.hu)"),
     }
     capabilities = frozenset({"send", "status", "history", "balance", "stats"})
+    sets_sender = False  # neither API has a sender field (SPEC §5): the Bridge enforces it
 
     login_word: ClassVar[str] = "login"
     """What a login is called in the log line of a refusal (``token``, ``session``)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from smsbridge_plugins.simplesms import wire
 
 _FAIL = {"success": False, "error": True}
