@@ -186,7 +186,7 @@ def backends(obj: _Context, as_json: bool) -> None:
 
     with _errors():
         reg = plugins_mod.registry()
-        installed = []
+        installed: list[dict[str, Any]] = []
         for name, reg_entry in sorted(reg.backends.items()):
             info = reg.plugins.get(reg_entry.plugin)
             caps = "?"
