@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "verify": True,
     "rate_limit": None,
     "reconcile_grace": None,  # seconds; None: the backend's own (its class's reconcile_grace, else 600)
+    "ignore_sender": False,  # a backend that cannot set a sender drops a per-message one silently
 }
 
 # Keys every backend accepts besides its plugin's own: the defaults, plus where to reach it.
@@ -323,7 +324,7 @@ def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
         if value is None:
             return None
         return validation.number(value, path, cfg, minimum=0, maximum=MAX_RECONCILE_GRACE, unit="seconds")
-    if key == "transliterate":
+    if key in ("transliterate", "ignore_sender"):
         return _coerce(value, bool, path, cfg)
     if key == "verify":
         if isinstance(value, str) and value.lower() not in ("true", "false", "yes", "no", "1", "0"):
