@@ -148,13 +148,31 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"invalid YAML: {problem}", line=mark.line + 1 if mark else None,
-                          source=chosen) from None
+        raise ConfigError(f"invalid YAML: {problem}{_quoting_hint(text, mark)}",
+                          line=mark.line + 1 if mark else None, source=chosen) from None
     lines: dict[str, int] = {}
     if node is not None:
         _collect_lines(node, "", lines, chosen)
     return parse(data if data is not None else {}, source=chosen, lines=lines,
                  base_dir=os.path.dirname(os.path.abspath(chosen)))
+
+
+_UNQUOTED_VAR = re.compile(r"""(?<!["'])\$\{""")
+
+
+def _quoting_hint(text: str, mark: Any) -> str:
+    """Why ``{a: ${X}}`` fails: inside ``{…}``/``[…]`` YAML reads ``{`` as a nested mapping.
+
+    The fix the user needs is quoting (or block style), so the error says exactly that.
+    """
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if not _UNQUOTED_VAR.search(line[:mark.column + 1]):
+        return ""
+    return (" — inside {…} or […], ${VAR} must be quoted: write \"${VAR}\" (e.g. {password: \"${PASSWORD}\"})"
+            " or put each key on its own line")
 
 
 def _collect_lines(node: Any, path: str, lines: dict[str, int], source: str) -> None:
