@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -19,16 +20,37 @@ from .errors import ConfigError, SmsBridgeError
 __all__ = ["main", "cli"]
 
 
+def user_store_path() -> str:
+    """The CLI's journal when a config names no ``store:``: a per-user data directory.
+
+    ``platformdirs`` conventions (``$XDG_DATA_HOME/smsbridge``, else
+    ``~/.local/share/smsbridge`` on Linux; ``~/Library/Application Support`` on macOS;
+    ``%LOCALAPPDATA%`` on Windows). Commands are separate processes, so an in-memory
+    journal would forget every message between ``send`` and ``status``; the library
+    (``Bridge.from_dict``/``from_config``) keeps in-memory as its default.
+    """
+    import platformdirs
+
+    return os.path.join(platformdirs.user_data_dir("smsbridge", appauthor=False), "journal.sqlite3")
+
+
 class _Context:
     def __init__(self, config_path: str | None) -> None:
         self.config_path = config_path
         self._bridge: Any = None
+        self.store_origin = "config"
+        """Where the journal's path came from: ``config`` (its ``store:``) or ``per-user default``."""
 
     def bridge(self) -> Any:
         if self._bridge is None:
+            from . import config as config_mod
             from .bridge import Bridge
 
-            self._bridge = Bridge.from_config(self.config_path)
+            cfg = config_mod.load(self.config_path)
+            if cfg.store is None:
+                cfg.store = user_store_path()
+                self.store_origin = "per-user default"
+            self._bridge = Bridge(cfg)
         return self._bridge
 
     def close(self) -> None:
@@ -246,10 +268,14 @@ def config_check(obj: _Context, as_json: bool) -> None:
         for name, keys in incomplete.items():
             click.echo(f"warning: backend {name!r} cannot be used until {', '.join(keys)} "
                        f"{'is' if len(keys) == 1 else 'are'} set", err=True)
+        store = bridge.config.store
+        store_text = ("in memory: nothing is kept between commands" if store == ":memory:"
+                      else f"{store} ({obj.store_origin}{'; set store: to choose' if obj.store_origin != 'config' else ''})")
         _emit({"ok": True, "backends": names, "source": bridge.config.source,
-               "incomplete": {k: list(v) for k, v in incomplete.items()}}, as_json,
+               "incomplete": {k: list(v) for k, v in incomplete.items()},
+               "store": store, "store_origin": obj.store_origin}, as_json,
               f"{bridge.config.source or 'config'}: ok ({len(names)} backend{'s' if len(names) != 1 else ''}:"
-              f" {', '.join(names)})")
+              f" {', '.join(names)})\njournal: {store_text}")
 
 
 @cli.command()
