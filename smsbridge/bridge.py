@@ -75,8 +75,17 @@ class Bridge:
     # -- construction ----------------------------------------------------------------------
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None) -> "Bridge":
-        """From a YAML file: ``path``, else ``$SMSBRIDGE_CONFIG``, else ``./smsbridge.yaml``."""
-        return cls(config_mod.load(path))
+        """From a YAML file: ``path``, else ``$SMSBRIDGE_CONFIG``, else ``./smsbridge.yaml``.
+
+        The ``gateway`` section is validated here too (as by ``config check`` and ``serve``),
+        so a typo in a file is found by whoever loads it first.
+        """
+        config = config_mod.load(path)
+        if config.gateway:
+            from .gateway.clients import check_clients
+
+            check_clients(config)
+        return cls(config)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Bridge":
