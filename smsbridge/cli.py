@@ -446,8 +446,9 @@ def config_check(obj: _Context, as_json: bool) -> None:
             click.echo(f"warning: backend {name!r} cannot be used until {', '.join(keys)} "
                        f"{'is' if len(keys) == 1 else 'are'} set", err=True)
         store = bridge.config.store
+        hint = "; set store: to choose" if obj.store_origin != "config" else ""
         store_text = ("in memory: nothing is kept between commands" if store == ":memory:"
-                      else f"{store} ({obj.store_origin}{'; set store: to choose' if obj.store_origin != 'config' else ''})")
+                      else f"{store} ({obj.store_origin}{hint})")
         _emit({"ok": True, "backends": names, "source": bridge.config.source,
                "incomplete": {k: list(v) for k, v in incomplete.items()},
                "store": store, "store_origin": obj.store_origin}, as_json,

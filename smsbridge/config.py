@@ -193,7 +193,7 @@ def _keep_sender_text(node: Any, data: Any) -> None:
             else:
                 _keep_sender_text(value_node, data[key])
     elif isinstance(node, yaml.SequenceNode) and isinstance(data, list):
-        for item_node, item in zip(node.value, data):
+        for item_node, item in zip(node.value, data, strict=False):
             _keep_sender_text(item_node, item)
 
 

@@ -17,9 +17,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from smsbridge_plugins.twilio import wire
 
 from smsbridge import Bridge
-from smsbridge_plugins.twilio import wire
 
 
 @pytest.fixture

@@ -39,7 +39,8 @@ def wait_listening(port: int, proc: subprocess.Popen[str], timeout: float = 60) 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"background job exited with {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+            err = proc.stderr.read() if proc.stderr else ""
+            raise AssertionError(f"background job exited with {proc.returncode}: {err}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -103,7 +104,7 @@ def test_walkthrough(page: Path, tmp_path: Path) -> None:
                 assert result.returncode == 0, f"$ {command}\n{result.stdout}{result.stderr}"
                 got = result.stdout.splitlines()
                 assert len(got) == len(expected) and all(
-                    line_pattern(e).fullmatch(g) for e, g in zip(expected, got)), \
+                    line_pattern(e).fullmatch(g) for e, g in zip(expected, got, strict=True)), \
                     f"$ {command}\nexpected:\n" + "\n".join(expected) + "\ngot:\n" + "\n".join(got)
     finally:
         for job in jobs:

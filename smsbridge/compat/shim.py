@@ -105,7 +105,7 @@ def overlay(name: str, real: ModuleType, shim: ModuleType, names: Iterable[str])
     module.__dict__.update({k: v for k, v in vars(real).items() if k not in ("__name__", "__doc__")})
     for attr in names:
         setattr(module, attr, getattr(shim, attr))
-    module.__smsbridge_stand_in__ = True  # type: ignore[attr-defined]
+    vars(module)["__smsbridge_stand_in__"] = True
     return module
 
 
@@ -163,9 +163,10 @@ class ModuleAliases:
         view.__dict__.update({k: v for k, v in vars(module).items()
                               if k not in ("__name__", "__doc__", "__path__", "__spec__", "__loader__",
                                            "__package__", "__getattr__")})
-        view.__path__ = list(spec.submodule_search_locations or [])  # type: ignore[attr-defined]
+        path = list(spec.submodule_search_locations or [])
+        view.__path__ = path
         view.__package__ = name
-        view.__smsbridge_stand_in__ = True  # type: ignore[attr-defined]
+        vars(view)["__smsbridge_stand_in__"] = True
         for loaded, sub in list(sys.modules.items()):  # submodules the app imported before install()
             if loaded.startswith(name + ".") and "." not in loaded[len(name) + 1:]:
                 setattr(view, loaded[len(name) + 1:], sub)
@@ -176,7 +177,7 @@ class ModuleAliases:
                 raise AttributeError(attr)
             if not real:
                 shadow_spec = importlib.util.spec_from_file_location(
-                    name, spec.origin, submodule_search_locations=view.__path__)  # type: ignore[attr-defined]
+                    name, spec.origin, submodule_search_locations=path)
                 if shadow_spec is None or shadow_spec.loader is None:
                     raise AttributeError(attr)
                 shadow = importlib.util.module_from_spec(shadow_spec)
@@ -190,7 +191,7 @@ class ModuleAliases:
             except AttributeError:
                 raise AttributeError(f"module {name!r} has no attribute {attr!r}") from None
 
-        view.__getattr__ = __getattr__  # type: ignore[attr-defined]
+        vars(view)["__getattr__"] = __getattr__  # PEP 562: a module-level __getattr__
         return view
 
     def uninstall(self) -> None:
