@@ -190,3 +190,24 @@ def test_python_snippet(snippet: Snippet, tmp_path: Path, gateway: Any) -> None:
     result = subprocess.run([sys.executable, "-c", text], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, f"{snippet.id} failed:\n{result.stderr[-3000:]}"
+
+
+def test_config_example_commented_gateway_block_works_uncommented(tmp_path: Path, snippet_env: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """config.example.yaml's commented ``gateway:`` block is meant to be uncommented."""
+    from smsbridge import Bridge
+
+    lines = (ROOT / "config.example.yaml").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("# gateway:"))
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:])
+    assert len(block) >= 4
+    text = "\n".join(lines[:start] + block) + "\n"
+    snippet_env(text)
+    (tmp_path / "smsbridge.yaml").write_text(text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    with Bridge.from_config(tmp_path / "smsbridge.yaml") as bridge:  # validates the gateway section too
+        assert set(bridge.config.gateway["clients"]["shop"]) == {"backend", "twilio", "simplesms"}
