@@ -385,7 +385,7 @@ def backends(obj: _Context, as_json: bool) -> None:
 
     with _errors(as_json):
         reg = plugins_mod.registry()
-        installed = []
+        installed: list[dict[str, Any]] = []
         for name, reg_entry in sorted(reg.backends.items()):
             info = reg.plugins.get(reg_entry.plugin)
             caps = "?"
@@ -397,7 +397,7 @@ def backends(obj: _Context, as_json: bool) -> None:
                               "package": f"{info.package} {info.version}" if info and info.package else None,
                               "capabilities": caps.split(",") if not caps.startswith("unavailable") else [],
                               "error": caps if caps.startswith("unavailable") else None})
-        broken = [{"plugin": p.name, "package": p.package, "error": p.error}
+        broken: list[dict[str, Any]] = [{"plugin": p.name, "package": p.package, "error": p.error}
                   for p in reg.plugins.values() if p.error]
         configured: list[dict[str, Any]] = []
         config_error = None
