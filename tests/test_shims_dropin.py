@@ -214,3 +214,17 @@ def test_other_shims_pass_their_callback_url_through(provider: str, tmp_path: Pa
             sdk.Client("key", bridge=bridge).message_create("MyShop", ["31612345678"], "Hello", {"reportUrl": url})
         [record] = bridge.journaled()
         assert record.extra["status_callback"] == url
+
+
+def test_twilio_install_without_the_real_sdk_still_serves_the_shim(config: Path) -> None:
+    out = run('''
+        import sys
+        sys.modules["twilio"] = None          # as if twilio were not installed
+        import smsbridge.compat.twilio
+        smsbridge.compat.twilio.install()
+        from twilio.rest import Client
+        from twilio.base.exceptions import TwilioRestException
+        from twilio.request_validator import RequestValidator
+        print(Client.__module__, TwilioRestException.__module__, RequestValidator.__module__)
+    ''', config)
+    assert out.split() == ["smsbridge_plugins.twilio.sdk"] * 3
