@@ -153,7 +153,8 @@ def stream_memory(mode: Mode, tmp: str) -> list[Figure]:
 def in_memory_growth(mode: Mode, tmp: str) -> list[Figure]:
     """Contrast: no ``store`` and an in-memory sandbox keep every message in RAM by design."""
     small, large = mode.pick((10_000, 50_000), (5_000, 25_000), (100, 500))
-    config = _config(os.path.join(tmp, "memory.yaml"), "default: local\nbackends:\n  local: {plugin: sandbox, credit: 1e9}\n")
+    config = _config(os.path.join(tmp, "memory.yaml"), "default: local\nbackends:\n  local: {plugin: sandbox, credit: 1e9}\n"
+                     'store: ":memory:"\n')
     results = {}
     for rows in (small, large):
         csv_path = os.path.join(tmp, f"mem-{rows}.csv")

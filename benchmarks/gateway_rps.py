@@ -100,7 +100,8 @@ def wrk_rps(url: str, auth: str, seconds: int, connections: int = 16) -> dict[st
 
 def _gateway_config(path: str, tmp: str, on_disk: bool) -> str:
     sandbox = f", path: {os.path.join(tmp, 'sandbox.sqlite3')}" if on_disk else ""
-    store = f"store: {os.path.join(tmp, 'journal.sqlite3')}\n" if on_disk else ""
+    # ":memory:" explicitly: without `store:` the CLI (`serve`) would use the per-user journal.
+    store = f"store: {os.path.join(tmp, 'journal.sqlite3')}\n" if on_disk else 'store: ":memory:"\n'
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(f"""\
 default: local

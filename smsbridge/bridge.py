@@ -74,8 +74,17 @@ class Bridge:
     # -- construction ----------------------------------------------------------------------
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None) -> "Bridge":
-        """From a YAML file: ``path``, else ``$SMSBRIDGE_CONFIG``, else ``./smsbridge.yaml``."""
-        return cls(config_mod.load(path))
+        """From a YAML file: ``path``, else ``$SMSBRIDGE_CONFIG``, else ``./smsbridge.yaml``.
+
+        The ``gateway`` section is validated here too (as by ``config check`` and ``serve``),
+        so a typo in a file is found by whoever loads it first.
+        """
+        config = config_mod.load(path)
+        if config.gateway:
+            from .gateway.clients import check_clients
+
+            check_clients(config)
+        return cls(config)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Bridge":
@@ -167,6 +176,24 @@ class Bridge:
         if earlier is not None:
             return self._replay(earlier, idempotency_key)
         return self._deliver(message, chain, journaled=first, original=original)
+
+    def plan(self, to: str, text: str, *, sender: str | None = None, backend: str | None = None,
+             reference: str | None = None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """What :meth:`send` would do with these arguments, sending and journaling nothing.
+
+        The same checks as ``send`` (number, text, sender, ``before_send`` hooks: a veto
+        raises here as there), then: ``to`` (E.164), ``text`` (as it would go out, e.g.
+        transliterated), ``sender``, ``encoding``, ``segments``, ``backend`` (the first
+        one tried) and ``backends`` — the failover chain, each ``{"name", "plugin",
+        "breaker"}`` (``open``: it would be skipped). For ``send --dry-run`` and
+        ``bulk --dry-run``.
+        """
+        message, chain, _ = self._prepare(to, text, sender=sender, backend=backend, reference=reference,
+                                       extra=extra)
+        return {"to": message.to, "text": message.text, "sender": message.sender, "encoding": message.encoding,
+                "segments": message.segments, "reference": message.reference, "backend": chain[0],
+                "backends": [{"name": name, "plugin": self.config.backends[name]["plugin"],
+                              "breaker": self._breakers[name].state} for name in chain]}
 
     def _prepare(self, to: str, text: str, *, sender: str | None, backend: str | None,
                  reference: str | None, extra: Mapping[str, Any] | None,

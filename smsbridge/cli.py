@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
+import os
 import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -19,17 +21,42 @@ from .model import Status
 
 __all__ = ["main", "cli"]
 
+log = logging.getLogger("smsbridge.cli")
+
+
+def user_store_path() -> str:
+    """The CLI's journal when a config names no ``store:``: a per-user data directory.
+
+    ``platformdirs`` conventions (``$XDG_DATA_HOME/smsbridge``, else
+    ``~/.local/share/smsbridge`` on Linux; ``~/Library/Application Support`` on macOS;
+    ``%LOCALAPPDATA%`` on Windows). Commands are separate processes, so an in-memory
+    journal would forget every message between ``send`` and ``status``; the library
+    (``Bridge.from_dict``/``from_config``) keeps in-memory as its default.
+    """
+    import platformdirs
+
+    return os.path.join(platformdirs.user_data_dir("smsbridge", appauthor=False), "journal.sqlite3")
+
 
 class _Context:
     def __init__(self, config_path: str | None) -> None:
         self.config_path = config_path
         self._bridge: Any = None
+        self.store_origin = "config"
+        """Where the journal's path came from: ``config`` (its ``store:``) or ``per-user default``."""
 
     def bridge(self) -> Any:
         if self._bridge is None:
+            from . import config as config_mod
             from .bridge import Bridge
 
-            self._bridge = Bridge.from_config(self.config_path)
+            cfg = config_mod.load(self.config_path)
+            if cfg.store is None:
+                cfg.store = user_store_path()
+                self.store_origin = "per-user default"
+            _log_filter.secrets |= _secrets_of(cfg)
+            self._bridge = Bridge(cfg)
+            log.info("config %s; journal %s (%s)", cfg.source, cfg.store, self.store_origin)
         return self._bridge
 
     def close(self) -> None:
@@ -38,20 +65,27 @@ class _Context:
 
 
 @contextmanager
-def _errors() -> Iterator[None]:
-    """Turn expected errors into one clear stderr line and an exit status."""
+def _errors(as_json: bool = False) -> Iterator[None]:
+    """Turn expected errors into one clear stderr line and an exit status.
+
+    With ``--json`` the error is a JSON object on stdout instead (where the command's JSON
+    would have been), ``{"error": text, "type": class name, "message_id": id or null}``,
+    with the same exit status: 2 for configuration errors, 1 otherwise.
+    """
     try:
         yield
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except SmsBridgeError as exc:
-        extra = f" (message id {exc.message_id})" if exc.message_id else ""
-        click.echo(f"error: {type(exc).__name__}: {exc}{extra}", err=True)
-        sys.exit(1)
-    except (OSError, csv.Error, UnicodeDecodeError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    except (SmsBridgeError, OSError, csv.Error, UnicodeDecodeError) as exc:
+        status = 2 if isinstance(exc, ConfigError) else 1
+        message_id = getattr(exc, "message_id", None) if isinstance(exc, SmsBridgeError) else None
+        if as_json:
+            click.echo(json.dumps({"error": str(exc), "type": type(exc).__name__, "message_id": message_id},
+                                  ensure_ascii=False))
+        elif isinstance(exc, ConfigError) or not isinstance(exc, SmsBridgeError):
+            click.echo(f"error: {exc}", err=True)
+        else:
+            extra = f" (message id {message_id})" if message_id else ""
+            click.echo(f"error: {type(exc).__name__}: {exc}{extra}", err=True)
+        sys.exit(status)
 
 
 def _emit(data: Any, as_json: bool, text: str) -> None:
@@ -61,16 +95,158 @@ def _emit(data: Any, as_json: bool, text: str) -> None:
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_HOISTED = {"--config": True, "-v": False, "--verbose": False, "--debug": False}
+"""Group options also accepted after the subcommand (``smsbridge send … --config x.yaml``),
+as users of twilio-cli and Apprise type them: name -> takes a value."""
+
+
+class _Cli(click.Group):
+    """The top-level group: moves :data:`_HOISTED` options written after the subcommand to
+    the front, where click parses group options (everything after ``--`` is left alone)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        front: list[str] = []
+        rest: list[str] = []
+        config: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                rest.extend(args[i:])
+                break
+            name, eq, value = arg.partition("=")
+            if name in _HOISTED and i > 0 and not (eq and not _HOISTED[name]):
+                if _HOISTED[name]:
+                    if eq:
+                        config = [name, value]
+                    elif i + 1 < len(args):
+                        config = [name, args[i + 1]]
+                        i += 1
+                    else:
+                        rest.append(arg)  # click reports the missing value
+                else:
+                    front.append(arg)
+            elif arg.startswith("-v") and len(arg) > 2 and set(arg[1:]) == {"v"} and i > 0:
+                front.append(arg)  # -vv
+            else:
+                rest.append(arg)
+            i += 1
+        return super().parse_args(ctx, front + config + rest)
+
+
+class _RedactingFilter(logging.Filter):
+    """Masks credentials in every log line the CLI prints: the config's secret values, and
+    whatever :func:`smsbridge.errors.redact` recognises (auth headers, tokens in URLs)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from .errors import redact
+
+        text = redact(record.getMessage())
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        record.msg, record.args = text, None
+        return True
+
+
+_log_filter = _RedactingFilter()
+
+
+def _secrets_of(config: Any) -> set[str]:
+    """String values of secret-looking keys (password, token, secret, key) anywhere in the
+    config's backends and gateway clients: what the log filter masks."""
+    from .config import _looks_secret
+
+    found: set[str] = set()
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(sub, f"{path}.{key}")
+        elif isinstance(value, str) and len(value) >= 4 and _looks_secret(path):
+            found.add(value)
+
+    walk(config.backends, "backends")
+    walk(config.gateway, "gateway")
+    return found
+
+
+def _setup_logging(verbosity: int) -> None:
+    """``-v``: smsbridge's INFO lines; ``-vv`` (or ``--debug``): DEBUG from every library
+    (requests/urllib3, zeep, ...). On stderr, secrets masked. Without either: warnings only."""
+    if verbosity <= 0:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_log_filter)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
+    logging.getLogger("smsbridge").setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("smsbridge")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", envvar="SMSBRIDGE_CONFIG", type=click.Path(dir_okay=False),
-              help="Config file (default: $SMSBRIDGE_CONFIG, else ./smsbridge.yaml).")
-@click.version_option(package_name="smsbridge")
+              help="Config file (default: $SMSBRIDGE_CONFIG, else ./smsbridge.yaml). Also accepted after the"
+                   " command.")
+@click.option("--verbose", "-v", "verbosity", count=True,
+              help="More log output on stderr: -v shows what smsbridge does, -vv adds HTTP/SOAP debugging."
+                   " Secrets are masked.")
+@click.option("--debug", is_flag=True, help="The same as -vv.")
+@click.version_option(_version(), "--version", "-V", prog_name="smsbridge",
+                      message="%(prog)s %(version)s", help="Show the version and exit.")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
-    """smsbridge: send SMS through any provider, configured in YAML."""
+def cli(ctx: click.Context, config_path: str | None, verbosity: int, debug: bool) -> None:
+    """smsbridge: send SMS through any provider, configured in YAML.
+
+    Shell completion: eval "$(_SMSBRIDGE_COMPLETE=bash_source smsbridge)" in ~/.bashrc
+    (zsh_source for ~/.zshrc, fish_source for fish).
+    """
+    _setup_logging(2 if debug else verbosity)
     state = _Context(config_path)
     ctx.obj = state
     ctx.call_on_close(state.close)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _attempts(bridge: Any, message_id: str | None) -> list[dict[str, Any]]:
+    """The backends a send tried, from its journal record: ``{"backend", "outcome"}``,
+    ``outcome`` None for the one that took it."""
+    if not message_id:
+        return []
+    try:
+        record = bridge.record(message_id)
+    except SmsBridgeError:
+        return []
+    return [{"backend": a.get("backend"), "outcome": a.get("outcome")}
+            for a in record.extra.get("attempts") or [] if isinstance(a, dict)]
+
+
+def _failover_note(attempts: list[dict[str, Any]]) -> str:
+    """``" (primary: refused, certainly not sent)"`` for each backend that did not take it."""
+    notes = []
+    for a in attempts:
+        outcome = a.get("outcome") or ""
+        if outcome.startswith("skipped"):
+            notes.append(f"{a['backend']}: skipped, circuit breaker open")
+        elif outcome:
+            notes.append(f"{a['backend']}: refused, certainly not sent")
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 @cli.command()
@@ -79,17 +255,39 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 @click.option("--backend", "-b", help="Send through this configured backend (bypasses routes).")
 @click.option("--sender", "-s", help="Sender id or number.")
 @click.option("--reference", help="Your own label, passed to the provider as its client reference.")
+@click.option("--dry-run", "-n", is_flag=True,
+              help="Check and show what would happen (backend, failover chain, segments, encoding); send nothing.")
 @json_option
 @click.pass_obj
 def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | None, reference: str | None,
-         as_json: bool) -> None:
+         dry_run: bool, as_json: bool) -> None:
     """Send one message TO (E.164 or national) with TEXT."""
-    with _errors():
-        receipt = obj.bridge().send(to, text, backend=backend, sender=sender, reference=reference)
-        _emit(receipt.as_dict(), as_json,
-              f"sent {receipt.id} via {receipt.backend} (provider id {receipt.provider_id}): "
-              f"{receipt.status}, {receipt.segments} segment{'s' if receipt.segments != 1 else ''} "
-              f"({receipt.encoding}) to {receipt.to}")
+    with _errors(as_json):
+        bridge = obj.bridge()
+        if dry_run:
+            plan = bridge.plan(to, text, backend=backend, sender=sender, reference=reference)
+            chain = " -> ".join(f"{b['name']}{' (circuit open: skipped)' if b['breaker'] == 'open' else ''}"
+                                for b in plan["backends"])
+            _emit({"dry_run": True, **plan}, as_json,
+                  f"dry run: would send to {plan['to']} via {chain}: {_plural(plan['segments'], 'segment')} "
+                  f"({plan['encoding']}), sender {plan['sender'] or '(backend default)'}; nothing sent")
+            return
+        try:
+            receipt = bridge.send(to, text, backend=backend, sender=sender, reference=reference)
+        except SmsBridgeError as exc:
+            attempts = _attempts(bridge, exc.message_id)
+            if as_json:
+                click.echo(json.dumps({"error": str(exc), "type": type(exc).__name__, "message_id": exc.message_id,
+                                       "attempts": attempts}, ensure_ascii=False))
+                sys.exit(2 if isinstance(exc, ConfigError) else 1)
+            raise
+        attempts = _attempts(bridge, receipt.id)
+        for a in attempts:
+            log.info("attempt: %s: %s", a["backend"], a["outcome"] or "accepted")
+        _emit({**receipt.as_dict(), "attempts": attempts}, as_json,
+              f"sent {receipt.id} via {receipt.backend}{_failover_note(attempts)}: {receipt.status}, "
+              f"{_plural(receipt.segments, 'segment')} ({receipt.encoding}) to {receipt.to}, provider id "
+              f"{receipt.provider_id}")
 
 
 @cli.command()
@@ -134,7 +332,7 @@ def bulk(obj: _Context, file: Any, concurrency: int, out: Any, again: bool) -> N
 @click.pass_obj
 def status(obj: _Context, message_id: str, as_json: bool) -> None:
     """Current status of a message (the id `send` printed)."""
-    with _errors():
+    with _errors(as_json):
         report = obj.bridge().status(message_id)
         when = report.updated_at.isoformat() if report.updated_at else "-"
         desc = f" ({report.description})" if report.description and report.description != report.status.value else ""
@@ -147,7 +345,7 @@ def status(obj: _Context, message_id: str, as_json: bool) -> None:
 @click.pass_obj
 def history(obj: _Context, message_id: str, as_json: bool) -> None:
     """Status changes of a message, oldest first."""
-    with _errors():
+    with _errors(as_json):
         events = obj.bridge().history(message_id)
         lines = [f"{e.at.isoformat() if e.at else '-':32} {e.status.value:12} {e.description or ''}"
                  f"{' — ' + e.comment if e.comment else ''}" for e in events]
@@ -160,7 +358,7 @@ def history(obj: _Context, message_id: str, as_json: bool) -> None:
 @click.pass_obj
 def balance(obj: _Context, backend: str | None, as_json: bool) -> None:
     """Credit balance of a backend."""
-    with _errors():
+    with _errors(as_json):
         bal = obj.bridge().balance(backend)
         _emit(bal.as_dict(), as_json, f"{bal.backend}: {bal.amount} {bal.unit}")
 
@@ -171,7 +369,7 @@ def balance(obj: _Context, backend: str | None, as_json: bool) -> None:
 @click.pass_obj
 def stats(obj: _Context, backend: str | None, as_json: bool) -> None:
     """Monthly statistics (domestic / foreign messages) as a table."""
-    with _errors():
+    with _errors(as_json):
         rows = obj.bridge().monthly_stats(backend)
         table = [f"{'month':8} {'domestic':>9} {'foreign':>8}"]
         table += [f"{r.month:8} {r.domestic:>9} {r.foreign:>8}" for r in rows]
@@ -185,7 +383,7 @@ def backends(obj: _Context, as_json: bool) -> None:
     """Installed plugins (and their packages) and configured backends with their capabilities."""
     from . import plugins as plugins_mod
 
-    with _errors():
+    with _errors(as_json):
         reg = plugins_mod.registry()
         installed: list[dict[str, Any]] = []
         for name, reg_entry in sorted(reg.backends.items()):
@@ -203,7 +401,7 @@ def backends(obj: _Context, as_json: bool) -> None:
                               "capabilities": caps.split(",") if not caps.startswith("unavailable") else [],
                               "sender": sets_sender,
                               "error": caps if caps.startswith("unavailable") else None})
-        broken = [{"plugin": p.name, "package": p.package, "error": p.error}
+        broken: list[dict[str, Any]] = [{"plugin": p.name, "package": p.package, "error": p.error}
                   for p in reg.plugins.values() if p.error]
         configured: list[dict[str, Any]] = []
         config_error = None
@@ -243,7 +441,7 @@ def config_group() -> None:
 @click.pass_obj
 def config_check(obj: _Context, as_json: bool) -> None:
     """Validate the config (every backend is built; nothing is sent)."""
-    with _errors():
+    with _errors(as_json):
         bridge = obj.bridge()
         from .gateway.clients import check_clients
 
@@ -256,20 +454,28 @@ def config_check(obj: _Context, as_json: bool) -> None:
         for name, sender in bridge.unsent_senders().items():
             click.echo(f"warning: backend {name!r} cannot set a sender (no sender): the configured sender "
                        f"{sender!r} is not sent (set ignore_sender: true on it to silence this)", err=True)
+
+        store = bridge.config.store
+        hint = "; set store: to choose" if obj.store_origin != "config" else ""
+        store_text = ("in memory: nothing is kept between commands" if store == ":memory:"
+                      else f"{store} ({obj.store_origin}{hint})")
         _emit({"ok": True, "backends": names, "source": bridge.config.source,
-               "incomplete": {k: list(v) for k, v in incomplete.items()}}, as_json,
+               "incomplete": {k: list(v) for k, v in incomplete.items()},
+               "store": store, "store_origin": obj.store_origin}, as_json,
               f"{bridge.config.source or 'config'}: ok ({len(names)} backend{'s' if len(names) != 1 else ''}:"
-              f" {', '.join(names)})")
+              f" {', '.join(names)})\njournal: {store_text}")
 
 
 @cli.command()
-@click.option("--status", "status_filter", help="Only messages with this status (unknown, failed, sent, ...).")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--status", "status_filter", type=click.Choice([s.value for s in Status]),
+              help="Only messages with this status.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000),
+              help="At most this many messages.")
 @json_option
 @click.pass_obj
 def journal(obj: _Context, status_filter: str | None, limit: int, as_json: bool) -> None:
     """Journaled messages, newest first."""
-    with _errors():
+    with _errors(as_json):
         records = obj.bridge().journaled(status=status_filter, limit=limit)
         data = [{"id": r.id, "to": r.to, "status": r.status.value, "phase": r.extra.get("phase"),
                  "backend": r.backend, "provider_id": r.provider_id, "reference": r.reference,
@@ -308,8 +514,8 @@ def reconcile(obj: _Context, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="PEM certificate for HTTPS.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key for HTTPS.")
 @click.option("--tls-self-signed", is_flag=True,
@@ -322,8 +528,9 @@ def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: st
         try:
             from .gateway import server
         except ImportError as exc:
-            raise ConfigError(f"the gateway needs the server extra: pip install 'smsbridge[server]' ({exc.name}"
-                              " is missing)") from None
+            raise ConfigError(f"the gateway needs the server extra ({exc.name} is missing): from a checkout of"
+                              " smsbridge, pip install '.[server]'; or pip install starlette uvicorn"
+                              " python-multipart cryptography") from None
         if bool(tls_cert) != bool(tls_key):
             raise ConfigError("--tls-cert and --tls-key go together")
         server.serve(obj.bridge(), host=host, port=port, certfile=tls_cert, keyfile=tls_key,

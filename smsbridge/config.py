@@ -159,13 +159,53 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"invalid YAML: {problem}", line=mark.line + 1 if mark else None,
-                          source=chosen) from None
+        raise ConfigError(f"invalid YAML: {problem}{_quoting_hint(text, mark)}",
+                          line=mark.line + 1 if mark else None, source=chosen) from None
     lines: dict[str, int] = {}
     if node is not None:
         _collect_lines(node, "", lines, chosen)
+        _keep_sender_text(node, data)
     return parse(data if data is not None else {}, source=chosen, lines=lines,
                  base_dir=os.path.dirname(os.path.abspath(chosen)))
+
+
+_UNQUOTED_VAR = re.compile(r"""(?<!["'])\$\{""")
+
+
+def _quoting_hint(text: str, mark: Any) -> str:
+    """Why ``{a: ${X}}`` fails: inside ``{…}``/``[…]`` YAML reads ``{`` as a nested mapping.
+
+    The fix the user needs is quoting (or block style), so the error says exactly that.
+    """
+    if mark is None:
+        return ""
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if not _UNQUOTED_VAR.search(line[:mark.column + 1]):
+        return ""
+    return (" — inside {…} or […], ${VAR} must be quoted: write \"${VAR}\" (e.g. {password: \"${PASSWORD}\"})"
+            " or put each key on its own line")
+
+
+def _keep_sender_text(node: Any, data: Any) -> None:
+    """``sender: +36301234567`` unquoted is a YAML integer (``36301234567``; ``0630…`` even
+    an octal one). A sender is text, so every ``sender`` written as a bare number keeps
+    exactly what was written, ``+`` and leading zeros included."""
+    import yaml
+
+    if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key not in data:
+                continue
+            if key == "sender" and isinstance(value_node, yaml.ScalarNode) \
+                    and value_node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+                data[key] = value_node.value
+            else:
+                _keep_sender_text(value_node, data[key])
+    elif isinstance(node, yaml.SequenceNode) and isinstance(data, list):
+        for item_node, item in zip(node.value, data, strict=False):
+            _keep_sender_text(item_node, item)
 
 
 def _collect_lines(node: Any, path: str, lines: dict[str, int], source: str) -> None:
@@ -191,7 +231,7 @@ def _collect_lines(node: Any, path: str, lines: dict[str, int], source: str) -> 
 def parse(data: Any, *, source: str | None = None, lines: dict[str, int] | None = None,
           base_dir: str | None = None) -> Config:
     """Check the shape of a config mapping (the same schema as the YAML)."""
-    probe = Config(backends={}, default="", source=source, lines=lines or {})
+    probe = Config(backends={}, default="", source=source, lines=lines or {}, base_dir=base_dir)
     if not isinstance(data, Mapping):
         raise probe.error("", f"the configuration must be a mapping, not {type(data).__name__}")
     data = _interpolate(data, "", probe)
@@ -205,6 +245,10 @@ def parse(data: Any, *, source: str | None = None, lines: dict[str, int] | None 
         path = f"backends.{name}"
         if not isinstance(options, Mapping):
             raise probe.error(path, "a backend must be a mapping with at least a 'plugin' key")
+        if "plugin" not in options:
+            typo = next((k for k in options if _suggest(str(k), ["plugin"])), None)
+            if typo is not None:
+                raise probe.error(f"{path}.{typo}", f"unknown key {typo!r} (did you mean 'plugin'?)")
         if not isinstance(options.get("plugin"), str) or not options.get("plugin"):
             raise probe.error(f"{path}.plugin" if "plugin" in options else path,
                               "every backend needs 'plugin: NAME' (e.g. plugin: sandbox)")
@@ -328,7 +372,12 @@ def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
         return _coerce(value, bool, path, cfg)
     if key == "verify":
         if isinstance(value, str) and value.lower() not in ("true", "false", "yes", "no", "1", "0"):
-            return value  # a CA bundle path, as requests accepts
+            # A CA bundle path (file or c_rehash'd folder), as requests accepts. Checked here:
+            # a missing one would otherwise fail every request, far from its cause.
+            bundle = cfg.resolve_path(os.path.expanduser(value))
+            if not os.path.exists(bundle):
+                raise cfg.error(path, f"CA bundle {value!r} does not exist (give a PEM file or folder, or true/false)")
+            return bundle
         return _coerce(value, bool, path, cfg)
     if key == "default_region":
         if not isinstance(value, str):

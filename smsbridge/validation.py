@@ -43,9 +43,22 @@ def fail(where: ErrorSource | None, path: str, message: str) -> ConfigError:
 
 
 def suggest(word: str, choices: list[str] | tuple[str, ...]) -> str:
-    """``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when none is close."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """``" (did you mean 'x'?)"`` for the closest choice, or ``""`` when none is close.
+
+    Every choice as close as the best one is named, in ``choices``' order, and so is every
+    choice the word is a prefix of (``simplesms`` -> ``'simplesms-rest' or 'simplesms-soap'``).
+    """
+    word = str(word)
+    names = [str(c) for c in choices]
+    scores = {c: difflib.SequenceMatcher(None, word, c).ratio() for c in names}
+    close = [c for c in names if scores[c] >= 0.6]
+    if not close:
+        return ""
+    best = max(scores[c] for c in close)
+    tied = [c for c in close if abs(scores[c] - best) < 1e-9 or (len(word) >= 4 and c.startswith(word))]
+    if len(tied) == 1:
+        return f" (did you mean {tied[0]!r}?)"
+    return f" (did you mean {', '.join(repr(c) for c in tied[:-1])} or {tied[-1]!r}?)"
 
 
 def reject_unknown(data: Mapping[Any, Any], known: tuple[str, ...] | list[str], path: str,

@@ -71,6 +71,13 @@ def _no_config_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SMSBRIDGE_CONFIG", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The CLI keeps its journal in the per-user data directory when a config has no
+    ``store:``: each test (and the commands it runs) gets its own, never the user's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+
+
 @pytest.fixture
 def hanging_server() -> Iterator[MisbehavingServer]:
     with MisbehavingServer("hang") as server:

@@ -169,6 +169,17 @@ def test_breaker_settings_are_sane_or_a_config_error(failures, cooldown):
     assert math.isfinite(cfg.breaker["cooldown"]) and 0 <= cfg.breaker["cooldown"] <= config_mod.MAX_COOLDOWN
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _in_a_scratch_folder(tmp_path_factory):
+    """Random values may name files (a sandbox ``path``, a CA bundle): keep them out of the repo."""
+    import os
+
+    before = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(before)
+
+
 COMMON_KEYS = ["timeout", "max_segments", "rate_limit", "reconcile_grace", "transliterate", "verify",
                "default_region", "sender", "base_url"]
 

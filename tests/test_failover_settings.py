@@ -46,8 +46,19 @@ def test_fallback_gets_the_original_text_its_own_sender_and_no_transliteration(t
     assert received(tmp_path) == [("+36301234567", "Fallback", HUNGARIAN, 1)]
 
 
-def test_an_explicit_sender_wins_on_every_backend(tmp_path, free_port):
+def test_a_sender_the_first_backend_cannot_carry_is_refused_before_anything_is_sent(tmp_path, free_port):
     with Bridge.from_dict(config(tmp_path, free_port)) as bridge:
+        with pytest.raises(InvalidMessage) as info:
+            bridge.send("+36301234567", "hi", sender="Caller")
+        assert info.value.reason == "sender_unsupported" and "'primary'" in str(info.value)
+        assert bridge.journaled() == []
+    assert received(tmp_path) == []
+
+
+def test_an_explicit_sender_wins_on_every_backend(tmp_path, free_port):
+    cfg = config(tmp_path, free_port)
+    cfg["backends"]["primary"]["ignore_sender"] = True  # simpleSMS has no sender field (issue 19)
+    with Bridge.from_dict(cfg) as bridge:
         assert bridge.send("+36301234567", "hi", sender="Caller").sender == "Caller"
     assert received(tmp_path) == [("+36301234567", "Caller", "hi", 1)]
 

@@ -233,7 +233,9 @@ class Client:
         first_error: SmsBridgeError | None = None
         for number in req.recipients:
             try:
-                receipts.append(self.bridge.send(number, req.body, sender=req.originator, reference=req.reference))
+                receipts.append(self.bridge.send(
+                    number, req.body, sender=req.originator, reference=req.reference,
+                    extra={"status_callback": req.report_url} if req.report_url else None))
             except InvalidNumber as exc:  # MessageBird drops incorrect recipients
                 first_error = first_error or exc
             except SmsBridgeError as exc:

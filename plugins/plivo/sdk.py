@@ -21,7 +21,8 @@ list of UUID4 strings (:func:`.wire.uuid_for` the smsbridge id), ``units`` an in
 ``total_amount`` a string, ``error_code`` ``"000"`` unless it failed.  Errors raise the
 class the SDK picks for the HTTP status the face would answer.  ``messages.list`` lists
 the messages sent through this module in this process.  ``url`` (status callbacks) is
-accepted and ignored: callbacks need a server, use the gateway for them.
+passed to the Bridge as ``extra["status_callback"]``: a backend that delivers status
+callbacks hands it to its provider; the others ignore it (the gateway calls it itself).
 """
 from __future__ import annotations
 
@@ -223,7 +224,7 @@ class Messages:
             raise ValidationError("smsbridge sends SMS only (type_='sms', no media)")
         try:
             req = wire.parse_send_request({"src": src, "dst": dst, "text": text, "type": type_,
-                                           "powerpack_uuid": powerpack_uuid, "method": method})
+                                           "powerpack_uuid": powerpack_uuid, "method": method, "url": url})
         except wire.WireError as exc:
             raise _exception_for(exc.http_status, exc.error, posting_message=True) from None
         bridge = self.client.bridge
@@ -231,7 +232,8 @@ class Messages:
         first_error: SmsBridgeError | None = None
         for number in req.dst:
             try:
-                receipt = bridge.send(number, req.text, sender=req.src)
+                receipt = bridge.send(number, req.text, sender=req.src,
+                                      extra={"status_callback": req.url} if req.url else None)
             except InvalidNumber as exc:
                 invalid.append(number)
                 first_error = first_error or exc

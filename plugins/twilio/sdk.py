@@ -11,7 +11,9 @@ Change one import and Twilio code sends through smsbridge::
     client.balance.fetch().balance
 
 or change nothing: ``smsbridge.compat.twilio.install()`` makes ``import twilio.rest`` and
-``twilio.base.exceptions`` resolve to this module (:func:`uninstall` undoes it).
+``twilio.base.exceptions`` resolve to this module, while every other ``twilio.*`` module
+(``twilio.twiml``, ``twilio.request_validator``, ``twilio.http``) stays the real SDK's
+(:func:`uninstall` undoes it).
 
 The Bridge comes from ``bridge=`` or ``Bridge.from_config()`` (``$SMSBRIDGE_CONFIG``, else
 ``./smsbridge.yaml``), one per process and config.  Return objects are built from the
@@ -22,18 +24,21 @@ the same sid the gateway shows, and it carries the smsbridge id, so no lookup ta
 needed to fetch.  ``MessageInstance.smsbridge_id`` is the smsbridge id itself.
 
 Not supported (raise ``TwilioRestException``): MMS (``media_url``), update/cancel/
-delete.  ``status_callback`` is accepted and ignored: callbacks need a server, use the
-gateway for them.
+delete.  ``status_callback`` is passed to the Bridge as ``extra["status_callback"]`` (as
+the gateway faces do): a Twilio (or Infobip) backend hands it to its provider, which then
+calls it; other backends ignore it. ``create_async``/``fetch_async``/``list_async`` run
+the blocking calls in a worker thread.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import types
 from datetime import date, datetime, timezone
 from typing import Any, Iterator
 
-from smsbridge.compat.shim import BridgeCache, ModuleAliases, bridge_attribute
+from smsbridge.compat.shim import BridgeCache, ModuleAliases, bridge_attribute, overlay, real_sdk_installed
 from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
 
 from . import wire
@@ -189,6 +194,12 @@ class MessageContext:
             raise _rest_error(exc, verb="fetch", method="GET", uri=self._uri) from None
         return self._client._instance(record, self._account_sid)
 
+    async def fetch_async(self) -> MessageInstance:
+        """The SDK's ``await client.messages(sid).fetch_async()``."""
+        import asyncio
+
+        return await asyncio.to_thread(self.fetch)
+
     def update(self, *args: Any, **kwargs: Any) -> MessageInstance:
         raise TwilioRestException(405, self._uri, "Unable to update record: smsbridge cannot update, cancel or "
                                   "redact messages", wire.E_METHOD_NOT_ALLOWED, "POST")
@@ -234,8 +245,11 @@ class MessageList:
             raise TwilioRestException(exc.status, self._uri, f"Unable to create record: {exc.message}", exc.code,
                                       "POST") from None
         bridge = self._client.bridge
+        # Passed through as the gateway faces do: a backend that can deliver status
+        # callbacks (twilio, infobip) hands the URL to its provider; the others ignore it.
+        extra = {"status_callback": request.status_callback} if request.status_callback else None
         try:
-            receipt = bridge.send(request.to, request.body, sender=request.sender)
+            receipt = bridge.send(request.to, request.body, sender=request.sender, extra=extra)
         except SmsBridgeError as exc:
             raise _rest_error(exc, verb="create", method="POST", uri=self._uri, to=request.to) from None
         payload = wire.render_message(
@@ -244,6 +258,23 @@ class MessageList:
             created_at=receipt.created_at, updated_at=receipt.created_at,
             messaging_service_sid=request.messaging_service_sid)
         return MessageInstance(payload, self._client, receipt.id)
+
+    async def create_async(self, to: Any = None, status_callback: Any = None, *args: Any, from_: Any = None,
+                           body: Any = None, messaging_service_sid: Any = None, media_url: Any = None,
+                           **options: Any) -> MessageInstance:
+        """The SDK's ``await client.messages.create_async(...)``: :meth:`create` in a worker
+        thread, so the event loop is not blocked while the Bridge sends."""
+        import asyncio
+
+        return await asyncio.to_thread(self.create, to, status_callback, *args, from_=from_, body=body,
+                                       messaging_service_sid=messaging_service_sid, media_url=media_url,
+                                       **options)
+
+    async def list_async(self, **filters: Any) -> list[MessageInstance]:
+        """The SDK's ``await client.messages.list_async(...)``."""
+        import asyncio
+
+        return await asyncio.to_thread(lambda: self.list(**filters))
 
     def stream(self, to: Any = None, from_: Any = None, date_sent: Any = None, date_sent_before: Any = None,
                date_sent_after: Any = None, limit: int | None = None, page_size: int | None = None
@@ -434,9 +465,22 @@ def _pairs(params: Any) -> list[tuple[str, Any]]:
 # --------------------------------------------------------------------------- install()
 
 def _stand_ins() -> dict[str, types.ModuleType]:
-    """``twilio``, ``twilio.rest``, ``twilio.base``, ``twilio.base.exceptions`` and
-    ``twilio.request_validator``, as install() puts them in ``sys.modules``."""
+    """What install() puts in ``sys.modules``.
+
+    With the real ``twilio`` installed, only what the shim replaces: ``twilio.rest``
+    (its ``Client``; the SDK's other ``twilio.rest.*`` submodules still import) and
+    ``twilio.base.exceptions`` (the SDK's module with the shim's ``TwilioException`` and
+    ``TwilioRestException``, so ``except TwilioRestException`` catches the shim's
+    errors). ``twilio.twiml``, ``twilio.request_validator``, ``twilio.http`` and the rest
+    are the real SDK's. Without it, stand-ins for ``twilio``, ``twilio.base`` and
+    ``twilio.request_validator`` (the shim's own ``RequestValidator``) too.
+    """
     me = sys.modules[__name__]
+    if real_sdk_installed("twilio"):
+        real_exceptions = importlib.import_module("twilio.base.exceptions")
+        return {"twilio.rest": me,
+                "twilio.base.exceptions": overlay("twilio.base.exceptions", real_exceptions, me,
+                                                  ("TwilioException", "TwilioRestException"))}
     package = types.ModuleType("twilio", "smsbridge's stand-in for the twilio package")
     package.__path__ = []  # type: ignore[attr-defined]
     base = types.ModuleType("twilio.base")

@@ -111,7 +111,10 @@ def _send(bridge: Any, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     except wire.WireError as exc:
         return wire.reply_for_error(exc, to=str(params.get("to") or "") or None)
     try:
-        receipt = bridge.send(sms.to, sms.text, sender=sms.sender, reference=sms.client_ref)
+        # ``callback`` passes through as the gateway faces pass it: a backend that delivers
+        # status callbacks hands it to its provider; the others ignore it.
+        receipt = bridge.send(sms.to, sms.text, sender=sms.sender, reference=sms.client_ref,
+                              extra={"status_callback": sms.callback} if sms.callback else None)
     except SmsBridgeError as exc:
         return wire.reply_for_error(exc, to=sms.to)
     ids = wire.message_ids_for(receipt.id, receipt.segments)

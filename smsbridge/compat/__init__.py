@@ -1,6 +1,6 @@
 """``smsbridge.compat.<name>``: SDK shims, served from what plugins register.
 
-The core never names a provider (STYLE.md): ``from smsbridge.compat.twilio import Client``
+The core never names a provider (docs/architecture.md): ``from smsbridge.compat.twilio import Client``
 works because a plugin registered ``"twilio"`` through the ``smsbridge_sdk_shims`` hook,
 and the import finder below resolves ``smsbridge.compat.twilio`` to that plugin's module
 (the very same module object, so ``isinstance`` checks and ``install()`` agree).

@@ -73,7 +73,13 @@ def parse_clients(config: Config) -> list[GatewayClient]:
             if shim == "backend":
                 continue
             if not isinstance(values, Mapping):
-                raise config.error(f"{path}.{shim}", "must be a mapping of credential keys")
+                from .. import plugins
+
+                hint = _suggest(str(shim), ["backend", *sorted(plugins.registry().http_shims)])
+                if hint:  # a typo (``backnd: primary``), not a face section
+                    raise config.error(f"{path}.{shim}", f"unknown key {shim!r}{hint}")
+                raise config.error(f"{path}.{shim}", "must be a mapping of credential keys (or the key is"
+                                                     " 'backend')")
             creds[str(shim)] = dict(values)
         clients.append(GatewayClient(str(name), backend, creds))
     return clients
