@@ -28,7 +28,7 @@ from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, NotFound, ProviderError,
                      ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
 from .journal import Journal
-from .model import (Balance, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
+from .model import (Balance, InboundMessage, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
                     StatusReport)
 from .ratelimit import RateLimiter
 
@@ -187,7 +187,8 @@ class Bridge:
 
     def _before_send(self, message: Message) -> Message:
         for impl in reversed(plugins.manager().hook.smsbridge_before_send.get_hookimpls()):
-            result = impl.function(message=message)
+            # ``bridge`` only for implementations that ask for it (issue 15: the opt-out list)
+            result = impl.function(message=message, **({"bridge": self} if "bridge" in impl.argnames else {}))
             if result is not None:
                 if not isinstance(result, Message):
                     raise InvalidMessage(f"plugin {impl.plugin_name!r} returned {type(result).__name__} from"
@@ -294,7 +295,7 @@ class Bridge:
         """Run observer hooks; a failing observer is logged, never raised (hookspecs)."""
         for impl in reversed(getattr(plugins.manager().hook, hook).get_hookimpls()):
             try:
-                impl.function(**kwargs)
+                impl.function(**kwargs, **({"bridge": self} if "bridge" in impl.argnames else {}))
             except Exception:
                 log.exception("plugin %r failed in %s", impl.plugin_name, hook)
 
@@ -457,6 +458,22 @@ class Bridge:
                                       found.segments)
                 reports.append(self.status(record.id))
         return reports
+
+    # -- issue 15: inbound SMS ---------------------------------------------------------------
+    def inbound(self, since: datetime | None = None, limit: int = 100) -> list[InboundMessage]:
+        """Inbound SMS in the order received: the latest ``limit``, or the first ``limit``
+        received after ``since`` (a datetime; keep the last one's ``received_at`` to follow)."""
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        return self.journal.inbound(since=since, limit=limit)
+
+    def receive(self, message: InboundMessage) -> bool:
+        """Take in one inbound SMS: journal it and fire ``smsbridge_inbound``.  ``False`` (and
+        nothing fired) when the same provider message came in before (a webhook retry)."""
+        if not self.journal.add_inbound(message):
+            return False
+        self._observe("smsbridge_inbound", message=message)
+        return True
 
     # -- account ---------------------------------------------------------------------------
     def balance(self, backend: str | None = None) -> Balance:
