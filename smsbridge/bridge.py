@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
-from . import plugins, routing
+from . import plugins, reports, routing
 from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, NotFound, ProviderError,
@@ -182,13 +182,14 @@ class Bridge:
         sender = _check_sender(sender if sender is not None else settings.get("sender"))
         message = Message(to=e164, text=body, id=new_message_id(), sender=sender, reference=reference,
                           encoding=info.encoding, segments=info.segments, extra=dict(extra or {}))
-        message = self._before_send(message)
+        message = self._before_send(message, chain)
         return message, chain
 
-    def _before_send(self, message: Message) -> Message:
+    def _before_send(self, message: Message, chain: tuple[str, ...] = ()) -> Message:
         for impl in reversed(plugins.manager().hook.smsbridge_before_send.get_hookimpls()):
-            # ``bridge`` only for implementations that ask for it (issue 15: the opt-out list)
-            result = impl.function(message=message, **({"bridge": self} if "bridge" in impl.argnames else {}))
+            # ``bridge`` and ``route`` only for implementations that ask (issue 15: the opt-out list)
+            wanted = {"bridge": self, "route": chain}
+            result = impl.function(message=message, **{k: v for k, v in wanted.items() if k in impl.argnames})
             if result is not None:
                 if not isinstance(result, Message):
                     raise InvalidMessage(f"plugin {impl.plugin_name!r} returned {type(result).__name__} from"
@@ -232,6 +233,7 @@ class Bridge:
                 self.journal.attempt(message.id, name, outcome="skipped (circuit open)")
                 continue
             attempt = self._for_backend(message, message.text, name) if name != chain[0] else message
+            attempt = self._with_webhook(attempt, name)
             limiter = self._limiters.get(name)
             if limiter is not None:
                 limiter.wait()
@@ -263,8 +265,18 @@ class Bridge:
         assert last is not None
         return self._fail(message, chain[-1], last)
 
+    def _with_webhook(self, message: Message, name: str) -> Message:
+        """With ``gateway.public_url`` set, tell the backend where its provider should post
+        delivery reports (``extra["webhook_url"]``, issue 15); a caller's own
+        ``status_callback`` still wins, in the backend."""
+        url = reports.webhook_url((self.config.gateway or {}).get("public_url"), name)
+        if url is None:
+            return message
+        return replace(message, extra={**message.extra, "webhook_url": url})
+
     def _accepted(self, message: Message, name: str, accepted: Any) -> Receipt:
         self.journal.accepted(message.id, name, accepted.provider_id, accepted.status, accepted.segments)
+        reports.claim_reports(self, message.id, name, str(accepted.provider_id))  # issue 15: early webhooks
         receipt = Receipt(id=message.id, backend=name, provider_id=str(accepted.provider_id),
                           status=accepted.status, to=message.to,
                           segments=accepted.segments or message.segments, encoding=message.encoding,

@@ -62,11 +62,12 @@ def smsbridge_http_shims(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def smsbridge_before_send(message: "Message", bridge: "Any") -> "Message | None":
+def smsbridge_before_send(message: "Message", bridge: "Any", route: "tuple[str, ...]") -> "Message | None":
     """Called for every message before it is journaled and routed.
 
-    ``bridge`` is the sending :class:`~smsbridge.bridge.Bridge` (its journal and config);
-    an implementation that does not name the argument does not get it.
+    ``bridge`` is the sending :class:`~smsbridge.bridge.Bridge` (its journal and config),
+    ``route`` the backend names it will try, in order; an implementation that does not
+    name these arguments does not get them.
 
     Return a replacement :class:`~smsbridge.model.Message` (made with
     ``dataclasses.replace``) to rewrite it, or ``None`` to leave it.  Implementations

@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import time
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from .model import InboundMessage, Message, MessageRecord, Status, StatusEvent
 
@@ -346,6 +346,55 @@ class Journal:
             rows = self._db.execute("SELECT number, at, backend, keyword FROM optouts ORDER BY at, rowid").fetchall()
         return [{"number": r[0], "at": _ts(r[1]), "backend": r[2], "keyword": r[3]} for r in rows]
 
+    # -- issue 15: delivery reports from webhooks -------------------------------------------
+    def find_sent(self, backend: str, provider_id: str) -> str | None:
+        """The id of the message ``backend`` accepted as ``provider_id`` (newest), if any."""
+        with self._lock:
+            row = self._db.execute("SELECT id FROM messages WHERE provider_id=? AND backend=? AND phase='accepted'"
+                                   " ORDER BY created_at DESC LIMIT 1", (provider_id, backend)).fetchone()
+        return row[0] if row else None
+
+    def advance_status(self, message_id: str, status: Status, rank: Mapping[Status, int], *,
+                       at: datetime | None = None, code: str | None = None,
+                       description: str | None = None) -> Status | None:
+        """Move an accepted message to ``status`` only forwards: not from a final status, not
+        to a lower ``rank`` (a late ``sent`` after ``delivered``), not to the same status.
+        Returns the previous status when it moved, else ``None``; atomic (one lock, one commit)."""
+        now = time.time()
+        with self._lock, self._transaction():
+            row = self._db.execute("SELECT status FROM messages WHERE id=? AND phase='accepted'",
+                                   (message_id,)).fetchone()
+            if row is None:
+                return None
+            old = Status(row[0])
+            if old == status or old.final or rank.get(status, 0) < rank.get(old, 0):
+                return None
+            self._db.execute("UPDATE messages SET status=?, updated_at=? WHERE id=?", (status.value, now, message_id))
+            self._db.execute("INSERT INTO events (message_id, at, status, code, description) VALUES (?,?,?,?,?)",
+                             (message_id, at.timestamp() if at else now, status.value, code, description))
+            return old
+
+    def park_report(self, backend: str, provider_id: str | None, message_id: str | None, report: str) -> bool:
+        """Keep a delivery report whose message is not (yet) journaled as accepted; ``report``
+        is its JSON.  ``False`` when the very same report is already kept (a retry)."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO early_reports (backend, provider_id, message_id, report, at)"
+                " VALUES (?,?,?,?,?)", (backend, provider_id or "", message_id or "", report, time.time()))
+        return cursor.rowcount == 1
+
+    def claim_reports(self, message_id: str, backend: str, provider_id: str | None) -> list[str]:
+        """Take (and delete) the kept reports for this message, oldest first."""
+        with self._lock:  # once per send: a read on an (almost always) empty table, no commit
+            rows = self._db.execute(
+                "SELECT rowid, report FROM early_reports WHERE (message_id=? AND message_id != '')"
+                " OR (backend=? AND provider_id=? AND provider_id != '') ORDER BY rowid",
+                (message_id, backend, provider_id or "")).fetchall()
+            if rows:  # claimed twice by two processes at once: applying a report twice is a no-op
+                with self._transaction():
+                    self._db.executemany("DELETE FROM early_reports WHERE rowid=?", [(r[0],) for r in rows])
+        return [r[1] for r in rows]
+
 
 def _plain(value: Any) -> Any:
     """A webhook payload as JSON can keep it (bytes as text)."""
@@ -373,6 +422,17 @@ CREATE TABLE IF NOT EXISTS inbound (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS inbound_provider ON inbound(backend, provider_id) WHERE provider_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS inbound_received ON inbound(received_at);
+CREATE INDEX IF NOT EXISTS messages_provider ON messages(provider_id) WHERE provider_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS early_reports (
+    backend TEXT NOT NULL,
+    provider_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    report TEXT NOT NULL,
+    at REAL NOT NULL,
+    UNIQUE (backend, provider_id, message_id, report)
+);
+CREATE INDEX IF NOT EXISTS early_reports_provider ON early_reports(backend, provider_id);
+CREATE INDEX IF NOT EXISTS early_reports_message ON early_reports(message_id);
 CREATE TABLE IF NOT EXISTS optouts (
     number TEXT PRIMARY KEY,
     at REAL NOT NULL,

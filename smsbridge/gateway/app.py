@@ -227,6 +227,9 @@ def build_app(bridge: Any, *, faces: list[str] | None = None) -> Starlette:
     from starlette.routing import Route
 
     routes.append(Route("/_smsbridge/health", health))
+    from .webhooks import routes as webhook_routes  # issue 15: providers' webhooks
+
+    routes.extend(webhook_routes(gateway))
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield

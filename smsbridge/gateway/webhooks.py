@@ -32,7 +32,7 @@ Rules the core applies the same way for every provider:
 - a report is matched to its message by the smsbridge id (when the provider echoes a
   client reference) or by ``(backend, provider id)``; a report for a message not (yet)
   journaled is kept and applied when the message is accepted
-  (:meth:`~smsbridge.bridge.Bridge.inbound`'s sibling ``Bridge.apply_report``);
+  (:mod:`smsbridge.reports`);
 - a final status is never replaced by another status, and a report never moves a
   message backwards (``sent`` after ``delivered`` arrives out of order: ignored);
 - the provider's own word is kept as the event's description.
@@ -42,15 +42,19 @@ No starlette import at module level: plugins import the types below cheaply.
 from __future__ import annotations
 
 import json as json_mod
+import logging
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any, Mapping
 from urllib.parse import parse_qsl
 
-from ..model import Status
+from ..reports import RANK, DeliveryReport
 
 __all__ = ["WebhookRequest", "DeliveryReport", "ReceivedSMS", "OutgoingWebhook", "WebhookAnswer",
-           "WebhookRejected", "handlers", "handler_for", "RANK"]
+           "WebhookRejected", "handlers", "routes", "normalise_number", "RANK"]
+
+log = logging.getLogger("smsbridge.gateway.webhooks")
 
 
 class WebhookRejected(Exception):
@@ -111,21 +115,6 @@ class WebhookRequest:
 
 
 @dataclass(frozen=True)
-class DeliveryReport:
-    """One delivery report, normalised. ``word`` is the provider's own status word."""
-
-    status: Status
-    word: str
-    provider_id: str | None = None
-    message_id: str | None = None
-    """smsbridge's id, when the provider echoes it back (a client reference)."""
-    at: datetime | None = None
-    code: str | None = None
-    description: str | None = None
-    raw: Any = None
-
-
-@dataclass(frozen=True)
 class ReceivedSMS:
     """One inbound SMS as a handler parsed it; the core adds the id and the backend."""
 
@@ -143,7 +132,8 @@ class OutgoingWebhook:
 
     url: str
     method: str = "POST"
-    data: Mapping[str, str] | None = None
+    data: Mapping[str, str] | bytes | None = None
+    """A form (a mapping), or the exact body bytes (signed JSON: set Content-Type)."""
     json: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
 
@@ -153,15 +143,6 @@ class WebhookAnswer:
     status: int = 200
     body: bytes = b""
     content_type: str = "text/plain"
-
-
-RANK: dict[Status, int] = {
-    Status.UNKNOWN: 0, Status.SCHEDULED: 1, Status.QUEUED: 2, Status.SENT: 3,
-    Status.DELIVERED: 9, Status.UNDELIVERED: 9, Status.FAILED: 9, Status.EXPIRED: 9,
-    Status.REJECTED: 9, Status.CANCELED: 9,
-}
-"""How far along a status is: a report never moves a message to a lower rank, and
-nothing replaces a final status (rank 9)."""
 
 
 def handlers() -> dict[str, Any]:
@@ -180,9 +161,113 @@ def handlers() -> dict[str, Any]:
     return {name: (plugins.resolve(h) if isinstance(h, str) else h) for name, (_, h) in found.items()}
 
 
-def handler_for(name: str, *, table: Mapping[str, Any] | None = None) -> Any | None:
-    return (table if table is not None else handlers()).get(name)
+def normalise_number(value: str) -> str:
+    """A sender or recipient as E.164 where it is a full number without its ``+``
+    (Vonage's ``msisdn``, Infobip's ``from``); short codes and alphanumerics as given."""
+    text = str(value or "").strip()
+    if re.fullmatch(r"\d{8,15}", text):
+        return "+" + text
+    if re.fullmatch(r"00\d{8,15}", text):
+        return "+" + text[2:]
+    return text
 
 
-def _as_list(items: Iterable[Any] | None) -> list[Any]:
-    return list(items or ())
+def routes(gateway: Any) -> list[Any]:
+    """``/webhooks/{backend}/status`` and ``/webhooks/{backend}/inbound`` (GET and POST: Vonage
+    and MessageBird report with GET)."""
+    from starlette.routing import Route
+
+    hooks = WebhookRoutes(gateway)
+    return [Route("/webhooks/{backend}/status", hooks.status, methods=["GET", "POST"]),
+            Route("/webhooks/{backend}/inbound", hooks.inbound, methods=["GET", "POST"])]
+
+
+class WebhookRoutes:
+    """The request handlers: find the backend's handler, verify, parse, apply."""
+
+    def __init__(self, gateway: Any) -> None:
+        self.gateway = gateway
+        self.handlers = handlers()
+        self.public_url = (gateway.bridge.config.gateway or {}).get("public_url")
+
+    def _handler(self, name: str) -> tuple[Any, Any]:
+        bridge = self.gateway.bridge
+        if name not in bridge.config.backends:
+            raise WebhookRejected(404, f"no backend called {name!r} is configured")
+        handler = self.handlers.get(bridge.config.backends[name]["plugin"])
+        if handler is None:
+            raise WebhookRejected(404, f"backend {name!r} takes no webhooks")
+        if bridge.backend_incomplete(name):
+            raise WebhookRejected(503, f"backend {name!r} is not fully configured")
+        return handler, bridge.backend(name).settings
+
+    async def _request(self, request: Any) -> WebhookRequest:
+        from .http import read_body
+
+        body = await read_body(request)
+        url = str(request.url)
+        if self.public_url:
+            url = str(self.public_url).rstrip("/") + request.url.path + (f"?{request.url.query}"
+                                                                         if request.url.query else "")
+        query = tuple(parse_qsl(request.url.query, keep_blank_values=True))
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        return WebhookRequest(method=request.method.upper(), url=url, path=request.url.path, query=query,
+                              headers=headers, body=body)
+
+    async def _take(self, request: Any, kind: str) -> Any:
+        from starlette.concurrency import run_in_threadpool
+        from starlette.responses import Response
+
+        from .http import BadRequest
+
+        name = request.path_params["backend"]
+        try:
+            handler, settings = self._handler(name)
+            webhook = await self._request(request)
+            verify = getattr(handler, "verify", None)
+            if verify is not None:
+                verify(webhook, settings, kind)
+            if kind == "status":
+                parse = getattr(handler, "status_reports", None)
+            else:
+                parse = getattr(handler, "inbound_messages", None)
+            if parse is None:
+                raise WebhookRejected(404, f"backend {name!r} takes no {kind} webhooks")
+            try:
+                items = list(parse(webhook))
+            except WebhookRejected:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise WebhookRejected(400, f"unreadable {kind} webhook: {type(exc).__name__}") from None
+        except WebhookRejected as exc:
+            if exc.status == 403:
+                log.warning("%s webhook for backend %r refused: %s", kind, name, exc.detail)
+            return Response(exc.detail, status_code=exc.status, media_type="text/plain")
+        except BadRequest as exc:
+            return Response(exc.detail, status_code=exc.status, media_type="text/plain")
+        if kind == "status":
+            from ..reports import apply_report
+
+            for report in items:
+                outcome = await run_in_threadpool(apply_report, self.gateway.bridge, name, report)
+                log.info("delivery report %s/%s for backend %r: %s", report.provider_id or report.message_id,
+                         report.word, name, outcome)
+        else:
+            from ..model import InboundMessage
+            from .inbound import new_inbound_id, receive_inbound
+
+            for sms in items:
+                received = sms.received_at or datetime.now(timezone.utc)
+                message = InboundMessage(id=new_inbound_id(), from_=normalise_number(sms.from_),
+                                         to=normalise_number(sms.to), text=sms.text, received_at=received,
+                                         backend=name, provider_id=sms.provider_id, raw=sms.raw)
+                await receive_inbound(self.gateway, message)
+        answer = getattr(handler, "answer", None)
+        reply = answer(kind) if answer is not None else WebhookAnswer()
+        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
+
+    async def status(self, request: Any) -> Any:
+        return await self._take(request, "status")
+
+    async def inbound(self, request: Any) -> Any:
+        return await self._take(request, "inbound")
