@@ -487,6 +487,26 @@ class Bridge:
         self._observe("smsbridge_inbound", message=message)
         return True
 
+    def opt_outs(self) -> list[dict[str, Any]]:
+        """The opt-out list (numbers that answered STOP), oldest first: ``number``, ``at``,
+        ``backend``, ``keyword``."""
+        return self.journal.opt_outs()
+
+    def opt_out(self, number: str) -> bool:
+        """Put ``number`` on the opt-out list by hand; ``False`` when it already was."""
+        return self.journal.opt_out(self.normalise_number(number), keyword="(manual)")
+
+    def opt_in(self, number: str) -> bool:
+        """Take ``number`` off the opt-out list; ``False`` when it was not on it."""
+        return self.journal.opt_in(self.normalise_number(number))
+
+    def normalise_number(self, number: str) -> str:
+        """``number`` in E.164 (national numbers read in ``defaults.default_region``);
+        ``InvalidNumber`` when it is none."""
+        from . import numbers
+
+        return numbers.parse_number(number, self.config.defaults["default_region"])
+
     # -- account ---------------------------------------------------------------------------
     def balance(self, backend: str | None = None) -> Balance:
         """The credit balance of ``backend`` (default: the ``default`` backend)."""
