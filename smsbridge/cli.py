@@ -306,7 +306,8 @@ def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: st
 
 # --- issue 15: inbox and optout ---
 def _inbound_line(message: Any) -> str:
-    return f"{message.received_at:%Y-%m-%d %H:%M:%S}  {message.backend:12} {message.from_} -> {message.to}: {message.text}"
+    return (f"{message.received_at:%Y-%m-%d %H:%M:%S}  {message.backend:12} {message.from_} -> {message.to}:"
+            f" {message.text}")
 
 
 @cli.command()

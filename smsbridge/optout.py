@@ -25,8 +25,9 @@ when it is the whole message, in any case, surrounding spaces and punctuation ig
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["OptOutSetting", "STOP_WORDS", "START_WORDS", "parse_setting", "setting_for", "keyword_of"]
 

@@ -13,10 +13,17 @@ the gateway behind a secret path or an IP allow-list if that matters (docs/webho
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from smsbridge.gateway.webhooks import (DeliveryReport, OutgoingWebhook, ReceivedSMS, WebhookAnswer,
-                                        WebhookRejected, WebhookRequest)
+from smsbridge.gateway.webhooks import (
+    DeliveryReport,
+    OutgoingWebhook,
+    ReceivedSMS,
+    WebhookAnswer,
+    WebhookRejected,
+    WebhookRequest,
+)
 from smsbridge.model import InboundMessage
 
 from . import wire
@@ -39,7 +46,9 @@ def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
         if not parsed.message_id:
             continue
         word = parsed.name or parsed.group or ""
-        error = parsed.raw.get("error") if isinstance(parsed.raw.get("error"), Mapping) else {}
+        error: Mapping[str, Any] = parsed.raw.get("error") or {}
+        if not isinstance(error, Mapping):
+            error = {}
         code = str(error.get("id")) if error.get("id") not in (None, 0) else None
         # The backend names each message with smsbridge's id (its messageId).
         out.append(DeliveryReport(status=parsed.status, word=word, provider_id=parsed.message_id,

@@ -24,11 +24,18 @@ import hmac
 import json
 import secrets
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
-from smsbridge.gateway.webhooks import (DeliveryReport, OutgoingWebhook, ReceivedSMS, WebhookAnswer,
-                                        WebhookRejected, WebhookRequest)
+from smsbridge.gateway.webhooks import (
+    DeliveryReport,
+    OutgoingWebhook,
+    ReceivedSMS,
+    WebhookAnswer,
+    WebhookRejected,
+    WebhookRequest,
+)
 from smsbridge.model import InboundMessage
 
 from . import wire
@@ -72,7 +79,7 @@ def check_jwt(token: str, signing_key: str, url: str, body: bytes, *, now: float
         mac = _unb64(mac_b64)
     except (ValueError, TypeError):
         return "not a JWT"
-    digest = _ALGORITHMS.get(header.get("alg")) if isinstance(header, dict) else None
+    digest = _ALGORITHMS.get(str(header.get("alg"))) if isinstance(header, dict) else None
     if digest is None or not isinstance(claims, dict):
         return "unsupported JWT algorithm"
     expected = hmac.new(signing_key.encode("utf-8"), f"{head_b64}.{payload_b64}".encode("ascii"), digest).digest()

@@ -21,11 +21,18 @@ import hmac
 import json
 import secrets
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from smsbridge.errors import ProviderError
-from smsbridge.gateway.webhooks import (DeliveryReport, OutgoingWebhook, ReceivedSMS, WebhookAnswer,
-                                        WebhookRejected, WebhookRequest)
+from smsbridge.gateway.webhooks import (
+    DeliveryReport,
+    OutgoingWebhook,
+    ReceivedSMS,
+    WebhookAnswer,
+    WebhookRejected,
+    WebhookRequest,
+)
 from smsbridge.model import InboundMessage
 
 from . import wire
@@ -36,7 +43,7 @@ TOLERANCE = 300  # seconds a signed callback's timestamp may be off
 
 
 def signature(secret: str, body: bytes, nonce: str, timestamp: str) -> str:
-    signed = body + f".{nonce}.{timestamp}".encode("utf-8")
+    signed = body + f".{nonce}.{timestamp}".encode()
     return base64.b64encode(hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).digest()).decode("ascii")
 
 

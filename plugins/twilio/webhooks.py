@@ -14,11 +14,18 @@ base64(HMAC-SHA1(auth token, URL + sorted name+value pairs)) (providers.md §1.2
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
-from smsbridge.gateway.webhooks import (DeliveryReport, OutgoingWebhook, ReceivedSMS, WebhookAnswer,
-                                        WebhookRejected, WebhookRequest)
+from smsbridge.gateway.webhooks import (
+    DeliveryReport,
+    OutgoingWebhook,
+    ReceivedSMS,
+    WebhookAnswer,
+    WebhookRejected,
+    WebhookRequest,
+)
 from smsbridge.model import InboundMessage
 
 from . import wire

@@ -16,11 +16,18 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
-from smsbridge.gateway.webhooks import (DeliveryReport, OutgoingWebhook, ReceivedSMS, WebhookAnswer,
-                                        WebhookRejected, WebhookRequest)
+from smsbridge.gateway.webhooks import (
+    DeliveryReport,
+    OutgoingWebhook,
+    ReceivedSMS,
+    WebhookAnswer,
+    WebhookRejected,
+    WebhookRequest,
+)
 from smsbridge.model import InboundMessage
 
 from . import wire

@@ -108,7 +108,8 @@ def check_clients(config: Config) -> list[GatewayClient]:
                 raise config.error(f"{path}.inbound_url", "must be an http:// or https:// URL")
     public_url = (config.gateway or {}).get("public_url")
     if public_url is not None and not (isinstance(public_url, str) and public_url.startswith(("http://", "https://"))):
-        raise config.error("gateway.public_url", "must be an http:// or https:// URL (where providers reach the gateway)")
+        raise config.error("gateway.public_url",
+                           "must be an http:// or https:// URL (where providers reach the gateway)")
     for key, kind in (("max_body", int), ("poll_interval", float)):
         if key in (config.gateway or {}):
             value = _coerce(config.gateway[key], kind, f"gateway.{key}", config)

@@ -44,9 +44,10 @@ from __future__ import annotations
 import json as json_mod
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 
 from ..reports import RANK, DeliveryReport

@@ -1,7 +1,8 @@
 """Fixtures for the providers' webhook tests (payload helpers: payloads.py)."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

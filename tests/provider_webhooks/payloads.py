@@ -150,7 +150,9 @@ def post(provider: str, url: str, data: dict[str, Any], how: str = "valid", *,
             headers["X-Plivo-Signature-V3-Nonce"] = nonce
     elif provider == "sinch":
         from sinch.domains.authentication.sinch_events.v1.authentication_validation import (
-            calculate_sinch_event_signature, compute_signed_data)
+            calculate_sinch_event_signature,
+            compute_signed_data,
+        )
 
         body = json.dumps(payload).encode()
         if how != "missing":
