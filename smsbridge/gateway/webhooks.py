@@ -117,7 +117,8 @@ class WebhookRequest:
 
 @dataclass(frozen=True)
 class ReceivedSMS:
-    """One inbound SMS as a handler parsed it; the core adds the id and the backend."""
+    """One inbound SMS as a handler parsed it; the core adds the id, the backend and the
+    time it arrived (``received_at`` is the provider's own time, for the record)."""
 
     from_: str
     to: str
@@ -258,7 +259,9 @@ class WebhookRoutes:
             from .inbound import new_inbound_id, receive_inbound
 
             for sms in items:
-                received = sms.received_at or datetime.now(timezone.utc)
+                # When smsbridge received it (the provider's own time stays in ``raw``): the
+                # journal's order and ``inbound(since=...)`` paging must follow arrival.
+                received = datetime.now(timezone.utc)
                 message = InboundMessage(id=new_inbound_id(), from_=normalise_number(sms.from_),
                                          to=normalise_number(sms.to), text=sms.text, received_at=received,
                                          backend=name, provider_id=sms.provider_id, raw=sms.raw)
