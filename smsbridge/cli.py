@@ -261,7 +261,7 @@ def journal(obj: _Context, status_filter: str | None, limit: int, as_json: bool)
     """Journaled messages, newest first."""
     with _errors():
         records = obj.bridge().journaled(status=status_filter, limit=limit)
-        data = [{"id": r.id, "to": r.to, "status": r.status.value, "phase": r.extra.get("phase"),
+        data = [{"id": r.id, "to": r.to, "status": r.status.value, "phase": r.phase,
                  "backend": r.backend, "provider_id": r.provider_id, "reference": r.reference,
                  "created_at": r.created_at.isoformat() if r.created_at else None, "error": r.error}
                 for r in records]

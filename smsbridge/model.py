@@ -206,6 +206,14 @@ class MessageRecord:
     ``status`` is the last known status; ``error`` is the text of the error a failed
     send raised (``None`` otherwise).  Gateway faces turn this into the provider's reply
     shape (Twilio message JSON, Plivo message object, ...).
+
+    The journal's own bookkeeping is typed, never hidden in ``extra``: ``phase`` is where
+    the send stands (``sending``, ``accepted``, ``failed``, ``unknown``, ``scheduled``,
+    ``canceled``; see :data:`smsbridge.journal.PHASES`), ``attempts`` the backends tried
+    in order (each ``{"backend", "at"[, "outcome"]}``), ``gateway_client``/``face`` the
+    gateway client and face that sent it (``None`` outside the gateway), ``sent_at`` when
+    a provider accepted it and ``send_at`` when a scheduled message is due.  ``extra``
+    holds only the caller's own hints (and a face's private data).
     """
 
     id: str
@@ -223,3 +231,9 @@ class MessageRecord:
     error_code: str | None = None
     error: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    phase: str = "accepted"
+    attempts: tuple[Mapping[str, Any], ...] = ()
+    gateway_client: str | None = None
+    face: str | None = None
+    sent_at: datetime | None = None
+    send_at: datetime | None = None

@@ -384,7 +384,7 @@ def test_a_reply_after_the_timeout_is_delivery_unknown_and_never_retried(fake, t
         with pytest.raises(DeliveryUnknown) as info:
             bridge.send("+36301234567", "once only")
         record = bridge.record(info.value.message_id)
-        assert (record.status, record.extra["phase"]) == (Status.UNKNOWN, "unknown")
+        assert (record.status, record.phase) == (Status.UNKNOWN, "unknown")
         assert bridge.journaled(status="unknown")[0].id == info.value.message_id
         assert bridge.backend("spare").balance().amount == Decimal(1000)
         time.sleep(1.2)
