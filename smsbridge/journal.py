@@ -41,8 +41,8 @@ import os
 import sqlite3
 import threading
 import time
-from datetime import datetime, timezone
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 from .errors import ConfigError, IdempotencyConflict, InvalidMessage
