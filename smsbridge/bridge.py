@@ -303,12 +303,12 @@ class Bridge:
             if record.phase == "failed":
                 raise ProviderError(f"a message with idempotency key {key!r} was just sent by another thread or"
                                     f" process and failed: {record.error}", backend=record.backend,
-                                    message_id=record.id, code=record.error_code)
+                                    message_id=record.id, code=record.error_code, pre_acceptance=True)
         if record.phase == "accepted":
             return Receipt(id=record.id, backend=record.backend or "", provider_id=record.provider_id or "",
                            status=record.status, to=record.to, segments=record.segments,
                            encoding=record.encoding, sender=record.sender, reference=record.reference,
-                           created_at=record.created_at)
+                           created_at=record.created_at, replayed=True)
         raise DeliveryUnknown(f"a message with idempotency key {key!r} was already handed to a provider and its"
                               " outcome is unknown; run 'smsbridge reconcile' before sending it again",
                               backend=record.backend, message_id=record.id)

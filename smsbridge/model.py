@@ -97,6 +97,9 @@ class Receipt:
     sender: str | None = None
     reference: str | None = None
     created_at: datetime | None = None
+    #: True when nothing was sent now: an earlier send's receipt, returned for a repeated
+    #: idempotency key (``smsbridge bulk`` counts these as "already sent").
+    replayed: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
