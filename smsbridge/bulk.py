@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .errors import InvalidMessage, InvalidNumber, SmsBridgeError
+from .errors import IdempotencyConflict, InvalidMessage, InvalidNumber, SmsBridgeError
 from .model import Receipt
 
 __all__ = ["BulkFile", "Row", "send_rows", "result_row", "outcome", "row_identity", "RESULT_FIELDS", "OUTCOMES",
@@ -262,10 +262,12 @@ def send_rows(bridge: Any, rows: Iterator[Row], *, concurrency: int = 8
 
 def outcome(result: Receipt | SmsBridgeError) -> str:
     """One of :data:`OUTCOMES`, as the journal sees the row: ``failed`` only when the error
-    proves nothing was sent (retry-safe, or the row itself invalid), else ``unknown``."""
+    proves nothing was sent (retry-safe, the row itself invalid, or its key already bound
+    to another message), else ``unknown``."""
     if isinstance(result, Receipt):
         return "already-sent" if result.replayed else "sent"
-    if result.message_id is None or result.retry_safe or isinstance(result, (InvalidMessage, InvalidNumber)):
+    if result.message_id is None or result.retry_safe or isinstance(result, (InvalidMessage, InvalidNumber,
+                                                                            IdempotencyConflict)):
         return "failed"
     return "unknown"
 
