@@ -52,7 +52,7 @@ DELIMITERS = (",", ";", "\t", "|")
 
 _COLUMNS = {"to", "text", "sender", "reference", "key", "backend"}
 _NUMBER_NOISE = re.compile(r"[\s\-.()/]")
-_FILTER_BITS = 1 << 25  # 4 MiB per bit array: few false "may repeat" marks up to millions of rows
+_FILTER_MAX_BITS = 1 << 26  # 8 MiB per bit array at most: ~1.5 % false "may repeat" marks at a million rows
 
 
 def row_identity(row: dict[str, str]) -> str:
@@ -85,6 +85,10 @@ class BulkFile:
                  keyed: bool = True) -> None:
         self._file = _seekable(source)
         self._keyed = keyed
+        size = self._file.seek(0, io.SEEK_END)
+        self._file.seek(0)
+        # 64 filter bits per row, rows estimated generously from the size (a row is > 8 bytes)
+        self._bits = min(_FILTER_MAX_BITS, 1 << max(10, (size // 8 * 64).bit_length()))
         if delimiter is not None:
             delimiter = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(delimiter, delimiter)
             if len(delimiter) != 1:
@@ -133,8 +137,8 @@ class BulkFile:
             header_line = text.readline()
             self.delimiter = delimiter or _sniff_delimiter(header_line)
             self.fields = _header(header_line, self.delimiter, sniffed=delimiter is None)
-            seen = bytearray(_FILTER_BITS // 8)
-            again = bytearray(_FILTER_BITS // 8)
+            seen = bytearray(self._bits // 8)
+            again = bytearray(self._bits // 8)
             total = 0
             for values in csv.reader(text, delimiter=self.delimiter):
                 if not any(v.strip() for v in values):
@@ -142,7 +146,7 @@ class BulkFile:
                 total += 1
                 row = dict(zip(self.fields, values, strict=False))
                 if self._keyed and not (row.get("key") or "").strip():
-                    slot = int(row_identity(row)[:8], 16) % _FILTER_BITS
+                    slot = int(row_identity(row)[:8], 16) % self._bits
                     byte, bit = slot >> 3, 1 << (slot & 7)
                     if seen[byte] & bit:
                         again[byte] |= bit
@@ -155,7 +159,7 @@ class BulkFile:
     def rows(self) -> Iterator[Row]:
         """Second pass: every row (blank lines skipped), with its identity key."""
         text = self._text(self.encoding)
-        occurrences: dict[str, int] = {}
+        occurrences: dict[int, int] = {}  # only for contents that may repeat; keyed by 64 bits of identity
         try:
             text.readline()
             number = 0
@@ -178,10 +182,11 @@ class BulkFile:
                         key = f"bulk:k:{row['key'].strip()}"
                     else:
                         identity = row_identity(row)
-                        slot = int(identity[:8], 16) % _FILTER_BITS
+                        slot = int(identity[:8], 16) % self._bits
                         occurrence = 1
                         if self._again[slot >> 3] & (1 << (slot & 7)):  # may repeat: count exactly
-                            occurrence = occurrences[identity] = occurrences.get(identity, 0) + 1
+                            short = int(identity[:16], 16)
+                            occurrence = occurrences[short] = occurrences.get(short, 0) + 1
                         key = f"bulk:c:{identity}:{occurrence}"
                     item["idempotency_key"] = key
                 yield Row(number=number, to=item["to"], item=item, key=key, error=error)

@@ -173,7 +173,7 @@ class Journal:
             # pages cut the journal's cost per send by ~20% against the 4 KiB default
             # (docs/performance.md, "Journal cost").
             self._db.execute("PRAGMA page_size=2048")
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._retry_locked("PRAGMA journal_mode=WAL")
             sync = os.environ.get("SMSBRIDGE_JOURNAL_SYNC", "NORMAL").upper()
             self._db.execute(f"PRAGMA synchronous={'FULL' if sync == 'FULL' else 'NORMAL'}")
         try:  # SQLite's JSON functions (built in since 3.38, usually compiled in before)
@@ -182,6 +182,23 @@ class Journal:
         except sqlite3.OperationalError:
             self._json1 = False
         self._migrate()
+
+    def _retry_locked(self, statement: str, patience: float = 30.0) -> None:
+        """Run ``statement``, waiting while another process holds the lock it needs.
+
+        Switching a new file to WAL needs an exclusive lock, and SQLite answers "database
+        is locked" at once (no busy wait) when several processes create one store together
+        (two ``bulk`` runs started at once).
+        """
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self._db.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     # -- schema --------------------------------------------------------------------------
     def _migrate(self) -> None:
