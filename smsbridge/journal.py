@@ -475,6 +475,16 @@ class Journal:
                                    (idempotency_key,)).fetchone()
         return self._record(row) if row else None
 
+    def by_key_prefix(self, prefix: str, *, limit: int | None = None) -> list[MessageRecord]:
+        """Messages whose idempotency key starts with ``prefix`` (non-empty), in key order:
+        an index range of the unique key index, not a scan."""
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        with self._lock:
+            rows = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE idempotency_key >= ? AND"
+                                    " idempotency_key < ? ORDER BY idempotency_key LIMIT ?",
+                                    (prefix, upper, -1 if limit is None else limit)).fetchall()
+        return [self._record(r) for r in rows]
+
     def by_reference(self, reference: str) -> MessageRecord | None:
         """The newest message sent with this ``reference`` (the idempotency key of a send)."""
         with self._lock:
