@@ -528,6 +528,8 @@ class Journal:
         rule, as two index ranges merged.
         """
         if visible_to is not None:
+            if client is not None:
+                raise TypeError("records(): give client= or visible_to=, not both")
             mine = self.records(status=status, phase=phase, to=to, sender=sender, client=visible_to, face=face,
                                 created_after=created_after, created_before=created_before, sent_after=sent_after,
                                 sent_before=sent_before, text_contains=text_contains, limit=limit + offset,
