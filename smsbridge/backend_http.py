@@ -27,9 +27,11 @@ if TYPE_CHECKING:
     from .model import Message
     from .transport import HttpTransport
 
-__all__ = ["HttpBackend", "http_transport", "configured_timeout", "reply_json", "status_callback_url"]
+__all__ = ["HttpBackend", "http_transport", "configured_timeout", "configured_max_reply_bytes", "reply_json",
+           "send_reply_error", "status_callback_url"]
 
 DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_REPLY_BYTES = 1024 * 1024
 
 ErrorForReply = Callable[..., Exception]
 """A wire module's ``error_for_reply(http_status, json_or_None, backend=name)``."""
@@ -38,6 +40,33 @@ ErrorForReply = Callable[..., Exception]
 def configured_timeout(settings: Mapping[str, Any]) -> float:
     """The backend's ``timeout`` in seconds (SPEC §3; 10 when unset)."""
     return float(settings.get("timeout") or DEFAULT_TIMEOUT)
+
+
+def configured_max_reply_bytes(settings: Mapping[str, Any]) -> int:
+    """The backend's ``max_reply_bytes`` (issue 11; 1 MiB when unset)."""
+    return int(settings.get("max_reply_bytes") or DEFAULT_MAX_REPLY_BYTES)
+
+
+def send_reply_error(http_status: int, error: Exception, *, backend: str | None = None) -> Exception:
+    """The core rule for an HTTP error reply *to a send* (issue 11), applied after the
+    provider's wire module has read it into ``error``.
+
+    Any 5xx to a send may follow acceptance (the provider failed while, or after, handling
+    it), so it is :class:`~smsbridge.errors.DeliveryUnknown` — never failed over, journaled
+    ``unknown``, its idempotency key kept.  The one exception is a 503 the provider's
+    module reads as retry-safe (a documented refusal before acceptance, e.g. "try later"),
+    like 429.  Every other error (4xx, provider-specific codes) stays the provider's.
+    """
+    from .errors import DeliveryUnknown, ProviderError
+
+    if http_status < 500 or isinstance(error, DeliveryUnknown):
+        return error
+    if http_status == 503 and getattr(error, "retry_safe", False):
+        return error
+    text = getattr(error, "message", None) or str(error)
+    code = error.code if isinstance(error, ProviderError) and error.code is not None else http_status
+    return DeliveryUnknown(f"answered HTTP {http_status} to a send: {text}; the message may have been "
+                           "accepted, so it is not re-sent", code=code, backend=backend)
 
 
 def http_transport(backend: Backend, *, base_url: str | None = None, headers: dict[str, str] | None = None,
@@ -49,7 +78,8 @@ def http_transport(backend: Backend, *, base_url: str | None = None, headers: di
     verify = backend.settings.get("verify")
     return HttpTransport(backend.name, base_url=backend.base_url if base_url is None else base_url,
                          timeout=configured_timeout(backend.settings),
-                         verify=True if verify is None else verify, headers=headers, auth=auth)
+                         verify=True if verify is None else verify, headers=headers, auth=auth,
+                         max_reply_bytes=configured_max_reply_bytes(backend.settings))
 
 
 def reply_json(response: Any) -> Any:
@@ -92,12 +122,17 @@ class HttpBackend(Backend):
             return self._transport
 
     def read_reply(self, response: Any, error_for_reply: ErrorForReply, *,
-                   ok: Collection[int] = (200,)) -> Any:
+                   ok: Collection[int] = (200,), sending: bool = False) -> Any:
         """The reply's JSON (``None`` if it has none) when its status is in ``ok``; else raise
-        ``error_for_reply(status, json, backend=self.name)``, the provider's reading of it."""
+        ``error_for_reply(status, json, backend=self.name)``, the provider's reading of it —
+        for a send (``sending=True``) passed through :func:`send_reply_error`, the core rule
+        for 5xx."""
         data = reply_json(response)
         if response.status_code not in ok:
-            raise error_for_reply(response.status_code, data, backend=self.name)
+            error = error_for_reply(response.status_code, data, backend=self.name)
+            if sending:
+                error = send_reply_error(response.status_code, error, backend=self.name)
+            raise error
         return data
 
     def close(self) -> None:
