@@ -19,7 +19,8 @@ built, not when a plugin module is.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .backend import Backend
 
@@ -70,7 +71,7 @@ def send_reply_error(http_status: int, error: Exception, *, backend: str | None 
 
 
 def http_transport(backend: Backend, *, base_url: str | None = None, headers: dict[str, str] | None = None,
-                   auth: Any = None) -> "HttpTransport":
+                   auth: Any = None) -> HttpTransport:
     """A new transport for ``backend``: its ``base_url`` (or the given one, e.g. a WSDL's
     URL), ``timeout`` and ``verify`` from its settings, and the provider's headers and auth."""
     from .transport import HttpTransport
@@ -90,7 +91,7 @@ def reply_json(response: Any) -> Any:
         return None
 
 
-def status_callback_url(message: "Message") -> str | None:
+def status_callback_url(message: Message) -> str | None:
     """``Message.extra["status_callback"]`` (the Bridge's documented hint) when it is an
     ``http(s)://`` URL, for providers that take a per-message delivery-report URL."""
     value = (message.extra or {}).get("status_callback")
@@ -115,7 +116,7 @@ class HttpBackend(Backend):
         return None
 
     @property
-    def transport(self) -> "HttpTransport":
+    def transport(self) -> HttpTransport:
         with self._transport_lock:
             if self._transport is None:
                 self._transport = http_transport(self, headers=self.http_headers(), auth=self.http_auth())

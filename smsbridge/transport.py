@@ -313,7 +313,7 @@ class HttpTransport:
                                                 f"max_reply_bytes ({cap})")
             chunks.append(chunk)
         response._content = b"".join(chunks)
-        response._content_consumed = True
+        response._content_consumed = True  # type: ignore[attr-defined]
 
     def _failed(self, url: str, exc: BaseException, sending: bool, budget: float) -> Exception:
         state = _STATE
