@@ -250,7 +250,10 @@ class HttpTransport:
             with self._env_lock:
                 found = self._per_host.get(key)
                 if found is None:
-                    found = _environment_settings(url, self.verify, want_netrc=self.session.auth is None)
+                    # netrc only for a backend without credentials of its own (auth or an
+                    # Authorization header): requests would let netrc clobber an API key header.
+                    own = self.session.auth is not None or "Authorization" in self.session.headers
+                    found = _environment_settings(url, self.verify, want_netrc=not own)
                     self._per_host[key] = found
         return found
 

@@ -88,7 +88,7 @@ def stalling() -> Iterator[Any]:
 
     def start(stall_text: str, total: int) -> StallingServer:
         server = StallingServer(stall_text, total)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
         return server
 
