@@ -127,13 +127,20 @@ class HttpBackend(Backend):
         """The reply's JSON (``None`` if it has none) when its status is in ``ok``; else raise
         ``error_for_reply(status, json, backend=self.name)``, the provider's reading of it —
         for a send (``sending=True``) passed through :func:`send_reply_error`, the core rule
-        for 5xx."""
+        for 5xx, and a success whose body is no JSON is :class:`~smsbridge.errors.DeliveryUnknown`."""
         data = reply_json(response)
         if response.status_code not in ok:
             error = error_for_reply(response.status_code, data, backend=self.name)
             if sending:
                 error = send_reply_error(response.status_code, error, backend=self.name)
             raise error
+        if sending and data is None:
+            # A success status with a body nobody can read: the provider took the request,
+            # and we cannot tell what it did with it (issue 11: unreadable reply to a send).
+            from .errors import DeliveryUnknown
+
+            raise DeliveryUnknown(f"answered HTTP {response.status_code} to a send with a body that is not JSON; "
+                                  "the message may have been accepted, so it is not re-sent", backend=self.name)
         return data
 
     def close(self) -> None:
