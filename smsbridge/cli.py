@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import click
 
@@ -234,7 +234,7 @@ def _attempts(bridge: Any, message_id: str | None) -> list[dict[str, Any]]:
     except SmsBridgeError:
         return []
     return [{"backend": a.get("backend"), "outcome": a.get("outcome")}
-            for a in record.extra.get("attempts") or [] if isinstance(a, dict)]
+            for a in record.attempts or () if isinstance(a, Mapping)]
 
 
 def _failover_note(attempts: list[dict[str, Any]]) -> str:

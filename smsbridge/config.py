@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "reconcile_grace": None,  # seconds; None: the backend's own (its class's reconcile_grace, else 600)
     "ignore_sender": False,  # a backend that cannot set a sender drops a per-message one silently
     "opt_out": None,  # issue 15: STOP/START keywords and refusing sends (smsbridge.optout)
+    "max_reply_bytes": 1024 * 1024,  # issue 11: a reply larger than this is refused unread
 }
 
 # Keys every backend accepts besides its plugin's own: the defaults, plus where to reach it.
@@ -369,6 +370,11 @@ def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
         if value is None:
             return None
         return validation.number(value, path, cfg, minimum=0, maximum=MAX_RECONCILE_GRACE, unit="seconds")
+    if key == "max_reply_bytes":
+        size = _coerce(value, int, path, cfg)
+        if not 1024 <= size <= 1 << 31:
+            raise cfg.error(path, "must be a whole number of bytes between 1024 and 2147483648")
+        return size
     if key in ("transliterate", "ignore_sender"):
         return _coerce(value, bool, path, cfg)
     if key == "verify":

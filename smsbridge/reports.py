@@ -80,7 +80,7 @@ def _find(bridge: Any, backend: str, report: DeliveryReport) -> str | None:
     journal = bridge.journal
     if report.message_id:
         record = journal.get(report.message_id)
-        if record is not None and record.extra.get("phase") == "accepted":
+        if record is not None and record.phase == "accepted":
             return str(record.id)
     if report.provider_id:
         return journal.find_sent(backend, report.provider_id)  # type: ignore[no-any-return]

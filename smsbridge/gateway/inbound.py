@@ -74,7 +74,7 @@ def recipients_of(gateway: Any, message: InboundMessage) -> list[tuple[Any, str,
         return []
     # A reply goes to whoever wrote to that number last.
     last = gateway.bridge.journal.records(to=message.from_, limit=1)
-    owner = last[0].extra.get("gateway_client") if last else None
+    owner = last[0].gateway_client if last else None
     if owner is not None and any(client.name == owner for client, _, _ in wanting):
         return [w for w in wanting if w[0].name == owner]
     return [w for w in wanting if w[0].backend in (None, message.backend)]
