@@ -288,9 +288,11 @@ def reconcile(obj: _Context, as_json: bool) -> None:
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key for HTTPS.")
 @click.option("--tls-self-signed", is_flag=True,
               help="Serve HTTPS with a generated certificate for 127.0.0.1/localhost (path printed).")
+@click.option("--access-log", type=click.Choice(["common", "json"]), is_flag=False, flag_value="common",
+              default=None, help="Log each request on stderr (common log format, or json); secrets redacted.")
 @click.pass_obj
 def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: str | None,
-          tls_self_signed: bool) -> None:
+          tls_self_signed: bool, access_log: str | None) -> None:
     """Run the gateway: providers' REST/SOAP APIs, served through smsbridge."""
     with _errors():
         try:
@@ -301,7 +303,7 @@ def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: st
         if bool(tls_cert) != bool(tls_key):
             raise ConfigError("--tls-cert and --tls-key go together")
         server.serve(obj.bridge(), host=host, port=port, certfile=tls_cert, keyfile=tls_key,
-                     self_signed=tls_self_signed)
+                     self_signed=tls_self_signed, access_log=access_log)
 
 
 def main() -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import inspect
 import logging
 import time
+from collections import deque
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from starlette.applications import Starlette
@@ -37,6 +39,9 @@ WATCH_FOR = 72 * 3600.0  # seconds a message's status is watched for callbacks b
 ErrorRenderer = Callable[[Request, int, str], Response]
 Notify = Callable[[MessageRecord], "Awaitable[None] | None"]
 
+CALLBACK_LOG = 1000  # webhook posts remembered for the sandbox inbox (issue 14); oldest go first
+_notifying: contextvars.ContextVar[str | None] = contextvars.ContextVar("smsbridge_notifying", default=None)
+
 
 class Gateway:
     """What a face works with; one per app. See docs/architecture.md for the contract."""
@@ -54,6 +59,8 @@ class Gateway:
         self._callbacks: set[asyncio.Task[None]] = set()
         self._session: Any = None
         self._inline = _never_blocks(bridge)
+        # Each webhook post: message id (when sent from a watch), url without query, status.
+        self.callback_log: deque[dict[str, Any]] = deque(maxlen=CALLBACK_LOG)
 
     # -- clients ---------------------------------------------------------------------------
     def authenticate(self, shim: str, **credentials: Any) -> GatewayClient | None:
@@ -129,12 +136,15 @@ class Gateway:
                 if record.status != last:
                     self._watched[message_id] = (record.status, callbacks)
                     for notify in callbacks:
+                        token = _notifying.set(message_id)
                         try:
                             result = notify(record)
                             if inspect.isawaitable(result):
                                 await result
                         except Exception:
                             log.exception("status callback for %s failed", message_id)
+                        finally:
+                            _notifying.reset(token)
                 if record.status.final or time.monotonic() > self._watch_until.get(message_id, 0):
                     self._watched.pop(message_id, None)
                     self._watch_until.pop(message_id, None)
@@ -160,8 +170,13 @@ class Gateway:
                 return self._session.request(method.upper(), url, **kwargs).status_code
             except requests.RequestException as exc:
                 log.warning("webhook to %s failed: %s", url.split("?")[0], type(exc).__name__)
+                entry["error"] = type(exc).__name__
                 return None
-        return await run_in_threadpool(post)
+        entry: dict[str, Any] = {"message_id": _notifying.get(), "url": url.split("?")[0], "method": method.upper(),
+                                 "at": time.time(), "status": None, "error": None}
+        entry["status"] = await run_in_threadpool(post)
+        self.callback_log.append(entry)
+        return entry["status"]  # type: ignore[no-any-return]
 
     # -- error shapes ----------------------------------------------------------------------
     def errors(self, prefix: str, render: ErrorRenderer) -> None:
@@ -198,10 +213,15 @@ def _never_blocks(bridge: Any) -> bool:
                for name in bridge.backends() if not bridge.backend_incomplete(name))
 
 
-def build_app(bridge: Any, *, faces: list[str] | None = None) -> Starlette:
-    """The ASGI app serving every installed face (or only ``faces``)."""
+def build_app(bridge: Any, *, faces: list[str] | None = None, access_log: str | None = None,
+              access_log_stream: Any = None) -> Starlette:
+    """The ASGI app serving every installed face (or only ``faces``); ``access_log``:
+    ``"common"`` or ``"json"`` lines to ``access_log_stream`` (default stderr)."""
     gateway = Gateway(bridge)
     routes: list[BaseRoute] = []
+    from .inbox import inbox_routes  # issue 14: /ui and /api/v1, when the config has a sandbox
+
+    routes.extend(inbox_routes(gateway))
     registry = plugins.registry()
     for name, reg in sorted(registry.http_shims.items()):
         if faces is not None and name not in faces:
@@ -230,6 +250,9 @@ def build_app(bridge: Any, *, faces: list[str] | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        inbox = getattr(gateway, "inbox", None)
+        if inbox is not None:
+            await inbox.aclose()
         await gateway.aclose()
 
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, BadRequest: bad_request,
@@ -239,4 +262,8 @@ def build_app(bridge: Any, *, faces: list[str] | None = None) -> Starlette:
     from .chaos import ChaosMiddleware
 
     app.add_middleware(ChaosMiddleware, gateway=gateway)
+    if access_log:
+        from .access_log import AccessLogMiddleware
+
+        app.add_middleware(AccessLogMiddleware, fmt=access_log, stream=access_log_stream)
     return app

@@ -21,7 +21,7 @@ from ..config import Config, _coerce, _reject_unknown, _suggest
 
 __all__ = ["GatewayClient", "parse_clients", "check_clients", "GATEWAY_KEYS"]
 
-GATEWAY_KEYS = ("clients", "max_body", "poll_interval")
+GATEWAY_KEYS = ("clients", "max_body", "poll_interval", "ui", "ui_password")
 
 
 @dataclass(frozen=True)
@@ -104,4 +104,10 @@ def check_clients(config: Config) -> list[GatewayClient]:
             value = _coerce(config.gateway[key], kind, f"gateway.{key}", config)
             if value <= 0:
                 raise config.error(f"gateway.{key}", "must be positive")
+    gateway = config.gateway or {}  # issue 14: the sandbox inbox's switch and password
+    if gateway.get("ui") is not None:
+        _coerce(gateway["ui"], bool, "gateway.ui", config)
+    if gateway.get("ui_password") is not None and not (isinstance(gateway["ui_password"], str)
+                                                       and gateway["ui_password"]):
+        raise config.error("gateway.ui_password", "must be a non-empty string")
     return clients

@@ -31,17 +31,20 @@ def _bridge(bridge_or_config: Any) -> Any:
 
 
 def serve(bridge: Any, *, host: str = "127.0.0.1", port: int = 8080, certfile: str | None = None,
-          keyfile: str | None = None, self_signed: bool = False) -> None:
-    """Serve until interrupted (the ``smsbridge serve`` command)."""
+          keyfile: str | None = None, self_signed: bool = False, access_log: str | None = None) -> None:
+    """Serve until interrupted (the ``smsbridge serve`` command); ``access_log``: ``"common"``
+    or ``"json"`` lines on stderr (:mod:`.access_log`)."""
     if self_signed:
         from .tls import self_signed as make_cert
 
         certfile, keyfile = make_cert()
         click.echo(f"TLS certificate: {certfile} (trust it with REQUESTS_CA_BUNDLE={certfile})", err=True)
-    app = build_app(bridge)
+    app = build_app(bridge, access_log=access_log)
     scheme = "https" if certfile else "http"
     click.echo(f"smsbridge gateway on {scheme}://{host}:{port} (faces: "
                f"{', '.join(sorted(_faces()))})", err=True)
+    if getattr(app.state.gateway, "inbox", None) is not None:
+        click.echo(f"sandbox inbox: {scheme}://{host}:{port}/ui", err=True)
     # Bounded graceful shutdown: with TLS, uvicorn would otherwise wait for idle keep-alive
     # connections forever after SIGTERM.
     uvicorn.run(app, host=host, port=port, ssl_certfile=certfile, ssl_keyfile=keyfile, log_level="warning",
@@ -80,7 +83,8 @@ class RunningServer:
 
 
 def run_in_thread(bridge_or_config: Any, *, host: str = "127.0.0.1", port: int = 0, tls: str | None = None,
-                  faces: list[str] | None = None, **uvicorn_options: Any) -> RunningServer:
+                  faces: list[str] | None = None, access_log: str | None = None, access_log_stream: Any = None,
+                  **uvicorn_options: Any) -> RunningServer:
     """Start the gateway in a daemon thread; returns once it accepts connections.
 
     ``bridge_or_config`` is a Bridge, a config mapping or a config path; ``port=0`` picks
@@ -100,7 +104,8 @@ def run_in_thread(bridge_or_config: Any, *, host: str = "127.0.0.1", port: int =
     # A bounded graceful shutdown: with TLS, uvicorn otherwise waits for idle keep-alive
     # connections forever and stop() would hang.
     uvicorn_options.setdefault("timeout_graceful_shutdown", 1)
-    config = uvicorn.Config(build_app(bridge, faces=faces), host=host, port=port, ssl_certfile=certfile,
+    app = build_app(bridge, faces=faces, access_log=access_log, access_log_stream=access_log_stream)
+    config = uvicorn.Config(app, host=host, port=port, ssl_certfile=certfile,
                             ssl_keyfile=keyfile, log_level="warning", access_log=False, lifespan="on",
                             **uvicorn_options)
     server = uvicorn.Server(config)
