@@ -180,8 +180,9 @@ class Inbox:
         found: list[dict[str, Any]] = []
         offset = 0
         while len(found) < limit and offset < SCAN_LIMIT:
-            page = journal.records(limit=500, offset=offset, status=filters.status)
-            for record in self._refresh(page) if offset == 0 else page:
+            # Statuses are refreshed before filtering: the journal's may be stale ("queued").
+            page = journal.records(limit=500, offset=offset)
+            for record in self._refresh(page):
                 summary = self.summary(record)
                 if filters.matches(summary):
                     found.append(summary)
@@ -322,6 +323,7 @@ class Inbox:
         """Server-sent events until the listener goes (``message``, ``deleted``, ``cleared``,
         ``reply``, ``chaos``, ``resync``), with a comment line as heartbeat."""
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=QUEUE)
+        self._loop = asyncio.get_running_loop()
         self._listeners.add(queue)
         if self._poller is None or self._poller.done():
             self._poller = asyncio.get_running_loop().create_task(self._poll())
@@ -358,6 +360,13 @@ class Inbox:
                 log.exception("the inbox could not read the journal")
             await asyncio.sleep(POLL_EVERY)
         self._seen = None
+
+    def end_streams(self) -> None:
+        """End every event stream (thread-safe): a server stopping need not wait for browsers."""
+        loop = getattr(self, "_loop", None)
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.publish, "closing", {})
 
     async def aclose(self) -> None:
         self.publish("closing", {})
