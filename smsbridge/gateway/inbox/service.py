@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -204,8 +203,11 @@ class Inbox:
         record = self._refresh([record])[0]
         data = self.summary(record)
         data["analysis"] = analysis(record.text)
+        # Lifecycle order first: a simulator's "delivered" can carry a time a hair before the
+        # journal's "queued" (it is stamped when the sandbox stored the message).
+        events = sorted(self.bridge.journal.events(message_id), key=lambda e: (_RANK.get(e.status, 3), e.at or 0))
         data["events"] = [{"status": e.status.value, "at": _iso(e.at), "code": e.code, "description": e.description}
-                          for e in self.bridge.journal.events(message_id)]
+                          for e in events]
         data["attempts"] = [{"backend": a.get("backend"), "at": _iso(a.get("at")), "outcome": a.get("outcome")}
                             for a in record.extra.get("attempts") or []]
         data["face_id"] = self.bridge.journal.aliases_of(message_id, data["face"]) if data["face"] else None
@@ -378,5 +380,4 @@ _SUMMARY_KEYS = ("id", "to", "from", "text", "status", "phase", "backend", "prov
                  "segments", "encoding", "created_at", "updated_at", "error_code", "error")
 
 
-def _now() -> float:
-    return time.time()
+_RANK = {Status.SCHEDULED: 0, Status.QUEUED: 1, Status.SENT: 2, Status.UNKNOWN: 2}

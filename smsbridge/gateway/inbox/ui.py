@@ -66,7 +66,7 @@ def _page(title: str, body: str, *, page: str, extra: str = "") -> HTMLResponse:
 # -- the list ----------------------------------------------------------------------------
 def rows(messages: list[dict[str, Any]]) -> str:
     if not messages:
-        return ('<tr class="empty"><td colspan="7">No messages yet. Send one through any face of this gateway '
+        return ('<tr class="empty"><td colspan="6">No messages yet. Send one through any face of this gateway '
                 '(Twilio SDK, curl, <code>smsbridge send</code>) and it appears here at once.</td></tr>')
     out = []
     for m in messages:
@@ -80,8 +80,8 @@ def rows(messages: list[dict[str, Any]]) -> str:
             f'<td class="seg"><span class="enc enc-{_e(m["encoding"])}">{enc}</span> '
             f'{_e(m["segments"])}&nbsp;seg</td>'
             f'<td>{_pill(m["status"])}</td>'
-            f'<td class="via">{_e(m["client"] or "—")}<small>{_e(m["face"] or "library")}</small></td>'
-            f'<td class="backend">{_e(m["backend"] or "—")}</td></tr>')
+            f'<td class="via">{_e(m["client"] or "—")}<small>{_e(m["face"] or "library")} → '
+            f'{_e(m["backend"] or "—")}</small></td></tr>')
     return "".join(out)
 
 
@@ -128,7 +128,7 @@ async def list_page(inbox: Inbox, request: Request) -> Response:
             f'<span id="count" class="count">{len(messages)}</span></h1>'
             f'<button type="button" id="clear-all" class="danger ghost">Clear all</button></div>{search}'
             f'<table id="messages"><thead><tr><th>Time</th><th>To</th><th>Text</th><th>Size</th><th>Status</th>'
-            f'<th>Client / face</th><th>Backend</th></tr></thead><tbody id="rows">{rows(messages)}</tbody></table>'
+            f'<th>Client</th></tr></thead><tbody id="rows">{rows(messages)}</tbody></table>'
             f'</section><aside>{_chaos_panel(inbox)}{_help()}</aside></div>')
     return _page("Messages", body, page="list")
 
@@ -210,22 +210,27 @@ def panel(m: Mapping[str, Any]) -> str:
                f'<p id="action-result" class="hint" role="status"></p>'
                f'<button id="btn-delete" class="ghost danger small">Delete message</button></div>')
     return (f'<div class="msg-head"><a href="/ui" class="back">← Inbox</a><h1>{_e(m["to"])}</h1>'
-            f'<span id="status">{_pill(m["status"])}</span></div>'
-            f'<div class="grid">'
-            f'<section class="card text-card"><h2>Text</h2><p class="body" id="text">'
+            f'<span id="status" data-live>{_pill(m["status"])}</span></div>'
+            f'<div class="grid"><div class="col">'
+            f'<section class="card text-card" id="text-card" data-live><h2>Text</h2><p class="body" id="text">'
             f'{_marked(m["text"], forcing)}</p>{encoding}'
             f'<h2>Segments, as the provider splits them</h2><ol class="segments" id="segments">{segments}</ol>'
             f'</section>'
-            f'<div class="side">{actions}<section class="card"><h2>Message</h2>{about}</section></div>'
-            f'<section class="card"><h2>Status timeline</h2><ol class="timeline" id="timeline">{timeline}</ol></section>'
-            f'<section class="card"><h2>Failover attempts</h2><table class="small-table" id="attempts"><thead><tr>'
+            f'<section class="card" id="timeline-card" data-live><h2>Status timeline</h2>'
+            f'<ol class="timeline" id="timeline">{timeline}</ol></section>'
+            f'<section class="card" id="callbacks-card" data-live><h2>Callbacks sent</h2>'
+            f'<table class="small-table" id="callbacks"><thead><tr>'
+            f'<th>At</th><th>Method</th><th>URL</th><th>Answer</th></tr></thead><tbody>{callbacks}</tbody></table>'
+            f'</section></div>'
+            f'<div class="col">{actions}'
+            f'<section class="card" id="about" data-live><h2>Message</h2>{about}</section>'
+            f'<section class="card" id="attempts-card" data-live><h2>Failover attempts</h2>'
+            f'<table class="small-table" id="attempts"><thead><tr>'
             f'<th>#</th><th>Backend</th><th>At</th><th>Outcome</th></tr></thead><tbody>{attempts}</tbody></table>'
             f'</section>'
-            f'<section class="card"><h2>Callbacks sent</h2><table class="small-table" id="callbacks"><thead><tr>'
-            f'<th>At</th><th>Method</th><th>URL</th><th>Answer</th></tr></thead><tbody>{callbacks}</tbody></table>'
-            f'</section>'
-            f'<section class="card"><h2>Replies</h2><ul class="replies" id="replies">{replies}</ul></section>'
-            f'</div>')
+            f'<section class="card" id="replies-card" data-live><h2>Replies</h2>'
+            f'<ul class="replies" id="replies">{replies}</ul></section>'
+            f'</div></div>')
 
 
 async def message_page(inbox: Inbox, request: Request) -> Response:

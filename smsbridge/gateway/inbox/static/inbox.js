@@ -121,18 +121,13 @@
       const response = await fetch("/ui/messages/" + encodeURIComponent(id) + "/panel");
       if (response.status === 404) { location.href = "/ui"; return; }
       if (!response.ok) return;
-      const keep = {};
-      ["fail-code", "reply-text"].forEach(function (name) {
-        const input = document.getElementById(name);
-        if (input) keep[name] = input.value;
+      // Swap only the parts that show state; the buttons and what is typed stay put.
+      const fresh = document.createElement("template");
+      fresh.innerHTML = await response.text();
+      fresh.content.querySelectorAll("[data-live]").forEach(function (node) {
+        const old = document.getElementById(node.id);
+        if (old) old.replaceWith(node);
       });
-      const note = document.getElementById("action-result");
-      const noteText = note ? note.textContent : "";
-      const noteClass = note ? note.className : "";
-      holder.innerHTML = await response.text();
-      Object.keys(keep).forEach(function (name) { document.getElementById(name).value = keep[name]; });
-      const fresh = document.getElementById("action-result");
-      fresh.textContent = noteText; fresh.className = noteClass;
     }
     const soon = debounce(refresh, 100);
     holder.addEventListener("click", async function (event) {
