@@ -18,8 +18,9 @@ gateway, starlette and uvicorn: the ``server`` extra) only when a test asks for 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterator, Sequence, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import pytest
 
@@ -37,24 +38,24 @@ TEST_AUTH_TOKEN = "smsbridge-test-token"
 class Outbox(Sequence["MessageRecord"]):
     """The messages sent so far, oldest first, read afresh from the journal on every access."""
 
-    def __init__(self, bridge: "Bridge") -> None:
+    def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
 
-    def _all(self) -> list["MessageRecord"]:
+    def _all(self) -> list[MessageRecord]:
         return list(self.bridge.journal.iter_records())
 
     @overload
-    def __getitem__(self, index: int) -> "MessageRecord": ...
+    def __getitem__(self, index: int) -> MessageRecord: ...
     @overload
-    def __getitem__(self, index: slice) -> list["MessageRecord"]: ...
+    def __getitem__(self, index: slice) -> list[MessageRecord]: ...
 
-    def __getitem__(self, index: int | slice) -> "MessageRecord | list[MessageRecord]":
+    def __getitem__(self, index: int | slice) -> MessageRecord | list[MessageRecord]:
         return self._all()[index]
 
     def __len__(self) -> int:
         return len(self._all())
 
-    def __iter__(self) -> Iterator["MessageRecord"]:
+    def __iter__(self) -> Iterator[MessageRecord]:
         return iter(self._all())
 
     def __repr__(self) -> str:
@@ -70,8 +71,8 @@ class GatewayFixture:
     """A running gateway: ``url`` (no trailing slash), its client's Twilio credentials, the inbox API."""
 
     url: str
-    inbox: "InboxClient"
-    bridge: "Bridge"
+    inbox: InboxClient
+    bridge: Bridge
     account_sid: str = TEST_ACCOUNT_SID
     auth_token: str = TEST_AUTH_TOKEN
     _server: Any = field(default=None, repr=False)

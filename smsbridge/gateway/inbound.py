@@ -43,8 +43,9 @@ async def receive_inbound(gateway: Any, message: InboundMessage) -> None:
 
 def _twilio_form(message: InboundMessage, section: Any, url: str) -> tuple[dict[str, str], dict[str, str]]:
     """Twilio's incoming-message webhook, signed with the client's auth token."""
-    from smsbridge_plugins.twilio import wire  # the stand-in until the faces format inbound themselves
+    import importlib
 
+    wire = importlib.import_module("smsbridge_plugins.twilio.wire")  # a stand-in until faces format inbound
     from ..text import analyse
 
     sid = "SM" + hashlib.md5(message.id.encode(), usedforsecurity=False).hexdigest()

@@ -72,8 +72,9 @@ class RunningServer:
     def stop(self) -> None:
         if self._server is not None:
             gateway = getattr(getattr(self._server.config.app, "state", None), "gateway", None)
-            if getattr(gateway, "inbox", None) is not None:
-                gateway.inbox.end_streams()  # open event streams would hold up the shutdown
+            inbox = getattr(gateway, "inbox", None)
+            if inbox is not None:
+                inbox.end_streams()  # open event streams would hold up the shutdown
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)

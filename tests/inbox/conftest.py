@@ -4,7 +4,8 @@ and a JSON session for ``/api/v1``."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import requests

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
 
 import requests
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 
-import pytest
-
 
 def test_registered_through_the_pytest11_entry_point():
     found = {ep.name: ep.value for ep in entry_points(group="pytest11")}

@@ -6,7 +6,8 @@ process.  Errors come back as :class:`InboxError` with the API's message.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import requests
 

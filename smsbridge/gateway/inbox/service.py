@@ -17,9 +17,10 @@ import contextlib
 import json
 import logging
 from collections import deque
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Mapping
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
@@ -64,7 +65,7 @@ class Filters:
     backend: str | None = None
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> "Filters":
+    def from_query(cls, query: Mapping[str, str]) -> Filters:
         values = {key: (query.get(key) or "").strip() or None for key in
                   ("q", "number", "text", "status", "client", "face", "backend")}
         if values["status"] is not None and values["status"] not in {s.value for s in Status}:
@@ -239,7 +240,7 @@ class Inbox:
         self.publish("message", {k: v for k, v in detail.items() if k in _SUMMARY_KEYS})
         return detail
 
-    async def reply(self, message_id: str, text: str) -> dict[str, Any]:
+    async def reply(self, message_id: str, text: Any) -> dict[str, Any]:
         """An inbound SMS from the message's recipient, through the gateway's inbound path."""
         if not isinstance(text, str) or not text.strip():
             raise BadInput("text must be a non-empty string")

@@ -7,10 +7,11 @@ escaped; the pages load nothing from the internet.
 """
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime
 from html import escape
 from importlib import resources
-from typing import Any, Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
