@@ -176,6 +176,9 @@ class Gateway:
                                  "at": time.time(), "status": None, "error": None}
         entry["status"] = await run_in_threadpool(post)
         self.callback_log.append(entry)
+        inbox = getattr(self, "inbox", None)  # issue 14: the sandbox inbox shows callbacks live
+        if inbox is not None:
+            inbox.publish("callback", dict(entry))
         return entry["status"]  # type: ignore[no-any-return]
 
     # -- error shapes ----------------------------------------------------------------------

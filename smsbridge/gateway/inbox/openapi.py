@@ -152,7 +152,7 @@ _DOCUMENT: dict[str, Any] = {
                     "responses": {"200": _json(_ref("Chaos"), "settings afterwards"), "400": _ERR}},
         },
         "/api/v1/events": {"get": {
-            "summary": "Server-sent events: message, deleted, cleared, reply, chaos, resync",
+            "summary": "Server-sent events: message, deleted, cleared, reply, callback, chaos, resync",
             "responses": {"200": {"description": "an event stream",
                                   "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
         "/api/v1/openapi.json": {"get": {"summary": "This document",

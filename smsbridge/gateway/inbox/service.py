@@ -324,7 +324,7 @@ class Inbox:
 
     async def events(self, *, heartbeat: float = 15.0) -> AsyncIterator[bytes]:
         """Server-sent events until the listener goes (``message``, ``deleted``, ``cleared``,
-        ``reply``, ``chaos``, ``resync``), with a comment line as heartbeat."""
+        ``reply``, ``callback``, ``chaos``, ``resync``), with a comment line as heartbeat."""
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(maxsize=QUEUE)
         self._loop = asyncio.get_running_loop()
         self._listeners.add(queue)

@@ -97,6 +97,8 @@ def _chaos_panel(inbox: Inbox) -> str:
               "lost_reply_rate": ("Lost replies", "accepted, but the reply never comes", "0.05"),
               "latency": ("Latency (s)", "seconds added to every call", "0.1")}
     blocks = []
+    if not inbox.simulators():
+        return ""
     for backend, values in inbox.chaos().items():
         fields = []
         for key, (label, hint, step) in labels.items():

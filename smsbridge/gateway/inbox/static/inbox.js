@@ -41,7 +41,7 @@
     const source = new EventSource("/api/v1/events");
     source.onopen = function () { live.textContent = "live"; live.classList.add("on"); };
     source.onerror = function () { live.textContent = "reconnecting…"; live.classList.remove("on"); };
-    ["message", "deleted", "cleared", "reply", "chaos", "resync"].forEach(function (kind) {
+    ["message", "deleted", "cleared", "reply", "callback", "chaos", "resync"].forEach(function (kind) {
       source.addEventListener(kind, function (event) {
         const data = event.data ? JSON.parse(event.data) : {};
         if (kind === "chaos") showChaos(data);
@@ -111,7 +111,7 @@
     document.getElementById("chaos-off").addEventListener("click", async function () {
       showChaos(await call("PUT", "/api/v1/chaos", chaosValues(true)));
     });
-    listen(function (kind) { if (kind !== "chaos") soon(); });
+    listen(function (kind) { if (kind !== "chaos" && kind !== "callback") soon(); });
   }
 
   if (page === "message") {
@@ -168,7 +168,8 @@
     listen(function (kind, data) {
       if (kind === "deleted" && data.id === id) { location.href = "/ui"; return; }
       if (kind === "cleared") { location.href = "/ui"; return; }
-      if ((kind === "message" && data.id === id) || (kind === "reply" && data.in_reply_to === id) || kind === "resync") soon();
+      if ((kind === "message" && data.id === id) || (kind === "reply" && data.in_reply_to === id) ||
+          (kind === "callback" && data.message_id === id) || kind === "resync") soon();
     });
   }
 })();
