@@ -206,7 +206,8 @@ def test_chaos_latency_takes_sends_off_the_event_loop(api, twilio, inbox_gateway
     assert gateway._inline
 
 
-def _events(url: str, count: int, ready: threading.Event, got: list[tuple[str, Any]]) -> None:
+def _events(url: str, last: str, ready: threading.Event, got: list[tuple[str, Any]]) -> None:
+    """Read events into ``got`` until one of kind ``last`` came."""
     with requests.get(url + "/api/v1/events", stream=True, timeout=15) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         kind = None
@@ -216,14 +217,14 @@ def _events(url: str, count: int, ready: threading.Event, got: list[tuple[str, A
                 kind = line[7:]
             elif line.startswith("data: ") and kind:
                 got.append((kind, json.loads(line[6:])))
-                if len(got) >= count:
+                if kind == last:
                     return
 
 
 def test_event_stream_reports_new_messages_changes_replies_and_chaos(inbox_gateway, api, twilio):
     ready = threading.Event()
     result: list[Any] = []
-    reader = threading.Thread(target=_events, args=(inbox_gateway.url, 3, ready, result), daemon=True)
+    reader = threading.Thread(target=_events, args=(inbox_gateway.url, "chaos", ready, result), daemon=True)
     reader.start()
     assert ready.wait(10)
     import time
@@ -241,6 +242,8 @@ def test_event_stream_reports_new_messages_changes_replies_and_chaos(inbox_gatew
     kinds = [k for k, _ in result]
     assert ("message", "live!") in [(k, d.get("text")) for k, d in result]
     assert "reply" in kinds and "chaos" in kinds
+    inbound = [d for k, d in result if k == "callback"]
+    assert inbound and inbound[0]["url"].endswith("/sms/inbound") and inbound[0]["status"] == 200
 
 
 def test_openapi_document_validates_and_lists_every_route(api):
