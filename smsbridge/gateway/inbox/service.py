@@ -180,9 +180,10 @@ class Inbox:
         found: list[dict[str, Any]] = []
         offset = 0
         while len(found) < limit and offset < SCAN_LIMIT:
-            # Statuses are refreshed before filtering: the journal's may be stale ("queued").
+            # Statuses are refreshed before filtering, the journal's may be stale ("queued"):
+            # the newest page only, so a search over an old journal asks the simulator little.
             page = journal.records(limit=500, offset=offset)
-            for record in self._refresh(page):
+            for record in self._refresh(page) if offset == 0 else page:
                 summary = self.summary(record)
                 if filters.matches(summary):
                     found.append(summary)

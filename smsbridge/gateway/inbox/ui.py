@@ -94,7 +94,7 @@ def _options(name: str, label: str, values: Iterable[str], chosen: str | None) -
 
 def _chaos_panel(inbox: Inbox) -> str:
     labels = {"failure_rate": ("Failure rate", "share of calls refused: the face answers 503", "0.05"),
-              "lost_reply_rate": ("Lost replies", "accepted, but the reply never comes", "0.05"),
+              "lost_reply_rate": ("Lost replies", "accepted, but the answer is lost: delivery unknown", "0.05"),
               "latency": ("Latency (s)", "seconds added to every call", "0.1")}
     blocks = []
     if not inbox.simulators():
