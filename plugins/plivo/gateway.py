@@ -145,8 +145,8 @@ class PlivoFace:
         sender = query.get("from_number") or None
         matched = []
         async for record in scan_journal(self.gateway):
-            if record.extra.get("gateway_client") != client.name or KIND not in record.extra \
-                    or record.extra.get("phase") == "failed":
+            if record.gateway_client != client.name or KIND not in record.extra \
+                    or record.phase == "failed":
                 continue
             if state:
                 record = await fresh(self.gateway, record)

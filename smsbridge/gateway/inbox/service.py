@@ -151,10 +151,11 @@ class Inbox:
 
     # -- reading --------------------------------------------------------------------------
     def summary(self, record: MessageRecord) -> dict[str, Any]:
-        face = getattr(record, "face", None) or next((k for k in record.extra if k in self._faces), None)
-        client = getattr(record, "gateway_client", None) or record.extra.get("gateway_client")
+        # Faces stamp ``face``; records of faces that did not yet are known by their private key.
+        face = record.face or next((k for k in record.extra if k in self._faces), None)
+        client = record.gateway_client
         return {"id": record.id, "to": record.to, "from": record.sender, "text": record.text,
-                "status": record.status.value, "phase": record.extra.get("phase"), "backend": record.backend,
+                "status": record.status.value, "phase": record.phase, "backend": record.backend,
                 "provider_id": record.provider_id, "client": client, "face": face, "segments": record.segments,
                 "encoding": record.encoding, "created_at": _iso(record.created_at),
                 "updated_at": _iso(record.updated_at), "error_code": record.error_code, "error": record.error}
@@ -166,7 +167,7 @@ class Inbox:
         out = []
         for record in records:
             if (record.backend in simulated and not record.status.final and record.provider_id
-                    and record.extra.get("phase") == "accepted"):
+                    and record.phase == "accepted"):
                 try:
                     self.bridge.status(record.id)
                     record = self.bridge.record(record.id)
@@ -176,14 +177,16 @@ class Inbox:
         return out
 
     def _search(self, filters: Filters, limit: int) -> list[dict[str, Any]]:
+        """Newest first, a keyset page at a time; the client filter is the journal's index."""
         journal = self.bridge.journal
         found: list[dict[str, Any]] = []
-        offset = 0
-        while len(found) < limit and offset < SCAN_LIMIT:
+        before: str | None = None
+        scanned = 0
+        while len(found) < limit and scanned < SCAN_LIMIT:
             # Statuses are refreshed before filtering, the journal's may be stale ("queued"):
             # the newest page only, so a search over an old journal asks the simulator little.
-            page = journal.records(limit=500, offset=offset)
-            for record in self._refresh(page) if offset == 0 else page:
+            page = journal.records(limit=500, before=before, client=filters.client)
+            for record in self._refresh(page) if scanned == 0 else page:
                 summary = self.summary(record)
                 if filters.matches(summary):
                     found.append(summary)
@@ -191,7 +194,8 @@ class Inbox:
                         break
             if len(page) < 500:
                 break
-            offset += len(page)
+            scanned += len(page)
+            before = journal.cursor(page[-1])
         return found
 
     async def messages(self, filters: Filters, limit: int = 50) -> list[dict[str, Any]]:
@@ -211,7 +215,7 @@ class Inbox:
         data["events"] = [{"status": e.status.value, "at": _iso(e.at), "code": e.code, "description": e.description}
                           for e in events]
         data["attempts"] = [{"backend": a.get("backend"), "at": _iso(a.get("at")), "outcome": a.get("outcome")}
-                            for a in record.extra.get("attempts") or []]
+                            for a in record.attempts]
         data["face_id"] = self.bridge.journal.aliases_of(message_id, data["face"]) if data["face"] else None
         data["callbacks"] = [dict(c, at=_iso(c["at"])) for c in list(self.gateway.callback_log)
                              if c.get("message_id") == message_id]
