@@ -22,13 +22,13 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
-from . import plugins, routing
+from . import plugins, reports, routing
 from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
                      ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
 from .journal import Journal, fingerprint
-from .model import (Balance, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
+from .model import (Balance, InboundMessage, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
                     StatusReport)
 from .ratelimit import RateLimiter
 
@@ -185,12 +185,14 @@ class Bridge:
         sender = _check_sender(sender if sender is not None else settings.get("sender"))
         message = Message(to=e164, text=body, id=new_message_id(), sender=sender, reference=reference,
                           encoding=info.encoding, segments=info.segments, extra=dict(extra or {}))
-        message = self._before_send(message)
+        message = self._before_send(message, chain)
         return message, chain
 
-    def _before_send(self, message: Message) -> Message:
+    def _before_send(self, message: Message, chain: tuple[str, ...] = ()) -> Message:
         for impl in reversed(plugins.manager().hook.smsbridge_before_send.get_hookimpls()):
-            result = impl.function(message=message)
+            # ``bridge`` and ``route`` only for implementations that ask (issue 15: the opt-out list)
+            wanted = {"bridge": self, "route": chain}
+            result = impl.function(message=message, **{k: v for k, v in wanted.items() if k in impl.argnames})
             if result is not None:
                 if not isinstance(result, Message):
                     raise InvalidMessage(f"plugin {impl.plugin_name!r} returned {type(result).__name__} from"
@@ -234,6 +236,7 @@ class Bridge:
                 self.journal.attempt(message.id, name, outcome="skipped (circuit open)")
                 continue
             attempt = self._for_backend(message, message.text, name) if name != chain[0] else message
+            attempt = self._with_webhook(attempt, name)
             limiter = self._limiters.get(name)
             if limiter is not None:
                 limiter.wait()
@@ -265,8 +268,18 @@ class Bridge:
         assert last is not None
         return self._fail(message, chain[-1], last)
 
+    def _with_webhook(self, message: Message, name: str) -> Message:
+        """With ``gateway.public_url`` set, tell the backend where its provider should post
+        delivery reports (``extra["webhook_url"]``, issue 15); a caller's own
+        ``status_callback`` still wins, in the backend."""
+        url = reports.webhook_url((self.config.gateway or {}).get("public_url"), name)
+        if url is None:
+            return message
+        return replace(message, extra={**message.extra, "webhook_url": url})
+
     def _accepted(self, message: Message, name: str, accepted: Any) -> Receipt:
         self.journal.accepted(message.id, name, accepted.provider_id, accepted.status, accepted.segments)
+        reports.claim_reports(self, message.id, name, str(accepted.provider_id))  # issue 15: early webhooks
         receipt = Receipt(id=message.id, backend=name, provider_id=str(accepted.provider_id),
                           status=accepted.status, to=message.to,
                           segments=accepted.segments or message.segments, encoding=message.encoding,
@@ -317,7 +330,7 @@ class Bridge:
         """Run observer hooks; a failing observer is logged, never raised (hookspecs)."""
         for impl in reversed(getattr(plugins.manager().hook, hook).get_hookimpls()):
             try:
-                impl.function(**kwargs)
+                impl.function(**kwargs, **({"bridge": self} if "bridge" in impl.argnames else {}))
             except Exception:
                 log.exception("plugin %r failed in %s", impl.plugin_name, hook)
 
@@ -480,6 +493,42 @@ class Bridge:
                                       found.segments)
                 reports.append(self.status(record.id))
         return reports
+
+    # -- issue 15: inbound SMS ---------------------------------------------------------------
+    def inbound(self, since: datetime | None = None, limit: int = 100) -> list[InboundMessage]:
+        """Inbound SMS in the order received: the latest ``limit``, or the first ``limit``
+        received after ``since`` (a datetime; keep the last one's ``received_at`` to follow)."""
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        return self.journal.inbound(since=since, limit=limit)
+
+    def receive(self, message: InboundMessage) -> bool:
+        """Take in one inbound SMS: journal it and fire ``smsbridge_inbound``.  ``False`` (and
+        nothing fired) when the same provider message came in before (a webhook retry)."""
+        if not self.journal.add_inbound(message):
+            return False
+        self._observe("smsbridge_inbound", message=message)
+        return True
+
+    def opt_outs(self) -> list[dict[str, Any]]:
+        """The opt-out list (numbers that answered STOP), oldest first: ``number``, ``at``,
+        ``backend``, ``keyword``."""
+        return self.journal.opt_outs()
+
+    def opt_out(self, number: str) -> bool:
+        """Put ``number`` on the opt-out list by hand; ``False`` when it already was."""
+        return self.journal.opt_out(self.normalise_number(number), keyword="(manual)")
+
+    def opt_in(self, number: str) -> bool:
+        """Take ``number`` off the opt-out list; ``False`` when it was not on it."""
+        return self.journal.opt_in(self.normalise_number(number))
+
+    def normalise_number(self, number: str) -> str:
+        """``number`` in E.164 (national numbers read in ``defaults.default_region``);
+        ``InvalidNumber`` when it is none."""
+        from . import numbers
+
+        return numbers.parse_number(number, self.config.defaults["default_region"])
 
     # -- account ---------------------------------------------------------------------------
     def balance(self, backend: str | None = None) -> Balance:

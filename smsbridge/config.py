@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "transliterate": False,
     "verify": True,
     "rate_limit": None,
+    "opt_out": None,  # issue 15: STOP/START keywords and refusing sends (smsbridge.optout)
 }
 
 # Keys every backend accepts besides its plugin's own: the defaults, plus where to reach it.
@@ -322,6 +323,13 @@ def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
         if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value):
             raise cfg.error(path, f"must be a two-letter region code like HU, not {value!r}")
         return value.upper()
+    if key == "opt_out":
+        from .optout import parse_setting
+
+        try:
+            return parse_setting(value)
+        except ValueError as exc:
+            raise cfg.error(path, str(exc)) from None
     if key == "sender":
         if value is None:
             return None

@@ -25,5 +25,9 @@ def smsbridge_http_shims(register):
         "account_sid": Option(str, required=True, help="the AccountSid the client authenticates with (AC...)"),
         "auth_token": Option(str, required=True, secret=True,
                              help="its auth token; also signs status callbacks (X-Twilio-Signature)"),
-        "inbound_url": Option(str, help="where the gateway posts inbound SMS (Twilio's incoming-message webhook)"),
     })
+
+
+@hookimpl
+def smsbridge_webhooks(register):
+    register("twilio", "smsbridge_plugins.twilio.webhooks")

@@ -209,8 +209,11 @@ def _never_blocks(bridge: Any) -> bool:
     in-process sandbox without latency), no rate limit sleeps and no plugin hook, which
     could do anything, runs around sending.  Otherwise every call goes to a worker thread."""
     hooks = plugins.manager().hook
-    if any(getattr(hooks, name).get_hookimpls() for name in
-           ("smsbridge_before_send", "smsbridge_after_send", "smsbridge_send_failed", "smsbridge_status_changed")):
+    # A hook implementation marked ``never_blocks = True`` (the built-in opt-out check: one
+    # journal read, like the journal's own writes) does not count.
+    if any(not getattr(impl.function, "never_blocks", False) for name in
+           ("smsbridge_before_send", "smsbridge_after_send", "smsbridge_send_failed", "smsbridge_status_changed")
+           for impl in getattr(hooks, name).get_hookimpls()):
         return False
     return all(not bridge.backend(name).blocking and not bridge.backend(name).settings.get("rate_limit")
                for name in bridge.backends() if not bridge.backend_incomplete(name))
@@ -250,6 +253,9 @@ def build_app(bridge: Any, *, faces: list[str] | None = None, access_log: str | 
     from starlette.routing import Route
 
     routes.append(Route("/_smsbridge/health", health))
+    from .webhooks import routes as webhook_routes  # issue 15: providers' webhooks
+
+    routes.extend(webhook_routes(gateway))
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield

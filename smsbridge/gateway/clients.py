@@ -21,7 +21,11 @@ from ..config import Config, _coerce, _reject_unknown, _suggest
 
 __all__ = ["GatewayClient", "parse_clients", "check_clients", "GATEWAY_KEYS"]
 
-GATEWAY_KEYS = ("clients", "max_body", "poll_interval", "ui", "ui_password")
+GATEWAY_KEYS = ("clients", "max_body", "poll_interval", "public_url", "ui", "ui_password")
+
+FACE_KEYS = ("inbound_url",)
+"""Keys every face section of a client takes besides the face's own credentials (issue 15:
+where that client's inbound SMS go, in that face's format)."""
 
 
 @dataclass(frozen=True)
@@ -93,12 +97,19 @@ def check_clients(config: Config) -> list[GatewayClient]:
                                          f"{_suggest(shim, sorted(faces))}; installed: {', '.join(sorted(faces))}")
             specs = faces[shim].extra.get("clients") or {}
             if specs:
-                _reject_unknown(values, tuple(specs), path, config)
+                _reject_unknown(values, (*specs, *FACE_KEYS), path, config)
                 for key, spec in specs.items():
                     if key in values and values[key] is not None:
                         _coerce(values[key], spec.kind, f"{path}.{key}", config)
                     elif spec.required:
                         raise config.error(path, f"{key!r} is required for the {shim} face")
+            url = values.get("inbound_url")
+            if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+                raise config.error(f"{path}.inbound_url", "must be an http:// or https:// URL")
+    public_url = (config.gateway or {}).get("public_url")
+    if public_url is not None and not (isinstance(public_url, str) and public_url.startswith(("http://", "https://"))):
+        raise config.error("gateway.public_url",
+                           "must be an http:// or https:// URL (where providers reach the gateway)")
     for key, kind in (("max_body", int), ("poll_interval", float)):
         if key in (config.gateway or {}):
             value = _coerce(config.gateway[key], kind, f"gateway.{key}", config)

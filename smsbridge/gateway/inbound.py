@@ -1,58 +1,80 @@
-"""Inbound SMS through the gateway: the one path every received message takes.
+"""Inbound SMS through the gateway: journaled, announced, and forwarded to the callers (issue 15).
 
-A minimal version, for the sandbox inbox's "reply" button (issue 14); the inbound-SMS
-issue (15) replaces it with the full one (journaling, per-face formats, opt-out).  The
-contract both keep: ``await receive_inbound(gateway, message)`` fires the
-``smsbridge_inbound`` hook and forwards the message to the gateway client's configured
-inbound URL (``gateway.clients.<name>.<face>.inbound_url``) in that face's format.
-Never raises for a broken webhook endpoint or hook.
+:func:`receive_inbound` is the one path every inbound SMS takes, whether a provider's
+inbound webhook brought it (``/webhooks/<backend>/inbound``) or the sandbox inbox's
+"reply" button made it up:
+
+1. it is journaled (a provider's retry of the same message is recognised and dropped);
+2. the ``smsbridge_inbound`` hook fires (the opt-out plugin reads STOP / START there);
+3. it is forwarded to each gateway client that configured an ``inbound_url`` in one of
+   its face sections, in that face's own webhook format and signed with that client's
+   credentials: a Twilio-face client gets Twilio's incoming-message webhook with an
+   ``X-Twilio-Signature`` made with its own auth token, so its TwiML handler runs as is.
+
+Which clients get it: the client that sent the last message to the inbound's sender
+(the SMS is a reply to it), else every client with an ``inbound_url`` whose pinned
+backend is the one it came in through (or that is not pinned).  See docs/webhooks.md.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
+import secrets
+import time
 from typing import Any
 
-from .. import plugins
 from ..model import InboundMessage
+from .webhooks import OutgoingWebhook, handlers
 
-__all__ = ["receive_inbound"]
+__all__ = ["receive_inbound", "new_inbound_id", "recipients_of"]
 
 log = logging.getLogger("smsbridge.gateway.inbound")
 
 
+def new_inbound_id() -> str:
+    """A sortable, unguessable id for an inbound SMS: ``in_`` + time (ms, hex) + 12 hex digits."""
+    return f"in_{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
+
+
 async def receive_inbound(gateway: Any, message: InboundMessage) -> None:
-    """Announce ``message`` (hook) and forward it to its gateway client's inbound URL."""
-    try:
-        plugins.manager().hook.smsbridge_inbound(message=message)
-    except Exception:
-        log.exception("an smsbridge_inbound hook failed")
-    raw = message.raw if isinstance(message.raw, dict) else {}
-    wanted = raw.get("gateway_client")
-    for client in gateway.clients:
-        if wanted is not None and client.name != wanted:
+    """Journal ``message``, fire ``smsbridge_inbound`` and forward it to the gateway's clients.
+
+    A message whose ``(backend, provider_id)`` was received before is a provider's retry:
+    nothing happens the second time.  Forwarding is best effort (a client's broken
+    endpoint never fails the provider's webhook); the callers' answers are logged.
+    """
+    from starlette.concurrency import run_in_threadpool
+
+    new = await run_in_threadpool(gateway.bridge.receive, message)
+    if not new:
+        return
+    table = handlers()
+    for client, face, url in await run_in_threadpool(recipients_of, gateway, message):
+        handler = table.get(face)
+        forward = getattr(handler, "forward_inbound", None)
+        if forward is None:
+            log.warning("client %r has an inbound_url for face %r, which cannot forward inbound SMS",
+                        client.name, face)
             continue
-        for face, section in client.credentials.items():
-            url = section.get("inbound_url")
-            if not url:
-                continue
-            form, headers = _twilio_form(message, section, str(url)) if face == "twilio" else (
-                {"from": message.from_, "to": message.to, "text": message.text, "id": message.id}, {})
-            await gateway.post_callback(str(url), data=form, headers=headers)
+        try:
+            hook: OutgoingWebhook = forward(message, client.credentials[face], url)
+        except Exception:
+            log.exception("rendering inbound %s for client %r (%s) failed", message.id, client.name, face)
+            continue
+        status = await gateway.post_callback(hook.url, data=hook.data, json=hook.json, method=hook.method,
+                                             headers=hook.headers)
+        log.info("inbound %s forwarded to client %r (%s): %s", message.id, client.name, face, status)
 
 
-def _twilio_form(message: InboundMessage, section: Any, url: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Twilio's incoming-message webhook, signed with the client's auth token."""
-    import importlib
-
-    wire = importlib.import_module("smsbridge_plugins.twilio.wire")  # a stand-in until faces format inbound
-    from ..text import analyse
-
-    sid = "SM" + hashlib.md5(message.id.encode(), usedforsecurity=False).hexdigest()
-    form = {"MessageSid": sid, "SmsSid": sid,
-            "AccountSid": str(section.get("account_sid", "")), "From": message.from_, "To": message.to,
-            "Body": message.text, "NumMedia": "0", "NumSegments": str(max(1, analyse(message.text).segments)),
-            "SmsStatus": "received", "ApiVersion": "2010-04-01"}
-    headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "TwilioProxy/1.1 (smsbridge)",
-               "X-Twilio-Signature": wire.signature(str(section.get("auth_token", "")), url, form)}
-    return form, headers
+def recipients_of(gateway: Any, message: InboundMessage) -> list[tuple[Any, str, str]]:
+    """``(client, face, inbound_url)`` for every forward this inbound SMS is due."""
+    wanting = [(client, face, str(section["inbound_url"]))
+               for client in gateway.clients for face, section in client.credentials.items()
+               if section.get("inbound_url")]
+    if not wanting:
+        return []
+    # A reply goes to whoever wrote to that number last.
+    last = gateway.bridge.journal.records(to=message.from_, limit=1)
+    owner = (last[0].gateway_client or last[0].extra.get("gateway_client")) if last else None  # journal API field
+    if owner is not None and any(client.name == owner for client, _, _ in wanting):
+        return [w for w in wanting if w[0].name == owner]
+    return [w for w in wanting if w[0].backend in (None, message.backend)]

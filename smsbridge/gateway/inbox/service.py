@@ -252,11 +252,10 @@ class Inbox:
         record = await run_in_threadpool(self.bridge.journal.get, message_id)
         if record is None:
             raise NotFound(f"no message with id {message_id!r}")
-        from ...bridge import new_message_id
-        from ..inbound import receive_inbound
+        from ..inbound import new_inbound_id, receive_inbound
 
         summary = self.summary(record)
-        message = InboundMessage(id=new_message_id(), from_=record.to, to=record.sender or "", text=text,
+        message = InboundMessage(id=new_inbound_id(), from_=record.to, to=record.sender or "", text=text,
                                  received_at=datetime.now(timezone.utc), backend=record.backend or "",
                                  provider_id=None, raw={"in_reply_to": message_id,
                                                         "gateway_client": summary["client"],
