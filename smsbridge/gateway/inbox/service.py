@@ -308,9 +308,11 @@ class Inbox:
                 changes.append((simulators[name], key, float(value)))
         for backend, key, value in changes:
             backend.chaos[key] = value
-        from ..app import _never_blocks
+        from .. import app
 
-        self.gateway._inline = _never_blocks(self.bridge)  # latency makes the simulator wait: off the loop
+        if hasattr(self.gateway, "_inline") and hasattr(app, "_never_blocks"):
+            # Latency makes the simulator wait: its calls must leave the event loop.
+            self.gateway._inline = app._never_blocks(self.bridge)
         current = self.chaos()
         self.publish("chaos", current)
         return current
