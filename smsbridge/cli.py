@@ -288,9 +288,12 @@ def reconcile(obj: _Context, as_json: bool) -> None:
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key for HTTPS.")
 @click.option("--tls-self-signed", is_flag=True,
               help="Serve HTTPS with a generated certificate for 127.0.0.1/localhost (path printed).")
+@click.option("--tls-dir", type=click.Path(file_okay=False),
+              help="Keep the self-signed certificate and key here (0700; key 0600) instead of a temporary"
+                   " directory removed on exit.")
 @click.pass_obj
 def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: str | None,
-          tls_self_signed: bool) -> None:
+          tls_self_signed: bool, tls_dir: str | None) -> None:
     """Run the gateway: providers' REST/SOAP APIs, served through smsbridge."""
     with _errors():
         try:
@@ -300,8 +303,10 @@ def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: st
                               " is missing)") from None
         if bool(tls_cert) != bool(tls_key):
             raise ConfigError("--tls-cert and --tls-key go together")
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"--port must be between 1 and 65535, not {port}")
         server.serve(obj.bridge(), host=host, port=port, certfile=tls_cert, keyfile=tls_key,
-                     self_signed=tls_self_signed)
+                     self_signed=tls_self_signed, tls_dir=tls_dir)
 
 
 def main() -> None:

@@ -9,8 +9,9 @@ rules below are the gateway's own and the same for all of them:
 - **credentials** arrive in an ``Authorization`` header: HTTP Basic
   (:func:`basic_credentials`) or ``<scheme> <credential>`` (:func:`scheme_credential`:
   ``Bearer``, ``AccessKey``, ``App``, ...);
-- **a client sees only its own messages**: a journaled message sent through the gateway
-  records the sending client (``extra["gateway_client"]``); any other client is told it
+- **a client sees only its own messages**: :meth:`.app.Gateway.send` stamps every message
+  with the sending client (``extra["gateway_client"]``) and face (``extra["face"]``) —
+  faces cannot forget it; any other client is told it
   does not exist (:func:`visible_to`, :func:`client_record`).  Messages sent outside the
   gateway (no such mark) are visible to every client;
 - **lists** walk the journal newest first, a page at a time (:func:`scan_journal`), with
@@ -27,25 +28,33 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Hashable, Mapping, Sequence
 
 from ..errors import InvalidNumber, NotFound, SmsBridgeError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from starlette.requests import Request
+
     from ..model import MessageRecord, Receipt
+    from .app import Gateway
+    from .clients import GatewayClient
 
 __all__ = ["send_each", "basic_credentials", "scheme_credential", "visible_to", "client_record", "fresh",
-           "scan_journal", "alias_member", "member_ids", "LastReported", "SCAN_PAGE"]
+           "scan_journal", "alias_member", "member_ids", "LastReported", "SCAN_PAGE", "idempotency_key", "query_int", "face_extra"]
 
 SCAN_PAGE = 500
 """Journal records fetched per page when a face lists one client's messages."""
 
 
 # -- sending -----------------------------------------------------------------------------
-async def send_each(gateway: Any, client: Any, numbers: Sequence[str], text: str, *,
+async def send_each(gateway: "Gateway", client: "GatewayClient", numbers: Sequence[str], text: str, *,
                     extra: Callable[[], Mapping[str, Any]], sender: str | None = None,
                     reference: str | None = None, invalid: list[str] | None = None,
-                    stopped: Callable[[int, SmsBridgeError], None] | None = None) -> AsyncIterator["Receipt"]:
+                    stopped: Callable[[int, SmsBridgeError], None] | None = None,
+                    idempotency_key: str | None = None,
+                    send_at: "datetime | None" = None) -> AsyncIterator["Receipt"]:
     """Send ``text`` to each of ``numbers`` in turn, yielding each receipt as it is accepted.
 
     ``extra()`` is called before each send (it may name what the earlier ones got).  An
@@ -53,12 +62,16 @@ async def send_each(gateway: Any, client: Any, numbers: Sequence[str], text: str
     other failure ends the send: it is raised if nothing was accepted yet, else what was
     accepted stays accepted, the rest is not attempted, and ``stopped(index, error)`` is
     told.  When no number was valid, the first :class:`InvalidNumber` is raised.
+    ``idempotency_key`` (the caller's ``Idempotency-Key``) becomes ``<key>/<index>`` per
+    recipient: a retried request replays every recipient's message, none is sent twice.
     """
     accepted = 0
     first_invalid: InvalidNumber | None = None
     for index, number in enumerate(numbers):
         try:
-            receipt = await gateway.send(client, number, text, sender=sender, reference=reference, extra=extra())
+            key = f"{idempotency_key}/{index}" if idempotency_key else None
+            receipt = await gateway.send(client, number, text, sender=sender, reference=reference, extra=extra(),
+                                         idempotency_key=key, send_at=send_at)
         except InvalidNumber as exc:
             if invalid is not None:
                 invalid.append(number)
@@ -101,19 +114,26 @@ def scheme_credential(header: str | None, scheme: str) -> str | None:
 
 
 # -- whose message -----------------------------------------------------------------------
-def visible_to(record: "MessageRecord", client: Any) -> bool:
+def visible_to(record: "MessageRecord", client: "GatewayClient") -> bool:
     """Whether ``client`` may see the message: it sent it, or it was not sent through the gateway."""
     owner = record.extra.get("gateway_client")
     return owner is None or owner == client.name
 
 
-async def client_record(gateway: Any, client: Any, message_id: str, *, missing: str) -> "MessageRecord":
+async def client_record(gateway: "Gateway", client: "GatewayClient", message_id: str, *,
+                        missing: str) -> "MessageRecord":
     """The message's record (status refreshed), or ``NotFound(missing)`` when another client sent it:
     another client's message does not exist for this one."""
     record = await gateway.record(message_id)
     if not visible_to(record, client):
         raise NotFound(missing)
     return record
+
+
+def face_extra(record: MessageRecord, kind: str) -> dict[str, Any]:
+    """What the face ``kind`` journaled with the message (``extra[kind]``), or ``{}``."""
+    value = record.extra.get(kind)
+    return value if isinstance(value, dict) else {}
 
 
 # -- lists -------------------------------------------------------------------------------
@@ -139,7 +159,7 @@ def query_int(value: str | None, default: int, low: int, high: int, *, invalid: 
     return max(low, min(high, number))
 
 
-async def scan_journal(gateway: Any, *, to: str | None = None, sender: str | None = None
+async def scan_journal(gateway: "Gateway", *, to: str | None = None, sender: str | None = None
                        ) -> AsyncIterator["MessageRecord"]:
     """Every journaled message (of every client: filter by owner), newest first, fetched
     :data:`SCAN_PAGE` at a time; stop iterating to stop fetching."""
@@ -153,24 +173,40 @@ async def scan_journal(gateway: Any, *, to: str | None = None, sender: str | Non
         offset += SCAN_PAGE
 
 
-async def fresh(gateway: Any, record: "MessageRecord") -> "MessageRecord":
+async def fresh(gateway: "Gateway", record: "MessageRecord") -> "MessageRecord":
     """The record with its latest status (a list must agree with a fetch); final ones as they are."""
     return record if record.status.final else await gateway.record(record.id)
 
 
 # -- one provider id, several messages ----------------------------------------------------
-def alias_member(gateway: Any, kind: str, group_id: str, index: int, message_id: str) -> None:
+async def alias_member(gateway: "Gateway", kind: str, group_id: str, index: int, message_id: str) -> None:
     """Alias message number ``index`` (from 0) of the provider id ``group_id``."""
-    gateway.alias(kind, group_id if index == 0 else f"{group_id}/{index}", message_id)
+    await gateway.alias(kind, group_id if index == 0 else f"{group_id}/{index}", message_id)
 
 
-def member_ids(gateway: Any, kind: str, group_id: str) -> Iterator[str]:
+async def member_ids(gateway: "Gateway", kind: str, group_id: str) -> AsyncIterator[str]:
     """The smsbridge ids of members 1, 2, … of ``group_id`` (the first, number 0, is
     ``gateway.resolve(kind, group_id)``), resolved one by one as the caller asks."""
     n = 1
-    while (message_id := gateway.resolve(kind, f"{group_id}/{n}")) is not None:
+    while (message_id := await gateway.resolve(kind, f"{group_id}/{n}")) is not None:
         yield message_id
         n += 1
+
+
+def idempotency_key(request: "Request", *headers: str) -> str | None:
+    """The caller's idempotency key: the first of ``headers`` present, then
+    ``Idempotency-Key`` (every face); at most 255 characters of printable ASCII."""
+    from .http import BadRequest
+
+    for name in (*headers, "idempotency-key"):
+        value = request.headers.get(name)
+        if value is None:
+            continue
+        value = value.strip()
+        if not value or len(value) > 255 or not value.isascii() or not value.isprintable():
+            raise BadRequest(400, f"invalid {name} header: 1 to 255 printable ASCII characters expected")
+        return value
+    return None
 
 
 # -- status callbacks --------------------------------------------------------------------
