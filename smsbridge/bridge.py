@@ -25,9 +25,9 @@ from . import config as config_mod
 from . import plugins, routing
 from .backend import Backend
 from .breaker import CircuitBreaker
-from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, NotFound, ProviderError,
+from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
                      ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
-from .journal import Journal
+from .journal import Journal, fingerprint
 from .model import (Balance, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
                     StatusReport)
 from .ratelimit import RateLimiter
@@ -157,7 +157,10 @@ class Bridge:
         # The first backend's attempt is journaled with the message itself (one write fewer
         # per send), unless a rate limit may hold the send back first.
         first = chain[0] if chain[0] not in self._limiters else None
-        earlier = self.journal.begin(message, idempotency_key, attempt=first)
+        # The key is bound to what the caller asked for (recipient as E.164, so national and
+        # international spellings are one payload): another payload under it is a conflict.
+        bound = None if idempotency_key is None else fingerprint(message.to, text, sender, reference)
+        earlier = self.journal.begin(message, idempotency_key, attempt=first, fingerprint=bound)
         if earlier is not None:
             return self._replay(earlier, idempotency_key)
         return self._deliver(message, chain, journaled=first)
@@ -273,19 +276,39 @@ class Bridge:
         return receipt
 
     def _fail(self, message: Message, name: str, error: SmsBridgeError) -> Receipt:
-        unknown = isinstance(error, DeliveryUnknown)
+        # ``failed`` means "certainly not accepted" and gives the idempotency key up for a
+        # re-send: only an error that proves it (retry-safe, or the message itself refused
+        # as invalid) may say so.  Every other error is ``unknown`` (SPEC §7, issue 11).
+        unknown = not (error.retry_safe or isinstance(error, (InvalidMessage, InvalidNumber)))
         self.journal.finished_with_error(message.id, name, unknown=unknown, error=str(error),
                                          code=getattr(error, "code", None))
         self._observe("smsbridge_send_failed", message=message, error=error)
         raise error
 
     def _replay(self, record: MessageRecord, key: str | None) -> Receipt:
-        """The earlier send with the same idempotency key: its receipt, or why there is none."""
-        if record.extra.get("phase") == "accepted":
+        """The earlier send with the same idempotency key: its receipt, or why there is none.
+
+        An earlier send still in progress (another thread or process claimed the key first)
+        is waited for, up to the longest its backends may take; then its result is returned,
+        or a ``DeliveryUnknown`` that says it is still being sent.
+        """
+        if record.phase == "sending":
+            chain_timeout = sum(float(b.settings.get("timeout") or 10.0) for b in self._backends.values())
+            record = self.journal.wait_settled(record.id, min(chain_timeout, 120.0) + 1.0) or record
+            if record.phase == "sending":
+                raise DeliveryUnknown(f"a message with idempotency key {key!r} is being sent right now (by"
+                                      " another thread or process, or one that stopped); its outcome is not"
+                                      " known yet: ask 'smsbridge status' later", backend=record.backend,
+                                      message_id=record.id)
+            if record.phase == "failed":
+                raise ProviderError(f"a message with idempotency key {key!r} was just sent by another thread or"
+                                    f" process and failed: {record.error}", backend=record.backend,
+                                    message_id=record.id, code=record.error_code, pre_acceptance=True)
+        if record.phase == "accepted":
             return Receipt(id=record.id, backend=record.backend or "", provider_id=record.provider_id or "",
                            status=record.status, to=record.to, segments=record.segments,
                            encoding=record.encoding, sender=record.sender, reference=record.reference,
-                           created_at=record.created_at)
+                           created_at=record.created_at, replayed=True)
         raise DeliveryUnknown(f"a message with idempotency key {key!r} was already handed to a provider and its"
                               " outcome is unknown; run 'smsbridge reconcile' before sending it again",
                               backend=record.backend, message_id=record.id)
@@ -356,7 +379,7 @@ class Bridge:
     def status(self, message_id: str) -> StatusReport:
         """The message's current status: asked of the provider where it can say, else the journal's."""
         record = self._record(message_id)
-        phase = record.extra.get("phase")
+        phase = record.phase
         if phase == "accepted" and not record.status.final and record.provider_id and record.backend:
             backend = self._backends.get(record.backend)
             if backend is not None and "status" in backend.capabilities:
@@ -379,7 +402,7 @@ class Bridge:
                           report=replace(report, id=message_id))
 
     def _describe(self, record: MessageRecord) -> str | None:
-        phase = record.extra.get("phase")
+        phase = record.phase
         if phase == "sending":
             with self._in_flight_lock:
                 if record.id in self._in_flight:
@@ -394,7 +417,7 @@ class Bridge:
         """The message's status changes, oldest first (the provider's where it keeps them)."""
         record = self._record(message_id)
         backend = self._backends.get(record.backend or "")
-        if record.extra.get("phase") == "accepted" and record.provider_id and backend is not None \
+        if record.phase == "accepted" and record.provider_id and backend is not None \
                 and "history" in backend.capabilities:
             try:
                 return backend.history(record.provider_id)
@@ -425,11 +448,11 @@ class Bridge:
             with self._in_flight_lock:
                 if record.id in self._in_flight:
                     continue
-            phase = record.extra.get("phase")
+            phase = record.phase
             if phase == "accepted":
                 reports.append(self.status(record.id))
                 continue
-            if not record.extra.get("attempts"):  # journaled, but no backend was ever called
+            if not record.attempts:  # journaled, but no backend was ever called
                 self.journal.finished_with_error(record.id, None, unknown=False,
                                                  error="reconciled: never handed to a backend")
                 reports.append(StatusReport(id=record.id, status=Status.FAILED,

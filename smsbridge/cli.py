@@ -92,39 +92,75 @@ def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | N
 
 
 @cli.command()
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
-@click.option("--concurrency", "-c", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.argument("file", type=click.File("rb"))
+@click.option("--concurrency", "-c", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="How many messages are in flight at once.")
 @click.option("--out", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="Where to write the per-row result CSV (default: stdout).")
+              help="Where to write the per-row results, one per input row (default: stdout).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Write one JSON object per row (JSON lines) instead of the result CSV; the summary goes to stderr"
+                   " as JSON.")
+@click.option("--delimiter", "-d", metavar="CHAR",
+              help="Column separator of FILE (default: sniffed from the header: comma, semicolon, tab or |).")
+@click.option("--encoding", "-e", metavar="NAME",
+              help="Text encoding of FILE (default: sniffed: a BOM, else UTF-8, else cp1250 as Hungarian Excel"
+                   " saves it).")
 @click.option("--again", is_flag=True,
-              help="Send every row anew. Default: rows an earlier run of this file sent (matched by the 'key'"
-                   " column, else the row number) are not sent twice.")
+              help="Send every row anew. Default: a row an earlier run sent (same 'key' column, else same content"
+                   " and occurrence) is not sent twice.")
 @click.pass_obj
-def bulk(obj: _Context, file: Any, concurrency: int, out: Any, again: bool) -> None:
-    """Send every row of a CSV FILE with columns to,text (optional sender, reference, backend, key)."""
-    from .bulk import read_rows, result_row, RESULT_FIELDS
+def bulk(obj: _Context, file: Any, concurrency: int, out: Any, as_json: bool, delimiter: str | None,
+         encoding: str | None, again: bool) -> None:
+    """Send every row of a CSV FILE (- for stdin) with columns to,text (optional sender, reference, backend, key).
+
+    Re-running a file, edited, reordered, copied or piped, sends only the rows not yet
+    sent. Each row's result (sent, already-sent, failed, unknown) is written to --out; a
+    progress bar counts rows on stderr when it is a terminal; a summary ends on stderr.
+    Exit status 1 when a row failed or its outcome is unknown.
+    """
+    from .bulk import OUTCOMES, RESULT_FIELDS, BulkFile, result_row, send_rows
+    from .progress import ProgressBar
 
     with _errors():
         bridge = obj.bridge()
-        rows = read_rows(file, resume=not again)
-        writer = csv.DictWriter(out, fieldnames=RESULT_FIELDS)
-        writer.writeheader()
-        sent = failed = 0
-        # The bar goes to stderr, and only to a terminal: piped runs get clean output.
-        with click.progressbar(length=0, label="sending", file=sys.stderr, show_pos=True, show_percent=False,
-                               show_eta=False, hidden=not sys.stderr.isatty()) as bar:
-            for number, (item, result) in enumerate(zip(rows.items(), bridge.send_iter(
-                    rows.items_for_send(), concurrency=concurrency)), start=1):
-                writer.writerow(result_row(number, item, result))
-                if isinstance(result, SmsBridgeError):
-                    failed += 1
+        source = BulkFile(file, encoding=encoding, delimiter=delimiter, keyed=not again)
+        writer = None if as_json else csv.DictWriter(out, fieldnames=RESULT_FIELDS)
+        if writer is not None:
+            writer.writeheader()
+        counts = dict.fromkeys(OUTCOMES, 0)
+        bar = ProgressBar(source.total, sys.stderr)
+        # Results on the same terminal as the bar: erase the bar before each line of output.
+        shared = bar.enabled and _isatty(out)
+        try:
+            for row, result in send_rows(bridge, source.rows(), concurrency=concurrency):
+                line = result_row(row.number, row, result)
+                counts[line["result"]] += 1
+                if shared:
+                    bar.clear()
+                if writer is not None:
+                    writer.writerow(line)
                 else:
-                    sent += 1
-                bar.update(1)
+                    out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                if shared:
+                    out.flush()
+                bar.update()
+        finally:
+            bar.close()
         out.flush()
-        click.echo(f"{sent} sent, {failed} failed", err=True)
-        if failed:
+        if as_json:
+            click.echo(json.dumps({"total": source.total, **counts}), err=True)
+        else:
+            click.echo(f"{counts['sent']} sent, {counts['already-sent']} already sent, {counts['failed']} failed,"
+                       f" {counts['unknown']} unknown (of {source.total} rows)", err=True)
+        if counts["failed"] or counts["unknown"]:
             sys.exit(1)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 @cli.command()
@@ -261,7 +297,7 @@ def journal(obj: _Context, status_filter: str | None, limit: int, as_json: bool)
     """Journaled messages, newest first."""
     with _errors():
         records = obj.bridge().journaled(status=status_filter, limit=limit)
-        data = [{"id": r.id, "to": r.to, "status": r.status.value, "phase": r.extra.get("phase"),
+        data = [{"id": r.id, "to": r.to, "status": r.status.value, "phase": r.phase,
                  "backend": r.backend, "provider_id": r.provider_id, "reference": r.reference,
                  "created_at": r.created_at.isoformat() if r.created_at else None, "error": r.error}
                 for r in records]

@@ -250,8 +250,8 @@ class InfobipFace:
 
         async def consider(record: MessageRecord, refreshed: bool) -> None:
             face = record.extra.get(KIND)
-            if record.extra.get("gateway_client") != client.name or not isinstance(face, dict) \
-                    or record.extra.get("phase") == "sending":
+            if record.gateway_client != client.name or not isinstance(face, dict) \
+                    or record.phase == "sending":
                 return
             if bulk_ids and face.get("bulk_id") not in bulk_ids:
                 return

@@ -231,8 +231,8 @@ class MessageBirdFace:
         matched: list[MessageRecord] = []
         async for record in scan_journal(self.gateway):
             face = record.extra.get(KIND)
-            if record.extra.get("gateway_client") != client.name or not isinstance(face, dict) \
-                    or face.get("parent") or record.extra.get("phase") == "failed":
+            if record.gateway_client != client.name or not isinstance(face, dict) \
+                    or face.get("parent") or record.phase == "failed":
                 continue
             if status_filter:
                 record = await fresh(self.gateway, record)

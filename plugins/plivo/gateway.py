@@ -178,7 +178,7 @@ class PlivoFace:
         matched = []
         async for record in scan_journal(self.gateway):
             # Every face's messages of this client, as Twilio's list shows them.
-            if record.extra.get("gateway_client") != client.name or record.extra.get("phase") == "failed":
+            if record.gateway_client != client.name or record.phase == "failed":
                 continue
             if state:
                 record = await fresh(self.gateway, record)

@@ -201,8 +201,8 @@ class SinchFace:
         """The client's messages (newest first) that ``accept``; ``refresh`` refreshes statuses first."""
         found = []
         async for record in scan_journal(self.gateway):
-            if record.extra.get("gateway_client") == client.name and KIND in record.extra \
-                    and record.extra.get("phase") != "failed":
+            if record.gateway_client == client.name and KIND in record.extra \
+                    and record.phase != "failed":
                 if refresh:
                     record = await fresh(self.gateway, record)
                 if accept(record):

@@ -210,7 +210,7 @@ class TwilioFace:
         found: list[MessageRecord] = []
         # The journal is shared by every client; a client lists only its own messages.
         async for record in scan_journal(self.gateway, to=to, sender=sender):
-            if record.extra.get("gateway_client") != client.name or record.extra.get("phase") == "failed":
+            if record.gateway_client != client.name or record.phase == "failed":
                 continue  # refused sends got an error, not a sid: Twilio lists no such message
             if skip:
                 skip -= 1

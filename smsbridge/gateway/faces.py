@@ -10,8 +10,8 @@ rules below are the gateway's own and the same for all of them:
   (:func:`basic_credentials`) or ``<scheme> <credential>`` (:func:`scheme_credential`:
   ``Bearer``, ``AccessKey``, ``App``, ...);
 - **a client sees only its own messages**: :meth:`.app.Gateway.send` stamps every message
-  with the sending client (``extra["gateway_client"]``) and face (``extra["face"]``) —
-  faces cannot forget it; any other client is told it
+  with the sending client (``MessageRecord.gateway_client``) and face
+  (``MessageRecord.face``) — faces cannot forget it; any other client is told it
   does not exist (:func:`visible_to`, :func:`client_record`).  Messages sent outside the
   gateway (no such mark) are visible to every client;
 - **lists** walk the journal newest first, a page at a time (:func:`scan_journal`), with
@@ -116,7 +116,7 @@ def scheme_credential(header: str | None, scheme: str) -> str | None:
 # -- whose message -----------------------------------------------------------------------
 def visible_to(record: "MessageRecord", client: "GatewayClient") -> bool:
     """Whether ``client`` may see the message: it sent it, or it was not sent through the gateway."""
-    owner = record.extra.get("gateway_client")
+    owner = record.gateway_client
     return owner is None or owner == client.name
 
 
