@@ -79,7 +79,7 @@ def test_the_core_stamps_client_and_face_whatever_the_face_passes(tmp_path, gate
         face = core.for_face("twilio")
         receipt = asyncio.run(face.send(shop, "+36301234567", "x", extra={"gateway_client": "other", "face": "evil"}))
         record = bridge.record(receipt.id)
-        assert record.extra["gateway_client"] == "shop" and record.extra["face"] == "twilio"
+        assert record.gateway_client == "shop" and record.face == "twilio"
         with pytest.raises(TypeError):
             asyncio.run(face.send(None, "+36301234567", "x"))  # type: ignore[arg-type]
         with pytest.raises(ValueError):
@@ -257,3 +257,21 @@ def test_self_signed_material_is_removed_when_the_server_stops(tmp_path):
         server.stop()
         server.bridge.close()
     assert not os.path.exists(directory)
+
+
+# -- caller idempotency on other faces ---------------------------------------------------------
+def test_idempotency_key_on_the_plivo_face(tmp_path, gateway):
+    server = gateway(config(tmp_path))
+    url = f"{server.url}/v1/Account/{PLIVO_ID}/Message/"
+
+    def send(text: str, key: str) -> requests.Response:
+        return requests.post(url, json={"src": "+15017122661", "dst": "36301234567<36209876543", "text": text},
+                             auth=(PLIVO_ID, PLIVO_TOKEN), headers={"Idempotency-Key": key}, timeout=5)
+
+    first, again = send("once", "order-7"), send("once", "order-7")
+    assert first.status_code == again.status_code == 202
+    assert first.json()["message_uuid"] == again.json()["message_uuid"] and len(first.json()["message_uuid"]) == 2
+    assert len(server.bridge.journaled()) == 2  # two recipients, each sent once
+    conflict = send("another text", "order-7")
+    assert conflict.status_code == 409 and "error" in conflict.json()
+    assert len(server.bridge.journaled()) == 2

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
@@ -46,6 +47,7 @@ from smsbridge.gateway.faces import (
     face_extra,
     fresh,
     idempotency_key,
+    parse_when,
     query_int,
     scan_journal,
     send_each,
@@ -169,30 +171,59 @@ class PlivoFace:
                                    time=record.created_at, units=record.segments)
 
     async def _list(self, request: Request, client: GatewayClient) -> Response:
+        """The client's messages through every face (as Twilio's list shows them), newest
+        first, as index ranges: ``to_number`` and ``message_time`` (``__gt``, ``__gte``,
+        ``__lt``, ``__lte``; "YYYY-MM-DD[ HH:MM[:SS]]", UTC) are journal filters;
+        ``message_state`` and ``from_number`` are checked per row.  ``meta.total_count`` is
+        what was walked plus one when more follow — enough for the SDKs' paging — not a
+        count of the whole table (which would cost a walk of every row)."""
         query = request.query_params
         limit = _int(query.get("limit"), 20, 1, 20)
         offset = _int(query.get("offset"), 0, 0, 10**9)
         state = query.get("message_state") or None
         to = query.get("to_number") or None
         sender = query.get("from_number") or None
-        matched = []
-        async for record in scan_journal(self.gateway):
-            # Every face's messages of this client, as Twilio's list shows them.
-            if record.gateway_client != client.name or record.phase == "failed":
+        filters: dict[str, Any] = {}
+        if to:
+            filters["to"] = "+" + to.strip().lstrip("+")
+        for key, bound, inclusive in (("message_time__gt", "created_after", False),
+                                      ("message_time__gte", "created_after", True),
+                                      ("message_time__lt", "created_before", False),
+                                      ("message_time__lte", "created_before", True),
+                                      ("message_time", None, True)):
+            if not query.get(key):
+                continue
+            try:
+                when = parse_when(query[key])
+            except ValueError:
+                raise wire.WireError(400, f"invalid {key}: expected YYYY-MM-DD HH:MM[:SS]") from None
+            if bound is None:  # an exact time: that second
+                filters["created_after"], filters["created_before"] = when, when + timedelta(seconds=1)
+            elif bound == "created_after":
+                filters[bound] = when if inclusive else when + timedelta(microseconds=1)
+            else:
+                filters[bound] = when + timedelta(microseconds=1) if inclusive else when
+        matched: list[MessageRecord] = []
+        skip = offset
+        async for record in scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500), **filters):
+            if record.phase == "failed":
                 continue
             if state:
                 record = await fresh(self.gateway, record)
                 if wire.status_to_wire(record.status) != state:
                     continue
-            if to and record.to.lstrip("+") != to.lstrip("+"):
-                continue
             if sender and (record.sender or "").lstrip("+") != sender.lstrip("+"):
                 continue
+            if skip:
+                skip -= 1
+                continue
             matched.append(record)
+            if len(matched) > limit:
+                break
         auth_id = request.path_params["auth_id"]
-        objects = [await self._render(await fresh(self.gateway, r), auth_id) for r in matched[offset:offset + limit]]
-        return JSONResponse(wire.list_reply(_api_id(), auth_id, objects, limit=limit, offset=offset,
-                                            total=len(matched)))
+        objects = [await self._render(await fresh(self.gateway, r), auth_id) for r in matched[:limit]]
+        total = offset + len(objects) + (1 if len(matched) > limit else 0)
+        return JSONResponse(wire.list_reply(_api_id(), auth_id, objects, limit=limit, offset=offset, total=total))
 
     # -- Message/{uuid}/ ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Awaitable, Callable
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -42,8 +43,10 @@ from smsbridge.gateway.faces import (
     LastReported,
     basic_credentials,
     client_record,
+    cursor_of,
     face_extra,
     idempotency_key,
+    parse_when,
     scan_journal,
 )
 from smsbridge.gateway.http import read_form
@@ -202,15 +205,36 @@ class TwilioFace:
         return JSONResponse(payload, status_code=201)
 
     async def _list(self, request: Request, client: GatewayClient, account_sid: str) -> Response:
+        """The client's messages (through any face), newest first; ``To``/``From`` and
+        ``DateSent`` / ``DateSent<`` / ``DateSent>`` (on, on or before, on or after: a date
+        means that whole UTC day) filter; ``PageToken`` continues a keyset walk."""
         query = dict(request.query_params)
         page, size = wire.page_window(query)
         to = (query.get("To") or "").strip() or None
         sender = (query.get("From") or "").strip() or None
-        wanted, skip = size + 1, page * size
+        filters: dict[str, Any] = {"to": to, "sender": sender}
+        for key, bound, end_of_day in (("DateSent<", "sent_before", True), ("DateSent>", "sent_after", False),
+                                       ("DateSent", "sent_after", False)):
+            if query.get(key):
+                try:
+                    filters[bound] = parse_when(query[key], end_of_day=end_of_day)
+                except ValueError:
+                    raise wire.WireError(400, wire.E_INVALID_PARAMETER,
+                                         f"{key} must be a date (YYYY-MM-DD) or an ISO 8601 date-time") from None
+        if query.get("DateSent"):
+            filters["sent_before"] = parse_when(query["DateSent"], end_of_day=True)
+        token = query.get("PageToken") or None
+        before: str | None = None
+        skip = page * size
+        if token:
+            if not token.startswith("PA"):
+                raise wire.WireError(400, wire.E_INVALID_PARAMETER, "PageToken is invalid")
+            before, skip = token[2:], 0
+        wanted = size + 1
         found: list[MessageRecord] = []
-        # The journal is shared by every client; a client lists only its own messages.
-        async for record in scan_journal(self.gateway, to=to, sender=sender):
-            if record.gateway_client != client.name or record.phase == "failed":
+        async for record in scan_journal(self.gateway, client=client, before=before, page=min(wanted + skip, 500),
+                                         **filters):
+            if record.phase == "failed":
                 continue  # refused sends got an error, not a sid: Twilio lists no such message
             if skip:
                 skip -= 1
@@ -219,9 +243,13 @@ class TwilioFace:
             if len(found) >= wanted:
                 break
         has_more = len(found) > size
-        payload = wire.render_list([self._render(r, account_sid) for r in found[:size]], account_sid=account_sid,
-                                   page=page, page_size=size, has_more=has_more,
-                                   filters={"To": to or "", "From": sender or ""})
+        shown = found[:size]
+        echoed = {k: v for k, v in query.items() if k in ("To", "From", "DateSent", "DateSent<", "DateSent>")}
+        payload = wire.render_list([self._render(r, account_sid) for r in shown], account_sid=account_sid,
+                                   page=page, page_size=size, has_more=has_more, filters=echoed)
+        if has_more:
+            payload["next_page_uri"] = wire.messages_path(account_sid) + "?" + urlencode(
+                {**echoed, "PageSize": size, "Page": page + 1, "PageToken": "PA" + cursor_of(shown[-1])})
         return JSONResponse(payload, status_code=200)
 
     # -- Messages/{Sid}.json -----------------------------------------------------------

@@ -86,7 +86,7 @@ class Gateway:
 
     def for_face(self, face: str) -> "Gateway":
         """This gateway as the face ``face`` sees it: the same state, and every message it
-        sends stamped with its name (``extra["face"]``)."""
+        sends stamped with its name (``MessageRecord.face``)."""
         view = copy.copy(self)
         view.face = face
         return view
@@ -161,9 +161,9 @@ class Gateway:
                    face: str | None = None) -> Receipt:
         """Send through the Bridge (in a worker thread), pinned to the client's backend if any.
 
-        The message is stamped here, not by the face: ``extra["gateway_client"]`` is the
+        The message is stamped here, not by the face: ``MessageRecord.gateway_client`` is the
         client's name (what keeps one client from seeing another's messages) and
-        ``extra["face"]`` the face it came through.  ``idempotency_key`` is the caller's
+        ``MessageRecord.face`` the face it came through.  ``idempotency_key`` is the caller's
         (``Idempotency-Key``), scoped to the client: another client's equal key is
         another key.
         """

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Hashable, Mapping, Sequence
 
 from ..errors import InvalidNumber, NotFound, SmsBridgeError
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from starlette.requests import Request
 
     from ..model import MessageRecord, Receipt
@@ -42,7 +41,7 @@ if TYPE_CHECKING:
     from .clients import GatewayClient
 
 __all__ = ["send_each", "basic_credentials", "scheme_credential", "visible_to", "client_record", "fresh",
-           "scan_journal", "alias_member", "member_ids", "LastReported", "SCAN_PAGE", "idempotency_key", "query_int", "face_extra"]
+           "scan_journal", "alias_member", "member_ids", "LastReported", "SCAN_PAGE", "idempotency_key", "query_int", "face_extra", "cursor_of", "parse_when"]
 
 SCAN_PAGE = 500
 """Journal records fetched per page when a face lists one client's messages."""
@@ -159,18 +158,53 @@ def query_int(value: str | None, default: int, low: int, high: int, *, invalid: 
     return max(low, min(high, number))
 
 
-async def scan_journal(gateway: "Gateway", *, to: str | None = None, sender: str | None = None
-                       ) -> AsyncIterator["MessageRecord"]:
-    """Every journaled message (of every client: filter by owner), newest first, fetched
-    :data:`SCAN_PAGE` at a time; stop iterating to stop fetching."""
-    offset = 0
+async def scan_journal(gateway: Gateway, *, client: GatewayClient | None = None, before: str | None = None,
+                       page: int = SCAN_PAGE, **filters: Any) -> AsyncIterator[MessageRecord]:
+    """Journaled messages, newest first, fetched ``page`` at a time as keyset ranges of
+    the journal's indexes; stop iterating to stop fetching.
+
+    ``client``: only that client's messages (the list rule: a client lists what it sent,
+    through any face).  ``before``: a :meth:`Journal.cursor` to continue after.
+    ``filters`` are :meth:`Journal.records`' (``to``, ``sender``, ``created_after``,
+    ``sent_before``, ...).  Each page costs the same whatever the journal's size.
+    """
+    from ..journal import Journal
+
+    if client is not None:
+        filters["client"] = client.name
+    cursor = before
     while True:
-        batch = await gateway.records(limit=SCAN_PAGE, offset=offset, to=to, sender=sender)
+        batch = await gateway.records(limit=page, before=cursor, **filters)
         for record in batch:
             yield record
-        if len(batch) < SCAN_PAGE:
+        if len(batch) < page:
             return
-        offset += SCAN_PAGE
+        cursor = Journal.cursor(batch[-1])
+
+
+def cursor_of(record: MessageRecord) -> str:
+    """The keyset cursor continuing after ``record`` (for a face's page tokens)."""
+    from ..journal import Journal
+
+    return Journal.cursor(record)
+
+
+def parse_when(value: str, *, end_of_day: bool = False) -> datetime:
+    """A date or date-time from a query string (ISO 8601, ``T`` or space, ``Z`` or an
+    offset, naive = UTC).  A bare date is midnight UTC, or the next midnight with
+    ``end_of_day`` (so "before 2020-01-01" includes that day where a provider says "on or
+    before").  Raises ``ValueError`` with a short reason."""
+    from datetime import datetime as _dt
+    from datetime import timedelta, timezone
+
+    text = (value or "").strip()
+    if not text or len(text) > 40:
+        raise ValueError("a date (YYYY-MM-DD) or date-time expected")
+    if len(text) == 10:
+        day = _dt.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return day + timedelta(days=1) if end_of_day else day
+    parsed = _dt.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 async def fresh(gateway: "Gateway", record: "MessageRecord") -> "MessageRecord":
