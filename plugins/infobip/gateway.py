@@ -48,7 +48,15 @@ from smsbridge.errors import (
 from smsbridge.gateway.app import Gateway
 from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable, Rule
-from smsbridge.gateway.faces import LastReported, face_extra, fresh, idempotency_key, query_int, scan_journal
+from smsbridge.gateway.faces import (
+    LastReported,
+    face_extra,
+    fresh,
+    idempotency_key,
+    parse_when,
+    query_int,
+    scan_journal,
+)
 from smsbridge.gateway.http import read_json
 from smsbridge.model import MessageRecord
 
@@ -246,6 +254,16 @@ class InfobipFace:
         sender = query.get("sender") or query.get("from") or None
         dest = (query.get("destination") or query.get("to") or "").lstrip("+") or None
         general = (query.get("generalStatus") or "").upper() or None
+        filters: dict[str, Any] = {}
+        if dest:
+            filters["to"] = "+" + dest
+        for key, bound in (("sentSince", "sent_after"), ("sentUntil", "sent_before")):
+            if query.get(key):  # Infobip's sentSince/sentUntil bound when the message was sent
+                try:
+                    filters[bound] = parse_when(query[key])
+                except ValueError:
+                    raise wire.WireError(400, "Request cannot be processed.",
+                                         violations=[(key, "must be an ISO 8601 date-time")]) from None
         out: list[MessageRecord] = []
 
         async def consider(record: MessageRecord, refreshed: bool) -> None:
@@ -259,6 +277,13 @@ class InfobipFace:
                 return
             if dest and record.to.lstrip("+") != dest:
                 return
+            if record.sent_at is not None and (
+                    ("sent_after" in filters and record.sent_at < filters["sent_after"])
+                    or ("sent_before" in filters and record.sent_at >= filters["sent_before"])):
+                return
+            if filters.get("sent_after") or filters.get("sent_before"):
+                if record.sent_at is None:
+                    return
             if not refreshed:
                 record = await fresh(self.gateway, record)  # reports and logs agree with a fetch
             if general and wire.status_object(record.status)["groupName"] != general:
@@ -277,7 +302,7 @@ class InfobipFace:
                 except NotFound:
                     continue
             return out[:limit]
-        async for record in scan_journal(self.gateway):
+        async for record in scan_journal(self.gateway, client=client, **filters):
             await consider(record, False)
             if len(out) >= limit:
                 break

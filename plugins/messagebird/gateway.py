@@ -229,26 +229,32 @@ class MessageBirdFace:
         if status_filter is not None and status_filter not in wire.STATUS_FROM_WIRE:
             raise wire.WireError(wire.CODE_INVALID, "status is invalid", "status")
         matched: list[MessageRecord] = []
-        async for record in scan_journal(self.gateway):
+        skip = offset
+        async for record in scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500)):
             face = record.extra.get(KIND)
-            if record.gateway_client != client.name or not isinstance(face, dict) \
-                    or face.get("parent") or record.phase == "failed":
+            if not isinstance(face, dict) or face.get("parent") or record.phase == "failed":
                 continue
             if status_filter:
                 record = await fresh(self.gateway, record)
                 if wire.status_to_wire(record.status) != status_filter:
                     continue
+            if skip:
+                skip -= 1
+                continue
             matched.append(record)
+            if len(matched) > limit:
+                break
         items = []
         base = self._href_base(request)
-        for record in matched[offset:offset + limit]:
+        total = offset + min(len(matched), limit) + (1 if len(matched) > limit else 0)
+        for record in matched[:limit]:
             mb_id = await self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
             try:
                 group = await self._group(mb_id)
             except NotFound:
                 group = [record]
             items.append(self._render(mb_id, group, base))
-        return JSONResponse(wire.list_json(items, offset=offset, limit=limit, total=len(matched), href_base=base))
+        return JSONResponse(wire.list_json(items, offset=offset, limit=limit, total=total, href_base=base))
 
     # -- /messages/{id} ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:

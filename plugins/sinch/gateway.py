@@ -47,6 +47,7 @@ from smsbridge.gateway.faces import (
     fresh,
     idempotency_key,
     member_ids,
+    parse_when,
     query_int,
     scan_journal,
     scheme_credential,
@@ -200,9 +201,8 @@ class SinchFace:
                     refresh: bool = False) -> list[MessageRecord]:
         """The client's messages (newest first) that ``accept``; ``refresh`` refreshes statuses first."""
         found = []
-        async for record in scan_journal(self.gateway):
-            if record.gateway_client == client.name and KIND in record.extra \
-                    and record.phase != "failed":
+        async for record in scan_journal(self.gateway, client=client):
+            if KIND in record.extra and record.phase != "failed":
                 if refresh:
                     record = await fresh(self.gateway, record)
                 if accept(record):
@@ -210,22 +210,48 @@ class SinchFace:
         return found
 
     async def _list(self, request: Request, client: GatewayClient) -> Response:
+        """The client's batches, newest first, as index ranges: ``start_date`` (inclusive)
+        and ``end_date`` (exclusive; ISO 8601, a bare date is midnight UTC) bound the
+        creation time in the journal query.  ``count`` is what was walked plus one when
+        more follow (enough for the SDK's paging), not a count of every row."""
         query = request.query_params
         page = _int(query.get("page"), 0, 0, 10**6)
         size = _int(query.get("page_size"), 30, 1, 100)
         senders = {s for s in (query.get("from") or "").split(",") if s}
         ref = query.get("client_reference") or None
-        heads = await self._mine(client, lambda r: not self._face(r).get("parent")
-                                 and (not senders or (self._face(r).get("from") or r.sender or "") in senders)
-                                 and (ref is None or self._face(r).get("client_reference") == ref))
+        filters: dict[str, Any] = {}
+        for key, bound in (("start_date", "created_after"), ("end_date", "created_before")):
+            if query.get(key):
+                try:
+                    filters[bound] = parse_when(query[key])
+                except ValueError:
+                    raise wire.WireError(400, "syntax_invalid_parameter_format",
+                                         f"{key}: must be an ISO 8601 date or date-time") from None
+        skip = page * size
+        heads: list[MessageRecord] = []
+        async for record in scan_journal(self.gateway, client=client, page=min(skip + size + 1, 500), **filters):
+            face = self._face(record)
+            if record.phase == "failed" or KIND not in record.extra or face.get("parent"):
+                continue
+            if senders and (face.get("from") or record.sender or "") not in senders:
+                continue
+            if ref is not None and face.get("client_reference") != ref:
+                continue
+            if skip:
+                skip -= 1
+                continue
+            heads.append(record)
+            if len(heads) > size:
+                break
         batches = []
-        for record in heads[page * size:(page + 1) * size]:
+        for record in heads[:size]:
             batch_id = await self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
             try:
                 batches.append(self._render(batch_id, await self._group(batch_id, client)))
             except NotFound:
                 batches.append(self._render(batch_id, [record]))
-        return JSONResponse(wire.list_json(batches, page=page, page_size=size, count=len(heads)))
+        count = page * size + len(batches) + (1 if len(heads) > size else 0)
+        return JSONResponse(wire.list_json(batches, page=page, page_size=size, count=count))
 
     async def batch(self, request: Request) -> Response:
         if request.method != "GET":

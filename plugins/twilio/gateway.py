@@ -16,6 +16,7 @@ so the SDK shim, this face and the journal agree on them; each is also stored as
 from __future__ import annotations
 
 import logging
+from datetime import timedelta, timezone
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlencode
 
@@ -106,7 +107,7 @@ ERRORS = ErrorTable(
              "Account not active: insufficient funds to send the message."),
         Rule(DeliveryUnknown, 502, wire.E_INTERNAL,
              lambda e: "The message may have been sent; its delivery is unknown"
-                       + (f" (smsbridge id {getattr(e, 'message_id')})." if getattr(e, "message_id", None)
+                       + (f" (smsbridge id {e.message_id})." if isinstance(e, SmsBridgeError) and e.message_id
                           else ".")),
         Rule(ProviderUnavailable, 503, wire.E_UNAVAILABLE,
              "Service unavailable: no provider accepted the message; try again later."),
@@ -221,8 +222,9 @@ class TwilioFace:
                 except ValueError:
                     raise wire.WireError(400, wire.E_INVALID_PARAMETER,
                                          f"{key} must be a date (YYYY-MM-DD) or an ISO 8601 date-time") from None
-        if query.get("DateSent"):
-            filters["sent_before"] = parse_when(query["DateSent"], end_of_day=True)
+        if query.get("DateSent"):  # that whole UTC day, whether a date or a date-time is given
+            day = filters["sent_after"].astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+            filters["sent_after"], filters["sent_before"] = day, day + timedelta(days=1)
         token = query.get("PageToken") or None
         before: str | None = None
         skip = page * size

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from .clients import GatewayClient
 
 __all__ = ["send_each", "basic_credentials", "scheme_credential", "visible_to", "client_record", "fresh",
-           "scan_journal", "alias_member", "member_ids", "LastReported", "SCAN_PAGE", "idempotency_key", "query_int", "face_extra", "cursor_of", "parse_when"]
+           "scan_journal", "alias_member", "member_ids", "LastReported", "SCAN_PAGE", "idempotency_key",
+           "query_int", "face_extra", "cursor_of", "parse_when"]
 
 SCAN_PAGE = 500
 """Journal records fetched per page when a face lists one client's messages."""
