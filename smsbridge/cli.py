@@ -324,11 +324,14 @@ def reconcile(obj: _Context, as_json: bool) -> None:
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key for HTTPS.")
 @click.option("--tls-self-signed", is_flag=True,
               help="Serve HTTPS with a generated certificate for 127.0.0.1/localhost (path printed).")
+@click.option("--tls-dir", type=click.Path(file_okay=False),
+              help="Keep the self-signed certificate and key here (0700; key 0600) instead of a temporary"
+                   " directory removed on exit.")
 @click.option("--access-log", type=click.Choice(["common", "json"]), is_flag=False, flag_value="common",
               default=None, help="Log each request on stderr (common log format, or json); secrets redacted.")
 @click.pass_obj
 def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: str | None,
-          tls_self_signed: bool, access_log: str | None) -> None:
+          tls_self_signed: bool, tls_dir: str | None, access_log: str | None) -> None:
     """Run the gateway: providers' REST/SOAP APIs, served through smsbridge."""
     with _errors():
         try:
@@ -338,8 +341,10 @@ def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: st
                               " is missing)") from None
         if bool(tls_cert) != bool(tls_key):
             raise ConfigError("--tls-cert and --tls-key go together")
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"--port must be between 1 and 65535, not {port}")
         server.serve(obj.bridge(), host=host, port=port, certfile=tls_cert, keyfile=tls_key,
-                     self_signed=tls_self_signed, access_log=access_log)
+                     self_signed=tls_self_signed, tls_dir=tls_dir, access_log=access_log)
 
 
 # --- issue 15: inbox and optout ---
