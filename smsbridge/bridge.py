@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
-from . import plugins, reports, routing
+from . import plugins, routing
 from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
@@ -31,6 +31,7 @@ from .journal import Journal, fingerprint
 from .model import (Balance, InboundMessage, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
                     StatusReport)
 from .ratelimit import RateLimiter
+from .reports import RANK, claim_reports, webhook_url
 
 __all__ = ["Bridge", "new_message_id"]
 
@@ -272,14 +273,14 @@ class Bridge:
         """With ``gateway.public_url`` set, tell the backend where its provider should post
         delivery reports (``extra["webhook_url"]``, issue 15); a caller's own
         ``status_callback`` still wins, in the backend."""
-        url = reports.webhook_url((self.config.gateway or {}).get("public_url"), name)
+        url = webhook_url((self.config.gateway or {}).get("public_url"), name)
         if url is None:
             return message
         return replace(message, extra={**message.extra, "webhook_url": url})
 
     def _accepted(self, message: Message, name: str, accepted: Any) -> Receipt:
         self.journal.accepted(message.id, name, accepted.provider_id, accepted.status, accepted.segments)
-        reports.claim_reports(self, message.id, name, str(accepted.provider_id))  # issue 15: early webhooks
+        claim_reports(self, message.id, name, str(accepted.provider_id))  # issue 15: early webhooks
         receipt = Receipt(id=message.id, backend=name, provider_id=str(accepted.provider_id),
                           status=accepted.status, to=message.to,
                           segments=accepted.segments or message.segments, encoding=message.encoding,
@@ -405,14 +406,20 @@ class Bridge:
                     log.info("status of %s from %s failed: %s", message_id, record.backend, exc)
                 else:
                     self._learn(message_id, report)
+                    known = self.journal.get(message_id)
+                    if known is not None and known.status != report.status:  # a webhook knew more
+                        return StatusReport(id=message_id, status=known.status, updated_at=known.updated_at,
+                                            raw=None)
                     return StatusReport(id=message_id, status=report.status, updated_at=report.updated_at,
                                         description=report.description, raw=report.raw)
         return StatusReport(id=message_id, status=record.status, updated_at=record.updated_at,
                             description=self._describe(record), raw=None)
 
     def _learn(self, message_id: str, report: StatusReport) -> None:
-        old = self.journal.set_status(message_id, report.status, at=report.updated_at,
-                                      description=report.description)
+        # Forward only (issue 15): a poll racing a delivery-report webhook must not put a
+        # message back to an earlier status, nor replace a final one.
+        old = self.journal.advance_status(message_id, report.status, RANK, at=report.updated_at,
+                                          description=report.description)
         if old is not None and old != report.status:
             self._observe("smsbridge_status_changed", message_id=message_id, old=old, new=report.status,
                           report=replace(report, id=message_id))
@@ -494,6 +501,7 @@ class Bridge:
             else:
                 self.journal.accepted(record.id, record.backend or "", found.provider_id, found.status,
                                       found.segments)
+                claim_reports(self, record.id, record.backend or "", found.provider_id)
                 reports.append(self.status(record.id))
         return reports
 
