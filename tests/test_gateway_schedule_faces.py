@@ -59,3 +59,28 @@ def test_sinch_send_at_then_cancel(server):
     canceled = client.sms.batches.cancel(batch_id=batch.id)
     assert canceled.canceled is True
     assert server.bridge.record(record.id).status.value == "canceled"
+
+
+def test_infobip_send_at_then_cancel_the_bulk(tmp_path, gateway):
+    from infobip_api_client import ApiClient, Configuration, models
+    from infobip_api_client.api.sms_api import SmsApi
+
+    server = gateway({
+        "backends": {"local": {"plugin": "sandbox", "path": str(tmp_path / "p.sqlite3")}},
+        "store": str(tmp_path / "j.sqlite3"),
+        "gateway": {"clients": {"shop": {"infobip": {"api_key": "ib-key"}}}},
+    })
+    api = SmsApi(ApiClient(Configuration(host=server.url, api_key="ib-key")))
+    when = datetime.now(timezone.utc) + timedelta(days=2)
+    message = models.SmsMessage(destinations=[models.SmsDestination(to="36301234567")], sender="smsbridge",
+                                content=models.SmsMessageContent(actual_instance=models.SmsTextContent(text="later")))
+    options = models.SmsMessageRequestOptions(schedule=models.SmsRequestSchedulingSettings(bulk_id="my-bulk",
+                                                                                           send_at=when))
+    reply = api.send_sms_messages(sms_request=models.SmsRequest(messages=[message], options=options))
+    assert reply.bulk_id == "my-bulk"
+    (record,) = server.bridge.journaled()
+    assert record.phase == "scheduled" and abs(record.send_at - when) < timedelta(seconds=1)
+    status = api.update_scheduled_sms_messages_status(
+        bulk_id="my-bulk", sms_update_status_request=models.SmsUpdateStatusRequest(status=models.SmsBulkStatus.CANCELED))
+    assert status.status == models.SmsBulkStatus.CANCELED
+    assert server.bridge.record(record.id).status.value == "canceled"
