@@ -272,8 +272,8 @@ class TwilioFace:
     async def _cancel(self, request: Request, client: GatewayClient, account_sid: str) -> Response:
         form = await read_form(request)
         if (form.get("Status") or "").strip().lower() != "canceled":
-            raise wire.WireError(400, wire.E_INVALID_PARAMETER,
-                                 "This gateway updates a message only to cancel it: Status=canceled")
+            raise wire.WireError(405, wire.E_METHOD_NOT_ALLOWED,
+                                 "This gateway updates a message only to cancel it (Status=canceled)")
         message_id = await self._message_id(request.path_params["sid"])
         if message_id is None:
             raise NotFound("no such message")
