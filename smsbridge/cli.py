@@ -257,10 +257,13 @@ def _failover_note(attempts: list[dict[str, Any]]) -> str:
 @click.option("--reference", help="Your own label, passed to the provider as its client reference.")
 @click.option("--dry-run", "-n", is_flag=True,
               help="Check and show what would happen (backend, failover chain, segments, encoding); send nothing.")
+@click.option("--at", "send_at", metavar="DATETIME",
+              help="Schedule the message: ISO 8601 (2026-12-24T18:00+01:00; no offset = UTC). Sent when due by"
+                   " 'smsbridge serve' or 'smsbridge dispatch'.")
 @json_option
 @click.pass_obj
 def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | None, reference: str | None,
-         dry_run: bool, as_json: bool) -> None:
+         dry_run: bool, send_at: str | None, as_json: bool) -> None:
     """Send one message TO (E.164 or national) with TEXT."""
     with _errors(as_json):
         bridge = obj.bridge()
@@ -272,8 +275,9 @@ def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | N
                   f"dry run: would send to {plan['to']} via {chain}: {_plural(plan['segments'], 'segment')} "
                   f"({plan['encoding']}), sender {plan['sender'] or '(backend default)'}; nothing sent")
             return
+        when = _parse_at(send_at) if send_at is not None else None
         try:
-            receipt = bridge.send(to, text, backend=backend, sender=sender, reference=reference)
+            receipt = bridge.send(to, text, backend=backend, sender=sender, reference=reference, send_at=when)
         except SmsBridgeError as exc:
             attempts = _attempts(bridge, exc.message_id)
             if as_json:
@@ -281,6 +285,9 @@ def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | N
                                        "attempts": attempts}, ensure_ascii=False))
                 sys.exit(2 if isinstance(exc, ConfigError) else 1)
             raise
+        if receipt.status.value == "scheduled" and when is not None:
+            _emit(receipt.as_dict(), as_json, f"scheduled {receipt.id} for {when.isoformat()} to {receipt.to}")
+            return
         attempts = _attempts(bridge, receipt.id)
         for a in attempts:
             log.info("attempt: %s: %s", a["backend"], a["outcome"] or "accepted")
@@ -558,9 +565,14 @@ def reconcile(obj: _Context, as_json: bool) -> None:
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key for HTTPS.")
 @click.option("--tls-self-signed", is_flag=True,
               help="Serve HTTPS with a generated certificate for 127.0.0.1/localhost (path printed).")
+@click.option("--tls-dir", type=click.Path(file_okay=False),
+              help="Keep the self-signed certificate and key here (0700; key 0600) instead of a temporary"
+                   " directory removed on exit.")
+@click.option("--access-log", type=click.Choice(["common", "json"]), is_flag=False, flag_value="common",
+              default=None, help="Log each request on stderr (common log format, or json); secrets redacted.")
 @click.pass_obj
 def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: str | None,
-          tls_self_signed: bool) -> None:
+          tls_self_signed: bool, tls_dir: str | None, access_log: str | None) -> None:
     """Run the gateway: providers' REST/SOAP APIs, served through smsbridge."""
     with _errors():
         try:
@@ -571,8 +583,10 @@ def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: st
                               " python-multipart cryptography") from None
         if bool(tls_cert) != bool(tls_key):
             raise ConfigError("--tls-cert and --tls-key go together")
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"--port must be between 1 and 65535, not {port}")
         server.serve(obj.bridge(), host=host, port=port, certfile=tls_cert, keyfile=tls_key,
-                     self_signed=tls_self_signed)
+                     self_signed=tls_self_signed, tls_dir=tls_dir, access_log=access_log)
 
 
 # --- issue 15: inbox and optout ---
@@ -658,6 +672,35 @@ def optout_remove(obj: _Context, number: str) -> None:
         e164 = obj.bridge().normalise_number(number)
         removed = obj.bridge().opt_in(e164)
         click.echo(f"{e164} removed from the opt-out list" if removed else f"{e164} was not opted out")
+
+
+# --- issue 12: scheduled messages ---
+def _parse_at(value: str) -> Any:
+    """``--at``: an ISO 8601 date-time (no offset = UTC), or a ConfigError naming the option."""
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--at: not an ISO 8601 date-time: {value!r} (e.g. 2026-12-24T18:00+01:00)") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+@cli.command()
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000),
+              help="Send at most this many due messages.")
+@json_option
+@click.pass_obj
+def dispatch(obj: _Context, limit: int, as_json: bool) -> None:
+    """Send the scheduled messages that are due (each exactly once, even with several
+    dispatchers on one store); run it from cron, or let 'smsbridge serve' do it."""
+    with _errors():
+        results = obj.bridge().dispatch(limit=limit)
+        rows = [r.as_dict() if hasattr(r, "as_dict") else {"id": getattr(r, "message_id", None), "error": str(r)}
+                for r in results]
+        lines = [f"sent {r['id']} via {r['backend']}: {r['status']}" if "status" in r else
+                 f"failed {r['id']}: {r['error']}" for r in rows]
+        _emit(rows, as_json, "\n".join(lines) or "nothing due")
 
 
 def main() -> None:

@@ -433,6 +433,34 @@ class Journal:
                                  (message_id, now, Status.CANCELED.value, "canceled before it was sent"))
         return cursor.rowcount == 1
 
+    # -- issue 14: the sandbox inbox forces outcomes and clears messages -------------------
+    def force_status(self, message_id: str, status: Status, *, code: str | None = None,
+                     description: str | None = None) -> bool:
+        """Set a status as a simulator's operator decides it (the inbox's deliver/fail/expire
+        buttons): also over a final one, with ``code``/``description`` kept as the record's
+        error for failed-like statuses and as the event's raw word.  False if no such id."""
+        now = time.time()
+        failed = status in (Status.FAILED, Status.UNDELIVERED, Status.EXPIRED, Status.REJECTED)
+        with self._lock, self._transaction():
+            cur = self._db.execute("UPDATE messages SET status=?, updated_at=?, error_code=?, error=? WHERE id=?",
+                                   (status.value, now, code if failed else None, description if failed else None,
+                                    message_id))
+            if cur.rowcount == 0:
+                return False
+            self._db.execute("INSERT INTO events (message_id, at, status, code, description) VALUES (?,?,?,?,?)",
+                             (message_id, now, status.value, code, description))
+        return True
+
+    def delete(self, message_id: str | None = None) -> int:
+        """Forget one message (or, with no id, every message) with its events and aliases;
+        returns how many messages went."""
+        where, args = ("WHERE message_id=?", (message_id,)) if message_id is not None else ("", ())
+        with self._lock, self._transaction():
+            self._db.execute(f"DELETE FROM events {where}", args)
+            self._db.execute(f"DELETE FROM aliases {where}", args)
+            cur = self._db.execute(f"DELETE FROM messages {'WHERE id=?' if message_id is not None else ''}", args)
+        return cur.rowcount
+
     # -- aliases -------------------------------------------------------------------------
     def alias(self, kind: str, alias: str, message_id: str) -> None:
         with self._lock:
