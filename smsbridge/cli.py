@@ -99,14 +99,20 @@ def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | N
 @click.option("--again", is_flag=True,
               help="Send every row anew. Default: rows an earlier run of this file sent (matched by the 'key'"
                    " column, else the row number) are not sent twice.")
+@click.option("--queue", "queue_url", envvar="SMSBRIDGE_QUEUE",
+              help="Enqueue the rows on this Celery broker (redis://...) for 'smsbridge worker' to send,"
+                   " instead of sending them from this process.")
 @click.pass_obj
-def bulk(obj: _Context, file: Any, concurrency: int, out: Any, again: bool) -> None:
+def bulk(obj: _Context, file: Any, concurrency: int, out: Any, again: bool, queue_url: str | None) -> None:
     """Send every row of a CSV FILE with columns to,text (optional sender, reference, backend, key)."""
     from .bulk import read_rows, result_row, RESULT_FIELDS
 
     with _errors():
         bridge = obj.bridge()
         rows = read_rows(file, resume=not again)
+        if queue_url:
+            _enqueue(obj, rows, queue_url)
+            return
         writer = csv.DictWriter(out, fieldnames=RESULT_FIELDS)
         writer.writeheader()
         sent = failed = 0
@@ -302,6 +308,69 @@ def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: st
             raise ConfigError("--tls-cert and --tls-key go together")
         server.serve(obj.bridge(), host=host, port=port, certfile=tls_cert, keyfile=tls_key,
                      self_signed=tls_self_signed)
+
+
+# --- issue 13: campaigns on Celery (worker, campaign status) ---
+def _celery() -> Any:
+    try:
+        from . import celery as celery_mod
+    except ImportError as exc:
+        raise ConfigError(f"campaigns need the celery extra: pip install '.[celery]' from a checkout, or"
+                          f" pip install 'celery[redis]' ({exc.name} is missing)") from None
+    return celery_mod
+
+
+@cli.command()
+@click.option("--queue", "queue_url", required=True, envvar="SMSBRIDGE_QUEUE",
+              help="Broker URL of the campaign queue, e.g. redis://127.0.0.1:6379/0"
+                   " (add ?visibility_timeout=SECONDS to change how soon a dead worker's rows are taken up).")
+@click.option("--concurrency", "-c", default=8, show_default=True, type=click.IntRange(1, 512),
+              help="Sends in flight at once in this worker (threads).")
+@click.option("--loglevel", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Celery's log level.")
+@click.pass_obj
+def worker(obj: _Context, queue_url: str, concurrency: int, loglevel: str) -> None:
+    """Run a Celery worker that sends the rows 'bulk --queue' enqueued (exactly once, via the journal)."""
+    with _errors():
+        celery_mod = _celery()
+        obj.bridge()  # fail fast on a bad config, before Celery starts
+        app = celery_mod.make_app(queue_url, config=obj.config_path)
+        celery_mod.run_worker(app, concurrency=concurrency, loglevel=loglevel.upper())
+
+
+def _enqueue(obj: _Context, rows: Any, queue_url: str) -> None:
+    """``bulk --queue``: publish the rows (streamed, in batches); the workers send them."""
+    from .campaign import pending_items
+
+    celery_mod = _celery()
+    app = celery_mod.make_app(queue_url, config=obj.config_path)
+    count, skipped = 0, [0]
+    for count in celery_mod.enqueue(app, pending_items(obj.bridge(), rows.items(), skipped)):
+        if sys.stderr.isatty():
+            click.echo(f"\rqueued {count}", err=True, nl=False)
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    already = f" ({skipped[0]} already sent or in progress)" if skipped[0] else ""
+    click.echo(f"{count} rows queued{already}; follow them with: smsbridge campaign status FILE", err=True)
+
+
+@cli.group("campaign")
+def campaign_group() -> None:
+    """Campaigns sent through a queue ('bulk --queue', 'worker')."""
+
+
+@campaign_group.command("status")
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+@json_option
+@click.pass_obj
+def campaign_status(obj: _Context, file: Any, as_json: bool) -> None:
+    """Counts for the rows of FILE, read from the journal: queued, sent, failed, unknown, scheduled."""
+    from .campaign import campaign_counts
+
+    with _errors():
+        counts = campaign_counts(obj.bridge(), file)
+        _emit(counts, as_json, ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
 def main() -> None:

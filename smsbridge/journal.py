@@ -250,6 +250,13 @@ class Journal:
             row = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE id=?", (message_id,)).fetchone()
         return self._record(row) if row else None
 
+    def by_idempotency_key(self, key: str) -> MessageRecord | None:
+        """The message journaled under this idempotency key (a campaign row), if any."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE idempotency_key=?",
+                                   (key,)).fetchone()
+        return self._record(row) if row else None
+
     def by_reference(self, reference: str) -> MessageRecord | None:
         """The newest message sent with this ``reference`` (the idempotency key of a send)."""
         with self._lock:
