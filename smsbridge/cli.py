@@ -314,9 +314,12 @@ def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | N
 @click.option("--again", is_flag=True,
               help="Send every row anew. Default: a row an earlier run sent (same 'key' column, else same content"
                    " and occurrence) is not sent twice.")
+@click.option("--queue", "queue_url", envvar="SMSBRIDGE_QUEUE", metavar="URL",
+              help="Enqueue the rows not yet sent on this Celery broker (redis://...) for 'smsbridge worker' to"
+                   " send, instead of sending them from this process.")
 @click.pass_obj
 def bulk(obj: _Context, file: Any, concurrency: int, out: Any, as_json: bool, delimiter: str | None,
-         encoding: str | None, again: bool) -> None:
+         encoding: str | None, again: bool, queue_url: str | None) -> None:
     """Send every row of a CSV FILE (- for stdin) with columns to,text (optional sender, reference, backend, key).
 
     Re-running a file, edited, reordered, copied or piped, sends only the rows not yet
@@ -331,6 +334,9 @@ def bulk(obj: _Context, file: Any, concurrency: int, out: Any, as_json: bool, de
         bridge = obj.bridge()
         source = BulkFile(file, encoding=encoding, delimiter=delimiter, keyed=not again,
                           origin=os.path.abspath(getattr(file, "name", None) or "<stdin>"))
+        if queue_url:
+            _enqueue(obj, source, queue_url)
+            return
         writer = None if as_json else csv.DictWriter(out, fieldnames=RESULT_FIELDS)
         if writer is not None:
             writer.writeheader()
@@ -701,6 +707,72 @@ def dispatch(obj: _Context, limit: int, as_json: bool) -> None:
         lines = [f"sent {r['id']} via {r['backend']}: {r['status']}" if "status" in r else
                  f"failed {r['id']}: {r['error']}" for r in rows]
         _emit(rows, as_json, "\n".join(lines) or "nothing due")
+
+
+# --- issue 13: campaigns on Celery (worker, campaign status) ---
+def _celery() -> Any:
+    try:
+        from . import celery as celery_mod
+    except ImportError as exc:
+        raise ConfigError(f"campaigns need the celery extra: pip install '.[celery]' from a checkout, or"
+                          f" pip install 'celery[redis]' ({exc.name} is missing)") from None
+    return celery_mod
+
+
+@cli.command()
+@click.option("--queue", "queue_url", required=True, envvar="SMSBRIDGE_QUEUE",
+              help="Broker URL of the campaign queue, e.g. redis://127.0.0.1:6379/0"
+                   " (add ?visibility_timeout=SECONDS to change how soon a dead worker's rows are taken up).")
+@click.option("--concurrency", "-c", default=8, show_default=True, type=click.IntRange(1, 512),
+              help="Sends in flight at once in this worker (threads).")
+@click.option("--loglevel", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Celery's log level.")
+@click.pass_obj
+def worker(obj: _Context, queue_url: str, concurrency: int, loglevel: str) -> None:
+    """Run a Celery worker that sends the rows 'bulk --queue' enqueued (exactly once, via the journal)."""
+    with _errors():
+        celery_mod = _celery()
+        obj.bridge()  # fail fast on a bad config, before Celery starts
+        app = celery_mod.make_app(queue_url, config=obj.config_path)
+        celery_mod.run_worker(app, concurrency=concurrency, loglevel=loglevel.upper())
+
+
+def _enqueue(obj: _Context, source: Any, queue_url: str) -> None:
+    """``bulk --queue``: publish the rows not yet sent (streamed, in batches); workers send them."""
+    from .campaign import pending_items
+
+    celery_mod = _celery()
+    app = celery_mod.make_app(queue_url, config=obj.config_path)
+    count, skipped = 0, [0]
+    for count in celery_mod.enqueue(app, pending_items(obj.bridge(), source.rows(), skipped)):
+        if sys.stderr.isatty():
+            click.echo(f"\rqueued {count}", err=True, nl=False)
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+    already = f" ({skipped[0]} already sent or in progress)" if skipped[0] else ""
+    click.echo(f"{count} rows queued{already}; follow them with: smsbridge campaign status FILE", err=True)
+
+
+@cli.group("campaign")
+def campaign_group() -> None:
+    """Campaigns sent through a queue ('bulk --queue', 'worker')."""
+
+
+@campaign_group.command("status")
+@click.argument("file", type=click.File("rb"))
+@click.option("--delimiter", "-d", metavar="CHAR", help="Column separator of FILE (default: sniffed).")
+@click.option("--encoding", "-e", metavar="NAME", help="Text encoding of FILE (default: sniffed).")
+@json_option
+@click.pass_obj
+def campaign_status(obj: _Context, file: Any, delimiter: str | None, encoding: str | None, as_json: bool) -> None:
+    """Counts for the rows of FILE, read from the journal: queued, sent, failed, unknown, scheduled."""
+    from .bulk import BulkFile
+    from .campaign import campaign_counts
+
+    with _errors(as_json):
+        counts = campaign_counts(obj.bridge(), BulkFile(file, encoding=encoding, delimiter=delimiter, keyed=True))
+        _emit(counts, as_json, ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
 def main() -> None:
