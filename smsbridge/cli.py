@@ -605,7 +605,8 @@ def _inbound_line(message: Any) -> str:
 @click.option("--follow", "-f", is_flag=True, help="Keep printing inbound SMS as they arrive (Ctrl-C stops).")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000),
               help="How many of the latest to show first.")
-@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.05, 3600), hidden=True)
+@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.05, 3600), hidden=True,
+              help="Seconds between looks at the journal with --follow.")
 @json_option
 @click.pass_obj
 def inbox(obj: _Context, follow: bool, limit: int, interval: float, as_json: bool) -> None:

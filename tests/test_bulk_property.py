@@ -147,7 +147,12 @@ def chain(tmp: Path, url: str) -> dict[str, Any]:
 
 
 def digits(number: str) -> str:
-    return "".join(c for c in number if c.isdigit())[-8:]
+    """A recipient in E.164, however it was spelt: how rows, the server's form and the
+    sandbox compare.  (The last 8 digits alone would make +36 30 … and +36 20 … with the
+    same subscriber number one recipient.)"""
+    from smsbridge.numbers import parse_number
+
+    return parse_number(number, "HU")
 
 
 def server_got(server: Any, start: int) -> list[tuple[str, str]]:
@@ -158,7 +163,8 @@ def server_got(server: Any, start: int) -> list[tuple[str, str]]:
     for path, body in list(zip(server.paths, server.bodies, strict=True))[start:]:
         if "sendSMS" in path:
             form = dict(parse_qsl(body.decode("utf-8")))
-            got.append((digits(form.get("area_code", "") + form.get("number", "")), form["message"]))
+            got.append(("+" + form.get("country_code", "") + form.get("area_code", "") + form.get("number", ""),
+                        form["message"]))
     return got
 
 
