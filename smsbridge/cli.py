@@ -576,9 +576,11 @@ def reconcile(obj: _Context, as_json: bool) -> None:
                    " directory removed on exit.")
 @click.option("--access-log", type=click.Choice(["common", "json"]), is_flag=False, flag_value="common",
               default=None, help="Log each request on stderr (common log format, or json); secrets redacted.")
+@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(1, 256),
+              help="Worker processes sharing the port and the journal (needs store: a file or postgresql://).")
 @click.pass_obj
 def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: str | None,
-          tls_self_signed: bool, tls_dir: str | None, access_log: str | None) -> None:
+          tls_self_signed: bool, tls_dir: str | None, access_log: str | None, workers: int) -> None:
     """Run the gateway: providers' REST/SOAP APIs, served through smsbridge."""
     with _errors():
         try:
@@ -592,7 +594,7 @@ def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: st
         if not 1 <= port <= 65535:
             raise ConfigError(f"--port must be between 1 and 65535, not {port}")
         server.serve(obj.bridge(), host=host, port=port, certfile=tls_cert, keyfile=tls_key,
-                     self_signed=tls_self_signed, tls_dir=tls_dir, access_log=access_log)
+                     self_signed=tls_self_signed, tls_dir=tls_dir, access_log=access_log, workers=workers)
 
 
 # --- issue 15: inbox and optout ---

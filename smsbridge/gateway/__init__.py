@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Gateway", "GatewayClient", "BadRequest"]
+__all__ = ["Gateway", "GatewayClient", "BadRequest", "create_app"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "Gateway":
         from .app import Gateway
         return Gateway
+    if name == "create_app":
+        from .app import create_app
+        return create_app
     if name == "GatewayClient":
         from .clients import GatewayClient
         return GatewayClient

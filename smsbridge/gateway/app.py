@@ -14,6 +14,7 @@ import contextvars
 import copy
 import inspect
 import logging
+import os
 import time
 from collections import deque
 from datetime import datetime
@@ -38,7 +39,7 @@ from .throttle import DEFAULT_LIMIT, DEFAULT_WINDOW, FailureThrottle
 if TYPE_CHECKING:
     from ..bridge import Bridge
 
-__all__ = ["Gateway", "build_app"]
+__all__ = ["Gateway", "build_app", "create_app"]
 
 log = logging.getLogger("smsbridge.gateway")
 
@@ -358,8 +359,38 @@ def _secret_keys() -> dict[str, frozenset[str]]:
     return out
 
 
+def create_app(config: "str | os.PathLike[str] | Mapping[str, Any] | Bridge | None" = None, *,
+               access_log: str | None = None) -> Starlette:
+    """The gateway as an ASGI app, for any ASGI server or process manager (SPEC §9).
+
+    ``config`` is a YAML path, a config mapping, a :class:`~smsbridge.Bridge`, or ``None``
+    for ``$SMSBRIDGE_CONFIG`` (else ``./smsbridge.yaml``), so the factory also works bare::
+
+        uvicorn --factory smsbridge.gateway:create_app --workers 4
+        gunicorn -k uvicorn.workers.UvicornWorker 'smsbridge.gateway:create_app()'
+
+    Each process builds its own Bridge; with a shared ``store`` (PostgreSQL for several
+    hosts) they act as one gateway (docs/scaling.md).  A Bridge made here is closed when the
+    app shuts down; one passed in stays the caller's.  ``access_log`` is as for ``serve``
+    (``$SMSBRIDGE_ACCESS_LOG`` when not given, which is how ``serve --workers`` passes it on).
+    """
+    from ..bridge import Bridge
+
+    owned = not isinstance(config, Bridge)
+    if isinstance(config, Bridge):
+        bridge = config
+    elif isinstance(config, Mapping):
+        bridge = Bridge.from_dict(config)
+    else:
+        bridge = Bridge.from_config(config)
+    if access_log is None:
+        access_log = os.environ.get("SMSBRIDGE_ACCESS_LOG") or None
+    app = build_app(bridge, access_log=access_log, close_bridge=owned)
+    return app
+
+
 def build_app(bridge: "Bridge", *, faces: list[str] | None = None, access_log: str | None = None,
-              access_log_stream: Any = None) -> Starlette:
+              access_log_stream: Any = None, close_bridge: bool = False) -> Starlette:
     """The ASGI app serving every installed face (or only ``faces``); ``access_log``:
     ``"common"`` or ``"json"`` lines to ``access_log_stream`` (default stderr)."""
     gateway = Gateway(bridge)
@@ -404,6 +435,8 @@ def build_app(bridge: "Bridge", *, faces: list[str] | None = None, access_log: s
         if inbox is not None:
             await inbox.aclose()
         await gateway.aclose()
+        if close_bridge:
+            await run_in_threadpool(bridge.close)
 
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, BadRequest: bad_request,
                                                        Exception: crashed}, lifespan=lifespan)

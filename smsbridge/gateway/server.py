@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 import shutil
 import socket
 import tempfile
@@ -118,9 +119,60 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+_WORKER_CONFIG = "SMSBRIDGE_SERVE_CONFIG"
+_WORKER_STORE = "SMSBRIDGE_SERVE_STORE"
+_WORKER_HEADER_TIMEOUT = "SMSBRIDGE_SERVE_HEADER_TIMEOUT"
+
+
+def worker_app() -> Any:
+    """The app of one ``serve --workers`` process (an ASGI factory uvicorn imports by name).
+
+    ``serve`` hands its workers the config path, the journal it resolved (the CLI's
+    per-user default included) and the header deadline through the environment: each
+    worker builds its own Bridge on that shared store.
+    """
+    from .. import config as config_mod
+    from ..bridge import Bridge
+    from .app import create_app
+
+    cfg = config_mod.load(os.environ.get(_WORKER_CONFIG) or None)
+    if cfg.store is None and os.environ.get(_WORKER_STORE):
+        cfg.store = os.environ[_WORKER_STORE]
+    _Protocol.header_timeout = float(os.environ.get(_WORKER_HEADER_TIMEOUT, DEFAULTS["header_timeout"]))
+    return create_app(Bridge(cfg))
+
+
+def _serve_workers(bridge: Any, sock: socket.socket, workers: int, certfile: str | None, keyfile: str | None,
+                   access_log: str | None) -> None:
+    """``serve --workers N``: uvicorn's supervisor runs N processes on the one bound socket."""
+    from uvicorn.supervisors import Multiprocess
+
+    from ..errors import ConfigError
+
+    store = bridge.config.store
+    if not store or store == ":memory:":
+        raise ConfigError("serve --workers needs a shared journal: set store: to a file or a postgresql:// URL"
+                          " (each worker would otherwise keep its own messages in memory)", path="store")
+    options = limits(bridge.config.gateway)
+    os.environ[_WORKER_CONFIG] = os.path.abspath(bridge.config.source) if bridge.config.source else ""
+    os.environ[_WORKER_STORE] = str(store)
+    os.environ[_WORKER_HEADER_TIMEOUT] = str(options.pop("http").header_timeout)
+    if access_log:
+        os.environ["SMSBRIDGE_ACCESS_LOG"] = access_log
+    config = uvicorn.Config("smsbridge.gateway.server:worker_app", factory=True, workers=workers,
+                            ssl_certfile=certfile, ssl_keyfile=keyfile, log_level="warning", access_log=False,
+                            timeout_graceful_shutdown=5, http=_Protocol, **options)
+    import inspect
+
+    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn < 0.50 names the target
+        Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]).run()  # type: ignore[call-arg]
+    else:
+        Multiprocess(config, sockets=[sock]).run()
+
+
 def serve(bridge: Any, *, host: str = "127.0.0.1", port: int = 8080, certfile: str | None = None,
           keyfile: str | None = None, self_signed: bool = False, tls_dir: str | None = None,
-          access_log: str | None = None) -> None:
+          access_log: str | None = None, workers: int = 1) -> None:
     """Serve until interrupted (the ``smsbridge serve`` command); ``access_log``: ``"common"``
     or ``"json"`` lines on stderr (:mod:`.access_log`).
 
@@ -132,6 +184,11 @@ def serve(bridge: Any, *, host: str = "127.0.0.1", port: int = 8080, certfile: s
     sock = listen(host, port)
     made_dir: str | None = None
     try:
+        if workers > 1 and not bridge.config.store:
+            from ..errors import ConfigError
+
+            raise ConfigError("serve --workers needs a shared journal: set store: to a file or a postgresql://"
+                              " URL", path="store")
         app = build_app(bridge, access_log=access_log)
         if self_signed:
             from .tls import self_signed as make_cert
@@ -148,6 +205,12 @@ def serve(bridge: Any, *, host: str = "127.0.0.1", port: int = 8080, certfile: s
                    f"{', '.join(sorted(_faces()))})", err=True)
         if getattr(gateway, "inbox", None) is not None:
             click.echo(f"sandbox inbox: {scheme}://{host}:{sock.getsockname()[1]}/ui", err=True)
+        if workers > 1:
+            from ..redaction import redact
+
+            click.echo(f"{workers} worker processes on journal {redact(str(bridge.config.store))}", err=True)
+            _serve_workers(bridge, sock, workers, certfile, keyfile, access_log)
+            return
         # Bounded graceful shutdown: with TLS, uvicorn would otherwise wait for idle keep-alive
         # connections forever after SIGTERM.
         config = uvicorn.Config(app, ssl_certfile=certfile, ssl_keyfile=keyfile, log_level="warning",
