@@ -38,11 +38,14 @@ from typing import IO, Any
 from .errors import DeliveryUnknown, IdempotencyConflict, InvalidMessage, InvalidNumber, SmsBridgeError
 from .model import Receipt
 
-__all__ = ["BulkFile", "Row", "send_rows", "result_row", "outcome", "row_identity", "RESULT_FIELDS", "OUTCOMES",
+__all__ = ["BulkFile", "Row", "send_rows", "plan_rows", "PLAN_OUTCOMES", "result_row", "outcome", "row_identity", "RESULT_FIELDS", "OUTCOMES",
            "ENCODINGS", "DELIMITERS"]
 
 RESULT_FIELDS = ["row", "to", "result", "id", "backend", "provider_id", "status", "segments", "error", "key"]
 OUTCOMES = ("sent", "already-sent", "failed", "unknown")
+PLAN_OUTCOMES = ("would-send", "already-sent", "invalid")
+"""What ``bulk --dry-run`` says of a row: it would be sent, an earlier run sent it, or it
+cannot be sent as it is (bad number, empty or too long text, ...)."""
 """The ``result`` of a row: sent now; sent by an earlier run (nothing sent now); certainly
 not sent (safe to send again); maybe sent (``smsbridge reconcile``, then re-run)."""
 
@@ -335,3 +338,34 @@ def result_row(number: int, item: dict[str, Any] | Row, result: Receipt | SmsBri
     return {"row": number, "to": item.get("to", ""), "result": kind, "id": result.message_id or "",
             "backend": getattr(result, "backend", "") or "", "provider_id": "", "status": kind,
             "segments": "", "error": f"{type(result).__name__}: {result}", "key": key}
+
+
+def plan_rows(bridge: Any, rows: Iterator[Row]) -> Iterator[tuple[Row, dict[str, Any]]]:
+    """``bulk --dry-run``: each row with what a real run would do, sending and journaling
+    nothing (:meth:`Bridge.plan` per row: the same checks, routes and segments).
+
+    The result rows have :data:`RESULT_FIELDS`; ``result`` is one of :data:`PLAN_OUTCOMES`,
+    ``backend`` the first backend a send would try, ``status`` its encoding.
+    """
+    for row in rows:
+        line: dict[str, Any] = {"row": row.number, "to": row.item.get("to", ""), "id": "", "backend": "",
+                                "provider_id": "", "status": "", "segments": "", "error": "", "key": row.key}
+        if row.error is not None:
+            yield row, {**line, "result": "invalid", "error": f"InvalidMessage: {row.error}"}
+            continue
+        key = row.item.get("idempotency_key")
+        earlier = bridge.journal.by_key(key) if key else None
+        if earlier is not None and earlier.phase in ("accepted", "scheduled"):
+            yield row, {**line, "result": "already-sent", "id": earlier.id, "backend": earlier.backend or "",
+                        "provider_id": earlier.provider_id or "", "status": earlier.status.value,
+                        "segments": earlier.segments}
+            continue
+        item = row.item
+        try:
+            plan = bridge.plan(item["to"], item["text"], sender=item.get("sender"), backend=item.get("backend"),
+                               reference=item.get("reference"))
+        except SmsBridgeError as exc:
+            yield row, {**line, "result": "invalid", "error": f"{type(exc).__name__}: {exc}"}
+            continue
+        yield row, {**line, "result": "would-send", "backend": plan["backend"], "status": plan["encoding"],
+                    "segments": plan["segments"]}

@@ -314,12 +314,15 @@ def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | N
 @click.option("--again", is_flag=True,
               help="Send every row anew. Default: a row an earlier run sent (same 'key' column, else same content"
                    " and occurrence) is not sent twice.")
+@click.option("--dry-run", "-n", is_flag=True,
+              help="Check every row and show what would happen (backend, segments, encoding, already sent);"
+                   " send and journal nothing.")
 @click.option("--queue", "queue_url", envvar="SMSBRIDGE_QUEUE", metavar="URL",
               help="Enqueue the rows not yet sent on this Celery broker (redis://...) for 'smsbridge worker' to"
                    " send, instead of sending them from this process.")
 @click.pass_obj
 def bulk(obj: _Context, file: Any, concurrency: int, out: Any, as_json: bool, delimiter: str | None,
-         encoding: str | None, again: bool, queue_url: str | None) -> None:
+         encoding: str | None, again: bool, dry_run: bool, queue_url: str | None) -> None:
     """Send every row of a CSV FILE (- for stdin) with columns to,text (optional sender, reference, backend, key).
 
     Re-running a file, edited, reordered, copied or piped, sends only the rows not yet
@@ -334,6 +337,9 @@ def bulk(obj: _Context, file: Any, concurrency: int, out: Any, as_json: bool, de
         bridge = obj.bridge()
         source = BulkFile(file, encoding=encoding, delimiter=delimiter, keyed=not again,
                           origin=os.path.abspath(getattr(file, "name", None) or "<stdin>"))
+        if dry_run:
+            _bulk_plan(bridge, source, out, as_json)
+            return
         if queue_url:
             _enqueue(obj, source, queue_url)
             return
@@ -368,6 +374,30 @@ def bulk(obj: _Context, file: Any, concurrency: int, out: Any, as_json: bool, de
                        f" {counts['unknown']} unknown (of {source.total} rows)", err=True)
         if counts["failed"] or counts["unknown"]:
             sys.exit(1)
+
+
+def _bulk_plan(bridge: Any, source: Any, out: Any, as_json: bool) -> None:
+    """``bulk --dry-run``: one result row per input row, a summary; nothing sent."""
+    from .bulk import PLAN_OUTCOMES, RESULT_FIELDS, plan_rows
+
+    writer = None if as_json else csv.DictWriter(out, fieldnames=RESULT_FIELDS)
+    if writer is not None:
+        writer.writeheader()
+    counts = dict.fromkeys(PLAN_OUTCOMES, 0)
+    for _, line in plan_rows(bridge, source.rows()):
+        counts[line["result"]] += 1
+        if writer is not None:
+            writer.writerow(line)
+        else:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    out.flush()
+    if as_json:
+        click.echo(json.dumps({"total": source.total, "dry_run": True, **counts}), err=True)
+    else:
+        click.echo(f"dry run: {counts['would-send']} would be sent, {counts['already-sent']} already sent,"
+                   f" {counts['invalid']} invalid (of {source.total} rows); nothing sent", err=True)
+    if counts["invalid"]:
+        sys.exit(1)
 
 
 def _isatty(stream: Any) -> bool:

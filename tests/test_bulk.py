@@ -249,3 +249,23 @@ def test_rows_an_older_version_sent_are_not_sent_again_after_an_upgrade(tmp_path
     run = bulk(tmp_path, "campaign.csv")
     assert [r["result"] for r in results(run.stdout)] == ["sent"] + ["already-sent"] * 3 + ["sent"] * 3
     assert Counter(received(tmp_path)) == Counter([("+36209999999", "new at the top"), *ROWS[:6]])
+
+
+def test_dry_run_says_what_each_row_would_do_and_sends_nothing(tmp_path):
+    setup(tmp_path)
+    write_csv(tmp_path / "a.csv", ROWS[:2])
+    assert bulk(tmp_path, "a.csv").returncode == 0  # the first two rows go out for real
+    hungarian = "Árvíztűrő tükörfúrógép " * 4  # 92 UCS-2 units: 2 segments
+    write_csv(tmp_path / "b.csv", [*ROWS[:2], (ROWS[2][0], hungarian), ("not-a-number", "bad")])
+    plan = bulk(tmp_path, "b.csv", "--dry-run")
+    assert plan.returncode == 1  # a row is invalid
+    out = results(plan.stdout)
+    assert [r["result"] for r in out] == ["already-sent", "already-sent", "would-send", "invalid"]
+    assert (out[2]["backend"], out[2]["segments"], out[2]["status"]) == ("local", "2", "ucs2")
+    assert "InvalidNumber" in out[3]["error"]
+    assert summary(plan) == "dry run: 1 would be sent, 2 already sent, 1 invalid (of 4 rows); nothing sent"
+    assert sorted(received(tmp_path)) == sorted(ROWS[:2])  # nothing more reached the provider
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 2  # nor the journal
+    lines = bulk(tmp_path, "b.csv", "--dry-run", "--json").stdout.splitlines()
+    assert [json.loads(line)["result"] for line in lines] == ["already-sent", "already-sent", "would-send", "invalid"]
