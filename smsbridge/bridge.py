@@ -27,10 +27,11 @@ from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
                      ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
-from .journal import Journal, fingerprint
+from .journal import fingerprint
 from .model import (Balance, InboundMessage, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
                     StatusReport)
 from .ratelimit import RateLimiter
+from .store import JournalStore, open_journal, redact_store
 
 __all__ = ["Bridge", "new_message_id"]
 
@@ -67,7 +68,7 @@ class Bridge:
             self._breakers[name] = CircuitBreaker(config.breaker["failures"], config.breaker["cooldown"])
             if settings.get("rate_limit"):
                 self._limiters[name] = RateLimiter(settings["rate_limit"])
-        self.journal = Journal(config.store)
+        self.journal: JournalStore = open_journal(config.store)  # issue 13: SQLite or PostgreSQL
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
         self._closed = False
@@ -102,7 +103,7 @@ class Bridge:
         self.journal.close()
 
     def __repr__(self) -> str:
-        return f"<Bridge backends={list(self._backends)} store={self.config.store!r}>"
+        return f"<Bridge backends={list(self._backends)} store={redact_store(self.config.store)!r}>"
 
     # -- introspection ---------------------------------------------------------------------
     def backends(self) -> list[str]:

@@ -430,6 +430,23 @@ class Journal:
                                  (message_id, now, Status.CANCELED.value, "canceled before it was sent"))
         return cursor.rowcount == 1
 
+    def claim_due(self, now: datetime | float | None = None, *, limit: int = 100,
+                  attempt: str | None = None) -> list[MessageRecord]:
+        """Claim (``scheduled`` → ``sending``) up to ``limit`` due messages at once, earliest
+        first, under the write lock: each row goes to exactly one claimant (issue 13; the
+        PostgreSQL journal does it with ``FOR UPDATE SKIP LOCKED``)."""
+        bound = _epoch(now, "now") if now is not None else time.time()
+        stamp = _now()
+        attempts = json.dumps([{"backend": attempt, "at": stamp}]) if attempt is not None else "[]"
+        with self._lock, self._transaction("IMMEDIATE"):
+            ids = [r[0] for r in self._db.execute("SELECT id FROM messages WHERE phase='scheduled' AND send_at IS NOT"
+                                                  " NULL AND send_at<=? ORDER BY send_at LIMIT ?", (bound, limit))]
+            self._db.executemany("UPDATE messages SET phase='sending', status=?, updated_at=?, attempts=?,"
+                                 " backend=COALESCE(?, backend) WHERE id=?",
+                                 [(Status.UNKNOWN.value, stamp, attempts, attempt, i) for i in ids])
+            rows = [self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE id=?", (i,)).fetchone() for i in ids]
+        return [self._record(r) for r in rows]
+
     # -- issue 14: the sandbox inbox forces outcomes and clears messages -------------------
     def force_status(self, message_id: str, status: Status, *, code: str | None = None,
                      description: str | None = None) -> bool:
