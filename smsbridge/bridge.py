@@ -307,8 +307,11 @@ class Bridge:
         or a ``DeliveryUnknown`` that says it is still being sent.
         """
         if record.phase == "sending":
-            chain_timeout = sum(float(b.settings.get("timeout") or 10.0) for b in self._backends.values())
-            record = self.journal.wait_settled(record.id, min(chain_timeout, 120.0) + 1.0) or record
+            chain_timeout = min(sum(float(b.settings.get("timeout") or 10.0) for b in self._backends.values()),
+                                120.0) + 1.0
+            # A row left "sending" longer than any send can take is a crashed process's: no wait.
+            age = time.time() - record.updated_at.timestamp() if record.updated_at else 0.0
+            record = self.journal.wait_settled(record.id, max(0.0, chain_timeout - age)) or record
             if record.phase == "sending":
                 raise DeliveryUnknown(f"a message with idempotency key {key!r} is being sent right now (by"
                                       " another thread or process, or one that stopped); its outcome is not"
@@ -318,7 +321,7 @@ class Bridge:
                 raise ProviderError(f"a message with idempotency key {key!r} was just sent by another thread or"
                                     f" process and failed: {record.error}", backend=record.backend,
                                     message_id=record.id, code=record.error_code, pre_acceptance=True)
-        if record.phase == "accepted":
+        if record.phase in ("accepted", "scheduled"):  # scheduled: the same message, still waiting for its time
             return Receipt(id=record.id, backend=record.backend or "", provider_id=record.provider_id or "",
                            status=record.status, to=record.to, segments=record.segments,
                            encoding=record.encoding, sender=record.sender, reference=record.reference,

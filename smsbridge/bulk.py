@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .errors import IdempotencyConflict, InvalidMessage, InvalidNumber, SmsBridgeError
+from .errors import DeliveryUnknown, IdempotencyConflict, InvalidMessage, InvalidNumber, SmsBridgeError
 from .model import Receipt
 
 __all__ = ["BulkFile", "Row", "send_rows", "result_row", "outcome", "row_identity", "RESULT_FIELDS", "OUTCOMES",
@@ -82,9 +82,12 @@ class BulkFile:
     """
 
     def __init__(self, source: IO[bytes], *, encoding: str | None = None, delimiter: str | None = None,
-                 keyed: bool = True) -> None:
+                 keyed: bool = True, origin: str | None = None) -> None:
         self._file = _seekable(source)
         self._keyed = keyed
+        #: The prefix of the keys smsbridge gave this file's rows before journal schema 1
+        #: (its absolute path, or <stdin>'s): see :func:`send_rows`.
+        self.legacy_prefix = f"bulk:{origin}:" if origin and keyed else None
         size = self._file.seek(0, io.SEEK_END)
         self._file.seek(0)
         # 64 filter bits per row, rows estimated generously from the size (a row is > 8 bytes)
@@ -241,28 +244,69 @@ def _header(header_line: str, delimiter: str, *, sniffed: bool) -> list[str]:
     return fields
 
 
-def send_rows(bridge: Any, rows: Iterator[Row], *, concurrency: int = 8
+def send_rows(bridge: Any, rows: Iterator[Row], *, concurrency: int = 8, legacy_prefix: str | None = None
               ) -> Iterator[tuple[Row, Receipt | SmsBridgeError]]:
     """Each row with its result, in input order, sending through ``bridge.send_iter`` (its
     bounded window: constant memory).  A row with an ``error`` is not sent; its result is
-    an :class:`InvalidMessage`."""
-    held: deque[Row] = deque()  # rows read but not yet answered, oldest first
+    an :class:`InvalidMessage`.  With ``legacy_prefix`` (:attr:`BulkFile.legacy_prefix`),
+    a row an older smsbridge sent from this file is not sent again (:class:`_Legacy`)."""
+    held: deque[tuple[Row, Receipt | SmsBridgeError | None]] = deque()  # read, not yet answered, oldest first
+    legacy = _Legacy(bridge.journal, legacy_prefix) if legacy_prefix else None
 
     def items() -> Iterator[dict[str, Any]]:
         for row in rows:
-            held.append(row)
-            if row.error is None:
+            answer: Receipt | SmsBridgeError | None = None
+            if row.error is not None:
+                answer = InvalidMessage(row.error, reason="bad_request")
+            elif legacy is not None and row.key:
+                answer = legacy.answer(row)
+            held.append((row, answer))
+            if answer is None:
                 yield row.item
 
-    def unreadable() -> Iterator[tuple[Row, Receipt | SmsBridgeError]]:
-        while held and held[0].error is not None:
-            row = held.popleft()
-            yield row, InvalidMessage(row.error or "", reason="bad_request")
+    def answered() -> Iterator[tuple[Row, Receipt | SmsBridgeError]]:
+        while held and held[0][1] is not None:
+            row, answer = held.popleft()
+            assert answer is not None
+            yield row, answer
 
     for result in bridge.send_iter(items(), concurrency=concurrency):
-        yield from unreadable()
-        yield held.popleft(), result
-    yield from unreadable()
+        yield from answered()
+        yield held.popleft()[0], result
+    yield from answered()
+
+
+_DIGITS = re.compile(r"\D")
+
+
+class _Legacy:
+    """Rows an older smsbridge sent from this file.
+
+    Before journal schema 1, bulk keyed a row by the file's absolute path and its ``key``
+    column or row number.  Those messages are looked up once (by key prefix: an index
+    range; nothing at all for a file no older version ran) and matched to rows by
+    recipient and text, so an upgrade in the middle of a campaign sends none of them again,
+    even if rows moved since.
+    """
+
+    def __init__(self, journal: Any, prefix: str) -> None:
+        self._sent: dict[tuple[str, str], deque[Any]] = {}
+        for record in journal.by_key_prefix(prefix):
+            if record.phase not in ("failed", "canceled"):
+                self._sent.setdefault((_DIGITS.sub("", record.to)[-8:], record.text), deque()).append(record)
+
+    def answer(self, row: Row) -> Receipt | SmsBridgeError | None:
+        records = self._sent.get((_DIGITS.sub("", row.to)[-8:], row.item["text"]))
+        if not records:
+            return None
+        record = records.popleft()
+        if record.phase == "accepted":
+            return Receipt(id=record.id, backend=record.backend or "", provider_id=record.provider_id or "",
+                           status=record.status, to=record.to, segments=record.segments, encoding=record.encoding,
+                           sender=record.sender, reference=record.reference, created_at=record.created_at,
+                           replayed=True)
+        return DeliveryUnknown("an earlier smsbridge version sent this row and its outcome is unknown; run"
+                               " 'smsbridge reconcile' first", backend=record.backend, message_id=record.id)
 
 
 def outcome(result: Receipt | SmsBridgeError) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -123,7 +124,8 @@ def bulk(obj: _Context, file: Any, concurrency: int, out: Any, as_json: bool, de
 
     with _errors():
         bridge = obj.bridge()
-        source = BulkFile(file, encoding=encoding, delimiter=delimiter, keyed=not again)
+        source = BulkFile(file, encoding=encoding, delimiter=delimiter, keyed=not again,
+                          origin=os.path.abspath(getattr(file, "name", None) or "<stdin>"))
         writer = None if as_json else csv.DictWriter(out, fieldnames=RESULT_FIELDS)
         if writer is not None:
             writer.writeheader()
@@ -132,7 +134,8 @@ def bulk(obj: _Context, file: Any, concurrency: int, out: Any, as_json: bool, de
         # Results on the same terminal as the bar: erase the bar before each line of output.
         shared = bar.enabled and _isatty(out)
         try:
-            for row, result in send_rows(bridge, source.rows(), concurrency=concurrency):
+            for row, result in send_rows(bridge, source.rows(), concurrency=concurrency,
+                                         legacy_prefix=source.legacy_prefix):
                 line = result_row(row.number, row, result)
                 counts[line["result"]] += 1
                 if shared:

@@ -109,8 +109,6 @@ INDEXED_QUERIES = [
     {},                                                    # journal (newest first)
     {"status": "unknown"},                                 # journal --status, reconcile
     {"status": "unknown", "after": "1:sb_000001", "oldest_first": True},   # reconcile's keyset pages
-    {"phase": "accepted"},
-    {"to": "+36300000001"},
     {"client": "a"},                                       # a face's list
     {"no_client": True},                                   # ... and the messages sent outside the gateway
     {"client": "a", "before": "1:sb_000001"},              # its next page
