@@ -132,13 +132,27 @@ def test_two_processes_with_one_key_and_other_payloads_conflict(tmp_path, journa
     assert loser[0]["error"] == "IdempotencyConflict" and loser[0]["message_id"] == winner[0]["id"]
 
 
-def test_a_key_left_sending_by_a_dead_process_is_unknown_not_sent(tmp_path):
-    config = sandbox_yaml(tmp_path)
+def age_rows(store: str, hours: float) -> None:
+    """Make every journal row look ``hours`` older (as a dead process leaves it)."""
+    sql = f"UPDATE messages SET updated_at = updated_at - {hours * 3600}"
+    if store.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(store, autocommit=True) as conn:
+            conn.execute(sql)
+    else:
+        with sqlite3.connect(store) as conn:
+            conn.execute(sql)
+        conn.close()
+
+
+def test_a_key_left_sending_by_a_dead_process_is_unknown_not_sent(tmp_path, journal_store):
+    config = sandbox_yaml(tmp_path, store=journal_store)
     with Bridge.from_config(config) as bridge:
         from smsbridge.model import Message
 
         bridge.journal.begin(Message(to="+36301234567", text="code 1111", id="sb_dead"), "otp-1", attempt="local")
-        bridge.journal._db.execute("UPDATE messages SET updated_at = updated_at - 3600 WHERE id='sb_dead'")
+    age_rows(journal_store, 1)
     with Bridge.from_config(config) as bridge:
         with pytest.raises(DeliveryUnknown, match="being sent right now") as info:
             bridge.send("+36301234567", "code 1111", idempotency_key="otp-1")
