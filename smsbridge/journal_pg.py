@@ -30,12 +30,12 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, cast
 
 from .errors import ConfigError, IdempotencyConflict
-from .journal import _COLUMN_EXTRAS, _epoch, _now, _plain, _ts, Journal
+from .journal import _COLUMN_EXTRAS, Journal, _epoch, _now, _plain, _ts
 from .model import InboundMessage, Message, MessageRecord, Status, StatusEvent
 from .store import redact_store, scrub
 
@@ -226,8 +226,12 @@ class PgJournal:
     """The PostgreSQL journal; safe to share between threads, processes and hosts."""
 
     _COLUMNS = Journal._COLUMNS
-    cursor = staticmethod(Journal.cursor)
     _parse_cursor = staticmethod(Journal._parse_cursor)
+
+    @staticmethod
+    def cursor(record: MessageRecord) -> str:
+        """The same opaque keyset cursor as the SQLite journal's (:meth:`Journal.cursor`)."""
+        return Journal.cursor(record)
 
     def __init__(self, url: str, *, _upto: int | None = None) -> None:
         try:
@@ -470,18 +474,26 @@ class PgJournal:
         return str(rows[0][0]) if rows else None
 
     # -- reading -------------------------------------------------------------------------
-    _record = Journal._record
+    # The list queries are the SQLite journal's own code (one WHERE builder, one ORDER BY,
+    # one visible_to merge), run through this class's _select: the same filters, the same
+    # pages, whatever either side changes.
     records = Journal.records
-    _where = Journal._where
     iter_records = Journal.iter_records
+
+    def _record(self, row: tuple[Any, ...]) -> MessageRecord:
+        return Journal._record(cast(Journal, self), row)
+
+    def _where(self, **filters: Any) -> tuple[list[str], list[Any]]:
+        return Journal._where(cast(Journal, self), **filters)
+
+    def _sql(self, clauses: list[str], oldest_first: bool) -> str:
+        return Journal._sql(cast(Journal, self), clauses, oldest_first)
 
     def _select(self, where: tuple[list[str], list[Any]], oldest_first: bool, limit: int,
                 offset: int) -> list[MessageRecord]:
         clauses, args = where
         rows = self._run(_q(self._sql(clauses, oldest_first) + " LIMIT ? OFFSET ?"), (*args, limit, offset)).rows
         return [self._record(r) for r in rows]
-
-    _sql = Journal._sql
 
     def query_plan(self, **filters: Any) -> list[str]:
         """PostgreSQL's ``EXPLAIN`` for :meth:`records`, planned as for a big table
