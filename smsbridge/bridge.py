@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
-from . import plugins, reports, routing
+from . import fleet, plugins, reports, routing
 from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
@@ -51,8 +51,8 @@ class Bridge:
         self.config = config
         registry = plugins.registry()
         self._backends: dict[str, Backend] = {}
-        self._breakers: dict[str, CircuitBreaker] = {}
-        self._limiters: dict[str, RateLimiter] = {}
+        self._breakers: dict[str, CircuitBreaker | fleet.FleetBreaker] = {}
+        self._limiters: dict[str, RateLimiter | fleet.FleetRateLimiter] = {}
         for name, options in config.backends.items():
             plugin = options["plugin"]
             if plugin not in registry.backends:
@@ -69,6 +69,13 @@ class Bridge:
             if settings.get("rate_limit"):
                 self._limiters[name] = RateLimiter(settings["rate_limit"])
         self.journal: JournalStore = open_journal(config.store)  # issue 13: SQLite or PostgreSQL
+        if fleet.shares_limits(self.journal):  # issue 13: one rate limit and breaker per backend for the fleet
+            shared: Any = self.journal
+            for name in self._backends:
+                self._breakers[name] = fleet.FleetBreaker(shared, name, config.breaker["failures"],
+                                                          config.breaker["cooldown"])
+                if name in self._limiters:
+                    self._limiters[name] = fleet.FleetRateLimiter(shared, name, 1.0 / self._limiters[name].interval)
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
         self._closed = False

@@ -617,34 +617,39 @@ class PgJournal:
         return [r[1] for r in sorted(rows)]
 
     # -- fleet-wide rate limits and circuit breakers (issue 13) ---------------------------
-    def reserve_slot(self, backend: str, interval: float) -> float:
-        """Reserve the next send slot of ``backend`` for the whole fleet: returns how many
-        seconds to wait before sending (docs/decisions.md, "Issue 13: fleet limits")."""
+    def reserve_slot(self, backend: str, interval: float) -> tuple[float, float]:
+        """Reserve the next send slot of ``backend`` for the whole fleet, ``interval`` seconds
+        after the previous one: returns ``(slot, now)``, both on the database's clock (one
+        clock for every host); the caller sends ``slot - now`` seconds from now.  One atomic
+        upsert of the backend's ``rate_limits`` row (docs/decisions.md, "Issue 13")."""
         rows = self._run(
-            "INSERT INTO rate_limits AS r (backend, next_slot) VALUES (%s, extract(epoch FROM clock_timestamp()) + %s)"
-            " ON CONFLICT (backend) DO UPDATE SET next_slot = GREATEST(r.next_slot,"
-            " extract(epoch FROM clock_timestamp())) + %s"
-            " RETURNING next_slot - %s - extract(epoch FROM clock_timestamp())",
-            (backend, interval, interval, interval)).rows
-        return max(0.0, float(rows[0][0]))
+            "WITH now AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t)"
+            " INSERT INTO rate_limits AS r (backend, next_slot) SELECT %s, now.t + %s FROM now"
+            " ON CONFLICT (backend) DO UPDATE SET next_slot = GREATEST(r.next_slot, EXCLUDED.next_slot - %s) + %s"
+            " RETURNING next_slot - %s, (SELECT t FROM now)",
+            (backend, interval, interval, interval, interval)).rows
+        return float(rows[0][0]), float(rows[0][1])
 
     def breaker_allow(self, backend: str, cooldown: float, probe_timeout: float = 120.0) -> bool:
-        """May a send try ``backend`` now?  Closed: yes.  Open: no, until ``cooldown`` has
-        passed; then exactly one process in the fleet gets the probe (for ``probe_timeout``
-        seconds, after which a probe that never reported is presumed lost)."""
-        with self._transaction() as conn:
-            row = conn.execute("SELECT opened_at, probe_until, extract(epoch FROM clock_timestamp())"
-                               " FROM breakers WHERE backend=%s FOR UPDATE", (backend,)).fetchone()
-            if row is None or row[0] is None:
-                return True
-            opened_at, probe_until, now = float(row[0]), row[1], float(row[2])
-            if now - opened_at < cooldown or (probe_until is not None and float(probe_until) > now):
-                return False
-            conn.execute("UPDATE breakers SET probe_until=%s WHERE backend=%s", (now + probe_timeout, backend))
+        """May a send try ``backend`` now?  Closed (no row, or not opened): yes, one read.
+        Open: no, until ``cooldown`` has passed; then exactly one process in the fleet gets
+        the probe (one conditional UPDATE), held for ``probe_timeout`` seconds, after which a
+        probe that never reported is presumed lost and another is let through."""
+        rows = self._run("SELECT opened_at FROM breakers WHERE backend=%s", (backend,)).rows
+        if not rows or rows[0][0] is None:
             return True
+        won = self._run(
+            "WITH now AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS t)"
+            " UPDATE breakers SET probe_until = (SELECT t FROM now) + %s WHERE backend=%s AND opened_at IS NOT NULL"
+            " AND (SELECT t FROM now) - opened_at >= %s"
+            " AND (probe_until IS NULL OR probe_until <= (SELECT t FROM now))",
+            (probe_timeout, backend, cooldown))
+        return bool(won.rowcount == 1)
 
     def breaker_success(self, backend: str) -> None:
-        self._run("UPDATE breakers SET failures=0, opened_at=NULL, probe_until=NULL WHERE backend=%s", (backend,))
+        # Guarded: a healthy backend's every send is a read of nothing, not a write.
+        self._run("UPDATE breakers SET failures=0, opened_at=NULL, probe_until=NULL WHERE backend=%s AND"
+                  " (failures <> 0 OR opened_at IS NOT NULL OR probe_until IS NOT NULL)", (backend,))
 
     def breaker_failure(self, backend: str, threshold: int) -> None:
         """A certain failure: counted for the fleet; the ``threshold``-th in a row, or a
@@ -658,7 +663,7 @@ class PgJournal:
             (backend, threshold, threshold))
 
     def breaker_release(self, backend: str) -> None:
-        self._run("UPDATE breakers SET probe_until=NULL WHERE backend=%s", (backend,))
+        self._run("UPDATE breakers SET probe_until=NULL WHERE backend=%s AND probe_until IS NOT NULL", (backend,))
 
     def breaker_state(self, backend: str, cooldown: float) -> str:
         rows = self._run("SELECT opened_at, extract(epoch FROM clock_timestamp()) FROM breakers WHERE backend=%s",
