@@ -18,11 +18,11 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
-from . import fleet, plugins, reports, routing
+from . import fleet, plugins, routing
 from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
@@ -31,6 +31,7 @@ from .journal import fingerprint
 from .model import (Balance, InboundMessage, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
                     StatusReport)
 from .ratelimit import RateLimiter
+from .reports import RANK, claim_reports, webhook_url
 from .store import JournalStore, open_journal, redact_store
 
 __all__ = ["Bridge", "new_message_id"]
@@ -151,7 +152,7 @@ class Bridge:
     # -- sending ---------------------------------------------------------------------------
     def send(self, to: str, text: str, *, sender: str | None = None, backend: str | None = None,
              reference: str | None = None, idempotency_key: str | None = None,
-             extra: Mapping[str, Any] | None = None) -> Receipt:
+             extra: Mapping[str, Any] | None = None, send_at: datetime | None = None) -> Receipt:
         """Send one SMS; returns a :class:`Receipt` or raises an :class:`SmsBridgeError`.
 
         ``reference`` is the caller's label, passed to providers as their client
@@ -159,9 +160,17 @@ class Bridge:
         with that key is already journaled as accepted (or maybe accepted), it is not
         sent again — the earlier receipt is returned, or ``DeliveryUnknown`` raised.
         ``extra`` carries hints for backends (e.g. ``status_callback``).
+
+        ``send_at`` (a datetime; naive means UTC) schedules the message: it is checked and
+        journaled now (status ``scheduled``) and sent when due by ``smsbridge serve`` or
+        :meth:`dispatch` — smsbridge holds it, whatever the backend can do.  A time that
+        has come sends at once; more than :data:`MAX_LEAD` ahead is refused.
         """
         message, chain = self._prepare(to, text, sender=sender, backend=backend, reference=reference,
                                        extra=extra)
+        due = _due_time(send_at)
+        if due is not None:
+            return self._schedule(message, chain, backend, due, idempotency_key, sender, text)
         # The first backend's attempt is journaled with the message itself (one write fewer
         # per send), unless a rate limit may hold the send back first.
         first = chain[0] if chain[0] not in self._limiters else None
@@ -172,6 +181,82 @@ class Bridge:
         if earlier is not None:
             return self._replay(earlier, idempotency_key)
         return self._deliver(message, chain, journaled=first)
+
+    # -- scheduled messages (issue 12) -------------------------------------------------------
+    def _schedule(self, message: Message, chain: tuple[str, ...], pinned: str | None, due: datetime,
+                  idempotency_key: str | None, sender: str | None, text: str) -> Receipt:
+        bound = None if idempotency_key is None else fingerprint(message.to, text, sender, message.reference)
+        # The journal's backend column keeps the caller's pin (None: the routes decide when due).
+        earlier = self.journal.begin(message, idempotency_key, attempt=pinned, fingerprint=bound, send_at=due)
+        if earlier is not None:
+            if earlier.phase == "scheduled":
+                return self._scheduled_receipt(earlier.id, earlier.backend or chain[0], earlier.to, earlier.segments,
+                                               earlier.encoding, earlier.sender, earlier.reference,
+                                               earlier.created_at, replayed=True)
+            return self._replay(earlier, idempotency_key)
+        return self._scheduled_receipt(message.id, chain[0], message.to, message.segments, message.encoding,
+                                       message.sender, message.reference, datetime.now(timezone.utc))
+
+    @staticmethod
+    def _scheduled_receipt(message_id: str, backend: str, to: str, segments: int, encoding: str,
+                           sender: str | None, reference: str | None, created_at: datetime | None,
+                           replayed: bool = False) -> Receipt:
+        return Receipt(id=message_id, backend=backend, provider_id="", status=Status.SCHEDULED, to=to,
+                       segments=segments, encoding=encoding, sender=sender, reference=reference,
+                       created_at=created_at, replayed=replayed)
+
+    def cancel(self, message_id: str) -> MessageRecord:
+        """Cancel a scheduled message before it is sent; returns its record (``canceled``).
+
+        ``NotFound`` for an unknown id; ``InvalidMessage(reason="not_scheduled")`` for a
+        message that is not (or no longer) scheduled — one already being sent included.
+        """
+        record = self.journal.get(message_id)
+        if record is None:
+            raise NotFound(f"no message with id {message_id!r}")
+        if not self.journal.cancel(message_id):
+            current = self.journal.get(message_id) or record
+            raise InvalidMessage(f"message {message_id} is not scheduled (it is {current.status}): nothing to"
+                                 " cancel", reason="not_scheduled", message_id=message_id)
+        return self.journal.get(message_id) or record
+
+    def dispatch(self, *, now: datetime | None = None, limit: int = 100) -> list[Receipt | SmsBridgeError]:
+        """Send the scheduled messages that are due, each exactly once.
+
+        Every due message is claimed first (one conditional UPDATE in the journal): with
+        several processes on one store, each message is sent by exactly one of them.  A
+        claimed message is sent like any other (routes, failover, journal); its result —
+        a Receipt, or the error it raised — is in the returned list.
+        """
+        results: list[Receipt | SmsBridgeError] = []
+        for record in self.journal.due(now, limit=limit):
+            pinned = record.backend if record.backend in self._backends else None
+            try:
+                chain = (pinned,) if pinned else routing.choose(self.config.routes, self.config.default, record.to,
+                                                               _region(record.to))
+                for name in chain:
+                    self._check_complete(name)
+            except SmsBridgeError as exc:
+                exc.message_id = record.id
+                results.append(exc)
+                if self.journal.claim(record.id):
+                    self.journal.finished_with_error(record.id, None, unknown=False, error=str(exc))
+                continue
+            if not self.journal.claim(record.id, attempt=chain[0]):
+                continue  # another process (or thread) claimed it first
+            extra = dict(record.extra)
+            if record.gateway_client is not None:
+                extra["gateway_client"] = record.gateway_client
+            if record.face is not None:
+                extra["face"] = record.face
+            message = Message(to=record.to, text=record.text, id=record.id, sender=record.sender,
+                              reference=record.reference, encoding=record.encoding, segments=record.segments,
+                              extra=extra)
+            try:
+                results.append(self._deliver(message, chain, journaled=chain[0]))
+            except SmsBridgeError as exc:
+                results.append(exc)
+        return results
 
     def _prepare(self, to: str, text: str, *, sender: str | None, backend: str | None,
                  reference: str | None, extra: Mapping[str, Any] | None) -> tuple[Message, tuple[str, ...]]:
@@ -280,14 +365,14 @@ class Bridge:
         """With ``gateway.public_url`` set, tell the backend where its provider should post
         delivery reports (``extra["webhook_url"]``, issue 15); a caller's own
         ``status_callback`` still wins, in the backend."""
-        url = reports.webhook_url((self.config.gateway or {}).get("public_url"), name)
+        url = webhook_url((self.config.gateway or {}).get("public_url"), name)
         if url is None:
             return message
         return replace(message, extra={**message.extra, "webhook_url": url})
 
     def _accepted(self, message: Message, name: str, accepted: Any) -> Receipt:
         self.journal.accepted(message.id, name, accepted.provider_id, accepted.status, accepted.segments)
-        reports.claim_reports(self, message.id, name, str(accepted.provider_id))  # issue 15: early webhooks
+        claim_reports(self, message.id, name, str(accepted.provider_id))  # issue 15: early webhooks
         receipt = Receipt(id=message.id, backend=name, provider_id=str(accepted.provider_id),
                           status=accepted.status, to=message.to,
                           segments=accepted.segments or message.segments, encoding=message.encoding,
@@ -413,14 +498,20 @@ class Bridge:
                     log.info("status of %s from %s failed: %s", message_id, record.backend, exc)
                 else:
                     self._learn(message_id, report)
+                    known = self.journal.get(message_id)
+                    if known is not None and known.status != report.status:  # a webhook knew more
+                        return StatusReport(id=message_id, status=known.status, updated_at=known.updated_at,
+                                            raw=None)
                     return StatusReport(id=message_id, status=report.status, updated_at=report.updated_at,
                                         description=report.description, raw=report.raw)
         return StatusReport(id=message_id, status=record.status, updated_at=record.updated_at,
                             description=self._describe(record), raw=None)
 
     def _learn(self, message_id: str, report: StatusReport) -> None:
-        old = self.journal.set_status(message_id, report.status, at=report.updated_at,
-                                      description=report.description)
+        # Forward only (issue 15): a poll racing a delivery-report webhook must not put a
+        # message back to an earlier status, nor replace a final one.
+        old = self.journal.advance_status(message_id, report.status, RANK, at=report.updated_at,
+                                          description=report.description)
         if old is not None and old != report.status:
             self._observe("smsbridge_status_changed", message_id=message_id, old=old, new=report.status,
                           report=replace(report, id=message_id))
@@ -502,6 +593,7 @@ class Bridge:
             else:
                 self.journal.accepted(record.id, record.backend or "", found.provider_id, found.status,
                                       found.segments)
+                claim_reports(self, record.id, record.backend or "", found.provider_id)
                 reports.append(self.status(record.id))
         return reports
 
@@ -549,6 +641,30 @@ class Bridge:
     def monthly_stats(self, backend: str | None = None) -> list[MonthlyStat]:
         """Messages per month, domestic and foreign, from ``backend`` (default: ``default``)."""
         return self.backend(backend or self.config.default).monthly_stats()
+
+
+MAX_LEAD = timedelta(days=366)
+"""How far ahead a message may be scheduled."""
+
+
+def _due_time(send_at: Any) -> datetime | None:
+    """``send_at`` as an aware UTC datetime, or ``None`` when it is absent or has come."""
+    if send_at is None:
+        return None
+    if not isinstance(send_at, datetime):
+        raise InvalidMessage(f"send_at must be a datetime, not {type(send_at).__name__}", reason="bad_request")
+    due = send_at if send_at.tzinfo else send_at.replace(tzinfo=timezone.utc)
+    now = datetime.now(timezone.utc)
+    if due - now > MAX_LEAD:
+        raise InvalidMessage(f"send_at {due.isoformat()} is more than {MAX_LEAD.days} days ahead",
+                             reason="bad_request")
+    return due if due > now else None
+
+
+def _region(e164: str) -> str | None:
+    from . import numbers
+
+    return numbers.region_of(e164)
 
 
 def _check_sender(sender: Any) -> str | None:

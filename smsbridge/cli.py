@@ -79,13 +79,20 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 @click.option("--backend", "-b", help="Send through this configured backend (bypasses routes).")
 @click.option("--sender", "-s", help="Sender id or number.")
 @click.option("--reference", help="Your own label, passed to the provider as its client reference.")
+@click.option("--at", "send_at", metavar="DATETIME",
+              help="Schedule the message: ISO 8601 (2026-12-24T18:00+01:00; no offset = UTC). Sent when due by"
+                   " 'smsbridge serve' or 'smsbridge dispatch'.")
 @json_option
 @click.pass_obj
 def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | None, reference: str | None,
-         as_json: bool) -> None:
+         send_at: str | None, as_json: bool) -> None:
     """Send one message TO (E.164 or national) with TEXT."""
     with _errors():
-        receipt = obj.bridge().send(to, text, backend=backend, sender=sender, reference=reference)
+        when = _parse_at(send_at) if send_at is not None else None
+        receipt = obj.bridge().send(to, text, backend=backend, sender=sender, reference=reference, send_at=when)
+        if receipt.status.value == "scheduled" and when is not None:
+            _emit(receipt.as_dict(), as_json, f"scheduled {receipt.id} for {when.isoformat()} to {receipt.to}")
+            return
         _emit(receipt.as_dict(), as_json,
               f"sent {receipt.id} via {receipt.backend} (provider id {receipt.provider_id}): "
               f"{receipt.status}, {receipt.segments} segment{'s' if receipt.segments != 1 else ''} "
@@ -433,6 +440,35 @@ def optout_remove(obj: _Context, number: str) -> None:
         e164 = obj.bridge().normalise_number(number)
         removed = obj.bridge().opt_in(e164)
         click.echo(f"{e164} removed from the opt-out list" if removed else f"{e164} was not opted out")
+
+
+# --- issue 12: scheduled messages ---
+def _parse_at(value: str) -> Any:
+    """``--at``: an ISO 8601 date-time (no offset = UTC), or a ConfigError naming the option."""
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--at: not an ISO 8601 date-time: {value!r} (e.g. 2026-12-24T18:00+01:00)") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+@cli.command()
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000),
+              help="Send at most this many due messages.")
+@json_option
+@click.pass_obj
+def dispatch(obj: _Context, limit: int, as_json: bool) -> None:
+    """Send the scheduled messages that are due (each exactly once, even with several
+    dispatchers on one store); run it from cron, or let 'smsbridge serve' do it."""
+    with _errors():
+        results = obj.bridge().dispatch(limit=limit)
+        rows = [r.as_dict() if hasattr(r, "as_dict") else {"id": getattr(r, "message_id", None), "error": str(r)}
+                for r in results]
+        lines = [f"sent {r['id']} via {r['backend']}: {r['status']}" if "status" in r else
+                 f"failed {r['id']}: {r['error']}" for r in rows]
+        _emit(rows, as_json, "\n".join(lines) or "nothing due")
 
 
 def main() -> None:

@@ -275,3 +275,63 @@ def test_idempotency_key_on_the_plivo_face(tmp_path, gateway):
     conflict = send("another text", "order-7")
     assert conflict.status_code == 409 and "error" in conflict.json()
     assert len(server.bridge.journaled()) == 2
+
+
+# -- serve's command line ------------------------------------------------------------------------
+def _serve(tmp_path, *args: str, clients: bool = True, wait: float = 20):
+    import subprocess
+    import sys
+
+    import yaml
+
+    cfg = config(tmp_path)
+    if not clients:
+        cfg.pop("gateway")
+    path = tmp_path / "smsbridge.yaml"
+    path.write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    return subprocess.Popen([sys.executable, "-m", "smsbridge.cli", "--config", str(path), "serve", *args],
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def test_serve_refuses_an_invalid_or_busy_port_in_one_line(tmp_path):
+    proc = _serve(tmp_path, "--port", "99999")
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and err.strip().splitlines() == ["error: --port must be between 1 and 65535, not 99999"]
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        proc = _serve(tmp_path, "--port", str(busy.getsockname()[1]))
+        _, err = proc.communicate(timeout=60)
+    lines = err.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and "already in use" in lines[0], err
+    assert "smsbridge gateway on" not in err and "Traceback" not in err
+
+
+def test_serve_warns_when_no_clients_are_configured(tmp_path, free_port):
+    import signal
+
+    proc = _serve(tmp_path, "--port", str(free_port), clients=False)
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert "no gateway.clients are configured" in first
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+
+
+def test_docs_gateway_yaml_snippets_are_valid_configs(tmp_path, monkeypatch):
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from smsbridge.gateway.clients import check_clients
+
+    monkeypatch.chdir(tmp_path)
+    text = (Path(__file__).parent.parent / "docs" / "gateway.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        with Bridge.from_dict(yaml.safe_load(block)) as bridge:
+            check_clients(bridge.config)

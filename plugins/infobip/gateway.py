@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
@@ -58,7 +59,7 @@ from smsbridge.gateway.faces import (
     scan_journal,
 )
 from smsbridge.gateway.http import read_json
-from smsbridge.model import MessageRecord
+from smsbridge.model import MessageRecord, Status
 
 from . import wire
 
@@ -86,6 +87,7 @@ def routes(gateway: Gateway) -> list[Route]:
         Route("/sms/3/logs", face.logs_v3, methods=_METHODS),
         Route("/sms/1/logs", face.logs_v1, methods=_METHODS),
         Route("/account/1/balance", face.balance, methods=_METHODS),
+        Route("/sms/1/bulks/status", face.bulk_status, methods=_METHODS),
     ]
 
 
@@ -169,19 +171,51 @@ class InfobipFace:
     async def send_v3(self, request: Request) -> Response:
         async def handler(client: GatewayClient) -> Response:
             key = idempotency_key(request)
-            return await self._send(client, wire.parse_send_request_v3(await read_json(request)), 3, key)
+            body = await read_json(request)
+            requests = wire.parse_send_request_v3(body)
+            schedule = _dig(body, "options", "schedule")
+            send_at, bulk = _schedule(schedule.get("sendAt"), "options.schedule.sendAt"), schedule.get("bulkId")
+            return await self._send(client, requests, 3, key, send_at, bulk if isinstance(bulk, str) else None)
         return await self._guard(request, 3, "POST", handler)
 
     async def send_v2(self, request: Request) -> Response:
         async def handler(client: GatewayClient) -> Response:
             key = idempotency_key(request)
-            return await self._send(client, wire.parse_send_request_v2(await read_json(request)), 2, key)
+            body = await read_json(request)
+            requests = wire.parse_send_request_v2(body)
+            messages = body.get("messages") if isinstance(body, dict) else None
+            first = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
+            return await self._send(client, requests, 2, key, _schedule(first.get("sendAt"), "messages[0].sendAt"))
         return await self._guard(request, 2, "POST", handler)
 
+    async def bulk_status(self, request: Request) -> Response:
+        """``GET|PUT /sms/1/bulks/status?bulkId=``: a scheduled bulk's status; PUT
+        ``{"status": "CANCELED"}`` cancels it (what Infobip's scheduled-SMS API does)."""
+        async def handler(client: GatewayClient) -> Response:
+            bulk_id = request.query_params.get("bulkId") or ""
+            records = [r async for r in scan_journal(self.gateway, client=client)
+                       if face_extra(r, KIND).get("bulk_id") == bulk_id] if bulk_id else []
+            if not records:
+                raise NotFound("bulk not found")
+            if request.method == "PUT":
+                body = await read_json(request)
+                if not isinstance(body, dict) or body.get("status") != "CANCELED":
+                    raise wire.WireError(400, "Request cannot be processed.",
+                                         violations=[("status", "only CANCELED is supported")])
+                records = [await self.gateway.call(self.gateway.bridge.cancel, r.id) for r in records]
+            statuses = {r.status for r in records}
+            word = "CANCELED" if statuses == {Status.CANCELED} else "PENDING" if Status.SCHEDULED in statuses \
+                else "FINISHED"
+            return JSONResponse({"bulkId": bulk_id, "status": word})
+        if request.method not in ("GET", "PUT"):
+            return _error(wire.WireError(405, f"Request method '{request.method}' is not supported"), 2)
+        return await self._guard(request, 2, request.method, handler)
+
     async def _send(self, client: GatewayClient, requests: list[wire.SendRequest], version: int,
-                    key: str | None = None) -> Response:
-        bulk_id = requests[0].bulk_id or (wire.new_bulk_id()
-                                          if sum(len(r.destinations) for r in requests) > 1 else None)
+                    key: str | None = None, send_at: datetime | None = None,
+                    scheduled_bulk: str | None = None) -> Response:
+        bulk_id = scheduled_bulk or requests[0].bulk_id or (
+            wire.new_bulk_id() if send_at is not None or sum(len(r.destinations) for r in requests) > 1 else None)
         items: list[tuple[str, str, Any, int]] = []
         accepted = 0
         invalid: list[tuple[str, str]] = []
@@ -199,7 +233,8 @@ class InfobipFace:
                 try:
                     receipt = await self.gateway.send(client, dest.to, req.text, sender=req.sender,
                                                       reference=req.callback_data, extra=extra,
-                                                      idempotency_key=f"{key}/{i}/{j}" if key else None)
+                                                      idempotency_key=f"{key}/{i}/{j}" if key else None,
+                                                      send_at=send_at)
                 except InvalidNumber:
                     invalid.append((f"messages[{i}].destinations[{j}].to", "invalid destination address"))
                     items.append((dest.message_id or wire.new_message_id(), dest.to,
@@ -389,6 +424,30 @@ class InfobipFace:
                                              headers={"Content-Type": "application/json",
                                                       "User-Agent": "Infobip/smsbridge"})
         self.gateway.watch(message_id, notify)
+
+
+SCHEDULE_MAX = timedelta(days=180)
+
+
+def _dig(data: Any, *keys: str) -> dict[str, Any]:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _schedule(value: Any, where: str) -> datetime | None:
+    """``sendAt``: smsbridge holds the message until then; Infobip's rule: at most 180 days ahead."""
+    if value in (None, ""):
+        return None
+    try:
+        when = parse_when(str(value))
+    except ValueError:
+        raise wire.WireError(400, "Request cannot be processed.",
+                             violations=[(where, "must be an ISO 8601 date-time")]) from None
+    if when - datetime.now(timezone.utc) > SCHEDULE_MAX:
+        raise wire.WireError(400, "Request cannot be processed.",
+                             violations=[(where, "cannot be more than 180 days in the future")])
+    return when
 
 
 def _rejected(name: str, description: str) -> dict[str, Any]:

@@ -21,6 +21,7 @@ status change of each recipient (``id, reference, recipient, status, statusDatet
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlencode
 
@@ -47,13 +48,14 @@ from smsbridge.gateway.faces import (
     fresh,
     idempotency_key,
     member_ids,
+    parse_when,
     query_int,
     scan_journal,
     send_each,
     visible_to,
 )
 from smsbridge.gateway.http import read_form, read_json
-from smsbridge.model import MessageRecord, Receipt
+from smsbridge.model import MessageRecord, Receipt, Status
 
 from . import wire
 
@@ -169,6 +171,7 @@ class MessageBirdFace:
     async def _create(self, request: Request, client: GatewayClient) -> Response:
         key = idempotency_key(request)
         req = wire.parse_send_request(await self._body(request))
+        send_at = _scheduled(req.extra.get("scheduledDatetime"))
         receipts: list[Receipt] = []
         mb_id: str | None = None
 
@@ -186,7 +189,7 @@ class MessageBirdFace:
         # MessageBird drops incorrect recipients and sends to the rest.
         async for receipt in send_each(self.gateway, client, req.recipients, req.body, sender=req.originator,
                                        reference=req.reference, extra=extra, stopped=stopped,
-                                       idempotency_key=key):
+                                       idempotency_key=key, send_at=send_at):
             if mb_id is None:
                 mb_id = wire.id_for(receipt.id)
             await alias_member(self.gateway, KIND, mb_id, len(receipts), receipt.id)
@@ -200,6 +203,8 @@ class MessageBirdFace:
             recipients=[(r.to, r.status, r.created_at) for r in receipts], created_at=receipts[0].created_at,
             reference=req.reference, datacoding=req.datacoding or "plain", validity=req.validity,
             href_base=self._href_base(request))
+        if send_at is not None and receipts[0].status is Status.SCHEDULED:
+            data["scheduledDatetime"] = wire.format_datetime(send_at)
         return JSONResponse(data, status_code=201)
 
     async def _group(self, mb_id: str) -> list[MessageRecord]:
@@ -215,11 +220,14 @@ class MessageBirdFace:
     def _render(self, mb_id: str, records: list[MessageRecord], href_base: str) -> dict[str, Any]:
         head = records[0]
         face = face_extra(head, KIND)
-        return wire.message_json(
+        data = wire.message_json(
             id=mb_id, originator=face.get("originator") or head.sender, body=head.text,
             recipients=[(r.to, r.status, r.updated_at) for r in records], created_at=head.created_at,
             reference=face.get("reference") or head.reference, datacoding=face.get("datacoding") or "plain",
             validity=face.get("validity"), href_base=href_base)
+        if head.send_at is not None:
+            data["scheduledDatetime"] = wire.format_datetime(head.send_at)
+        return data
 
     async def _list(self, request: Request, client: GatewayClient) -> Response:
         query = request.query_params
@@ -258,9 +266,23 @@ class MessageBirdFace:
 
     # -- /messages/{id} ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            return await self._guard(request, lambda client: self._delete(request, client))
         if request.method != "GET":
             return await self._guard(request, self._not_allowed(request))
         return await self._guard(request, lambda client: self._fetch(request, client))
+
+    async def _delete(self, request: Request, client: GatewayClient) -> Response:
+        """``DELETE /messages/{id}``: cancel a scheduled message (every recipient) -> 204."""
+        mb_id = request.path_params["id"]
+        if not wire.is_id(mb_id):
+            raise NotFound("message not found")
+        records = await self._group(mb_id)
+        if not visible_to(records[0], client):
+            raise NotFound("message not found")
+        for record in records:
+            await self.gateway.call(self.gateway.bridge.cancel, record.id)
+        return Response(status_code=204)
 
     async def _fetch(self, request: Request, client: GatewayClient) -> Response:
         mb_id = request.path_params["id"]
@@ -301,6 +323,16 @@ class MessageBirdFace:
             await self.gateway.post_callback(url + sep + urlencode(query), method="GET",
                                              headers={"User-Agent": "MessageBird/smsbridge"})
         self.gateway.watch(message_id, notify)
+
+
+def _scheduled(value: Any) -> datetime | None:
+    """``scheduledDatetime`` (RFC 3339) as a datetime; smsbridge holds the message until then."""
+    if value in (None, ""):
+        return None
+    try:
+        return parse_when(str(value))
+    except ValueError:
+        raise wire.WireError(wire.CODE_INVALID, "scheduledDatetime is invalid", "scheduledDatetime") from None
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:

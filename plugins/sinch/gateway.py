@@ -23,6 +23,7 @@ one ``delivery_report_sms`` once every recipient reached a final status.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
@@ -54,7 +55,7 @@ from smsbridge.gateway.faces import (
     send_each,
 )
 from smsbridge.gateway.http import read_json
-from smsbridge.model import MessageRecord, Receipt
+from smsbridge.model import MessageRecord, Receipt, Status
 
 from . import wire
 
@@ -145,7 +146,9 @@ class SinchFace:
 
     async def _send(self, request: Request, client: GatewayClient) -> Response:
         key = idempotency_key(request)
-        req = wire.parse_send_request(await read_json(request))
+        body = await read_json(request)
+        req = wire.parse_send_request(body)
+        send_at = _send_at(body.get("send_at") if isinstance(body, dict) else None)
         plan = request.path_params["plan"]
         receipts: list[Receipt] = []
         batch_id: str | None = None
@@ -159,7 +162,8 @@ class SinchFace:
             return {KIND: face}
 
         async for receipt in send_each(self.gateway, client, req.to, req.body, sender=req.sender,
-                                       reference=req.client_reference, extra=extra, idempotency_key=key):
+                                       reference=req.client_reference, extra=extra, idempotency_key=key,
+                                       send_at=send_at):
             if batch_id is None:
                 batch_id = wire.id_for(receipt.id)
             await alias_member(self.gateway, KIND, batch_id, len(receipts), receipt.id)
@@ -191,11 +195,15 @@ class SinchFace:
     def _render(self, batch_id: str, records: list[MessageRecord]) -> dict[str, Any]:
         head = records[0]
         face = self._face(head)
-        return wire.batch_json(id=batch_id, to=[r.to for r in records], sender=face.get("from") or head.sender,
+        data = wire.batch_json(id=batch_id, to=[r.to for r in records], sender=face.get("from") or head.sender,
                                body=head.text, created_at=head.created_at,
                                modified_at=max((r.updated_at for r in records if r.updated_at), default=None),
                                delivery_report=face.get("delivery_report") or "none",
-                               callback_url=face.get("callback_url"), client_reference=face.get("client_reference"))
+                               callback_url=face.get("callback_url"), client_reference=face.get("client_reference"),
+                               canceled=all(r.status is Status.CANCELED for r in records))
+        if head.send_at is not None:
+            data["send_at"] = wire.format_time(head.send_at)
+        return data
 
     async def _mine(self, client: GatewayClient, accept: Callable[[MessageRecord], bool], *,
                     refresh: bool = False) -> list[MessageRecord]:
@@ -254,6 +262,8 @@ class SinchFace:
         return JSONResponse(wire.list_json(batches, page=page, page_size=size, count=count))
 
     async def batch(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            return await self._guard(request, lambda client: self._cancel(request, client))
         if request.method != "GET":
             return await self._guard(request, self._unsupported(request))
 
@@ -261,6 +271,13 @@ class SinchFace:
             batch_id = request.path_params["batch_id"]
             return JSONResponse(self._render(batch_id, await self._group(batch_id, client)))
         return await self._guard(request, fetch)
+
+    async def _cancel(self, request: Request, client: GatewayClient) -> Response:
+        """``DELETE /batches/{id}``: cancel a scheduled batch -> the batch, ``canceled: true``."""
+        batch_id = request.path_params["batch_id"]
+        records = await self._group(batch_id, client)
+        canceled = [await self.gateway.call(self.gateway.bridge.cancel, r.id) for r in records]
+        return JSONResponse(self._render(batch_id, canceled))
 
     # -- delivery reports ------------------------------------------------------------------------
     async def report(self, request: Request) -> Response:
@@ -357,6 +374,17 @@ class SinchFace:
                                             client_reference=req.client_reference)
             await self.gateway.post_callback(url, json=data, headers={"Content-Type": "application/json"})
         self.gateway.watch(message_id, notify)
+
+
+def _send_at(value: Any) -> datetime | None:
+    """``send_at`` (ISO 8601): smsbridge holds the batch until then (a past time sends now)."""
+    if value in (None, ""):
+        return None
+    try:
+        return parse_when(str(value))
+    except ValueError:
+        raise wire.WireError(400, "syntax_invalid_parameter_format", "send_at: must be an ISO 8601 date-time") \
+            from None
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:

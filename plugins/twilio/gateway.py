@@ -16,8 +16,8 @@ so the SDK shim, this face and the journal agree on them; each is also stored as
 from __future__ import annotations
 
 import logging
-from datetime import timedelta, timezone
-from typing import Any, Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable, Mapping
 from urllib.parse import urlencode
 
 from starlette.requests import Request
@@ -187,11 +187,12 @@ class TwilioFace:
         key = idempotency_key(request, "i-twilio-idempotency-token")
         form = await read_form(request)
         create = wire.parse_create_form(form)
+        send_at = _schedule(form, create)
         extra = {"twilio": {"account_sid": account_sid, "from": create.sender,
                             "messaging_service_sid": create.messaging_service_sid}}
         try:
             receipt = await self.gateway.send(client, create.to, create.body, sender=create.sender, extra=extra,
-                                              idempotency_key=key)
+                                              idempotency_key=key, send_at=send_at)
         except InvalidNumber:
             return _error(400, wire.E_INVALID_TO, f"The 'To' number {create.to} is not a valid phone number.")
         sid = wire.sid_for(receipt.id)
@@ -261,10 +262,24 @@ class TwilioFace:
             return denied
         assert client is not None
         account_sid = request.path_params["account_sid"]
+        if request.method == "POST":  # an update: only Status=canceled, for a scheduled message
+            return await self._guard(request, lambda: self._cancel(request, client, account_sid))
         if request.method != "GET":
             return _error(405, wire.E_METHOD_NOT_ALLOWED,
-                          "This gateway cannot update, cancel or delete messages; only fetch them")
+                          "This gateway cannot update or delete messages; only fetch or cancel them")
         return await self._guard(request, lambda: self._fetch(request, client, account_sid))
+
+    async def _cancel(self, request: Request, client: GatewayClient, account_sid: str) -> Response:
+        form = await read_form(request)
+        if (form.get("Status") or "").strip().lower() != "canceled":
+            raise wire.WireError(405, wire.E_METHOD_NOT_ALLOWED,
+                                 "This gateway updates a message only to cancel it (Status=canceled)")
+        message_id = await self._message_id(request.path_params["sid"])
+        if message_id is None:
+            raise NotFound("no such message")
+        await client_record(self.gateway, client, message_id, missing="no such message")
+        record = await self.gateway.call(self.gateway.bridge.cancel, message_id)
+        return JSONResponse(self._render(record, account_sid), status_code=200)
 
     async def _message_id(self, sid: str) -> str | None:
         if not wire.is_message_sid(sid):
@@ -317,6 +332,32 @@ class TwilioFace:
             await self.gateway.post_callback(url, data=form, headers=headers)
 
         self.gateway.watch(message_id, notify)
+
+
+E_SCHEDULE_SERVICE = 35111  # scheduling needs a MessagingServiceSid
+E_SCHEDULE_TIME = 35114     # SendAt outside 15 minutes .. 35 days ahead
+SCHEDULE_MIN, SCHEDULE_MAX = timedelta(minutes=15), timedelta(days=35)
+
+
+def _schedule(form: Mapping[str, Any], create: wire.CreateRequest) -> datetime | None:
+    """``ScheduleType=fixed`` + ``SendAt``: the time to send at, with Twilio's rules — a
+    Messaging Service is required, and SendAt is 15 minutes to 35 days ahead."""
+    kind = str(form.get("ScheduleType") or "").strip()
+    at = str(form.get("SendAt") or "").strip()
+    if not kind and not at:
+        return None
+    if kind != "fixed":
+        raise wire.WireError(400, wire.E_INVALID_PARAMETER, "ScheduleType must be 'fixed' when SendAt is given")
+    if not create.messaging_service_sid:
+        raise wire.WireError(400, E_SCHEDULE_SERVICE, "A MessagingServiceSid is required to schedule a message")
+    try:
+        when = parse_when(at)
+    except ValueError:
+        raise wire.WireError(400, E_SCHEDULE_TIME, "SendAt must be an ISO 8601 date-time") from None
+    lead = when - datetime.now(timezone.utc)
+    if not SCHEDULE_MIN <= lead <= SCHEDULE_MAX:
+        raise wire.WireError(400, E_SCHEDULE_TIME, "SendAt must be between 15 minutes and 35 days in the future")
+    return when
 
 
 def _twilio_code(code: Any) -> int | None:

@@ -328,6 +328,19 @@ class Gateway:
             host = f"[{listening}]" if ":" in listening else listening
         return f"{scheme}://{host}:{server[1]}"
 
+    async def dispatch_loop(self) -> None:
+        """Send due scheduled messages every ``gateway.dispatch_interval`` seconds (default
+        1; the journal claims each one, so several gateways on one store send it once)."""
+        interval = float((self.bridge.config.gateway or {}).get("dispatch_interval", 1.0))
+        while True:
+            try:
+                for result in await run_in_threadpool(self.bridge.dispatch):
+                    if isinstance(result, Exception):
+                        log.warning("scheduled message %s failed: %s", getattr(result, "message_id", "?"), result)
+            except Exception:
+                log.exception("dispatching scheduled messages failed")
+            await asyncio.sleep(interval)
+
     async def aclose(self) -> None:
         shared = self._shared
         if shared.watch_task is not None:
@@ -384,7 +397,9 @@ def build_app(bridge: "Bridge", *, faces: list[str] | None = None, access_log: s
     routes.extend(webhook_routes(gateway))
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        dispatcher = asyncio.get_running_loop().create_task(gateway.dispatch_loop())
         yield
+        dispatcher.cancel()
         inbox = getattr(gateway, "inbox", None)
         if inbox is not None:
             await inbox.aclose()

@@ -23,7 +23,8 @@ from ..config import Config, _coerce, _reject_unknown, _suggest
 __all__ = ["GatewayClient", "parse_clients", "check_clients", "GATEWAY_KEYS"]
 
 GATEWAY_KEYS = ("clients", "max_body", "poll_interval", "chaos", "public_url", "auth_failures", "auth_window",
-                "header_timeout", "body_timeout", "keep_alive", "max_connections", "ui", "ui_password")
+                "header_timeout", "body_timeout", "keep_alive", "max_connections", "dispatch_interval", "ui",
+                "ui_password")
 
 FACE_KEYS = ("inbound_url",)
 """Keys every face section of a client takes besides the face's own credentials (issue 15:
@@ -111,7 +112,7 @@ def check_clients(config: Config) -> list[GatewayClient]:
     options = config.gateway or {}
     for key, kind in (("max_body", int), ("poll_interval", float), ("auth_failures", int), ("auth_window", float),
                       ("header_timeout", float), ("body_timeout", float), ("keep_alive", float),
-                      ("max_connections", int)):
+                      ("max_connections", int), ("dispatch_interval", float)):
         if key in options:
             value = _coerce(options[key], kind, f"gateway.{key}", config)
             if not 0 < value < 1e9:  # also refuses NaN

@@ -160,7 +160,14 @@ def handlers() -> dict[str, Any]:
                 raise ConfigError(f"webhook handler {name!r} is registered by both {found[name][0]!r} and {_plugin!r}")
             found[name] = (_plugin, handler)
         impl.function(register=register)
-    return {name: (plugins.resolve(h) if isinstance(h, str) else h) for name, (_, h) in found.items()}
+    loaded: dict[str, Any] = {}
+    for name, (plugin, handler) in found.items():
+        try:
+            loaded[name] = plugins.resolve(handler) if isinstance(handler, str) else handler
+        except Exception as exc:  # one broken plugin must not take the gateway down
+            log.warning("webhook handler %r of plugin %r failed to load: %s: %s", name, plugin,
+                        type(exc).__name__, exc)
+    return loaded
 
 
 def normalise_number(value: str) -> str:

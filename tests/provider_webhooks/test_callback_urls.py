@@ -144,3 +144,37 @@ def test_every_backend_gives_its_provider_the_webhook_url(plugin: str, gateway: 
     assert server.bridge.status(receipt.id).status == Status.DELIVERED
     descriptions = [e.description or "" for e in server.bridge.journal.events(receipt.id)]
     assert any(d.lower().startswith(plugin) for d in descriptions), descriptions
+
+
+def test_a_webhook_report_reaches_the_callers_own_status_callback(gateway: Any, free_port: int, tmp_path: Any,
+                                                                   receiver: Any) -> None:
+    """A Twilio-SDK caller of the gateway asked for a StatusCallback; the upstream provider's
+    delivery report arrives by webhook, and the caller's callback gets ``delivered``, signed
+    with the caller's own token (the face's Gateway.watch callbacks)."""
+    from twilio.request_validator import RequestValidator
+    from twilio.rest import Client
+
+    fake = FakeTwilio(early=False)
+    public = f"http://127.0.0.1:{free_port}"
+    caller_sid, caller_token = "AC" + "9" * 32, "caller-token"
+    try:
+        server = gateway({"backends": {"tw": {"plugin": "twilio", "account_sid": ACCOUNT, "auth_token": TOKEN,
+                                              "sender": "+15017122661", "base_url": fake.url}},
+                          "store": str(tmp_path / "journal.sqlite3"),
+                          "gateway": {"public_url": public, "poll_interval": 0.05,
+                                      "clients": {"app": {"twilio": {"account_sid": caller_sid,
+                                                                     "auth_token": caller_token}}}}},
+                         port=free_port)
+        client = Client(caller_sid, caller_token)
+        client.api.base_url = server.url
+        callback = receiver.url + "/status"
+        message = client.messages.create(to="+14155552671", from_="+15017122661", body="Hi",
+                                         status_callback=callback)
+        got = receiver.wait_for(lambda rs: any(r["params"].get("MessageStatus") == "delivered" for r in rs))
+        delivered = [r for r in got if r["params"].get("MessageStatus") == "delivered"]
+        assert len(delivered) == 1 and delivered[0]["params"]["MessageSid"] == message.sid
+        assert RequestValidator(caller_token).validate(callback, delivered[0]["params"],
+                                                       delivered[0]["headers"]["X-Twilio-Signature"])
+        assert fake.callbacks == [204]
+    finally:
+        fake.close()

@@ -166,3 +166,23 @@ def test_twilio_inbound_answers_empty_twiml(served: Any) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/xml")
     assert response.text.endswith("<Response></Response>")
+
+
+@pytest.mark.parametrize("encoding", ["form", "json"])
+def test_vonage_receipts_by_post_form_and_post_json(encoding: str, served: Any) -> None:
+    data = fixture("vonage", "status")
+    data.update(method="POST", encoding=encoding)
+    message_id = journal_sent(served.bridge, "vonage", data["provider_id"])
+    assert post("vonage", _url(served, "vonage", "status"), data, "invalid").status_code == 403
+    assert post("vonage", _url(served, "vonage", "status"), data).status_code == 204
+    assert served.bridge.journal.get(message_id).status == Status.DELIVERED
+
+
+def test_a_failed_report_keeps_the_providers_error_code(served: Any) -> None:
+    data = fixture("twilio", "status")
+    data["payload"].update(MessageStatus="undelivered", SmsStatus="undelivered", ErrorCode="30003")
+    message_id = journal_sent(served.bridge, "twilio", data["provider_id"])
+    assert post("twilio", _url(served, "twilio", "status"), data).status_code == 204
+    assert served.bridge.journal.get(message_id).status == Status.UNDELIVERED
+    [last] = [e for e in served.bridge.journal.events(message_id) if e.status == Status.UNDELIVERED]
+    assert (last.code, last.description) == ("30003", "Twilio: undelivered (error 30003)")
