@@ -221,3 +221,22 @@ def test_processes_creating_one_database_at_once_migrate_it_once(postgres_url):
     assert [p.returncode for p in procs] == [0] * 5, errors
     with psycopg.connect(postgres_url) as conn:
         assert conn.execute("SELECT version FROM smsbridge_schema").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def test_no_log_record_carries_the_password(tmp_path, postgres_url, free_port, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    parts = urlsplit(postgres_url)
+    secret = parts.password or SECRET
+    user, _, host = parts.netloc.rpartition("@")
+    good = urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:{secret}@{host}"))
+    with Bridge.from_config(write_config(tmp_path, good)) as bridge:
+        bridge.send("+36301234567", "logged")
+        bridge.journaled()
+    bad = f"postgresql://shop:{SECRET}@127.0.0.1:{free_port}/journal"
+    result = CliRunner().invoke(cli, ["--config", str(write_config(tmp_path, bad)), "journal"])
+    assert result.exit_code != 0 and SECRET not in result.output and "Traceback" not in result.output
+    assert "shop:***@127.0.0.1" in result.output
+    text = "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
+    assert secret not in text and SECRET not in text
