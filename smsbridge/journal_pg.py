@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import threading
 import time
@@ -171,6 +172,23 @@ class _Pool:
         self._made = 0
         self._lock = threading.Lock()
         self._closed = False
+        self._pid = os.getpid()
+        self._inherited: list[Any] = []
+
+    def _after_fork(self) -> None:
+        """In a forked child (a prefork Celery or uvicorn worker) the parent's connections
+        share its sockets: never use them, and never close them either (closing would end
+        the parent's sessions) -- keep them referenced, and open new ones."""
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            while True:
+                try:
+                    self._inherited.append(self._idle.get_nowait())
+                except queue.Empty:
+                    break
+            self._made = 0
+            self._pid = os.getpid()
 
     def _connect(self) -> Any:
         import psycopg
@@ -183,6 +201,8 @@ class _Pool:
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[Any]:
+        if self._pid != os.getpid():
+            self._after_fork()
         conn = None
         try:
             conn = self._idle.get_nowait()
@@ -200,10 +220,13 @@ class _Pool:
                     raise
             else:
                 conn = self._idle.get()
+        pid = self._pid
         try:
             yield conn
         finally:
-            if conn.closed or conn.broken or self._closed:
+            if pid != os.getpid():  # forked while in use: the parent's, leave it be
+                self._inherited.append(conn)
+            elif conn.closed or conn.broken or self._closed:
                 with contextlib.suppress(Exception):
                     conn.close()
                 with self._lock:

@@ -240,3 +240,24 @@ def test_no_log_record_carries_the_password(tmp_path, postgres_url, free_port, c
     assert "shop:***@127.0.0.1" in result.output
     text = "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     assert secret not in text and SECRET not in text
+
+
+def test_a_forked_child_opens_its_own_connections(postgres_url):
+    import multiprocessing
+    import os
+
+    journal = PgJournal(postgres_url)
+    journal.begin(message(1))  # the parent holds an idle connection now
+
+    def child() -> None:
+        journal.begin(message(2))
+        found = journal.get("sb_000001") is not None
+        journal.close()  # closes the child's connections only, not the parent's session
+        os._exit(0 if found else 1)
+
+    proc = multiprocessing.get_context("fork").Process(target=child)
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 0
+    assert [r.id for r in journal.records()] == ["sb_000002", "sb_000001"]  # the parent's session still works
+    journal.close()
