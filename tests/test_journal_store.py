@@ -261,3 +261,15 @@ def test_a_forked_child_opens_its_own_connections(postgres_url):
     assert proc.exitcode == 0
     assert [r.id for r in journal.records()] == ["sb_000002", "sb_000001"]  # the parent's session still works
     journal.close()
+
+
+def test_journal_and_reconcile_commands_on_postgresql(tmp_path, postgres_url):
+    config = write_config(tmp_path, postgres_url)
+    with Bridge.from_config(config) as bridge:
+        sent = bridge.send("+36301234567", "listed")
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["--config", str(config), "journal", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [row["id"] for row in json.loads(listed.output)] == [sent.id]
+    reconciled = runner.invoke(cli, ["--config", str(config), "reconcile"])
+    assert reconciled.exit_code == 0, reconciled.output
