@@ -258,14 +258,19 @@ class PgJournal:
 
     def __init__(self, url: str, *, _upto: int | None = None) -> None:
         try:
-            import psycopg  # noqa: F401
+            import psycopg
         except ImportError:
             raise ConfigError("store: a postgresql:// journal needs psycopg: pip install 'smsbridge[postgres]'",
                               path="store") from None
         self.url = url
         self.path = redact_store(url)  # what a message may show of the store
         self._pool = _Pool(url)
-        self._migrate(SCHEMA_VERSION if _upto is None else _upto)
+        try:
+            self._migrate(SCHEMA_VERSION if _upto is None else _upto)
+        except psycopg.Error as exc:  # e.g. no CREATE right on the schema (PostgreSQL 15's default)
+            self._pool.close()
+            raise ConfigError(f"cannot create or upgrade the journal's tables in {self.path}:"
+                              f" {scrub(str(exc), url)}", path="store") from None
 
     def __repr__(self) -> str:
         return f"<PgJournal {self.path}>"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -273,3 +274,21 @@ def test_journal_and_reconcile_commands_on_postgresql(tmp_path, postgres_url):
     assert [row["id"] for row in json.loads(listed.output)] == [sent.id]
     reconciled = runner.invoke(cli, ["--config", str(config), "reconcile"])
     assert reconciled.exit_code == 0, reconciled.output
+
+
+def test_a_role_without_create_rights_gets_a_config_error(postgres_url):
+    role = f"smsbridge_reader_{uuid.uuid4().hex[:8]}"  # roles are cluster-wide
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'reader-Secret-9'")
+        conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    parts = urlsplit(postgres_url)
+    host = parts.netloc.rpartition("@")[2]
+    reader = urlunsplit(parts._replace(netloc=f"{role}:reader-Secret-9@{host}"))
+    try:
+        with pytest.raises(ConfigError) as info:
+            PgJournal(reader)
+        assert str(info.value).startswith("store: cannot create or upgrade the journal's tables in")
+        assert "permission denied" in str(info.value) and "reader-Secret-9" not in str(info.value)
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as conn:
+            conn.execute(f"DROP ROLE {role}")
