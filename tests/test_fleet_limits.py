@@ -78,8 +78,9 @@ def test_a_rate_limit_holds_across_processes(tmp_path: Path, postgres_url):
     conn.close()
     assert len(arrivals) == 24
     busiest = max(sum(1 for t in arrivals if start_ <= t < start_ + 1.0) for start_ in arrivals)
-    # 10/s for the fleet (one more for a send landing late at a window's edge); per process it would be ~20
-    assert busiest <= 11, busiest
+    # 10/s for the fleet, plus up to two sends that woke late on a loaded machine (the slots
+    # themselves are exact: the test above); with a limit per process it would be ~20.
+    assert busiest <= 12, busiest
 
 
 def test_a_breaker_opened_by_one_process_is_open_in_all(tmp_path, fake_plugin, postgres_url):  # noqa: F811

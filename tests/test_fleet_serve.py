@@ -137,4 +137,6 @@ def test_a_rate_limit_holds_across_two_serve_processes(tmp_path, fleet):
     arrivals = [at for text, at in provider_rows(tmp_path) if text.startswith("limited")]
     assert len(arrivals) == 16
     busiest = max(sum(1 for t in arrivals if s <= t < s + 1.0) for s in arrivals)
-    assert busiest <= 6, busiest  # 5 per second for the fleet (+1 at a window's edge); per process ~10
+    # 5 per second for the fleet, plus up to two sends that woke late on a loaded machine;
+    # with a limit per process it would be ~10.
+    assert busiest <= 7, busiest
