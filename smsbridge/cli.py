@@ -292,7 +292,10 @@ def config_check(obj: _Context, as_json: bool) -> None:
         for name, keys in incomplete.items():
             click.echo(f"warning: backend {name!r} cannot be used until {', '.join(keys)} "
                        f"{'is' if len(keys) == 1 else 'are'} set", err=True)
+        from .store import redact_store  # issue 13: where the journal is, never its password
+
         _emit({"ok": True, "backends": names, "source": bridge.config.source,
+               "store": redact_store(bridge.config.store),
                "incomplete": {k: list(v) for k, v in incomplete.items()}}, as_json,
               f"{bridge.config.source or 'config'}: ok ({len(names)} backend{'s' if len(names) != 1 else ''}:"
               f" {', '.join(names)})")

@@ -90,6 +90,8 @@ def test_config_check_and_bridge_on_postgresql_show_no_password(tmp_path, postgr
     result = CliRunner().invoke(cli, ["--config", str(config), "config", "check"])
     assert result.exit_code == 0, result.output
     assert secret not in result.output
+    shown = json.loads(CliRunner().invoke(cli, ["--config", str(config), "config", "check", "--json"]).output)
+    assert shown["store"] == redact_store(with_password) and ":***@" in shown["store"]
     with Bridge.from_config(config) as bridge:
         assert isinstance(bridge.journal, PgJournal)
         assert secret not in repr(bridge) and secret not in repr(bridge.journal)
