@@ -98,8 +98,8 @@ CREATE OR REPLACE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INTEGER
     LANGUAGE sql IMMUTABLE STRICT AS 'SELECT strpos(haystack, needle)';
 """
 
-# Version 2: inbound SMS, early delivery reports, opt-outs (issue 15); the fleet-wide rate
-# limits and circuit breakers (issue 13).
+# Version 2: inbound SMS, early delivery reports, opt-outs (issue 15); notified status
+# changes, the fleet-wide rate limits and circuit breakers (issue 13).
 _V2 = """
 CREATE TABLE inbound (
     seq BIGSERIAL UNIQUE,
@@ -132,6 +132,12 @@ CREATE TABLE optouts (
     at DOUBLE PRECISION NOT NULL,
     backend TEXT,
     keyword TEXT
+);
+CREATE TABLE notices (
+    message_id TEXT COLLATE "C" NOT NULL,
+    key TEXT COLLATE "C" NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (message_id, key)
 );
 CREATE TABLE rate_limits (
     backend TEXT PRIMARY KEY,
@@ -484,6 +490,7 @@ class PgJournal:
         with self._transaction() as conn:
             conn.execute(f"DELETE FROM events {where}", args)
             conn.execute(f"DELETE FROM aliases {where}", args)
+            conn.execute(f"DELETE FROM notices {where}", args)
             cur = conn.execute(f"DELETE FROM messages {'WHERE id=%s' if message_id is not None else ''}", args)
             return int(cur.rowcount)
 
@@ -643,6 +650,13 @@ class PgJournal:
                          " OR (backend=%s AND provider_id=%s AND provider_id != '') RETURNING seq, report",
                          (message_id, backend, provider_id or "")).rows
         return [r[1] for r in sorted(rows)]
+
+    def claim_notice(self, message_id: str, key: str) -> bool:
+        """True for the first process to claim ``key`` for this message (``INSERT ... ON
+        CONFLICT DO NOTHING``): a status callback is posted by one gateway of the fleet."""
+        result = self._run("INSERT INTO notices (message_id, key, at) VALUES (%s,%s,%s) ON CONFLICT DO NOTHING",
+                           (message_id, key, time.time()))
+        return bool(result.rowcount == 1)
 
     # -- fleet-wide rate limits and circuit breakers (issue 13) ---------------------------
     def reserve_slot(self, backend: str, interval: float) -> tuple[float, float]:

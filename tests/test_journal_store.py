@@ -147,6 +147,9 @@ def test_inbound_optouts_and_early_reports(open_store):
     journal.alias("twilio", "SM1", "sb_000001")
     journal.alias("twilio", "SM1", "sb_000001")
     assert journal.resolve("twilio", "SM1") == "sb_000001" and journal.aliases_of("sb_000001", "twilio") == "SM1"
+    assert journal.claim_notice("sb_000001", "delivered#1") is True  # one gateway of the fleet notifies
+    assert journal.claim_notice("sb_000001", "delivered#1") is False
+    assert open_store().claim_notice("sb_000001", "delivered#1") is False  # nor does another process
     assert journal.force_status("sb_000001", Status.FAILED, code="30008", description="forced") is True
     assert journal.get("sb_000001").error == "forced"
     assert journal.delete("sb_000001") == 1 and journal.get("sb_000001") is None
