@@ -1,7 +1,11 @@
 """Issue 13: two gateways on one PostgreSQL journal behave as one (ids and aliases made by
-one resolve in the other; the Twilio SDK sees one message list)."""
+one resolve in the other; the Twilio SDK sees one message list; a status callback is
+posted once even when both watch the message)."""
 from __future__ import annotations
 
+import time
+
+import requests
 from test_gateway_lists import SID, TOKEN, config
 
 
@@ -27,8 +31,6 @@ def test_a_message_created_through_one_gateway_is_fetched_through_the_other(tmp_
 def test_a_create_replayed_through_the_other_gateway_is_called_back_once(tmp_path, gateway, postgres_url, receiver):
     """The load balancer sends the caller's retry (same I-Twilio-Idempotency-Token) to the
     other gateway: both now watch the message, and each status is still posted once."""
-    import requests
-
     shared = {**config(tmp_path), "store": postgres_url}
     shared["backends"]["local"]["delivery_delay"] = 0.3
     shared["gateway"]["poll_interval"] = 0.05
@@ -40,8 +42,6 @@ def test_a_create_replayed_through_the_other_gateway_is_called_back_once(tmp_pat
                           auth=(SID, TOKEN), timeout=30).json()["sid"] for url in (one.url, other.url)]
     assert sids[0] == sids[1]
     receiver.wait_for(lambda got: any(r["params"].get("MessageStatus") == "delivered" for r in got), timeout=30)
-    import time
-
     time.sleep(0.5)  # both watchers polled many more times
     posted = [r["params"]["MessageStatus"] for r in receiver.requests]
     assert sorted(posted) == sorted(set(posted)) and "delivered" in posted, posted
