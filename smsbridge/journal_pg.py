@@ -205,27 +205,42 @@ class _Pool:
             raise ConfigError(f"cannot open the journal at {redact_store(self.url)}: {scrub(str(exc), self.url)}",
                               path="store") from None
 
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[Any]:
-        if self._pid != os.getpid():
-            self._after_fork()
-        conn = None
-        try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
+    def _acquire(self) -> Any:
+        """An idle connection, else a new one while fewer than ``size`` exist, else wait
+        for one (looking again now and then: a connection that broke frees its place)."""
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                pass
+            else:
+                if not (conn.closed or conn.broken):
+                    return conn
+                with self._lock:
+                    self._made -= 1
+                continue
             with self._lock:
                 make = self._made < self.size
                 if make:
                     self._made += 1
             if make:
                 try:
-                    conn = self._connect()
+                    return self._connect()
                 except BaseException:
                     with self._lock:
                         self._made -= 1
                     raise
-            else:
-                conn = self._idle.get()
+            try:
+                conn = self._idle.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self._idle.put(conn)  # looked at again at the top of the loop
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Any]:
+        if self._pid != os.getpid():
+            self._after_fork()
+        conn = self._acquire()
         pid = self._pid
         try:
             yield conn
@@ -237,11 +252,12 @@ class _Pool:
                     conn.close()
                 with self._lock:
                     self._made -= 1
+                if conn.broken and not self._closed:
+                    self._drop_idle()  # a server restart or a network cut took the others too
             else:
                 self._idle.put(conn)
 
-    def close(self) -> None:
-        self._closed = True
+    def _drop_idle(self) -> None:
         while True:
             try:
                 conn = self._idle.get_nowait()
@@ -249,6 +265,12 @@ class _Pool:
                 return
             with contextlib.suppress(Exception):
                 conn.close()
+            with self._lock:
+                self._made -= 1
+
+    def close(self) -> None:
+        self._closed = True
+        self._drop_idle()
 
 
 class PgJournal:

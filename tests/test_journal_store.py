@@ -297,3 +297,35 @@ def test_a_role_without_create_rights_gets_a_config_error(postgres_url):
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(f"DROP ROLE {role}")
+
+
+def test_the_pool_survives_connections_the_server_dropped(postgres_url):
+    journal = PgJournal(postgres_url)
+    journal.begin(message(1))
+    outcomes: list[str] = []
+
+    def reader() -> None:
+        for _ in range(2):  # a dropped connection fails its statement once, then is replaced
+            try:
+                journal.get("sb_000001")
+                outcomes.append("ok")
+                return
+            except psycopg.OperationalError:
+                continue
+        outcomes.append("failed twice")
+
+    def crowd() -> None:
+        threads = [threading.Thread(target=reader) for _ in range(20)]  # more threads than connections
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads)
+
+    crowd()
+    with psycopg.connect(postgres_url, autocommit=True) as admin:  # the server drops every session
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                      " AND pid <> pg_backend_pid()")
+    crowd()
+    assert outcomes == ["ok"] * 40
+    journal.close()
