@@ -21,16 +21,17 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
-from . import plugins, redaction, routing, validation
+from . import fleet, plugins, redaction, routing, validation
 from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
                      ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
-from .journal import Journal, fingerprint
+from .journal import fingerprint
 from .model import (Balance, InboundMessage, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
                     StatusReport)
 from .ratelimit import RateLimiter
 from .reports import RANK, claim_reports, webhook_url
+from .store import JournalStore, open_journal, redact_store
 
 __all__ = ["Bridge", "new_message_id"]
 
@@ -50,8 +51,8 @@ class Bridge:
         self.config = config
         registry = plugins.registry()
         self._backends: dict[str, Backend] = {}
-        self._breakers: dict[str, CircuitBreaker] = {}
-        self._limiters: dict[str, RateLimiter] = {}
+        self._breakers: dict[str, CircuitBreaker | fleet.FleetBreaker] = {}
+        self._limiters: dict[str, RateLimiter | fleet.FleetRateLimiter] = {}
         for name, options in config.backends.items():
             cls = registry.backend_class(options["plugin"], path=f"backends.{name}.plugin", where=config)
             specs = getattr(cls, "options", {}) or {}
@@ -66,7 +67,14 @@ class Bridge:
             if settings.get("rate_limit"):
                 self._limiters[name] = RateLimiter(settings["rate_limit"])
         _register_gateway_secrets(config, registry)
-        self.journal = Journal(config.store)
+        self.journal: JournalStore = open_journal(config.store)  # issue 13: SQLite or PostgreSQL
+        if fleet.shares_limits(self.journal):  # issue 13: one rate limit and breaker per backend for the fleet
+            shared: Any = self.journal
+            for name in self._backends:
+                self._breakers[name] = fleet.FleetBreaker(shared, name, config.breaker["failures"],
+                                                          config.breaker["cooldown"])
+                if name in self._limiters:
+                    self._limiters[name] = fleet.FleetRateLimiter(shared, name, 1.0 / self._limiters[name].interval)
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
         self._closed = False
@@ -110,7 +118,7 @@ class Bridge:
         self.journal.close()
 
     def __repr__(self) -> str:
-        return f"<Bridge backends={list(self._backends)} store={self.config.store!r}>"
+        return f"<Bridge backends={list(self._backends)} store={redact_store(self.config.store)!r}>"
 
     # -- introspection ---------------------------------------------------------------------
     def backends(self) -> list[str]:

@@ -536,7 +536,9 @@ def config_check(obj: _Context, as_json: bool) -> None:
             click.echo(f"warning: backend {name!r} cannot set a sender (no sender): the configured sender "
                        f"{sender!r} is not sent (set ignore_sender: true on it to silence this)", err=True)
 
-        store = bridge.config.store
+        from .store import redact_store  # issue 13: where the journal is, never its password
+
+        store = redact_store(bridge.config.store)
         hint = "; set store: to choose" if obj.store_origin != "config" else ""
         store_text = ("in memory: nothing is kept between commands" if store == ":memory:"
                       else f"{store} ({obj.store_origin}{hint})")

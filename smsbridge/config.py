@@ -21,6 +21,7 @@ from typing import Any, Iterator, Mapping
 
 from . import validation
 from .errors import ConfigError
+from .store import sqlite_path, store_problem, store_scheme
 
 __all__ = ["Config", "Route", "Settings", "load", "parse", "backend_settings", "find_config_path",
            "COMMON_OPTIONS"]
@@ -115,7 +116,7 @@ class Config:
     backends: dict[str, dict[str, Any]]
     default: str
     routes: list[Route] = field(default_factory=list)
-    store: str | None = None
+    store: str | None = field(default=None, repr=False)  # a URL may hold a password
     defaults: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS))
     gateway: dict[str, Any] = field(default_factory=dict)
     breaker: dict[str, Any] = field(default_factory=lambda: dict(BREAKER_DEFAULTS))
@@ -274,7 +275,13 @@ def parse(data: Any, *, source: str | None = None, lines: dict[str, int] | None 
 
     store = data.get("store")
     if store is not None and not isinstance(store, str):
-        raise probe.error("store", "must be a file path (or omitted for an in-memory journal)")
+        raise probe.error("store", "must be a file path or a postgresql:// URL (or omitted for an in-memory journal)")
+    if store:  # issue 13: a URL is dispatched by its scheme, never taken as a relative file name
+        problem = store_problem(store)
+        if problem:
+            raise probe.error("store", problem)
+        if store_scheme(store) == "sqlite":
+            store = sqlite_path(store)
     gateway = data.get("gateway") or {}
     if not isinstance(gateway, Mapping):
         raise probe.error("gateway", "must be a mapping")
@@ -289,7 +296,7 @@ def parse(data: Any, *, source: str | None = None, lines: dict[str, int] | None 
                                             probe, minimum=0, maximum=MAX_COOLDOWN, unit="seconds")
     cfg = Config(backends=backends, default=str(default), routes=routes, store=store, defaults=defaults,
                  gateway=dict(gateway), breaker=breaker, source=source, lines=lines or {}, base_dir=base_dir)
-    if store:
+    if store and not store_scheme(store):
         cfg.store = cfg.resolve_path(store)
     return cfg
 

@@ -186,6 +186,7 @@ class Journal:
             self._json1 = False
         self._migrate()
         self._db.executescript(_INBOUND_SCHEMA)  # issue 15: inbound SMS, opt-outs, early reports
+        self._db.executescript(_NOTICES_SCHEMA)  # issue 13: which status changes were notified
 
     def _retry_locked(self, statement: str, patience: float = 30.0) -> None:
         """Run ``statement``, waiting while another process holds the lock it needs.
@@ -433,6 +434,23 @@ class Journal:
                                  (message_id, now, Status.CANCELED.value, "canceled before it was sent"))
         return cursor.rowcount == 1
 
+    def claim_due(self, now: datetime | float | None = None, *, limit: int = 100,
+                  attempt: str | None = None) -> list[MessageRecord]:
+        """Claim (``scheduled`` → ``sending``) up to ``limit`` due messages at once, earliest
+        first, under the write lock: each row goes to exactly one claimant (issue 13; the
+        PostgreSQL journal does it with ``FOR UPDATE SKIP LOCKED``)."""
+        bound = _epoch(now, "now") if now is not None else time.time()
+        stamp = _now()
+        attempts = json.dumps([{"backend": attempt, "at": stamp}]) if attempt is not None else "[]"
+        with self._lock, self._transaction("IMMEDIATE"):
+            ids = [r[0] for r in self._db.execute("SELECT id FROM messages WHERE phase='scheduled' AND send_at IS NOT"
+                                                  " NULL AND send_at<=? ORDER BY send_at LIMIT ?", (bound, limit))]
+            self._db.executemany("UPDATE messages SET phase='sending', status=?, updated_at=?, attempts=?,"
+                                 " backend=COALESCE(?, backend) WHERE id=?",
+                                 [(Status.UNKNOWN.value, stamp, attempts, attempt, i) for i in ids])
+            rows = [self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE id=?", (i,)).fetchone() for i in ids]
+        return [self._record(r) for r in rows]
+
     # -- issue 14: the sandbox inbox forces outcomes and clears messages -------------------
     def force_status(self, message_id: str, status: Status, *, code: str | None = None,
                      description: str | None = None) -> bool:
@@ -458,6 +476,7 @@ class Journal:
         with self._lock, self._transaction():
             self._db.execute(f"DELETE FROM events {where}", args)
             self._db.execute(f"DELETE FROM aliases {where}", args)
+            self._db.execute(f"DELETE FROM notices {where}", args)
             cur = self._db.execute(f"DELETE FROM messages {'WHERE id=?' if message_id is not None else ''}", args)
         return cur.rowcount
 
@@ -762,6 +781,16 @@ class Journal:
                     self._db.executemany("DELETE FROM early_reports WHERE rowid=?", [(r[0],) for r in rows])
         return [r[1] for r in rows]
 
+    # -- issue 13: one notification per status change, for a fleet of gateways -------------
+    def claim_notice(self, message_id: str, key: str) -> bool:
+        """True for the first caller (thread or process) to claim ``key`` for this message,
+        False for every other: gateways that all watch one message post its status
+        callback once (``key`` names the change, e.g. ``delivered#1``)."""
+        with self._lock:
+            cursor = self._db.execute("INSERT OR IGNORE INTO notices (message_id, key, at) VALUES (?,?,?)",
+                                      (message_id, key, time.time()))
+        return cursor.rowcount == 1
+
 
 def _plain(value: Any) -> Any:
     """A webhook payload as JSON can keep it (bytes as text)."""
@@ -810,3 +839,13 @@ CREATE TABLE IF NOT EXISTS optouts (
 
 
 _EPOCH0 = datetime.fromtimestamp(0, tz=timezone.utc)
+
+# Issue 13: the status changes of a message some gateway has notified (claim_notice).
+_NOTICES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS notices (
+    message_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (message_id, key)
+);
+"""

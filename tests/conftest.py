@@ -161,3 +161,55 @@ def start_php_soap(tmp_path_factory: Any) -> Iterator[Callable[..., Any]]:
     yield start
     for server in servers:
         server.stop()
+
+
+# --- issue 13: every journal test on SQLite and on PostgreSQL ---
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server for the session (tests/services.py: $SMSBRIDGE_TEST_POSTGRES, a
+    private cluster, or skip — a failure under CI=true)."""
+    from services import postgres_server
+
+    yield from postgres_server()
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A URL to a fresh, empty database of its own, dropped after the test."""
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    name = f"smsbridge_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(postgres_server_url)
+    yield urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+    with psycopg.connect(postgres_server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal_store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A ``store:`` value for a journal of each kind: a SQLite file, a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "journal.sqlite3")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def open_store(journal_store: str) -> Iterator[Callable[[], Any]]:
+    """``open_store() -> JournalStore`` on ``journal_store``; every journal opened is closed
+    at teardown."""
+    from smsbridge.store import open_journal
+
+    opened: list[Any] = []
+
+    def make() -> Any:
+        opened.append(open_journal(journal_store))
+        return opened[-1]
+
+    yield make
+    for journal in opened:
+        journal.close()

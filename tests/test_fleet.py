@@ -52,9 +52,12 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return str(tmp_path / "fleet.sqlite3")
+    if request.param == "sqlite":
+        return str(tmp_path / "fleet.sqlite3")
+    url: str = request.getfixturevalue("postgres_url")  # a fresh database (tests/conftest.py)
+    return url
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from smsbridge.journal_pg import PgJournal
+
 SID, TOKEN = "AC" + "1" * 32, "tok-123"
 PLIVO_ID, PLIVO_TOKEN = "MA" + "A" * 18, "plivo-token"
 PLAN, SINCH_TOKEN = "shopplan", "sinch-token"
@@ -29,8 +31,8 @@ def config(tmp_path) -> dict:
 
 
 @pytest.fixture
-def server(tmp_path, gateway):
-    return gateway(config(tmp_path))
+def server(tmp_path, gateway, journal_store):  # issue 13: on SQLite and on PostgreSQL
+    return gateway({**config(tmp_path), "store": journal_store})
 
 
 def twilio(server):
@@ -122,4 +124,7 @@ def test_every_face_list_query_is_an_index_range(server):
                     {"client": "shop", "created_after": LONG_AGO, "created_before": now},
                     {"client": "shop", "to": "+36301234567"}, {"client": "shop", "before": "1:sb_x"}):
         plan = " ".join(journal.query_plan(**filters))
+        if isinstance(journal, PgJournal):
+            assert "Seq Scan" not in plan and "Sort" not in plan and "Index" in plan, (filters, plan)
+            continue
         assert "SCAN messages" not in plan and "USING" in plan, (filters, plan)

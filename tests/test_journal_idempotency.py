@@ -17,10 +17,10 @@ from smsbridge import Bridge, DeliveryUnknown, IdempotencyConflict, ProviderErro
 from test_bridge import chain_config, fake_plugin  # noqa: F401  (fixture)
 
 
-def sandbox_yaml(tmp_path: Path, latency: float = 0.0) -> Path:
+def sandbox_yaml(tmp_path: Path, latency: float = 0.0, store: str = "journal.sqlite3") -> Path:
     path = tmp_path / "smsbridge.yaml"
     path.write_text("backends:\n  local:\n    plugin: sandbox\n    path: provider.sqlite3\n    credit: 100000\n"
-                    f"    chaos: {{latency: {latency}}}\nstore: journal.sqlite3\n", encoding="utf-8")
+                    f"    chaos: {{latency: {latency}}}\nstore: {json.dumps(store)}\n", encoding="utf-8")
     return path
 
 
@@ -32,8 +32,8 @@ def provider_texts(tmp_path: Path) -> list[str]:
         return []
 
 
-def test_same_key_same_payload_returns_the_first_receipt(tmp_path):
-    with Bridge.from_config(sandbox_yaml(tmp_path)) as bridge:
+def test_same_key_same_payload_returns_the_first_receipt(tmp_path, journal_store):
+    with Bridge.from_config(sandbox_yaml(tmp_path, store=journal_store)) as bridge:
         first = bridge.send("+36301234567", "code 1111", idempotency_key="otp-42")
         again = bridge.send("06301234567", "code 1111", idempotency_key="otp-42")  # national spelling: same payload
     assert (again.id, again.provider_id, again.to, again.status) == (first.id, first.provider_id, first.to,
@@ -43,9 +43,9 @@ def test_same_key_same_payload_returns_the_first_receipt(tmp_path):
 
 @pytest.mark.parametrize("change", [{"to": "+36209876543"}, {"text": "code 9999"}, {"sender": "Shop"},
                                     {"reference": "order-7"}])
-def test_same_key_other_payload_is_a_conflict_and_sends_nothing(tmp_path, change):
+def test_same_key_other_payload_is_a_conflict_and_sends_nothing(tmp_path, change, journal_store):
     payload = {"to": "+36301234567", "text": "code 1111", "sender": None, "reference": None}
-    with Bridge.from_config(sandbox_yaml(tmp_path)) as bridge:
+    with Bridge.from_config(sandbox_yaml(tmp_path, store=journal_store)) as bridge:
         first = bridge.send(**payload, idempotency_key="otp-42")
         with pytest.raises(IdempotencyConflict) as info:
             bridge.send(**{**payload, **change}, idempotency_key="otp-42")
@@ -55,22 +55,23 @@ def test_same_key_other_payload_is_a_conflict_and_sends_nothing(tmp_path, change
     assert provider_texts(tmp_path) == ["code 1111"]
 
 
-def test_a_certainly_refused_send_gives_its_key_up(tmp_path, fake_plugin):  # noqa: F811
-    with Bridge.from_dict(chain_config(tmp_path, "unavailable")) as bridge:
+def test_a_certainly_refused_send_gives_its_key_up(tmp_path, fake_plugin, journal_store):  # noqa: F811
+    with Bridge.from_dict(chain_config(tmp_path, "unavailable", store=journal_store)) as bridge:
         with pytest.raises(ProviderError) as info:
             bridge.send("+36301234567", "x", idempotency_key="k")
         assert bridge.status(info.value.message_id).status is Status.FAILED
     fake_plugin.OVERRIDE["b0"] = "ok"
     try:
-        with Bridge.from_dict(chain_config(tmp_path, "unavailable")) as bridge:
+        with Bridge.from_dict(chain_config(tmp_path, "unavailable", store=journal_store)) as bridge:
             assert bridge.send("+36301234567", "other text", idempotency_key="k").backend == "b0"
     finally:
         fake_plugin.OVERRIDE.clear()
 
 
 @pytest.mark.parametrize("mode", ["rejected", "unknown", "crash"])
-def test_an_error_that_is_not_retry_safe_is_unknown_and_keeps_the_key(tmp_path, fake_plugin, mode):  # noqa: F811
-    with Bridge.from_dict(chain_config(tmp_path, mode, "ok")) as bridge:
+def test_an_error_that_is_not_retry_safe_is_unknown_and_keeps_the_key(tmp_path, fake_plugin, mode,  # noqa: F811
+                                                                      journal_store):
+    with Bridge.from_dict(chain_config(tmp_path, mode, "ok", store=journal_store)) as bridge:
         with pytest.raises(ProviderError) as info:
             bridge.send("+36301234567", "x", idempotency_key="k")
         record = bridge.record(info.value.message_id)
@@ -96,8 +97,8 @@ CLAIMANT = textwrap.dedent("""
 """)
 
 
-def run_claimants(tmp_path: Path, texts: list[str]) -> list[dict]:
-    config = sandbox_yaml(tmp_path, latency=0.5)
+def run_claimants(tmp_path: Path, texts: list[str], store: str) -> list[dict]:
+    config = sandbox_yaml(tmp_path, latency=0.5, store=store)
     script = tmp_path / "claim.py"
     script.write_text(CLAIMANT, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "SMSBRIDGE_CONFIG"}
@@ -114,15 +115,15 @@ def run_claimants(tmp_path: Path, texts: list[str]) -> list[dict]:
     return results
 
 
-def test_two_processes_claiming_one_key_send_once_and_agree(tmp_path):
-    results = run_claimants(tmp_path, ["code 1111"] * 4)
+def test_two_processes_claiming_one_key_send_once_and_agree(tmp_path, journal_store):
+    results = run_claimants(tmp_path, ["code 1111"] * 4, journal_store)
     assert provider_texts(tmp_path) == ["code 1111"]
     assert all("id" in r for r in results), results  # every claimant got the first one's receipt
     assert len({(r["id"], r["provider_id"]) for r in results}) == 1
 
 
-def test_two_processes_with_one_key_and_other_payloads_conflict(tmp_path):
-    results = run_claimants(tmp_path, ["code 1111", "code 9999"])
+def test_two_processes_with_one_key_and_other_payloads_conflict(tmp_path, journal_store):
+    results = run_claimants(tmp_path, ["code 1111", "code 9999"], journal_store)
     sent = provider_texts(tmp_path)
     assert len(sent) == 1
     winner = [r for r in results if "id" in r]
@@ -131,13 +132,27 @@ def test_two_processes_with_one_key_and_other_payloads_conflict(tmp_path):
     assert loser[0]["error"] == "IdempotencyConflict" and loser[0]["message_id"] == winner[0]["id"]
 
 
-def test_a_key_left_sending_by_a_dead_process_is_unknown_not_sent(tmp_path):
-    config = sandbox_yaml(tmp_path)
+def age_rows(store: str, hours: float) -> None:
+    """Make every journal row look ``hours`` older (as a dead process leaves it)."""
+    sql = f"UPDATE messages SET updated_at = updated_at - {hours * 3600}"
+    if store.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(store, autocommit=True) as conn:
+            conn.execute(sql)
+    else:
+        with sqlite3.connect(store) as conn:
+            conn.execute(sql)
+        conn.close()
+
+
+def test_a_key_left_sending_by_a_dead_process_is_unknown_not_sent(tmp_path, journal_store):
+    config = sandbox_yaml(tmp_path, store=journal_store)
     with Bridge.from_config(config) as bridge:
         from smsbridge.model import Message
 
         bridge.journal.begin(Message(to="+36301234567", text="code 1111", id="sb_dead"), "otp-1", attempt="local")
-        bridge.journal._db.execute("UPDATE messages SET updated_at = updated_at - 3600 WHERE id='sb_dead'")
+    age_rows(journal_store, 1)
     with Bridge.from_config(config) as bridge:
         with pytest.raises(DeliveryUnknown, match="being sent right now") as info:
             bridge.send("+36301234567", "code 1111", idempotency_key="otp-1")

@@ -30,9 +30,9 @@ print(json.dumps(sent))
 """
 
 
-def config(tmp_path: Path) -> dict:
+def config(tmp_path: Path, store: str | None = None) -> dict:
     return {"backends": {"local": {"plugin": "sandbox", "path": str(tmp_path / "p.sqlite3")}},
-            "store": str(tmp_path / "j.sqlite3")}
+            "store": store or str(tmp_path / "j.sqlite3")}
 
 
 def sandbox_count(tmp_path: Path, text: str) -> int:
@@ -43,8 +43,8 @@ def sandbox_count(tmp_path: Path, text: str) -> int:
             return 0
 
 
-def test_send_at_journals_and_cancel_rules(tmp_path):
-    with Bridge.from_dict(config(tmp_path)) as bridge:
+def test_send_at_journals_and_cancel_rules(tmp_path, journal_store):  # issue 13: SQLite and PostgreSQL
+    with Bridge.from_dict(config(tmp_path, journal_store)) as bridge:
         later = bridge.send("+36301234567", "next week", send_at=datetime.now(timezone.utc) + timedelta(days=7))
         assert later.status is Status.SCHEDULED and bridge.status(later.id).status is Status.SCHEDULED
         assert bridge.dispatch() == []  # not before its time
@@ -65,9 +65,9 @@ def test_send_at_journals_and_cancel_rules(tmp_path):
     assert sandbox_count(tmp_path, "next week") == 0
 
 
-def test_a_scheduled_message_is_sent_once_by_two_dispatching_processes_and_not_before(tmp_path):
+def test_a_scheduled_message_is_sent_once_by_two_dispatching_processes_and_not_before(tmp_path, journal_store):
     path = tmp_path / "smsbridge.yaml"
-    path.write_text(yaml.safe_dump(config(tmp_path)), encoding="utf-8")
+    path.write_text(yaml.safe_dump(config(tmp_path, journal_store)), encoding="utf-8")
     with Bridge.from_config(path) as bridge:
         due = bridge.send("+36301234567", "due soon", send_at=datetime.now(timezone.utc) + timedelta(seconds=2))
         held = bridge.send("+36301234567", "due later", send_at=datetime.now(timezone.utc) + timedelta(hours=1))

@@ -29,7 +29,7 @@ from starlette.routing import BaseRoute
 
 from .. import plugins
 from ..errors import ProviderError
-from ..model import MessageRecord, Receipt
+from ..model import MessageRecord, Receipt, Status
 from . import chaos
 from .clients import GatewayClient, check_clients
 from .errors import GatewayAbort
@@ -243,7 +243,8 @@ class Gateway:
                     continue
                 if record.status != last:
                     shared.watched[message_id] = (record.status, callbacks)
-                    for notify in callbacks:
+                    first = await run_in_threadpool(self._first_to_notice, message_id, record.status)
+                    for notify in callbacks if first else ():
                         token = _notifying.set(message_id)
                         try:
                             result = notify(record)
@@ -256,6 +257,16 @@ class Gateway:
                 if record.status.final or time.monotonic() > shared.watch_until.get(message_id, 0):
                     shared.watched.pop(message_id, None)
                     shared.watch_until.pop(message_id, None)
+
+    def _first_to_notice(self, message_id: str, status: Status) -> bool:
+        """Issue 13: gateways sharing a journal may all watch one message (a create retried
+        through another process): the first to claim this change (the n-th time the
+        message reached ``status``) notifies, the others stay silent."""
+        claim = getattr(self.bridge.journal, "claim_notice", None)
+        if claim is None:
+            return True
+        times = sum(1 for event in self.bridge.journal.events(message_id) if event.status is status)
+        return bool(claim(message_id, f"{status.value}#{times}"))
 
     async def post_callback(self, url: str, *, data: Any = None, json: Any = None, method: str = "POST",
                             headers: Mapping[str, str] | None = None) -> int | None:

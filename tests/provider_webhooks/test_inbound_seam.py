@@ -21,10 +21,11 @@ def _inbound(provider_id: str = "p-1", text: str = "Hello back") -> InboundMessa
                           raw={"k": "v"})
 
 
-def test_receive_inbound_journals_once_and_forwards_signed_twilio_form(receiver: Any, tmp_path: Any) -> None:
+def test_receive_inbound_journals_once_and_forwards_signed_twilio_form(receiver: Any, tmp_path: Any,
+                                                                       journal_store: str) -> None:
     url = receiver.url + "/sms"
     bridge = Bridge.from_dict({
-        "default": "local", "backends": {"local": {"plugin": "sandbox"}}, "store": str(tmp_path / "j.sqlite3"),
+        "default": "local", "backends": {"local": {"plugin": "sandbox"}}, "store": journal_store,
         "gateway": {"clients": {"shop": {"twilio": {"account_sid": SID, "auth_token": "shop-token",
                                                     "inbound_url": url}}}}})
     gateway = Gateway(bridge)

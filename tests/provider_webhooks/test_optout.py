@@ -18,13 +18,13 @@ from smsbridge.cli import cli
 NUMBER = "+14155552671"  # the sender of the inbound SMS below
 
 
-def _config(tmp_path: Any, **sandbox: Any) -> dict[str, Any]:
+def _config(tmp_path: Any, *, store: str | None = None, **sandbox: Any) -> dict[str, Any]:
     return {"default": "local",
             "backends": {
                 "local": {"plugin": "sandbox", "path": str(tmp_path / "sandbox.sqlite3"), **sandbox},
                 "twilio": {"plugin": "twilio", "account_sid": "AC" + "0" * 32, "auth_token": "tw-auth-token",
                            "base_url": "http://127.0.0.1:9"}},
-            "store": str(tmp_path / "journal.sqlite3")}
+            "store": store or str(tmp_path / "journal.sqlite3")}
 
 
 def _say(server: Any, text: str) -> None:
@@ -35,8 +35,8 @@ def _say(server: Any, text: str) -> None:
     assert post("twilio", f"{server.url}/webhooks/twilio/inbound", data).status_code == 200
 
 
-def test_stop_refuses_sends_until_start(gateway: Any, tmp_path: Any) -> None:
-    server = gateway(Bridge.from_dict(_config(tmp_path)))
+def test_stop_refuses_sends_until_start(gateway: Any, tmp_path: Any, journal_store: str) -> None:
+    server = gateway(Bridge.from_dict(_config(tmp_path, store=journal_store)))  # issue 13: SQLite and PostgreSQL
     bridge = server.bridge
     bridge.send(NUMBER, "before", backend="local")
     _say(server, "Stop")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smsbridge import Bridge, plugins
@@ -26,24 +27,32 @@ class Changes:
         self.seen.append((old, new))
 
 
-@settings(max_examples=150, deadline=None)
+@pytest.fixture(params=["memory", "postgresql"])
+def ordering_store(request: pytest.FixtureRequest) -> str | None:
+    """Issue 13: the same property on PostgreSQL (one database for all examples: each
+    example's message has ids of its own)."""
+    return None if request.param == "memory" else str(request.getfixturevalue("postgres_url"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(STATUSES), min_size=1, max_size=12), st.booleans())
-def test_reports_in_any_order(sequence: list[Status], early: bool) -> None:
+def test_reports_in_any_order(ordering_store: str | None, sequence: list[Status], early: bool) -> None:
     changes = Changes()
     name = plugins.register(changes, name="ordering-recorder")
-    bridge = Bridge.from_dict({"backends": {"p": {"plugin": "sandbox"}}})
+    bridge = Bridge.from_dict({"backends": {"p": {"plugin": "sandbox"}}, "store": ordering_store})
     try:
         message = Message(to="+36201234567", text="x", id=new_message_id())
+        pid = "PID-" + message.id
         bridge.journal.begin(message, attempt="p")
         if not early:
-            bridge.journal.accepted(message.id, "p", "PID", Status.QUEUED)
+            bridge.journal.accepted(message.id, "p", pid, Status.QUEUED)
         for status in sequence:
-            apply_report(bridge, "p", DeliveryReport(status=status, word=status.value.upper(), provider_id="PID"))
+            apply_report(bridge, "p", DeliveryReport(status=status, word=status.value.upper(), provider_id=pid))
         if early:  # every report came before the send's reply
-            bridge.journal.accepted(message.id, "p", "PID", Status.QUEUED)
+            bridge.journal.accepted(message.id, "p", pid, Status.QUEUED)
             from smsbridge.reports import claim_reports
 
-            claim_reports(bridge, message.id, "p", "PID")
+            claim_reports(bridge, message.id, "p", pid)
         # the expected walk: from queued, take each report that moves strictly forward
         current, expected = Status.QUEUED, []
         for status in sequence:
