@@ -19,6 +19,7 @@ import requests
 from lxml import etree
 
 from smsbridge import Bridge, Status
+from smsbridge.gateway.clients import GatewayClient
 from smsbridge_plugins.simplesms import gateway_soap
 from smsbridge_plugins.simplesms.gateway_soap import (SessionStore, SoapFault, parse_call, render_fault,
                                                       render_response)
@@ -245,19 +246,30 @@ def test_session_cookie_is_issued_on_connect_only(server, simplesms_client):
     assert reply_of(session.post(f"{server.url}/soap", data=call("getCreditNumber")))["error_code"] == 102
 
 
-def test_session_store_expiry_and_limit():
-    now = [0.0]
-    store = SessionStore(lifetime=10, limit=2, clock=lambda: now[0])
-    a = store.create("client-a")
-    now[0] = 9
-    assert store.get(a) == "client-a"  # touched: lives until 19
-    now[0] = 18
-    assert store.get(a) == "client-a"
-    now[0] = 40
-    assert store.get(a) is None and len(store) == 0
-    b, c, d = store.create("b"), store.create("c"), store.create("d")
-    assert store.get(b) is None and store.get(c) == "c" and store.get(d) == "d"  # oldest evicted
-    assert store.get(None) is None and store.get("") is None
+def test_session_store_expiry_renewal_and_clear():
+    """Signed sessions (issue 13): 1440 s (here 10) after the cookie was set, renewed once a
+    minute (here 3) old, ended in this process by ``clear``; nothing is stored."""
+    now = [1_000_000.0]
+    shop = GatewayClient("shop", None, {"simplesms": {"username": "u", "password": "p", "domain": "d"}})
+    other = GatewayClient("other", None, {"simplesms": {"username": "v", "password": "q", "domain": "d"}})
+    store = SessionStore([shop, other], lifetime=10, renew_after=3, clock=lambda: now[0])
+    a = store.create(shop)
+    assert store.created == 1 and store.get(a) == shop and store.lookup(a).renewed is None
+    now[0] += 9
+    session = store.lookup(a)
+    assert session.client == shop and session.renewed and session.renewed != a  # due: a fresh cookie
+    assert store.created == 1  # a renewal is no login
+    now[0] += 2  # 11 s after the connect, 2 s after the renewal
+    assert store.get(a) is None and store.get(session.renewed) == shop
+    assert store.get(None) is None and store.get("") is None and store.get("nope") is None
+    b, c = store.create(shop), store.create(other)
+    assert store.get(b) == shop and store.get(c) == other
+    store.clear()
+    assert store.get(b) is None and store.get(c) is None and store.get(session.renewed) is None
+    d = store.create(shop)
+    assert store.get(d) == shop and store.created == 4
+    # Another process (another store on the same config) accepts this one's sessions.
+    assert SessionStore([shop, other], lifetime=10, clock=lambda: now[0]).get(d) == shop
 
 
 # ---------------------------------------------------------------------------------------
