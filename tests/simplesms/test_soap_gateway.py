@@ -246,6 +246,28 @@ def test_session_cookie_is_issued_on_connect_only(server, simplesms_client):
     assert reply_of(session.post(f"{server.url}/soap", data=call("getCreditNumber")))["error_code"] == 102
 
 
+def test_sessions_are_renewed_with_a_fresh_cookie(server, face, soap):
+    """Once a session is ``renew_after`` old, replies set a fresh PHPSESSID (issue 13)."""
+    first = soap.cookies["PHPSESSID"]
+    plain = soap.post(f"{server.url}/soap", data=call("getCreditNumber"))
+    assert reply_of(plain)["success"] is True and "set-cookie" not in plain.headers  # young: no renewal
+    face.sessions.renew_after = 0
+    renewed = soap.post(f"{server.url}/soap", data=call("getCreditNumber"))
+    assert reply_of(renewed)["success"] is True and renewed.headers["set-cookie"].startswith("PHPSESSID=")
+    assert soap.cookies["PHPSESSID"] != first and "HttpOnly" in renewed.headers["set-cookie"]
+    assert face.sessions.created == 1  # a renewal is not a login
+    face.sessions.renew_after = 60
+    assert reply_of(soap.post(f"{server.url}/soap", data=call("getCreditNumber")))["success"] is True
+    face.sessions.clear()  # revoked in this process: the renewed cookie too
+    assert reply_of(soap.post(f"{server.url}/soap", data=call("getCreditNumber")))["error_code"] == 102
+
+
+def test_a_rest_token_is_no_soap_session(server, simplesms_client):
+    token = requests.post(f"{server.url}/rest/SMSapi/connect", data=simplesms_client).json()["access_token"]
+    reply = requests.post(f"{server.url}/soap", data=call("getCreditNumber"), cookies={"PHPSESSID": token})
+    assert reply_of(reply)["error_code"] == 102
+
+
 def test_session_store_expiry_renewal_and_clear():
     """Signed sessions (issue 13): 1440 s (here 10) after the cookie was set, renewed once a
     minute (here 3) old, ended in this process by ``clear``; nothing is stored."""
