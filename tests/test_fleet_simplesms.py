@@ -7,11 +7,15 @@ other.  Two real ``serve`` processes (and one ``serve --workers 2``) share a SQL
 journal; between them and smsbridge's own ``simplesms-rest`` / ``simplesms-soap``
 backends sits a small load balancer (a real HTTP proxy on 127.0.0.1) that sends every
 ``connect`` to process A and every other call to the processes in turn, B first, each on
-a new upstream connection.  It records which process served which operation, and how.
+a new upstream connection.  It records which process served which operation, and how.  Behind ``serve --workers 2``
+each call's worker is identified (the process holding the server end of its socket, read
+from Linux's /proc), so the test proves both workers accepted the one login.
 """
 from __future__ import annotations
 
+import http.client
 import http.server
+import os
 import re
 import socket
 import subprocess
@@ -167,6 +171,7 @@ def fleet(tmp_path: Path, balancer: Balancer) -> Iterator[Callable[..., list[str
         balancer.upstreams = urls
         return urls
 
+    start.procs = procs  # type: ignore[attr-defined]
     yield start
     for proc in procs:
         proc.terminate()
@@ -271,3 +276,88 @@ def test_many_calls_on_serve_workers_2_after_one_connect(fleet: Any, balancer: B
     assert [op for _, op, _ in balancer.served].count("connect") == 2  # one per backend
     assert [s for _, _, s in balancer.served if s != 200] == []
     assert len(balancer.served) >= 2 * (1 + 10 + 10 + 10)
+
+
+# -- which worker process served a connection (Linux /proc) ------------------------------
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in os.listdir(f"/proc/{parent}/task"):
+            try:
+                children = [int(c) for c in Path(f"/proc/{parent}/task/{task}/children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            todo += children
+    return found
+
+
+def _serving_process(root: int, server_port: int, client_port: int) -> int | None:
+    """The process holding the server end of our connection 127.0.0.1:client_port."""
+    inode = None
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == server_port and int(fields[2].split(":")[1], 16) == client_port:
+            inode = fields[9]
+    if inode is None:
+        return None
+    for pid in [root, *_descendants(root)]:
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                try:
+                    if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                        return pid
+                except OSError:
+                    continue
+        except OSError:
+            continue
+    return None
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to tell the workers apart")
+@pytest.mark.parametrize("face", ["rest", "soap"])
+def test_both_workers_of_serve_workers_2_accept_one_login(fleet: Any, face: str) -> None:
+    """One connect, then calls on new connections until each of the two workers has
+    served several (each identified by the process holding the server socket): all are
+    answered as logged in."""
+    (url,) = fleet(2)
+    root = fleet.procs[0].pid
+    port = int(url.rsplit(":", 1)[1])
+    if face == "rest":
+        token = requests.post(url + "/rest/SMSapi/connect", data=CLIENT, timeout=30).json()["access_token"]
+        path, body, headers = "/rest/SMSapi/getCreditNumber", b"", {"Authorization": f"Bearer {token}"}
+    else:
+        login = ('<?xml version="1.0"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"'
+                 ' xmlns:ns1="urn:SMSapi"><SOAP-ENV:Body><ns1:{op}>{args}</ns1:{op}></SOAP-ENV:Body>'
+                 "</SOAP-ENV:Envelope>")
+        args = (f"<userName>{CLIENT['username']}</userName><userPassword>{CLIENT['password']}</userPassword>"
+                f"<domainName>{CLIENT['domain']}</domainName>")
+        cookie = requests.post(url + "/soap", data=login.format(op="connect", args=args),
+                               timeout=30).cookies["PHPSESSID"]
+        path, body = "/soap", login.format(op="getCreditNumber", args="").encode()
+        headers = {"Cookie": f"PHPSESSID={cookie}", "Content-Type": "text/xml"}
+    served: dict[int | None, int] = {}
+    replies = []
+    for _ in range(400):  # a bound on calls, not on time
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.connect()
+        client_port = conn.sock.getsockname()[1]
+        conn.request("POST", path, body=body, headers=headers)
+        reply = conn.getresponse()
+        content = reply.read()
+        worker = _serving_process(root, port, client_port)  # the connection is still open
+        conn.close()
+        replies.append((reply.status, content))
+        served[worker] = served.get(worker, 0) + 1
+        if len([w for w, n in served.items() if w is not None and n >= 5]) >= 2:
+            break
+    assert all(status == 200 for status, _ in replies)
+    if face == "rest":
+        assert all(b'"success":true' in content.replace(b" ", b"") for _, content in replies)
+    else:
+        assert all(_SUCCESS in content for _, content in replies)
+    workers = {w for w in served if w is not None and w != root}
+    assert len(workers) == 2, served  # both workers took calls, with the one login
