@@ -262,6 +262,46 @@ def test_sessions_are_renewed_with_a_fresh_cookie(server, face, soap):
     assert reply_of(soap.post(f"{server.url}/soap", data=call("getCreditNumber")))["error_code"] == 102
 
 
+class _SteppingClock:
+    """Every reading is ``step`` seconds after the last: a session lifetime passes within
+    a few calls, deterministically."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = time.time(), step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.mark.parametrize("client", ["php", "backend"])
+def test_clients_keep_the_renewed_cookie(server, face, simplesms_client, tmp_path, client):
+    """Sessions end ``lifetime`` after the last renewal, not after the connect: PHP's
+    SoapClient and the simplesms-soap backend (zeep on a requests.Session) both take the
+    renewed cookie, so calls go on long past the first cookie's end."""
+    face.sessions = SessionStore(face.gateway.clients_for("simplesms"), lifetime=10, renew_after=0,
+                                 clock=_SteppingClock(1.0))
+    calls = 12  # each call reads the clock about 3 times: the first cookie is dead by the 4th
+    if client == "php":
+        php = require_php()
+        script = ("$c = new SoapClient($argv[1], ['cache_wsdl' => WSDL_CACHE_NONE]);"
+                  "$r = [$c->connect($argv[2], $argv[3], $argv[4])['success']];"
+                  f"for ($i = 0; $i < {calls}; $i++) {{ $x = $c->getCreditNumber(); $r[] = $x['error_code'] ?? 0; }}"
+                  "echo json_encode($r);")
+        result = subprocess.run([php, "-r", script, f"{server.url}/sms.wsdl", simplesms_client["username"],
+                                 simplesms_client["password"], simplesms_client["domain"]],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr + result.stdout
+        assert json.loads(result.stdout) == [True] + [0] * calls
+    else:
+        with soap_bridge(server.url, simplesms_client, tmp_path) as bridge:
+            for _ in range(calls):
+                bridge.balance()
+            assert bridge.backend("legacy").connects == 1
+    assert face.sessions.created == 1
+    assert face.calls["getCreditNumber"] == calls
+
+
 def test_a_rest_token_is_no_soap_session(server, simplesms_client):
     token = requests.post(f"{server.url}/rest/SMSapi/connect", data=simplesms_client).json()["access_token"]
     reply = requests.post(f"{server.url}/soap", data=call("getCreditNumber"), cookies={"PHPSESSID": token})
