@@ -54,7 +54,7 @@ MAX_TOKEN_LENGTH = 1024
 """Longer strings are refused before any parsing or hashing."""
 
 _NONCE_BYTES = 16
-_KEY_CACHE_SIZE = 1024
+_KEY_CACHE_SIZE = 65_536  # keys: clients x faces of the config; large enough never to thrash
 
 
 class InvalidToken(ValueError):
