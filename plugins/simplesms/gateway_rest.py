@@ -23,12 +23,16 @@ Decisions (where the provider's documentation is silent):
   server logs, and must not change anything.  Any other method answers 405 (code 405,
   with ``Allow``).  No operation deletes, so DELETE is 405 too.
 - **Login.**  ``connect`` checks the credentials against the ``simplesms`` sections of
-  ``gateway.clients`` and issues a random bearer token, kept in memory only (a restart
-  logs every caller out; the backends connect again by themselves) and valid for
-  :data:`TOKEN_LIFETIME` seconds.  ``expires_in`` is the expiry *date*
-  (``YYYY-MM-DD HH:MM:SS``, Budapest time), given at the top level and inside
-  ``response``.  Other calls need ``Authorization: Bearer <token>``; a missing, unknown
-  or expired token answers HTTP 401, code 102, which makes clients connect again.
+  ``gateway.clients`` and issues a signed bearer token
+  (:class:`smsbridge.gateway.tokens.TokenSigner`, purpose ``simplesms-rest``), valid for
+  :data:`TOKEN_LIFETIME` seconds.  Nothing is stored: the token carries the client and its
+  expiry under an HMAC keyed by that client's own credentials, so every process of a
+  fleet (``serve --workers N``, several hosts on one journal) accepts every other's
+  tokens, a restart logs nobody out, and changing a client's password logs its holders
+  out.  ``expires_in`` is the expiry *date* (``YYYY-MM-DD HH:MM:SS``, Budapest time),
+  given at the top level and inside ``response``.  Other calls need
+  ``Authorization: Bearer <token>``; a missing, forged, tampered or expired token answers
+  HTTP 401, code 102, which makes clients connect again.
 - **Ids.**  Each accepted message gets a numeric ``sms_id`` (milliseconds since 1970
   times 1000 plus three random digits: increasing, below 2**53 so JavaScript reads it
   exactly), stored as a ``simplesms`` alias of the smsbridge id; a client sees only the
@@ -41,13 +45,10 @@ Decisions (where the provider's documentation is silent):
 """
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
-import time
-from collections import OrderedDict
-from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -56,20 +57,21 @@ from starlette.routing import Route
 from smsbridge.errors import SmsBridgeError
 from smsbridge.gateway.faces import scheme_credential
 from smsbridge.gateway.http import BadRequest, read_form, read_json
+from smsbridge.gateway.tokens import InvalidToken, TokenSigner
 
 from . import wire
 from .face_calls import ALIAS_KIND, FaceCalls, Refusal  # noqa: F401  (ALIAS_KIND: still importable from here)
 
-__all__ = ["routes", "RestFace", "PREFIX", "TOKEN_LIFETIME", "GET_OPERATIONS", "wants_xml"]
+__all__ = ["routes", "RestFace", "PREFIX", "TOKEN_LIFETIME", "TOKEN_PURPOSE", "GET_OPERATIONS", "wants_xml"]
 
 log = logging.getLogger("smsbridge.gateway.simplesms")
 
 PREFIX = "/rest/SMSapi/"
 TOKEN_LIFETIME = 3600.0
 """Seconds a bearer token issued by ``connect`` stays valid (read at each connect)."""
-MAX_TOKENS = 10_000
-"""Live tokens kept at most; the oldest are forgotten first (a flood of connects cannot
-exhaust memory; their owners simply connect again)."""
+TOKEN_PURPOSE = "simplesms-rest"
+"""The purpose signed into the face's bearer tokens: they are no SOAP session, nor any
+other face's token."""
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -130,7 +132,7 @@ def wants_xml(accept: str | None) -> bool:
 
 
 class RestFace(FaceCalls):
-    """Request handlers and the token store; one instance per gateway app.
+    """Request handlers and the token signer; one instance per gateway app.
 
     The calls themselves (``send_sms``, ``get_status``, ...: each returns the reply's
     ``response``) are :class:`.face_calls.FaceCalls`', shared with the SOAP face.
@@ -138,9 +140,8 @@ class RestFace(FaceCalls):
 
     def __init__(self, gateway: Any) -> None:
         super().__init__(gateway)
-        # sha256(token) -> (client, monotonic deadline).  Only hashes are kept, so the
-        # lookup reveals nothing through timing and a memory dump holds no usable token.
-        self._tokens: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+        # Stateless: any process of the fleet verifies any other's tokens (issue 13).
+        self.tokens = TokenSigner(TOKEN_PURPOSE, gateway.clients_for("simplesms"), section="simplesms")
         self._handlers: dict[str, Callable[[Any, Mapping[str, Any]], Awaitable[Any]]] = self.handlers()
 
     # -- plumbing ----------------------------------------------------------------------
@@ -195,35 +196,24 @@ class RestFace(FaceCalls):
         login = self.authenticate(form)
         if login is None:
             raise Refusal(wire.E_LOGIN)
-        client = login[0]
-        token = secrets.token_urlsafe(32)
-        lifetime = float(TOKEN_LIFETIME)
-        now = time.monotonic()
-        for key in [k for k, (_, deadline) in self._tokens.items() if deadline <= now]:
-            del self._tokens[key]
-        while len(self._tokens) >= MAX_TOKENS:
-            self._tokens.popitem(last=False)
-        self._tokens[_digest(token)] = (client, now + lifetime)
-        expires = datetime.now(timezone.utc) + timedelta(seconds=lifetime)
-        return wire.token_reply(token, expires)
+        token = self.tokens.issue(login[0], float(TOKEN_LIFETIME))
+        return wire.token_reply(token.value, datetime.fromtimestamp(token.expires, timezone.utc))
 
     def _client(self, request: Request) -> Any:
         """The client whose bearer token the request carries, else a 401 (code 102)."""
         token = scheme_credential(request.headers.get("authorization"), "Bearer")
         if token is None:
             raise Refusal(wire.E_SESSION, "Not logged in: send Authorization: Bearer <access_token>")
-        entry = self._tokens.get(_digest(token))
-        if entry is None:
-            raise Refusal(wire.E_SESSION, "Not logged in or the token has expired")
-        client, deadline = entry
-        if deadline <= time.monotonic():
-            self._tokens.pop(_digest(token), None)
-            raise Refusal(wire.E_SESSION, "The token has expired")
-        return client
+        try:
+            return self.tokens.verify(token).client
+        except InvalidToken as exc:
+            if exc.reason == "expired":
+                raise Refusal(wire.E_SESSION, "The token has expired") from None
+            raise Refusal(wire.E_SESSION, "Not logged in or the token has expired") from None
 
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    def revoke_all(self) -> None:
+        """Refuse, in this process, every token issued so far (tests, operations)."""
+        self.tokens.revoke_all()
 
 
 def _query_params(request: Request) -> dict[str, Any]:

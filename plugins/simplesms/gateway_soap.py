@@ -13,7 +13,11 @@ one (SPEC §5), so a client that works against this face works against the provi
   ``simplesms`` sections of ``gateway.clients`` and starts a session, carried by a
   ``PHPSESSID`` cookie as PHP's would be.  Every other call needs it; without it (or
   after it expired) the reply is simpleSMS's "not logged in" error, which makes a
-  client connect again.  Sessions live in memory, in the face.
+  client connect again.  The session id is a signed token (:class:`SessionStore`,
+  :mod:`smsbridge.gateway.tokens`), not a key into process memory, so every process of a
+  fleet accepts every other's sessions (issue 13).  A session ends 1440 s after the
+  reply that last set its cookie; replies renew the cookie once it is a minute old, so a
+  caller that keeps cookies is logged out after about 24 idle minutes, as by PHP.
 
 The reply *content* (success/error flags, error codes, status words, the ``response``
 payloads) comes from ``wire.py``, shared with the REST face, so both faces answer alike;
@@ -36,15 +40,15 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import threading
 import time
 import weakref
-from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from lxml import etree
@@ -53,14 +57,16 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from smsbridge.errors import SmsBridgeError
+from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.http import BadRequest, read_body
+from smsbridge.gateway.tokens import InvalidToken, TokenSigner
 
 from . import wire
 from .face_calls import FaceCalls, Refusal
 from .soap_decode import decode
 
-__all__ = ["routes", "SoapFace", "SoapFault", "SessionStore", "parse_call", "render_response",
-           "render_fault", "wsdl_for", "OPERATIONS", "live_faces"]
+__all__ = ["routes", "SoapFace", "SoapFault", "SessionStore", "Session", "parse_call", "render_response",
+           "render_fault", "wsdl_for", "OPERATIONS", "live_faces", "SESSION_PURPOSE"]
 
 log = logging.getLogger("smsbridge.gateway.simplesms.soap")
 
@@ -68,6 +74,8 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 SERVICE_NS = "urn:SMSapi"
 SESSION_COOKIE = "PHPSESSID"
+SESSION_PURPOSE = "simplesms-soap"
+"""The purpose signed into session ids: a session id is no REST bearer token, and back."""
 
 #: Operation name -> its parts, in order (sms.wsdl; SPEC §5).
 OPERATIONS: dict[str, tuple[str, ...]] = {
@@ -195,7 +203,7 @@ def render_fault(code: str, string: str) -> bytes:
         f'{_XML_HEADER}<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP_ENV}"><SOAP-ENV:Body><SOAP-ENV:Fault>'
         f"<faultcode>SOAP-ENV:{code}</faultcode><faultstring>{_text(string)}</faultstring>"
         f"</SOAP-ENV:Fault>{_ENVELOPE_CLOSE}"
-    ).encode("utf-8")
+    ).encode()
 
 
 # ---------------------------------------------------------------------------------------
@@ -295,67 +303,72 @@ def wsdl_for(endpoint: str) -> bytes:
 # Sessions
 
 
-class SessionStore:
-    """Logged-in SOAP sessions: session id -> the gateway client that connected.
+@dataclass(frozen=True)
+class Session:
+    """A live session: its client, and a fresh session id to set when it is due renewal."""
 
-    A session expires ``lifetime`` seconds after its last use (PHP's default
-    ``session.gc_maxlifetime``, 1440 s); at most ``limit`` are kept (the least recently
-    used goes first), so a flood of logins cannot exhaust memory.
+    client: GatewayClient
+    renewed: str | None = None
+
+
+class SessionStore:
+    """SOAP sessions as signed session ids: any process of the fleet verifies any other's.
+
+    Nothing is stored (issue 13).  A session id is a :class:`~smsbridge.gateway.tokens.TokenSigner`
+    token (purpose :data:`SESSION_PURPOSE`) naming the client and its expiry,
+    ``lifetime`` seconds (PHP's default ``session.gc_maxlifetime``, 1440 s) after it was
+    issued.  PHP counts the lifetime from the last *use*; here a session older than
+    ``renew_after`` seconds is renewed: :meth:`lookup` hands out a fresh id, which the face
+    sets as the new cookie, so a client that keeps cookies stays logged in while it calls
+    at least every ``lifetime - renew_after`` seconds and is logged out after ``lifetime``
+    idle seconds.  A client that ignores the renewed cookie is logged out ``lifetime``
+    seconds after its connect, and connects again.  ``clock`` gives seconds since 1970.
     """
 
-    def __init__(self, lifetime: float = 1440.0, limit: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clients: Iterable[GatewayClient], *, lifetime: float = 1440.0, renew_after: float = 60.0,
+                 clock: Callable[[], float] = time.time) -> None:
         self.lifetime = lifetime
-        self.limit = limit
+        self.renew_after = renew_after
         self._clock = clock
-        self._sessions: OrderedDict[str, tuple[Any, float]] = OrderedDict()
+        self.signer = TokenSigner(SESSION_PURPOSE, clients, section="simplesms", clock=clock)
         self._lock = threading.Lock()
-        self.created = 0  # logins since start (tests count them)
+        self.created = 0  # logins since start (tests count them; renewals are not logins)
 
-    def create(self, client: Any) -> str:
-        sid = secrets.token_hex(16)
+    def create(self, client: GatewayClient) -> str:
+        """A new session id for ``client`` (a login)."""
+        sid = self.signer.issue(client, self.lifetime).value
         with self._lock:
-            self._sessions[sid] = (client, self._clock())
             self.created += 1
-            while len(self._sessions) > self.limit:
-                self._sessions.popitem(last=False)
         return sid
 
-    def get(self, sid: str | None) -> Any:
-        """The client of a live session (and the session is touched), else ``None``."""
+    def lookup(self, sid: str | None) -> Session | None:
+        """The live session ``sid`` names (with a renewed id when due), else ``None``."""
         if not sid:
             return None
-        now = self._clock()
-        with self._lock:
-            found = self._sessions.get(sid)
-            if found is None:
-                return None
-            client, last = found
-            if now - last > self.lifetime:
-                del self._sessions[sid]
-                return None
-            self._sessions[sid] = (client, now)
-            self._sessions.move_to_end(sid)
-            return client
+        try:
+            token = self.signer.verify(sid)
+        except InvalidToken:
+            return None
+        renewed = None
+        if self._clock() - token.issued >= self.renew_after:
+            renewed = self.signer.issue(token.client, self.lifetime).value
+        return Session(token.client, renewed)
 
-    def drop(self, sid: str) -> None:
-        with self._lock:
-            self._sessions.pop(sid, None)
+    def get(self, sid: str | None) -> GatewayClient | None:
+        """The client of a live session, else ``None``."""
+        session = self.lookup(sid)
+        return None if session is None else session.client
 
     def clear(self) -> None:
-        """Forget every session: every client must connect again (tests, operations)."""
-        with self._lock:
-            self._sessions.clear()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._sessions)
+        """End every session so far *in this process*: its clients must connect again
+        (tests, operations).  Other processes accept them until they expire."""
+        self.signer.revoke_all()
 
 
-_FACES: "weakref.WeakSet[SoapFace]" = weakref.WeakSet()
+_FACES: weakref.WeakSet[SoapFace] = weakref.WeakSet()
 
 
-def live_faces() -> list["SoapFace"]:
+def live_faces() -> list[SoapFace]:
     """Every SOAP face of this process (tests use it to reach a running gateway's sessions)."""
     return list(_FACES)
 
@@ -383,7 +396,7 @@ class SoapFace(FaceCalls):
 
     def __init__(self, gateway: Any) -> None:
         super().__init__(gateway, part_name=_part_name)
-        self.sessions = SessionStore()
+        self.sessions = SessionStore(gateway.clients_for("simplesms"))
         self.calls: dict[str, int] = {name: 0 for name in OPERATIONS}  # served calls, by operation
         self.wsdl_served = 0
         self._handlers: dict[str, Callable[..., Any]] = self.handlers()
@@ -412,16 +425,18 @@ class SoapFace(FaceCalls):
             self.calls[operation] += 1
             if operation == "connect":
                 return await self.connect(request, args)
-            client = self.sessions.get(request.cookies.get(SESSION_COOKIE))
-            if client is None:
+            session = self.sessions.lookup(request.cookies.get(SESSION_COOKIE))
+            if session is None:
                 return _reply(operation, wire.error_reply(wire.E_SESSION))
             try:
-                value = await self._handlers[operation](client, args)
+                response = _reply(operation, wire.ok_reply(await self._handlers[operation](session.client, args)))
             except Refusal as exc:
-                return _reply(operation, wire.error_reply(exc.code, exc.message))
+                response = _reply(operation, wire.error_reply(exc.code, exc.message))
             except SmsBridgeError as exc:
-                return _reply(operation, wire.error_reply_for(exc))
-            return _reply(operation, wire.ok_reply(value))
+                response = _reply(operation, wire.error_reply_for(exc))
+            if session.renewed:
+                _set_session_cookie(request, response, session.renewed)
+            return response
         except SoapFault as fault:
             return _fault_response(fault)
         except Exception:  # never a crash, never a stack trace to the caller
@@ -436,18 +451,25 @@ class SoapFace(FaceCalls):
 
     # -- operations ----------------------------------------------------------------------
     async def connect(self, request: Request, args: Mapping[str, Any]) -> Response:
-        old = request.cookies.get(SESSION_COOKIE)
-        if old:
-            self.sessions.drop(old)  # a new login never continues an old (or planted) session
         login = self.authenticate(args)
         if login is None:
-            return _reply("connect", wire.error_reply(wire.E_LOGIN))
+            # A failed login ends the session that was there: the caller's cookie is
+            # deleted (signed sessions cannot be recalled server-side across a fleet).
+            response = _reply("connect", wire.error_reply(wire.E_LOGIN))
+            if request.cookies.get(SESSION_COOKIE):
+                response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
+                                       secure=request.url.scheme == "https")
+            return response
         client, username, domain = login
-        sid = self.sessions.create(client)
+        # Always a new session id: a login never continues an old (or planted) session.
         response = _reply("connect", wire.ok_reply({"user": username, "domain": domain}))
-        response.set_cookie(SESSION_COOKIE, sid, path="/", httponly=True, samesite="lax",
-                            secure=request.url.scheme == "https")
+        _set_session_cookie(request, response, self.sessions.create(client))
         return response
+
+
+def _set_session_cookie(request: Request, response: Response, sid: str) -> None:
+    response.set_cookie(SESSION_COOKIE, sid, path="/", httponly=True, samesite="lax",
+                        secure=request.url.scheme == "https")
 
 
 _PART_NAMES = {"country_code": "strCountryCode", "area_code": "strAreaCode", "number": "strNumber",

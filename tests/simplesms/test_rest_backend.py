@@ -88,17 +88,17 @@ def test_an_expired_token_is_replaced_before_use(monkeypatch, gateway, simplesms
         assert bridge.backend("primary").connects == 2
 
 
-def test_a_gateway_restart_logs_out_and_the_backend_connects_again(gateway, simplesms_gateway_config,
-                                                                   simplesms_client):
+def test_a_gateway_restart_keeps_the_backend_logged_in(gateway, simplesms_gateway_config, simplesms_client):
+    """Tokens are signed, not stored (issue 13): the restarted gateway accepts the old one."""
     first = gateway(simplesms_gateway_config)
     with Bridge.from_dict({"backends": {"primary": rest_backend(first.url, simplesms_client)}}) as bridge:
         bridge.send("+36301234567", "one")
         first.stop()
         first.bridge.close()
-        # Same port, same store: the journal survives, the in-memory tokens do not.
+        # Same port, same store, same config: the journal survives, and so does the login.
         second = gateway(simplesms_gateway_config, port=first.port)
-        receipt = bridge.send("+36301234567", "two")     # refused with 401 / 102, connected, repeated
-        assert bridge.backend("primary").connects == 2
+        receipt = bridge.send("+36301234567", "two")
+        assert bridge.backend("primary").connects == 1
         assert bridge.status(receipt.id).status is Status.DELIVERED
         texts = sorted(r.text for r in second.bridge.journaled())
         assert texts == ["one", "two"]                   # "two" accepted exactly once

@@ -140,6 +140,31 @@ def test_tokens_expire(monkeypatch, http, gateway, simplesms_gateway_config, sim
     assert call(http, face, "getCreditNumber", {}, login(http, face, simplesms_client)).status_code == 200
 
 
+def test_a_token_is_accepted_by_another_gateway_on_the_same_config(http, gateway, simplesms_gateway_config,
+                                                                   simplesms_client):
+    """Signed tokens (issue 13): a second gateway, sharing nothing but the config, accepts
+    the first one's token; one on a config with another password does not."""
+    first, second = gateway(simplesms_gateway_config), gateway(simplesms_gateway_config)
+    token = login(http, first, simplesms_client)
+    assert call(http, second, "getCreditNumber", {}, token).json()["success"] is True
+    changed = {**simplesms_gateway_config, "gateway": {"clients": {"shop": {"simplesms": {
+        **simplesms_client, "password": "changed-Pa55"}}}}}
+    assert_error(call(http, gateway(changed), "getCreditNumber", {}, token), 401, 102)
+    # A token's fields cannot be edited: here, its expiry pushed a year ahead.
+    fields = token.split(".")
+    fields[3] = str(int(fields[3]) + 365 * 86400 * 10**6)
+    assert_error(call(http, second, "getCreditNumber", {}, ".".join(fields)), 401, 102)
+
+
+def test_a_soap_session_id_is_no_rest_token(http, face, simplesms_client):
+    envelope = ('<?xml version="1.0"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"'
+                ' xmlns:ns1="urn:SMSapi"><SOAP-ENV:Body><ns1:connect><userName>{username}</userName>'
+                "<userPassword>{password}</userPassword><domainName>{domain}</domainName></ns1:connect>"
+                "</SOAP-ENV:Body></SOAP-ENV:Envelope>").format(**simplesms_client)
+    sid = requests.post(face.url + "/soap", data=envelope, timeout=10).cookies["PHPSESSID"]
+    assert_error(call(http, face, "getCreditNumber", {}, sid), 401, 102)
+
+
 def test_a_client_sees_only_its_own_messages(http, face, simplesms_client):
     mine = login(http, face, simplesms_client)
     theirs = login(http, face, {"username": "other", "password": "pw2", "domain": "other.hu"})

@@ -19,6 +19,7 @@ import requests
 from lxml import etree
 
 from smsbridge import Bridge, Status
+from smsbridge.gateway.clients import GatewayClient
 from smsbridge_plugins.simplesms import gateway_soap
 from smsbridge_plugins.simplesms.gateway_soap import (SessionStore, SoapFault, parse_call, render_fault,
                                                       render_response)
@@ -245,19 +246,92 @@ def test_session_cookie_is_issued_on_connect_only(server, simplesms_client):
     assert reply_of(session.post(f"{server.url}/soap", data=call("getCreditNumber")))["error_code"] == 102
 
 
-def test_session_store_expiry_and_limit():
-    now = [0.0]
-    store = SessionStore(lifetime=10, limit=2, clock=lambda: now[0])
-    a = store.create("client-a")
-    now[0] = 9
-    assert store.get(a) == "client-a"  # touched: lives until 19
-    now[0] = 18
-    assert store.get(a) == "client-a"
-    now[0] = 40
-    assert store.get(a) is None and len(store) == 0
-    b, c, d = store.create("b"), store.create("c"), store.create("d")
-    assert store.get(b) is None and store.get(c) == "c" and store.get(d) == "d"  # oldest evicted
-    assert store.get(None) is None and store.get("") is None
+def test_sessions_are_renewed_with_a_fresh_cookie(server, face, soap):
+    """Once a session is ``renew_after`` old, replies set a fresh PHPSESSID (issue 13)."""
+    first = soap.cookies["PHPSESSID"]
+    plain = soap.post(f"{server.url}/soap", data=call("getCreditNumber"))
+    assert reply_of(plain)["success"] is True and "set-cookie" not in plain.headers  # young: no renewal
+    face.sessions.renew_after = 0
+    renewed = soap.post(f"{server.url}/soap", data=call("getCreditNumber"))
+    assert reply_of(renewed)["success"] is True and renewed.headers["set-cookie"].startswith("PHPSESSID=")
+    assert soap.cookies["PHPSESSID"] != first and "HttpOnly" in renewed.headers["set-cookie"]
+    assert face.sessions.created == 1  # a renewal is not a login
+    face.sessions.renew_after = 60
+    assert reply_of(soap.post(f"{server.url}/soap", data=call("getCreditNumber")))["success"] is True
+    face.sessions.clear()  # revoked in this process: the renewed cookie too
+    assert reply_of(soap.post(f"{server.url}/soap", data=call("getCreditNumber")))["error_code"] == 102
+
+
+class _SteppingClock:
+    """Every reading is ``step`` seconds after the last: a session lifetime passes within
+    a few calls, deterministically."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = time.time(), step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.mark.parametrize("client", ["php", "backend"])
+def test_clients_keep_the_renewed_cookie(server, face, simplesms_client, tmp_path, client):
+    """Sessions end ``lifetime`` after the last renewal, not after the connect: PHP's
+    SoapClient and the simplesms-soap backend (zeep on a requests.Session) both take the
+    renewed cookie, so calls go on long past the first cookie's end."""
+    face.sessions = SessionStore(face.gateway.clients_for("simplesms"), lifetime=10, renew_after=0,
+                                 clock=_SteppingClock(1.0))
+    calls = 12  # each call reads the clock about 3 times: the first cookie is dead by the 4th
+    if client == "php":
+        php = require_php()
+        script = ("$c = new SoapClient($argv[1], ['cache_wsdl' => WSDL_CACHE_NONE]);"
+                  "$r = [$c->connect($argv[2], $argv[3], $argv[4])['success']];"
+                  f"for ($i = 0; $i < {calls}; $i++) {{ $x = $c->getCreditNumber(); $r[] = $x['error_code'] ?? 0; }}"
+                  "echo json_encode($r);")
+        result = subprocess.run([php, "-r", script, f"{server.url}/sms.wsdl", simplesms_client["username"],
+                                 simplesms_client["password"], simplesms_client["domain"]],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr + result.stdout
+        assert json.loads(result.stdout) == [True] + [0] * calls
+    else:
+        with soap_bridge(server.url, simplesms_client, tmp_path) as bridge:
+            for _ in range(calls):
+                bridge.balance()
+            assert bridge.backend("legacy").connects == 1
+    assert face.sessions.created == 1
+    assert face.calls["getCreditNumber"] == calls
+
+
+def test_a_rest_token_is_no_soap_session(server, simplesms_client):
+    token = requests.post(f"{server.url}/rest/SMSapi/connect", data=simplesms_client).json()["access_token"]
+    reply = requests.post(f"{server.url}/soap", data=call("getCreditNumber"), cookies={"PHPSESSID": token})
+    assert reply_of(reply)["error_code"] == 102
+
+
+def test_session_store_expiry_renewal_and_clear():
+    """Signed sessions (issue 13): 1440 s (here 10) after the cookie was set, renewed once a
+    minute (here 3) old, ended in this process by ``clear``; nothing is stored."""
+    now = [1_000_000.0]
+    shop = GatewayClient("shop", None, {"simplesms": {"username": "u", "password": "p", "domain": "d"}})
+    other = GatewayClient("other", None, {"simplesms": {"username": "v", "password": "q", "domain": "d"}})
+    store = SessionStore([shop, other], lifetime=10, renew_after=3, clock=lambda: now[0])
+    a = store.create(shop)
+    assert store.created == 1 and store.get(a) == shop and store.lookup(a).renewed is None
+    now[0] += 9
+    session = store.lookup(a)
+    assert session.client == shop and session.renewed and session.renewed != a  # due: a fresh cookie
+    assert store.created == 1  # a renewal is no login
+    now[0] += 2  # 11 s after the connect, 2 s after the renewal
+    assert store.get(a) is None and store.get(session.renewed) == shop
+    assert store.get(None) is None and store.get("") is None and store.get("nope") is None
+    b, c = store.create(shop), store.create(other)
+    assert store.get(b) == shop and store.get(c) == other
+    store.clear()
+    assert store.get(b) is None and store.get(c) is None and store.get(session.renewed) is None
+    d = store.create(shop)
+    assert store.get(d) == shop and store.created == 4
+    # Another process (another store on the same config) accepts this one's sessions.
+    assert SessionStore([shop, other], lifetime=10, clock=lambda: now[0]).get(d) == shop
 
 
 # ---------------------------------------------------------------------------------------
