@@ -30,8 +30,9 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from common import HERE, PYTHON, Figure, Mode, fixed_server, hu_numbers, interleaved, paired_ratio, venv_bin
 
@@ -137,7 +138,7 @@ def c64_row(mode: Mode) -> Figure:
                 else:
                     list(pool.map(post, forms))
                 rates[side].append(count / (time.perf_counter() - start))
-    ratio = statistics.median(s / t for s, t in zip(rates["smsbridge"], rates["threads"]))
+    ratio = statistics.median(s / t for s, t in zip(rates["smsbridge"], rates["threads"], strict=True))
     return Figure(SECTION, "send_many c=64, 20 ms server, vs ThreadPoolExecutor(64) of raw posts",
                   statistics.median(rates["smsbridge"]), statistics.median(rates["threads"]), "msg/s",
                   ratio=ratio, target=">= 1.0",
@@ -183,7 +184,7 @@ def slow_row(mode: Mode) -> Figure:
     finally:
         server.shutdown()
         server.server_close()
-    ratio = statistics.median(s / t for s, t in zip(times["smsbridge"], times["threads"]))
+    ratio = statistics.median(s / t for s, t in zip(times["smsbridge"], times["threads"], strict=True))
     return Figure(SECTION, f"send_many c=16, every 250th reply {server.delay:g} s late, vs ThreadPoolExecutor.map",
                   statistics.median(times["smsbridge"]), statistics.median(times["threads"]), "s",
                   ratio=ratio, target="<= 1.2",
@@ -286,7 +287,7 @@ def gateway_rows(mode: Mode) -> list[Figure]:
         figures.append(Figure(
             SECTION, f"gateway Twilio {op} vs bare Starlette, one process each, c=16",
             statistics.median(g), statistics.median(raw), "req/s",
-            ratio=statistics.median(a / b for a, b in zip(g, raw)), target=target,
+            ratio=statistics.median(a / b for a, b in zip(g, raw, strict=True)), target=target,
             note=f"loadgen.py -c16 {seconds:g}s x{rounds} rounds" + (f"; {bad} NON-2xx/errors" if bad else ""),
             extra={"gateway": g, "raw": raw}))
     return figures

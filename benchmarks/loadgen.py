@@ -29,7 +29,7 @@ __all__ = ["main"]
 
 
 class _Conn(asyncio.Protocol):
-    def __init__(self, state: "_State") -> None:
+    def __init__(self, state: _State) -> None:
         self.state = state
         self.buf = b""
         self.need = -1

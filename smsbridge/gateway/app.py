@@ -173,9 +173,9 @@ class Gateway:
         client's name (what keeps one client from seeing another's messages) and
         ``MessageRecord.face`` the face it came through.  ``alias=(kind, alias_for)`` journals
         the face's id ``alias_for(message_id)`` in the send's own journal transaction (one
-        statement, commit and thread hop fewer than a separate :meth:`alias`; issue 18).  ``idempotency_key`` is the caller's
-        (``Idempotency-Key``), scoped to the client: another client's equal key is
-        another key.
+        statement, commit and thread hop fewer than a separate :meth:`alias`; issue 18).
+        ``idempotency_key`` is the caller's (``Idempotency-Key``), scoped to the client:
+        another client's equal key is another key.
         """
         if not isinstance(client, GatewayClient):
             raise TypeError("Gateway.send needs the authenticated GatewayClient")
