@@ -128,10 +128,12 @@ if _HAVE_HTTPTOOLS:
             self._head_bytes = 0
             self._head_timer = self.loop.call_later(self.header_timeout, self._head_overdue)
 
+        _reading_body = False  # between a head's end and its message's end (the body may outlive the reply)
+
         def data_received(self, data: bytes) -> None:
-            waiting = self._head_timer is not None
+            waiting = self._head_timer is not None and not self._reading_body
             super().data_received(data)
-            if waiting and self._head_timer is not None:  # still no complete head
+            if waiting and self._head_timer is not None and not self._reading_body:  # still no complete head
                 self._head_bytes += len(data)
                 if self._head_bytes > _MAX_HEAD and not self.transport.is_closing():
                     self._disarm()
@@ -147,13 +149,21 @@ if _HAVE_HTTPTOOLS:
 
         def _head_overdue(self) -> None:
             self._head_timer = None
-            idle = (self.cycle is None or self.cycle.response_complete) and not self.pipeline
+            idle = (self.cycle is None or self.cycle.response_complete) and not self.pipeline \
+                and not self._reading_body
             if idle and not self.transport.is_closing():
                 self.transport.close()
 
         def on_headers_complete(self) -> None:
             self._disarm()  # the head is complete; the app's body_timeout takes over
+            self._reading_body = True
             super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._reading_body = False
+            super().on_message_complete()
+            if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+                self._arm()  # answered before its body was all in (a 413): the next head's deadline
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
