@@ -210,10 +210,11 @@ gateway:
 
 
 @contextlib.contextmanager
-def _server(argv: list[str], port: int, stderr: Any = subprocess.DEVNULL) -> Iterator[subprocess.Popen[Any]]:
+def _server(argv: list[str], port: int, stderr: Any = subprocess.DEVNULL,
+            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[Any]]:
     from gateway_rps import _wait_listening
 
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr, cwd=HERE)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr, cwd=HERE, env=env)
     try:
         _wait_listening(port, proc)
         yield proc
@@ -254,23 +255,28 @@ def _sids(base: str, auth: str, count: int) -> list[str]:
     return paths
 
 
-def gateway_rows(mode: Mode) -> list[Figure]:
+def gateway_rows(mode: Mode, http: str = "auto") -> list[Figure]:
+    """Both servers on the same uvicorn stack: ``auto`` (httptools + uvloop when the ``fast``
+    extra is installed, as ``serve`` picks) or ``h11`` (``SMSBRIDGE_HTTP=h11`` for the
+    gateway, ``--http h11`` for the baseline: the stack of the issue's own figures)."""
     from gateway_rps import _free_port
 
     seconds = mode.pick(5, 2, 0.5)
     rounds = mode.pick(3, 2, 1)
     auth = "Basic " + base64.b64encode(f"{AC}:{AUTH_TOKEN}".encode()).decode()
     create_path = f"/2010-04-01/Accounts/{AC}/Messages.json"
+    env = {**os.environ, "SMSBRIDGE_HTTP": "h11"} if http == "h11" else None
     rps: dict[str, list[float]] = {f"{side}-{op}": [] for side in ("gateway", "raw") for op in ("create", "fetch")}
     bad = 0
     with tempfile.TemporaryDirectory(prefix="smsbridge-gw18-") as tmp:
         config = _gateway_config(os.path.join(tmp, "gw.yaml"))
         sides = {"gateway": lambda port: [venv_bin("smsbridge"), "--config", config, "serve", "--port", str(port)],
-                 "raw": lambda port: [PYTHON, os.path.join(HERE, "raw_asgi.py"), "--port", str(port)]}
+                 "raw": lambda port: [PYTHON, os.path.join(HERE, "raw_asgi.py"), "--port", str(port),
+                                      "--http", http]}
         for r in range(rounds):
             for side in (["gateway", "raw"] if r % 2 == 0 else ["raw", "gateway"]):
                 port = _free_port()
-                with _server(sides[side](port), port):
+                with _server(sides[side](port), port, env=env):
                     base = f"http://127.0.0.1:{port}"
                     paths = os.path.join(tmp, f"paths-{side}.txt")
                     with open(paths, "w", encoding="utf-8") as fh:
@@ -281,14 +287,21 @@ def gateway_rows(mode: Mode) -> list[Figure]:
                                     paths_file=None if op == "create" else paths)
                         bad += got["non_2xx"] + got["errors"]
                         rps[f"{side}-{op}"].append(got["rps"])
+    from smsbridge.gateway.server import http_implementation
+
+    stack = "h11" if http == "h11" else http_implementation()
     figures = []
     for op, target in (("create", ">= 0.5"), ("fetch", ">= 0.8")):
         g, raw = rps[f"gateway-{op}"], rps[f"raw-{op}"]
+        if http != "auto":
+            target = None
         figures.append(Figure(
-            SECTION, f"gateway Twilio {op} vs bare Starlette, one process each, c=16",
+            SECTION, f"gateway Twilio {op} vs bare Starlette, one process each, c=16"
+            + ("" if http == "auto" else f" ({http}, informational)"),
             statistics.median(g), statistics.median(raw), "req/s",
             ratio=statistics.median(a / b for a, b in zip(g, raw, strict=True)), target=target,
-            note=f"loadgen.py -c16 {seconds:g}s x{rounds} rounds" + (f"; {bad} NON-2xx/errors" if bad else ""),
+            note=f"uvicorn http={stack}; loadgen.py -c16 {seconds:g}s x{rounds} rounds"
+            + (f"; {bad} NON-2xx/errors" if bad else ""),
             extra={"gateway": g, "raw": raw}))
     return figures
 
@@ -381,6 +394,8 @@ def run(mode: Mode) -> list[Figure]:
     figures.append(c64_row(mode))
     figures.append(slow_row(mode))
     figures += gateway_rows(mode)
+    if mode.full:  # the issue's own stack, for comparison with its table
+        figures += gateway_rows(mode, http="h11")
     figures.append(journal_row(mode))
     figures.append(rss_row(mode))
     return figures
