@@ -89,7 +89,12 @@ def main() -> None:
         original = gateway_app.Gateway.send
 
         async def inline(self: Any, client: Any, to: str, text: str, **kw: Any) -> Any:
-            return self.bridge.send(to, text, backend=client.backend if client else None, **kw)
+            alias = kw.pop("alias", None)
+            kw.pop("face", None)
+            receipt = self.bridge.send(to, text, backend=client.backend if client else None, **kw)
+            if alias:
+                self.bridge.journal.alias(alias[0], alias[1](receipt.id), receipt.id)
+            return receipt
         gateway_app.Gateway.send = inline  # type: ignore[method-assign]
         try:
             inline_app = gateway_app.build_app(bridge, faces=["twilio"])

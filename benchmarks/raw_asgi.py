@@ -1,5 +1,5 @@
 """The baseline for the gateway benchmark: a bare Starlette endpoint on uvicorn that answers
-Twilio's create path with a fixed 201 reply, run exactly as ``smsbridge serve`` runs its app
+Twilio's create path with a fixed 201 reply (and its fetch path with a fixed 200), run exactly as ``smsbridge serve`` runs its app
 (``uvicorn.run``, one process, ``log_level="warning"``, no access log).
 
     python benchmarks/raw_asgi.py --port 8081
@@ -21,10 +21,16 @@ async def create(request: Request) -> Response:
     return Response(_TWILIO, status_code=201, media_type="application/json")
 
 
-app = Starlette(routes=[Route("/2010-04-01/Accounts/{account_sid}/Messages.json", create, methods=["POST"])])
+async def fetch(request: Request) -> Response:
+    return Response(_TWILIO, status_code=200, media_type="application/json")
+
+
+app = Starlette(routes=[Route("/2010-04-01/Accounts/{account_sid}/Messages.json", create, methods=["POST"]),
+                        Route("/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json", fetch, methods=["GET"])])
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--http", default="auto", help="uvicorn's HTTP implementation (auto: httptools if installed)")
     args = parser.parse_args()
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, http=args.http)

@@ -8,7 +8,8 @@ docs/performance.md explains each one and records the figures.
     python benchmarks/run.py --quick      # shorter runs, smaller files (~1.5 minutes)
     python benchmarks/run.py --only send,startup --json results.json
 
-Sections: ``send`` (1, send overhead), ``soap`` (2, benchmarks/soap_send.py), ``journal``
+Sections: ``issue18`` (issue 18's table: every row as a side-by-side ratio, see
+benchmarks/issue18.py; ``--only issue18 --quick`` takes about a minute), ``send`` (1, send overhead), ``soap`` (2, benchmarks/soap_send.py), ``journal``
 (3), ``bulk`` (4), ``send_many`` (4b, benchmarks/send_many_bench.py), ``gateway`` (5, needs ``wrk``), ``startup`` (6, uses ``hyperfine`` if
 installed).
 
@@ -106,6 +107,7 @@ def _soap_figures(result: Any) -> list[Figure]:
 
 
 SECTIONS: dict[str, Callable[[Mode], list[Figure]]] = {
+    "issue18": _module_runner("issue18"),  # issue 18's whole table, side by side (benchmarks/issue18.py)
     "send": _module_runner("send_overhead"),
     "soap": _soap,
     "journal": _module_runner("journal_cost"),

@@ -125,6 +125,8 @@ CREATE INDEX IF NOT EXISTS messages_by_client_face ON messages(client, face, cre
 CREATE INDEX IF NOT EXISTS messages_due ON messages(phase, send_at) WHERE send_at IS NOT NULL;
 """
 
+_ALIAS_INSERT = "INSERT OR REPLACE INTO aliases (kind, alias, message_id) VALUES (?,?,?)"
+
 _CLAIM_POLL = 0.02  # seconds between looks at a row another process is sending
 
 
@@ -166,6 +168,7 @@ class Journal:
     def __init__(self, path: str | None = None) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._pending = threading.local()  # aliases the next begin() on this thread writes (aliasing())
         target = path or ":memory:"
         if path:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -305,9 +308,15 @@ class Journal:
         insert = ("INSERT INTO messages (id, created_at, updated_at, to_number, text, sender, reference,"
                   " idempotency_key, backend, status, phase, segments, encoding, attempts, extra, client, face,"
                   " send_at, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        aliases = self._take_aliases(message.id)
         with self._lock:
             if idempotency_key is None:
-                self._db.execute(insert, values)
+                if not aliases:
+                    self._db.execute(insert, values)
+                    return None
+                with self._transaction():  # the message and its aliases: one commit (issue 18)
+                    self._db.execute(insert, values)
+                    self._db.executemany(_ALIAS_INSERT, aliases)
                 return None
             with self._transaction("IMMEDIATE"):
                 row = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE idempotency_key=?",
@@ -322,7 +331,34 @@ class Journal:
                         return self._record(row)
                     self._db.execute("UPDATE messages SET idempotency_key=NULL WHERE id=?", (row[0],))
                 self._db.execute(insert, values)
+                if aliases:
+                    self._db.executemany(_ALIAS_INSERT, aliases)
         return None
+
+    @contextlib.contextmanager
+    def aliasing(self, kind: str, alias_for: Any) -> Iterator[None]:
+        """Within this block, the next :meth:`begin` on this thread also writes the alias
+        ``(kind, alias_for(message_id))`` in the message's own transaction.
+
+        Why: a gateway face shows a provider-shaped id derived from the smsbridge id
+        (Twilio's ``SM…`` sid); writing it with the ``sending`` row saves a statement, a
+        commit and a worker-thread hop per create (issue 18), and the alias can never be
+        missing for a journaled message.  A replayed send (``begin`` returned an earlier
+        record) writes nothing; the caller writes the alias with :meth:`alias` if it must.
+        """
+        pending = getattr(self._pending, "aliases", None)
+        self._pending.aliases = (pending or []) + [(kind, alias_for)]
+        try:
+            yield
+        finally:
+            self._pending.aliases = pending
+
+    def _take_aliases(self, message_id: str) -> list[tuple[str, str, str]]:
+        pending = getattr(self._pending, "aliases", None)
+        if not pending:
+            return []
+        self._pending.aliases = None  # the next begin only
+        return [(kind, alias_for(message_id), message_id) for kind, alias_for in pending]
 
     def wait_settled(self, message_id: str, timeout: float) -> MessageRecord | None:
         """The record once it has left phase ``sending`` (polled up to ``timeout`` seconds),
@@ -483,8 +519,7 @@ class Journal:
     # -- aliases -------------------------------------------------------------------------
     def alias(self, kind: str, alias: str, message_id: str) -> None:
         with self._lock:
-            self._db.execute("INSERT OR REPLACE INTO aliases (kind, alias, message_id) VALUES (?,?,?)",
-                             (kind, alias, message_id))
+            self._db.execute(_ALIAS_INSERT, (kind, alias, message_id))
 
     def resolve(self, kind: str, alias: str) -> str | None:
         with self._lock:

@@ -71,6 +71,17 @@ def test_gateway_rps(bench: Any) -> None:
     assert "NON-2xx" not in figures[0].note
 
 
+def test_issue18_table(bench: Any) -> None:
+    """Every row of issue 18's table runs (tiny counts) and yields a number; no timing asserted."""
+    import issue18
+
+    figures = issue18.run(bench.Mode("tiny"))
+    assert len(figures) == 8
+    _numbers(figures)
+    assert not any("FAILED" in f.note or "NON-2xx" in f.note for f in figures), [f.note for f in figures]
+    assert "INDEX" in figures[6].note  # journal --status unknown is an index search
+
+
 def test_runner_table(bench: Any) -> None:
     import run
 

@@ -133,8 +133,8 @@ def test_send_many_keeps_input_order_and_progress_sees_results_in_that_order(sta
 
 
 def test_window_is_bounded_so_memory_stays_constant(stalling, tmp_path):
-    """A stalled send holds back at most 64 × concurrency others, then new sends wait."""
-    items = [("+36301234567", f"m{i}") for i in range(200)]
+    """A stalled send holds back at most 256 × concurrency others, then new sends wait."""
+    items = [("+36301234567", f"m{i}") for i in range(700)]
     server = stalling("m0", total=10**6)  # never released by arrivals: only by the bound
     with bridge_for(server, tmp_path) as bridge:
         iterator = bridge.send_iter(items, concurrency=2)
@@ -146,14 +146,14 @@ def test_window_is_bounded_so_memory_stays_constant(stalling, tmp_path):
             done.set()
 
         threading.Thread(target=consume, daemon=True).start()
-        # Wait until the window is full: 64 × 2 in flight or buffered, the stalled one included.
-        for _ in range(400):
+        # Wait until the window is full: 256 × 2 in flight or buffered, the stalled one included.
+        for _ in range(1200):
             with server.lock:
-                if len(server.arrived) >= 128:
+                if len(server.arrived) >= 512:
                     break
             done.wait(0.05)
         with server.lock:
-            assert len(server.arrived) == 128
+            assert len(server.arrived) == 512
         server.released.set()
         assert done.wait(30)
-    assert len(results) == 200 and sorted(server.arrived) == sorted(t for _, t in items)
+    assert len(results) == 700 and sorted(server.arrived) == sorted(t for _, t in items)

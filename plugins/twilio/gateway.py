@@ -192,11 +192,11 @@ class TwilioFace:
                             "messaging_service_sid": create.messaging_service_sid}}
         try:
             receipt = await self.gateway.send(client, create.to, create.body, sender=create.sender, extra=extra,
-                                              idempotency_key=key, send_at=send_at)
+                                              idempotency_key=key, send_at=send_at,
+                                              alias=("twilio", wire.sid_for))  # journaled with the message
         except InvalidNumber:
             return _error(400, wire.E_INVALID_TO, f"The 'To' number {create.to} is not a valid phone number.")
         sid = wire.sid_for(receipt.id)
-        await self.gateway.alias("twilio", sid, receipt.id)
         if create.status_callback:
             self._watch(receipt.id, sid, create.status_callback, client, account_sid, create)
         payload = wire.render_message(

@@ -86,13 +86,115 @@ class _Protocol(H11Protocol):
         super().connection_lost(exc)
 
 
+_MAX_HEAD = 16 * 1024  # bytes of request head, as h11_max_incomplete_event_size below
+
+
+try:  # the `fast` extra (pip install 'smsbridge[fast]')
+    import httptools  # noqa: F401
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    _HAVE_HTTPTOOLS = True
+except ImportError:  # pragma: no cover - without the extra
+    _HAVE_HTTPTOOLS = False
+
+_FAST_PROTOCOL: type[Any] | None = None
+if _HAVE_HTTPTOOLS:
+    # Module level (not built in a function): ``serve --workers`` pickles the protocol
+    # class into its worker processes.
+    class _FastProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol with the same header deadline as :class:`_Protocol`
+        (``serve`` uses it when httptools is installed: ``pip install 'smsbridge[fast]'``).
+
+        httptools (llhttp, C) parses a request in a few microseconds where h11 takes ~100 µs
+        (issue 18).  The deadline works the same way: armed when the connection opens and after
+        every reply, disarmed once a request head is complete (``on_headers_complete``); a
+        connection still without a complete head when it fires is closed.  The head's *size*
+        is bounded here too: llhttp itself accepts headers of any size and
+        ``h11_max_incomplete_event_size`` applies to h11 only, so a head still incomplete after
+        more than :data:`_MAX_HEAD` bytes gets a 431 and the connection is closed (at most one
+        more read, 64 KiB, is buffered past the limit).
+        """
+
+        header_timeout = DEFAULTS["header_timeout"]
+        _head_timer: asyncio.TimerHandle | None = None
+
+        _head_bytes = 0
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def _arm(self) -> None:
+            self._disarm()
+            self._head_bytes = 0
+            self._head_timer = self.loop.call_later(self.header_timeout, self._head_overdue)
+
+        _reading_body = False  # between a head's end and its message's end (the body may outlive the reply)
+
+        def data_received(self, data: bytes) -> None:
+            waiting = self._head_timer is not None and not self._reading_body
+            super().data_received(data)
+            if waiting and self._head_timer is not None and not self._reading_body:  # still no complete head
+                self._head_bytes += len(data)
+                if self._head_bytes > _MAX_HEAD and not self.transport.is_closing():
+                    self._disarm()
+                    self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n"
+                                         b"connection: close\r\n\r\n")
+                    self.transport.close()
+
+        def _disarm(self) -> None:
+            timer = self._head_timer
+            if timer is not None:
+                timer.cancel()
+                self._head_timer = None
+
+        def _head_overdue(self) -> None:
+            self._head_timer = None
+            idle = (self.cycle is None or self.cycle.response_complete) and not self.pipeline \
+                and not self._reading_body
+            if idle and not self.transport.is_closing():
+                self.transport.close()
+
+        def on_headers_complete(self) -> None:
+            self._disarm()  # the head is complete; the app's body_timeout takes over
+            self._reading_body = True
+            super().on_headers_complete()
+
+        def on_message_complete(self) -> None:
+            self._reading_body = False
+            super().on_message_complete()
+            if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
+                self._arm()  # answered before its body was all in (a 413): the next head's deadline
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing():
+                self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+    _FAST_PROTOCOL = _FastProtocol
+
+
+def http_implementation() -> str:
+    """``"httptools"`` when the ``fast`` extra is installed (and ``SMSBRIDGE_HTTP`` is not
+    ``h11``), else ``"h11"``: what :func:`limits` hands uvicorn."""
+    if _FAST_PROTOCOL is not None and os.environ.get("SMSBRIDGE_HTTP", "").lower() != "h11":
+        return "httptools"
+    return "h11"
+
+
 def limits(gateway_options: Mapping[str, Any] | None) -> dict[str, Any]:
-    """uvicorn options for the configured connection limits (see :data:`DEFAULTS`)."""
+    """uvicorn options for the configured connection limits (see :data:`DEFAULTS`), on the
+    fastest HTTP implementation installed (:func:`http_implementation`)."""
     options = {**DEFAULTS, **{k: v for k, v in (gateway_options or {}).items() if k in DEFAULTS}}
-    protocol = type("GatewayH11Protocol", (_Protocol,), {"header_timeout": float(options["header_timeout"])})
+    base = _FAST_PROTOCOL if http_implementation() == "httptools" else _Protocol
+    assert base is not None
+    protocol = type("GatewayHttpProtocol", (base,), {"header_timeout": float(options["header_timeout"])})
     return {"http": protocol, "timeout_keep_alive": float(options["keep_alive"]),
             "limit_concurrency": int(options["max_connections"]),
-            "h11_max_incomplete_event_size": 16 * 1024}
+            "h11_max_incomplete_event_size": _MAX_HEAD}
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -139,6 +241,8 @@ def worker_app() -> Any:
     if cfg.store is None and os.environ.get(_WORKER_STORE):
         cfg.store = os.environ[_WORKER_STORE]
     _Protocol.header_timeout = float(os.environ.get(_WORKER_HEADER_TIMEOUT, DEFAULTS["header_timeout"]))
+    if _FAST_PROTOCOL is not None:
+        _FAST_PROTOCOL.header_timeout = _Protocol.header_timeout
     return create_app(Bridge(cfg))
 
 
@@ -156,12 +260,14 @@ def _serve_workers(bridge: Any, sock: socket.socket, workers: int, certfile: str
     options = limits(bridge.config.gateway)
     os.environ[_WORKER_CONFIG] = os.path.abspath(bridge.config.source) if bridge.config.source else ""
     os.environ[_WORKER_STORE] = str(store)
-    os.environ[_WORKER_HEADER_TIMEOUT] = str(options.pop("http").header_timeout)
+    protocol: Any = options.pop("http")
+    os.environ[_WORKER_HEADER_TIMEOUT] = str(protocol.header_timeout)
     if access_log:
         os.environ["SMSBRIDGE_ACCESS_LOG"] = access_log
     config = uvicorn.Config("smsbridge.gateway.server:worker_app", factory=True, workers=workers,
                             ssl_certfile=certfile, ssl_keyfile=keyfile, log_level="warning", access_log=False,
-                            timeout_graceful_shutdown=5, http=_Protocol, **options)
+                            timeout_graceful_shutdown=5,
+                            http=protocol.__mro__[1], **options)  # the module-level class: it is pickled
     import inspect
 
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn < 0.50 names the target
@@ -200,6 +306,10 @@ def serve(bridge: Any, *, host: str = "127.0.0.1", port: int = 8080, certfile: s
         gateway = app.state.gateway
         if not gateway.clients:
             click.echo("warning: no gateway.clients are configured: every request will be refused (401)", err=True)
+        if str(bridge.config.store or ":memory:") == ":memory:":  # issue 18: RSS grows with every message
+            click.echo("warning: the journal is in memory (no store: file): every message stays in this process's"
+                       " memory until it exits (about 1-1.5 KiB each) and is lost on restart; set store: to a file"
+                       " or a postgresql:// URL for a long-running gateway", err=True)
         scheme = "https" if certfile else "http"
         click.echo(f"smsbridge gateway on {scheme}://{host}:{sock.getsockname()[1]} (faces: "
                    f"{', '.join(sorted(_faces()))})", err=True)
