@@ -167,6 +167,10 @@ def _q(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
+
+_ALIAS_UPSERT = ("INSERT INTO aliases (kind, alias, message_id) VALUES (%s,%s,%s) ON CONFLICT (kind, alias)"
+                 " DO UPDATE SET message_id=EXCLUDED.message_id")
+
 class _Pool:
     """A few autocommit connections shared by the threads of one process (psycopg_pool
     would be one more dependency for ~30 lines).  A broken connection is dropped."""
@@ -293,6 +297,7 @@ class PgJournal:
         self.url = url
         self.path = redact_store(url)  # what a message may show of the store
         self._pool = _Pool(url)
+        self._pending = threading.local()  # aliases the next begin() on this thread writes (aliasing())
         try:
             self._migrate(SCHEMA_VERSION if _upto is None else _upto)
         except psycopg.Error as exc:  # e.g. no CREATE right on the schema (PostgreSQL 15's default)
@@ -361,12 +366,21 @@ class PgJournal:
         insert = ("INSERT INTO messages (id, created_at, updated_at, to_number, text, sender, reference,"
                   " idempotency_key, backend, status, phase, segments, encoding, attempts, extra, client, face,"
                   " send_at, fingerprint) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)")
+        aliases = self._take_aliases(message.id)
+
+        def write_aliases(conn: Any) -> None:
+            for kind, alias, message_id in aliases:
+                conn.execute(_ALIAS_UPSERT, (kind, alias, message_id))
+
         if idempotency_key is None:
-            self._run(insert, values)
+            with self._transaction() as conn:
+                conn.execute(insert, values)
+                write_aliases(conn)
             return None
         while True:
             with self._transaction() as conn:
                 if conn.execute(insert + " ON CONFLICT (idempotency_key) DO NOTHING", values).rowcount == 1:
+                    write_aliases(conn)
                     return None
                 row = conn.execute(f"SELECT {self._COLUMNS} FROM messages WHERE idempotency_key=%s FOR UPDATE",
                                    (idempotency_key,)).fetchone()
@@ -381,7 +395,26 @@ class PgJournal:
                     return self._record(row)
                 conn.execute("UPDATE messages SET idempotency_key=NULL WHERE id=%s", (row[0],))
                 conn.execute(insert, values)
+                write_aliases(conn)
                 return None
+
+    @contextlib.contextmanager
+    def aliasing(self, kind: str, alias_for: Any) -> Iterator[None]:
+        """As :meth:`Journal.aliasing`: the next :meth:`begin` on this thread also writes
+        ``(kind, alias_for(message_id))`` in the message's own transaction."""
+        pending = getattr(self._pending, "aliases", None)
+        self._pending.aliases = (pending or []) + [(kind, alias_for)]
+        try:
+            yield
+        finally:
+            self._pending.aliases = pending
+
+    def _take_aliases(self, message_id: str) -> list[tuple[str, str, str]]:
+        pending = getattr(self._pending, "aliases", None)
+        if not pending:
+            return []
+        self._pending.aliases = None  # the next begin only
+        return [(kind, alias_for(message_id), message_id) for kind, alias_for in pending]
 
     def wait_settled(self, message_id: str, timeout: float) -> MessageRecord | None:
         """The record once it has left phase ``sending`` (polled up to ``timeout`` seconds)."""
@@ -518,8 +551,7 @@ class PgJournal:
 
     # -- aliases -------------------------------------------------------------------------
     def alias(self, kind: str, alias: str, message_id: str) -> None:
-        self._run("INSERT INTO aliases (kind, alias, message_id) VALUES (%s,%s,%s) ON CONFLICT (kind, alias)"
-                  " DO UPDATE SET message_id=EXCLUDED.message_id", (kind, alias, message_id))
+        self._run(_ALIAS_UPSERT, (kind, alias, message_id))
 
     def resolve(self, kind: str, alias: str) -> str | None:
         rows = self._run("SELECT message_id FROM aliases WHERE kind=%s AND alias=%s", (kind, alias)).rows
