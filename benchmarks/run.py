@@ -9,7 +9,7 @@ docs/performance.md explains each one and records the figures.
     python benchmarks/run.py --only send,startup --json results.json
 
 Sections: ``send`` (1, send overhead), ``soap`` (2, benchmarks/soap_send.py), ``journal``
-(3), ``bulk`` (4), ``gateway`` (5, needs ``wrk``), ``startup`` (6, uses ``hyperfine`` if
+(3), ``bulk`` (4), ``send_many`` (4b, benchmarks/send_many_bench.py), ``gateway`` (5, needs ``wrk``), ``startup`` (6, uses ``hyperfine`` if
 installed).
 
 ``soap_send.py`` is written by the SOAP backend's author; this runner runs it as a
@@ -110,6 +110,7 @@ SECTIONS: dict[str, Callable[[Mode], list[Figure]]] = {
     "soap": _soap,
     "journal": _module_runner("journal_cost"),
     "bulk": _module_runner("bulk_send"),
+    "send_many": _module_runner("send_many_bench"),  # 4b: moved out of tests (issue 11), slow-reply row (issue 18)
     "gateway": _module_runner("gateway_rps"),
     "startup": _module_runner("startup"),
 }

@@ -19,7 +19,8 @@ built, not when a plugin module is.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .backend import Backend
 
@@ -27,9 +28,11 @@ if TYPE_CHECKING:
     from .model import Message
     from .transport import HttpTransport
 
-__all__ = ["HttpBackend", "http_transport", "configured_timeout", "reply_json", "status_callback_url"]
+__all__ = ["HttpBackend", "http_transport", "configured_timeout", "configured_max_reply_bytes", "reply_json",
+           "send_reply_error", "status_callback_url"]
 
 DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_REPLY_BYTES = 1024 * 1024
 
 ErrorForReply = Callable[..., Exception]
 """A wire module's ``error_for_reply(http_status, json_or_None, backend=name)``."""
@@ -40,8 +43,35 @@ def configured_timeout(settings: Mapping[str, Any]) -> float:
     return float(settings.get("timeout") or DEFAULT_TIMEOUT)
 
 
+def configured_max_reply_bytes(settings: Mapping[str, Any]) -> int:
+    """The backend's ``max_reply_bytes`` (issue 11; 1 MiB when unset)."""
+    return int(settings.get("max_reply_bytes") or DEFAULT_MAX_REPLY_BYTES)
+
+
+def send_reply_error(http_status: int, error: Exception, *, backend: str | None = None) -> Exception:
+    """The core rule for an HTTP error reply *to a send* (issue 11), applied after the
+    provider's wire module has read it into ``error``.
+
+    Any 5xx to a send may follow acceptance (the provider failed while, or after, handling
+    it), so it is :class:`~smsbridge.errors.DeliveryUnknown` — never failed over, journaled
+    ``unknown``, its idempotency key kept.  The one exception is a 503 the provider's
+    module reads as retry-safe (a documented refusal before acceptance, e.g. "try later"),
+    like 429.  Every other error (4xx, provider-specific codes) stays the provider's.
+    """
+    from .errors import DeliveryUnknown, ProviderError
+
+    if http_status < 500 or isinstance(error, DeliveryUnknown):
+        return error
+    if http_status == 503 and getattr(error, "retry_safe", False):
+        return error
+    text = getattr(error, "message", None) or str(error)
+    code = error.code if isinstance(error, ProviderError) and error.code is not None else http_status
+    return DeliveryUnknown(f"answered HTTP {http_status} to a send: {text}; the message may have been "
+                           "accepted, so it is not re-sent", code=code, backend=backend)
+
+
 def http_transport(backend: Backend, *, base_url: str | None = None, headers: dict[str, str] | None = None,
-                   auth: Any = None) -> "HttpTransport":
+                   auth: Any = None) -> HttpTransport:
     """A new transport for ``backend``: its ``base_url`` (or the given one, e.g. a WSDL's
     URL), ``timeout`` and ``verify`` from its settings, and the provider's headers and auth."""
     from .transport import HttpTransport
@@ -49,7 +79,8 @@ def http_transport(backend: Backend, *, base_url: str | None = None, headers: di
     verify = backend.settings.get("verify")
     return HttpTransport(backend.name, base_url=backend.base_url if base_url is None else base_url,
                          timeout=configured_timeout(backend.settings),
-                         verify=True if verify is None else verify, headers=headers, auth=auth)
+                         verify=True if verify is None else verify, headers=headers, auth=auth,
+                         max_reply_bytes=configured_max_reply_bytes(backend.settings))
 
 
 def reply_json(response: Any) -> Any:
@@ -60,7 +91,7 @@ def reply_json(response: Any) -> Any:
         return None
 
 
-def status_callback_url(message: "Message") -> str | None:
+def status_callback_url(message: Message) -> str | None:
     """``Message.extra["status_callback"]`` (the Bridge's documented hint) when it is an
     ``http(s)://`` URL, for providers that take a per-message delivery-report URL."""
     value = (message.extra or {}).get("status_callback")
@@ -85,19 +116,31 @@ class HttpBackend(Backend):
         return None
 
     @property
-    def transport(self) -> "HttpTransport":
+    def transport(self) -> HttpTransport:
         with self._transport_lock:
             if self._transport is None:
                 self._transport = http_transport(self, headers=self.http_headers(), auth=self.http_auth())
             return self._transport
 
     def read_reply(self, response: Any, error_for_reply: ErrorForReply, *,
-                   ok: Collection[int] = (200,)) -> Any:
+                   ok: Collection[int] = (200,), sending: bool = False) -> Any:
         """The reply's JSON (``None`` if it has none) when its status is in ``ok``; else raise
-        ``error_for_reply(status, json, backend=self.name)``, the provider's reading of it."""
+        ``error_for_reply(status, json, backend=self.name)``, the provider's reading of it —
+        for a send (``sending=True``) passed through :func:`send_reply_error`, the core rule
+        for 5xx, and a success whose body is no JSON is :class:`~smsbridge.errors.DeliveryUnknown`."""
         data = reply_json(response)
         if response.status_code not in ok:
-            raise error_for_reply(response.status_code, data, backend=self.name)
+            error = error_for_reply(response.status_code, data, backend=self.name)
+            if sending:
+                error = send_reply_error(response.status_code, error, backend=self.name)
+            raise error
+        if sending and data is None:
+            # A success status with a body nobody can read: the provider took the request,
+            # and we cannot tell what it did with it (issue 11: unreadable reply to a send).
+            from .errors import DeliveryUnknown
+
+            raise DeliveryUnknown(f"answered HTTP {response.status_code} to a send with a body that is not JSON; "
+                                  "the message may have been accepted, so it is not re-sent", backend=self.name)
         return data
 
     def close(self) -> None:

@@ -9,13 +9,12 @@ rate limit → journal (``accepted`` / ``failed`` / ``unknown``) → ``after_sen
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import os
+import queue
 import secrets
 import threading
 import time
-from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -339,21 +338,48 @@ class Bridge:
     def send_iter(self, items: Iterable[Any], *, concurrency: int = 8,
                   progress: Callable[[Any], None] | None = None) -> Iterator[Receipt | SmsBridgeError]:
         """Like :meth:`send_many`, but a generator: input is read lazily, at most a bounded
-        window of items is in flight, so a million-row input runs in constant memory."""
+        window of items is in flight, so a million-row input runs in constant memory.
+
+        No head-of-line blocking (issue 18): ``concurrency`` sends are kept in flight, and
+        a new one starts as soon as *any* finishes, not only the oldest.  Results still come
+        out in input order through a reorder buffer: a slow reply holds back the results
+        behind it, not the sends.  The buffer is bounded (``64 × concurrency`` items in
+        flight or waiting for an older one), so memory stays constant; only a send stalled
+        for longer than that many others take pauses new sends.
+        """
         if concurrency < 1:
             raise InvalidMessage("concurrency must be at least 1")
-        window: deque[Future[Receipt | SmsBridgeError]] = deque()
+        window = 64 * concurrency
+        finished: queue.SimpleQueue[int] = queue.SimpleQueue()
+        futures: dict[int, Future[Receipt | SmsBridgeError]] = {}
+        ready: dict[int, Receipt | SmsBridgeError] = {}
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="smsbridge-send") as pool:
             source = iter(items)
+            exhausted = False
+            submitted = emitted = in_flight = 0
             while True:
-                for item in itertools.islice(source, max(0, 2 * concurrency - len(window))):
-                    window.append(pool.submit(self._send_item, item))
-                if not window:
+                while not exhausted and in_flight < concurrency and submitted - emitted < window:
+                    try:
+                        item = next(source)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    future = pool.submit(self._send_item, item)
+                    futures[submitted] = future
+                    future.add_done_callback(lambda _f, index=submitted: finished.put(index))
+                    submitted += 1
+                    in_flight += 1
+                if emitted == submitted:
                     return
-                result = window.popleft().result()
-                if progress is not None:
-                    progress(result)
-                yield result
+                index = finished.get()
+                in_flight -= 1
+                ready[index] = futures.pop(index).result()
+                while emitted in ready:
+                    result = ready.pop(emitted)
+                    emitted += 1
+                    if progress is not None:
+                        progress(result)
+                    yield result
 
     def _send_item(self, item: Any) -> Receipt | SmsBridgeError:
         try:

@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "transliterate": False,
     "verify": True,
     "rate_limit": None,
+    "max_reply_bytes": 1024 * 1024,  # issue 11: a reply larger than this is refused unread
 }
 
 # Keys every backend accepts besides its plugin's own: the defaults, plus where to reach it.
@@ -356,6 +357,11 @@ def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
         if number <= 0:
             raise cfg.error(path, "must be a positive number of messages per second (or null)")
         return number
+    if key == "max_reply_bytes":
+        size = _coerce(value, int, path, cfg)
+        if not 1024 <= size <= 1 << 31:
+            raise cfg.error(path, "must be a whole number of bytes between 1024 and 2147483648")
+        return size
     if key == "transliterate":
         return _coerce(value, bool, path, cfg)
     if key == "verify":

@@ -46,7 +46,7 @@ class MessageBirdBackend(HttpBackend):
                                reference=message.reference or message.id or None, report_url=report_url,
                                datacoding="unicode" if message.encoding == "ucs2" else "plain")
         resp = self.transport.request("POST", "messages", json=body, sending=True)
-        data = self.read_reply(resp, wire.error_for_reply, ok=(200, 201))
+        data = self.read_reply(resp, wire.error_for_reply, ok=(200, 201), sending=True)
         try:
             parsed = wire.parse_message(data)
         except ProviderError:

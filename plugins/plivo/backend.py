@@ -48,7 +48,7 @@ class PlivoBackend(HttpBackend):
                                  f"(set backends.{self.name}.sender or pass sender=)", reason="bad_sender")
         body = wire.build_send(str(src), message.to, message.text, url=status_callback_url(message))
         resp = self.transport.request("POST", wire.message_path(self.auth_id), json=body, sending=True)
-        data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300))
+        data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300), sending=True)
         try:
             uuids = wire.parse_send_reply(data)
         except ProviderError:

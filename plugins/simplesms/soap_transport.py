@@ -129,6 +129,12 @@ class GuardedTransport(OfflineTransport):
     reply timed out or broke (outside it, ProviderUnavailable: look-ups change nothing).
     The session is ``http.session`` (urllib3 retries off, TLS ``verify`` applied), so
     the PHP session cookie rides along as with :class:`OfflineTransport`.
+
+    Through ``HttpTransport.request`` every SOAP call and WSDL fetch also gets the
+    transport's whole-request deadline (``operation_timeout``/``timeout`` here, the
+    backend's ``timeout``) and its ``max_reply_bytes`` cap (issue 11): a trickled or
+    50 MB reply to ``sendSMS`` is ``DeliveryUnknown``; the response zeep sees is already
+    read in full, so zeep itself never blocks on the socket.
     """
 
     def __init__(self, http: Any, timeout: float | None = 10, operation_timeout: float | None = 10) -> None:

@@ -63,7 +63,7 @@ class SinchBackend(HttpBackend):
                                delivery_report="per_recipient_final" if callback else "full",
                                callback_url=callback, client_reference=message.reference or message.id or None)
         resp = self.transport.request("POST", wire.batches_path(self.plan), json=body, sending=True)
-        data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300))
+        data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300), sending=True)
         try:
             batch = wire.parse_batch(data)
         except ProviderError:
