@@ -16,15 +16,15 @@ import secrets
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
-from . import plugins, routing
+from . import plugins, redaction, routing, validation
 from .backend import Backend
 from .breaker import CircuitBreaker
-from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, NotFound, ProviderError,
+from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
                      ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
 from .journal import Journal
 from .model import (Balance, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
@@ -52,20 +52,19 @@ class Bridge:
         self._breakers: dict[str, CircuitBreaker] = {}
         self._limiters: dict[str, RateLimiter] = {}
         for name, options in config.backends.items():
-            plugin = options["plugin"]
-            if plugin not in registry.backends:
-                known = sorted(registry.backends)
-                raise config.error(f"backends.{name}.plugin", f"unknown plugin {plugin!r}"
-                                   f"{config_mod._suggest(plugin, known)}; installed: {', '.join(known)}")
-            cls = registry.backend_class(plugin, path=f"backends.{name}.plugin")
+            cls = registry.backend_class(options["plugin"], path=f"backends.{name}.plugin", where=config)
             specs = getattr(cls, "options", {}) or {}
             settings = config_mod.backend_settings(
                 config, name, options, plugin_options=specs,
                 secrets=frozenset(k for k, spec in specs.items() if getattr(spec, "secret", False)))
+            for key, spec in specs.items():  # masked wherever a provider echoes them (issue 11)
+                if getattr(spec, "secret", False):
+                    redaction.register_secret(settings.get(key))
             self._backends[name] = cls(name, settings)
             self._breakers[name] = CircuitBreaker(config.breaker["failures"], config.breaker["cooldown"])
             if settings.get("rate_limit"):
                 self._limiters[name] = RateLimiter(settings["rate_limit"])
+        _register_gateway_secrets(config, registry)
         self.journal = Journal(config.store)
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
@@ -122,7 +121,7 @@ class Bridge:
         try:
             backend = self._backends[name]
         except KeyError:
-            raise ConfigError(f"unknown backend {name!r}{config_mod._suggest(name, list(self._backends))};"
+            raise ConfigError(f"unknown backend {name!r}{validation.suggest(name, list(self._backends))};"
                               f" configured: {', '.join(self._backends)}") from None
         self._check_complete(name)
         return backend
@@ -160,15 +159,15 @@ class Bridge:
         sent again — the earlier receipt is returned, or ``DeliveryUnknown`` raised.
         ``extra`` carries hints for backends (e.g. ``status_callback``).
         """
-        message, chain = self._prepare(to, text, sender=sender, backend=backend, reference=reference,
-                                       extra=extra)
+        message, chain, original = self._prepare(to, text, sender=sender, backend=backend,
+                                                 reference=reference, extra=extra)
         # The first backend's attempt is journaled with the message itself (one write fewer
         # per send), unless a rate limit may hold the send back first.
         first = chain[0] if chain[0] not in self._limiters else None
         earlier = self.journal.begin(message, idempotency_key, attempt=first)
         if earlier is not None:
             return self._replay(earlier, idempotency_key)
-        return self._deliver(message, chain, journaled=first)
+        return self._deliver(message, chain, journaled=first, original=original)
 
     def plan(self, to: str, text: str, *, sender: str | None = None, backend: str | None = None,
              reference: str | None = None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -189,11 +188,23 @@ class Bridge:
                               "breaker": self._breakers[name].state} for name in chain]}
 
     def _prepare(self, to: str, text: str, *, sender: str | None, backend: str | None,
-                 reference: str | None, extra: Mapping[str, Any] | None) -> tuple[Message, tuple[str, ...]]:
+                 reference: str | None, extra: Mapping[str, Any] | None,
+                 ) -> tuple[Message, tuple[str, ...], _Original]:
+        """The message as the chain's first backend sends it, the chain, and the original.
+
+        Routing reads the number as parsed with ``defaults.default_region`` (or the explicit
+        backend's).  Each backend of the chain then gets the *original* message (the caller's
+        text after the ``before_send`` hooks, the caller's sender, the number as typed)
+        adapted to its own ``default_region``, ``transliterate``, ``max_segments`` and
+        ``sender`` (:meth:`_for_backend`); the first backend's version is journaled, and a
+        message the first backend cannot take is refused before anything is journaled.
+        """
         from . import numbers, text as text_mod
 
         if backend is not None:
             self.backend(backend)
+        if not isinstance(text, str):
+            raise InvalidMessage(f"message text must be a string, not {type(text).__name__}", reason="bad_text")
         region = (self._backends[backend].settings if backend else self.config.defaults)["default_region"]
         e164 = numbers.parse_number(to, region)
         chain = (backend,) if backend else routing.choose(self.config.routes, self.config.default, e164,
@@ -201,50 +212,60 @@ class Bridge:
         for name in chain:
             self._check_complete(name)
         settings = self._backends[chain[0]].settings
-        if not isinstance(text, str):
-            raise InvalidMessage(f"message text must be a string, not {type(text).__name__}", reason="bad_text")
-        body = text_mod.transliterate(text) if settings["transliterate"] else text
-        info = text_mod.check(body, settings["max_segments"])
-        sender = _check_sender(sender if sender is not None else settings.get("sender"))
-        message = Message(to=e164, text=body, id=new_message_id(), sender=sender, reference=reference,
-                          encoding=info.encoding, segments=info.segments, extra=dict(extra or {}))
-        message = self._before_send(message)
-        return message, chain
+        # The first backend's checks run before the hooks too, as they always have: an empty or
+        # broken text never reaches a plugin.
+        text_mod.check(text_mod.transliterate(text) if settings["transliterate"] else text, settings["max_segments"])
+        info = text_mod.analyse(text)
+        neutral = Message(to=e164, text=text, id=new_message_id(), sender=_check_sender(sender),
+                          reference=reference, encoding=info.encoding, segments=info.segments,
+                          extra=dict(extra or {}))
+        original = _Original(self._before_send(neutral), typed_to=to, routed_to=e164)
+        return self._for_backend(original, chain[0]), chain, original
 
     def _before_send(self, message: Message) -> Message:
-        for impl in reversed(plugins.manager().hook.smsbridge_before_send.get_hookimpls()):
-            result = impl.function(message=message)
-            if result is not None:
+        # pluggy calls each plugin in turn; each sees the previous one's result (hookspecs).
+        for plugin_name, call in plugins.each_impl("smsbridge_before_send"):
+            for result in call(message=message):
                 if not isinstance(result, Message):
-                    raise InvalidMessage(f"plugin {impl.plugin_name!r} returned {type(result).__name__} from"
+                    raise InvalidMessage(f"plugin {plugin_name!r} returned {type(result).__name__} from"
                                          " smsbridge_before_send, not a Message", reason="vetoed")
                 message = replace(result, id=message.id)
         return message
 
-    def _for_backend(self, message: Message, original: str, name: str) -> Message:
-        """Adapt a message to a failover backend whose text/sender settings differ."""
-        from . import text as text_mod
+    def _for_backend(self, original: _Original, name: str) -> Message:
+        """The original message as backend ``name`` sends it: its region, transliteration,
+        segment limit and sender.  Raises InvalidMessage / InvalidNumber when it cannot."""
+        from . import numbers, text as text_mod
 
         settings = self._backends[name].settings
-        sender = message.sender if message.sender is not None else settings.get("sender")
-        body = text_mod.transliterate(original) if settings["transliterate"] else original
-        if body == message.text and sender == message.sender:
-            return message
-        info = text_mod.analyse(body)
-        return replace(message, text=body, sender=sender, encoding=info.encoding, segments=info.segments)
+        message = original.message
+        to = message.to
+        if to == original.routed_to and settings["default_region"] != self.config.defaults["default_region"]:
+            to = numbers.parse_number(original.typed_to, settings["default_region"])
+        body = text_mod.transliterate(message.text) if settings["transliterate"] else message.text
+        info = text_mod.check(body, settings["max_segments"])
+        sender = _check_sender(message.sender if message.sender is not None else settings.get("sender"))
+        return replace(message, to=to, text=body, sender=sender, encoding=info.encoding, segments=info.segments)
 
-    def _deliver(self, message: Message, chain: tuple[str, ...], journaled: str | None = None) -> Receipt:
+    def _deliver(self, message: Message, chain: tuple[str, ...], journaled: str | None = None,
+                 original: _Original | None = None) -> Receipt:
         with self._in_flight_lock:
             self._in_flight.add(message.id)
         try:
-            return self._try_chain(message, chain, journaled)
+            return self._try_chain(message, chain, journaled, original)
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(message.id)
 
-    def _try_chain(self, message: Message, chain: tuple[str, ...], journaled: str | None = None) -> Receipt:
-        """``journaled``: the first backend, when ``journal.begin`` already recorded its attempt."""
+    def _try_chain(self, message: Message, chain: tuple[str, ...], journaled: str | None = None,
+                   original: _Original | None = None) -> Receipt:
+        """``journaled``: the first backend, when ``journal.begin`` already recorded its attempt.
+
+        ``message`` is the first backend's version; a fallback gets ``original`` adapted to its
+        own settings, and is skipped (journaled, not called) when it cannot take it.
+        """
         last: SmsBridgeError | None = None
+        unfit: SmsBridgeError | None = None
         for index, name in enumerate(chain):
             backend = self._backends[name]
             breaker = self._breakers[name]
@@ -256,7 +277,15 @@ class Bridge:
                     self.journal.attempt(message.id, name)
                 self.journal.attempt(message.id, name, outcome="skipped (circuit open)")
                 continue
-            attempt = self._for_backend(message, message.text, name) if name != chain[0] else message
+            attempt = message
+            if index > 0 and original is not None:
+                try:
+                    attempt = self._for_backend(original, name)
+                except (InvalidMessage, InvalidNumber) as exc:
+                    unfit = exc
+                    self.journal.attempt(message.id, name)
+                    self.journal.attempt(message.id, name, outcome=f"skipped: {exc}")
+                    continue
             limiter = self._limiters.get(name)
             if limiter is not None:
                 limiter.wait()
@@ -285,8 +314,12 @@ class Bridge:
             else:
                 breaker.success()  # the provider answered: it is alive
             return self._fail(attempt, name, error)
-        assert last is not None
-        return self._fail(message, chain[-1], last)
+        # Every backend refused before accepting, or could not take the message: the caller
+        # learns the provider's refusal first (the text was fine for the first backend).
+        final = last if last is not None else unfit
+        assert final is not None
+        final.message_id = message.id
+        return self._fail(message, chain[-1], final)
 
     def _accepted(self, message: Message, name: str, accepted: Any) -> Receipt:
         self.journal.accepted(message.id, name, accepted.provider_id, accepted.status, accepted.segments)
@@ -318,11 +351,11 @@ class Bridge:
 
     def _observe(self, hook: str, **kwargs: Any) -> None:
         """Run observer hooks; a failing observer is logged, never raised (hookspecs)."""
-        for impl in reversed(getattr(plugins.manager().hook, hook).get_hookimpls()):
+        for plugin_name, call in plugins.each_impl(hook):
             try:
-                impl.function(**kwargs)
+                call(**kwargs)  # pluggy passes each the arguments it accepts
             except Exception:
-                log.exception("plugin %r failed in %s", impl.plugin_name, hook)
+                log.exception("plugin %r failed in %s", plugin_name, hook)
 
     def send_many(self, items: Iterable[Any], *, concurrency: int = 8,
                   progress: Callable[[Any], None] | None = None) -> list[Receipt | SmsBridgeError]:
@@ -415,9 +448,12 @@ class Bridge:
             if backend is not None and "status" in backend.capabilities:
                 try:
                     report = backend.status(record.provider_id)
-                except (ProviderError, UnsupportedOperation) as exc:
-                    log.info("status of %s from %s failed: %s", message_id, record.backend, exc)
+                except Exception as exc:  # any failure (404 too): the journal still knows (issue 11)
+                    log.info("status of %s from %s failed, answering from the journal: %s", message_id,
+                             record.backend, _describe_error(exc))
                 else:
+                    if report.description:
+                        report = replace(report, description=redaction.redact(report.description))
                     self._learn(message_id, report)
                     return StatusReport(id=message_id, status=report.status, updated_at=report.updated_at,
                                         description=report.description, raw=report.raw)
@@ -440,7 +476,7 @@ class Bridge:
             return ("journaled, but the process stopped before the provider answered: it may or may not "
                     "have been sent; run 'smsbridge reconcile'")
         if phase in ("failed", "unknown"):
-            return record.error
+            return redaction.redact(record.error) if record.error else record.error
         return None
 
     def history(self, message_id: str) -> list[StatusEvent]:
@@ -450,9 +486,11 @@ class Bridge:
         if record.extra.get("phase") == "accepted" and record.provider_id and backend is not None \
                 and "history" in backend.capabilities:
             try:
-                return backend.history(record.provider_id)
-            except (ProviderError, UnsupportedOperation) as exc:
-                log.info("history of %s from %s failed: %s", message_id, record.backend, exc)
+                return [replace(e, description=redaction.redact(e.description)) if e.description else e
+                        for e in backend.history(record.provider_id)]
+            except Exception as exc:  # any failure (404 too): the journal still knows (issue 11)
+                log.info("history of %s from %s failed, answering from the journal: %s", message_id,
+                         record.backend, _describe_error(exc))
         return self.journal.events(message_id)
 
     def record(self, message_id: str) -> MessageRecord:
@@ -469,9 +507,11 @@ class Bridge:
         """Ask providers about every ``unknown`` message they can look up; update the journal.
 
         A message whose provider now reports it is marked accepted with that status; one
-        the provider certainly does not have becomes ``failed`` (safe to send again).
-        Messages no backend can look up stay ``unknown``.  Returns a report per message
-        examined.
+        the provider certainly does not have becomes ``failed`` (safe to send again), but
+        only once the backend's ``reconcile_grace`` (seconds after it was journaled) has
+        passed: providers' searches lag behind their sends.  Messages no backend can look
+        up stay ``unknown``.  Returns a report per message examined; an ``unknown`` one's
+        description says why it could not be settled.
         """
         reports: list[StatusReport] = []
         for record in list(self.journal.iter_records(status=Status.UNKNOWN.value)):
@@ -488,28 +528,66 @@ class Bridge:
                 reports.append(StatusReport(id=record.id, status=Status.FAILED,
                                             description="never handed to a backend; safe to send again"))
                 continue
-            backend = self._backends.get(record.backend or "")
-            if backend is None or "lookup" not in backend.capabilities:
-                reports.append(StatusReport(id=record.id, status=Status.UNKNOWN,
-                                            description=f"backend {record.backend!r} cannot look messages up"))
-                continue
-            message = Message(to=record.to, text=record.text, id=record.id, sender=record.sender,
-                              reference=record.reference, encoding=record.encoding, segments=record.segments)
-            try:
-                found = backend.lookup(message)
-            except (ProviderError, UnsupportedOperation) as exc:
-                reports.append(StatusReport(id=record.id, status=Status.UNKNOWN, description=str(exc)))
-                continue
-            if found is None:
-                self.journal.finished_with_error(record.id, record.backend, unknown=False,
-                                                 error="reconciled: the provider has no such message")
-                reports.append(StatusReport(id=record.id, status=Status.FAILED,
-                                            description="the provider has no such message"))
-            else:
-                self.journal.accepted(record.id, record.backend or "", found.provider_id, found.status,
-                                      found.segments)
-                reports.append(self.status(record.id))
+            reports.append(self._reconcile_one(record))
         return reports
+
+    def _reconcile_one(self, record: MessageRecord) -> StatusReport:
+        from . import lookup as lookup_rules
+
+        def unknown(why: str) -> StatusReport:
+            return StatusReport(id=record.id, status=Status.UNKNOWN, description=redaction.redact(why))
+
+        backend = self._backends.get(record.backend or "")
+        if backend is None:
+            return unknown(f"backend {record.backend!r} is not configured any more; cannot look it up")
+        if "lookup" not in backend.capabilities:
+            plugin = self.config.backends[backend.name]["plugin"]
+            return unknown(f"backend {backend.name!r} (plugin {plugin}) cannot look messages up: its provider"
+                           " offers no search; check the provider's dashboard")
+        if backend.settings.missing:
+            return unknown(f"backend {backend.name!r} is incomplete ({', '.join(backend.settings.missing)} empty)")
+        extra: dict[str, Any] = {lookup_rules.CLAIMED: self._claimed_near(record, backend.name)}
+        if record.created_at:
+            extra[lookup_rules.JOURNALED_AT] = record.created_at
+        message = Message(to=record.to, text=record.text, id=record.id, sender=record.sender,
+                          reference=record.reference, encoding=record.encoding, segments=record.segments,
+                          extra=extra)
+        try:
+            found = backend.lookup(message)
+        except Exception as exc:  # any failure: the message stays unknown, and the report says why
+            return unknown(f"look-up failed: {_describe_error(exc)}")
+        if found is not None:
+            self.journal.accepted(record.id, backend.name, found.provider_id, found.status, found.segments)
+            return self.status(record.id)
+        grace = backend.settings.get("reconcile_grace")
+        if grace is None:
+            grace = float(getattr(backend, "reconcile_grace", lookup_rules.DEFAULT_GRACE))
+        age = (datetime.now(timezone.utc) - record.created_at).total_seconds() if record.created_at else None
+        if age is not None and age < grace:
+            return unknown(f"not found yet; {backend.name!r} waits {grace:g} s after sending before 'not found'"
+                           f" means failed (providers' searches lag): run reconcile again in {grace - age:.0f} s")
+        self.journal.finished_with_error(record.id, backend.name, unknown=False,
+                                         error="reconciled: the provider has no such message")
+        return StatusReport(id=record.id, status=Status.FAILED, description="the provider has no such message")
+
+    def _claimed_near(self, record: MessageRecord, backend: str) -> frozenset[str]:
+        """Provider ids journaled for other messages to ``record.to`` through ``backend``
+        around the time ``record`` was (see :data:`smsbridge.lookup.CLAIMED`)."""
+        from . import lookup as lookup_rules
+
+        start = record.created_at - lookup_rules.CLOCK_SKEW - lookup_rules.MAX_SEND_DELAY \
+            if record.created_at else None
+        ids: set[str] = set()
+        offset = 0
+        while True:
+            page = self.journal.records(to=record.to, limit=500, offset=offset)  # newest first
+            for other in page:
+                if other.id != record.id and other.backend == backend and other.provider_id:
+                    ids.add(other.provider_id)
+            if len(page) < 500 or (start is not None and page[-1].created_at is not None
+                                   and page[-1].created_at < start):
+                return frozenset(ids)
+            offset += len(page)
 
     # -- account ---------------------------------------------------------------------------
     def balance(self, backend: str | None = None) -> Balance:
@@ -519,6 +597,40 @@ class Bridge:
     def monthly_stats(self, backend: str | None = None) -> list[MonthlyStat]:
         """Messages per month, domestic and foreign, from ``backend`` (default: ``default``)."""
         return self.backend(backend or self.config.default).monthly_stats()
+
+
+def _register_gateway_secrets(config: config_mod.Config, registry: plugins.Registry) -> None:
+    """Mask the credentials gateway callers log in with: their face's secret options, and
+    any key that looks secret (``password``, ``*_token``, ``*_key``)."""
+    clients = (config.gateway or {}).get("clients")
+    if not isinstance(clients, Mapping):
+        return
+    for faces in clients.values():
+        if not isinstance(faces, Mapping):
+            continue
+        for face, values in faces.items():
+            if not isinstance(values, Mapping):
+                continue
+            shim = registry.http_shims.get(str(face))
+            specs = (shim.extra.get("clients") if shim is not None else None) or {}
+            for key, value in values.items():
+                spec = specs.get(key)
+                if getattr(spec, "secret", False) or validation.looks_secret(str(key)):
+                    redaction.register_secret(value)
+
+
+def _describe_error(exc: BaseException) -> str:
+    """An error for a log line: smsbridge's own text, or the type and text of a plugin bug."""
+    return str(exc) if isinstance(exc, SmsBridgeError) else f"{type(exc).__name__}: {exc}"
+
+
+@dataclass(frozen=True)
+class _Original:
+    """A message before any backend's settings were applied (see :meth:`Bridge._for_backend`)."""
+
+    message: Message  # the caller's text and sender, after the before_send hooks
+    typed_to: str     # the number as the caller typed it
+    routed_to: str    # that number read with the routing region
 
 
 def _check_sender(sender: Any) -> str | None:

@@ -480,11 +480,27 @@ def journal(obj: _Context, status_filter: str | None, limit: int, as_json: bool)
 @json_option
 @click.pass_obj
 def reconcile(obj: _Context, as_json: bool) -> None:
-    """Ask providers about messages whose outcome is unknown; update the journal."""
+    """Ask providers about messages whose outcome is unknown; update the journal.
+
+    Ends with a line per backend: how many messages were settled, and what it could not
+    check and why (no search at that provider, a failed look-up, the grace period)."""
     with _errors():
-        reports = obj.bridge().reconcile()
+        bridge = obj.bridge()
+        reports = bridge.reconcile()
         lines = [f"{r.id}: {r.status}{' — ' + r.description if r.description else ''}" for r in reports]
-        _emit([r.as_dict() for r in reports], as_json, "\n".join(lines) or "nothing to reconcile")
+        per_backend: dict[str, dict[str, Any]] = {}
+        for r in reports:  # issue 11: say per backend what could not be checked, and why
+            name = bridge.record(r.id).backend or "(none)"
+            entry = per_backend.setdefault(name, {"backend": name, "settled": 0, "unchecked": {}})
+            if r.status is Status.UNKNOWN:
+                entry["unchecked"].setdefault(r.description or "no reason given", []).append(r.id)
+            else:
+                entry["settled"] += 1
+        for entry in per_backend.values():
+            lines.append(f"backend {entry['backend']}: {entry['settled']} settled"
+                         + "".join(f"; {len(ids)} not checked: {why}" for why, ids in entry["unchecked"].items()))
+        data: Any = [r.as_dict() for r in reports]
+        _emit(data, as_json, "\n".join(lines) or "nothing to reconcile")
 
 
 @cli.command()

@@ -14,12 +14,12 @@ checks one backend's keys against its plugin's declared :class:`~smsbridge.backe
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
+from . import validation
 from .errors import ConfigError
 
 __all__ = ["Config", "Route", "Settings", "load", "parse", "backend_settings", "find_config_path",
@@ -35,6 +35,7 @@ DEFAULTS: dict[str, Any] = {
     "verify": True,
     "rate_limit": None,
     "max_reply_bytes": 1024 * 1024,  # issue 11: a reply larger than this is refused unread
+    "reconcile_grace": None,  # seconds; None: the backend's own (its class's reconcile_grace, else 600)
 }
 
 # Keys every backend accepts besides its plugin's own: the defaults, plus where to reach it.
@@ -42,6 +43,15 @@ COMMON_OPTIONS = (*DEFAULTS, "base_url", "plugin")
 
 TOP_LEVEL = ("default", "backends", "routes", "store", "defaults", "gateway", "breaker")
 BREAKER_DEFAULTS: dict[str, Any] = {"failures": 5, "cooldown": 30.0}
+
+# Bounds of the numbers a config holds (issue 11): beyond them a value is a typo or a unit
+# mistake (milliseconds for seconds), and NaN / infinity never mean anything sensible.
+MAX_TIMEOUT = 600.0        # seconds: a whole-request deadline of ten minutes
+MAX_SEGMENTS = 255         # a concatenated SMS has at most 255 parts (3GPP TS 23.040)
+MAX_RATE_LIMIT = 100_000.0  # messages per second
+MAX_BREAKER_FAILURES = 1_000_000
+MAX_COOLDOWN = 86_400.0    # seconds: one day
+MAX_RECONCILE_GRACE = 7 * 86_400.0  # seconds: a week
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -254,7 +264,7 @@ def parse(data: Any, *, source: str | None = None, lines: dict[str, int] | None 
 
     names = list(backends)
     default = data.get("default", names[0])
-    if default not in backends:
+    if not isinstance(default, str) or default not in backends:
         raise probe.error("default", f"names no configured backend: {default!r}{_suggest(str(default), names)}")
 
     routes = [_parse_route(item, f"routes[{i}]", names, probe) for i, item in enumerate(_as_list(
@@ -271,8 +281,10 @@ def parse(data: Any, *, source: str | None = None, lines: dict[str, int] | None 
     if not isinstance(breaker_raw, Mapping):
         raise probe.error("breaker", "must be a mapping")
     _reject_unknown(breaker_raw, tuple(BREAKER_DEFAULTS), "breaker", probe)
-    breaker["failures"] = _coerce(breaker_raw.get("failures", breaker["failures"]), int, "breaker.failures", probe)
-    breaker["cooldown"] = _coerce(breaker_raw.get("cooldown", breaker["cooldown"]), float, "breaker.cooldown", probe)
+    breaker["failures"] = validation.number(breaker_raw.get("failures", breaker["failures"]), "breaker.failures",
+                                            probe, kind=int, minimum=1, maximum=MAX_BREAKER_FAILURES)
+    breaker["cooldown"] = validation.number(breaker_raw.get("cooldown", breaker["cooldown"]), "breaker.cooldown",
+                                            probe, minimum=0, maximum=MAX_COOLDOWN, unit="seconds")
     cfg = Config(backends=backends, default=str(default), routes=routes, store=store, defaults=defaults,
                  gateway=dict(gateway), breaker=breaker, source=source, lines=lines or {}, base_dir=base_dir)
     if store:
@@ -288,7 +300,10 @@ def _parse_route(item: Any, path: str, names: list[str], cfg: Config) -> Route:
     if not isinstance(match, Mapping):
         raise cfg.error(f"{path}.match", "must be a mapping like {country: HU} or {prefix: '+3630'}")
     _reject_unknown(match, ("country", "prefix"), f"{path}.match", cfg)
-    countries = tuple(str(c).upper() for c in _as_list(match.get("country") or [], f"{path}.match.country", cfg))
+    country_path = f"{path}.match.country"
+    countries = tuple(validation.region(c, f"{country_path}[{i}]" if f"{country_path}[{i}]" in cfg.lines
+                                        else country_path, cfg)
+                      for i, c in enumerate(_as_list(match.get("country") or [], country_path, cfg)))
     prefixes = tuple(str(p) for p in _as_list(match.get("prefix") or [], f"{path}.match.prefix", cfg))
     for prefix in prefixes:
         if not re.fullmatch(r"\+?\d+", prefix):
@@ -298,7 +313,7 @@ def _parse_route(item: Any, path: str, names: list[str], cfg: Config) -> Route:
     if not backends:
         raise cfg.error(f"{path}.backends", "a route needs at least one backend")
     for name in backends:
-        if name not in names:
+        if not isinstance(name, str) or name not in names:
             raise cfg.error(f"{path}.backends", f"names no configured backend: {name!r}{_suggest(str(name), names)}")
     return Route(backends=tuple(str(b) for b in backends), countries=countries, prefixes=prefixes)
 
@@ -341,27 +356,23 @@ def backend_settings(cfg: Config, name: str, options: Mapping[str, Any], *, secr
 
 def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
     if key == "timeout":
-        number = _coerce(value, float, path, cfg)
-        if number <= 0:
-            raise cfg.error(path, "must be a positive number of seconds")
-        return number
+        return validation.number(value, path, cfg, above=0, maximum=MAX_TIMEOUT, unit="seconds")
     if key == "max_segments":
-        number = _coerce(value, int, path, cfg)
-        if number < 1:
-            raise cfg.error(path, "must be at least 1")
-        return number
+        return validation.number(value, path, cfg, kind=int, minimum=1, maximum=MAX_SEGMENTS)
     if key == "rate_limit":
         if value is None:
             return None
-        number = _coerce(value, float, path, cfg)
-        if number <= 0:
-            raise cfg.error(path, "must be a positive number of messages per second (or null)")
-        return number
+        return validation.number(value, path, cfg, above=0, maximum=MAX_RATE_LIMIT,
+                                 unit="messages per second (or null for no limit)")
     if key == "max_reply_bytes":
         size = _coerce(value, int, path, cfg)
         if not 1024 <= size <= 1 << 31:
             raise cfg.error(path, "must be a whole number of bytes between 1024 and 2147483648")
         return size
+    if key == "reconcile_grace":
+        if value is None:
+            return None
+        return validation.number(value, path, cfg, minimum=0, maximum=MAX_RECONCILE_GRACE, unit="seconds")
     if key == "transliterate":
         return _coerce(value, bool, path, cfg)
     if key == "verify":
@@ -374,13 +385,13 @@ def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
             return bundle
         return _coerce(value, bool, path, cfg)
     if key == "default_region":
-        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2}", value):
+        if not isinstance(value, str):
             raise cfg.error(path, f"must be a two-letter region code like HU, not {value!r}")
-        return value.upper()
+        return validation.region(value, path, cfg)
     if key == "sender":
         if value is None:
             return None
-        if isinstance(value, int):
+        if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str):
             raise cfg.error(path, "must be a text or phone number")
@@ -388,97 +399,13 @@ def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
     return value
 
 
-_TRUE = {"true", "yes", "on", "1"}
-_FALSE = {"false", "no", "off", "0", ""}
-
-
-def _coerce(value: Any, kind: type, path: str, cfg: Config) -> Any:
-    """Accept a value of ``kind``, or a string that spells one (``${VAR}`` gives strings)."""
-    try:
-        if kind is bool:
-            if isinstance(value, bool):
-                return value
-            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-                return value.strip().lower() in _TRUE
-            raise ValueError
-        if kind is int:
-            if isinstance(value, bool):
-                raise ValueError
-            if isinstance(value, int):
-                return value
-            if isinstance(value, str):
-                return int(value.strip())
-            raise ValueError
-        if kind is float:
-            if isinstance(value, bool):
-                raise ValueError
-            if isinstance(value, (int, float)):
-                return float(value)
-            if isinstance(value, str):
-                return float(value.strip())
-            raise ValueError
-        if kind is str:
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return str(value)
-            if isinstance(value, str):
-                return value
-            raise ValueError
-        if kind is dict:
-            if isinstance(value, Mapping):
-                return dict(value)
-            raise ValueError
-        if kind is list:
-            if isinstance(value, (list, tuple)):
-                return list(value)
-            if isinstance(value, str):
-                return [value]
-            raise ValueError
-    except ValueError:
-        pass
-    else:
-        if isinstance(value, kind):
-            return value
-    names = {bool: "true or false", int: "a whole number", float: "a number", str: "a text",
-             dict: "a mapping", list: "a list"}
-    shown = "***" if _looks_secret(path) else repr(value)
-    raise cfg.error(path, f"must be {names.get(kind, kind.__name__)}, not {shown}")
-
-
-def _looks_secret(path: str) -> bool:
-    return bool(re.search(r"(?i)(password|secret|token|key)", path.rpartition(".")[2]))
-
-
-def _as_list(value: Any, path: str, cfg: Config) -> list[Any]:
-    if value is None:
-        return []
-    if isinstance(value, (str, int)):
-        return [value]
-    if isinstance(value, list):
-        return value
-    raise cfg.error(path, "must be a list (or a single value)")
-
-
-def _reject_unknown(data: Mapping[str, Any], known: tuple[str, ...], path: str, cfg: Config) -> None:
-    for key in data:
-        if key not in known:
-            sub = f"{path}.{key}" if path else str(key)
-            raise cfg.error(sub, f"unknown key {key!r}{_suggest(str(key), list(known))}")
-
-
-def _suggest(word: str, choices: list[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice; every choice as close as the best
-    one is named, in ``choices``' order (``simplesms`` -> ``simplesms-rest`` or ``-soap``)."""
-    names = [str(c) for c in choices]
-    scores = {c: difflib.SequenceMatcher(None, word, c).ratio() for c in names}
-    close = [c for c in names if scores[c] >= 0.6]
-    if not close:
-        return ""
-    best = max(scores[c] for c in close)
-    # "simplesms" is a prefix of both "simplesms-rest" and "-soap": name each, as equals.
-    tied = [c for c in close if abs(scores[c] - best) < 1e-9 or (word and c.startswith(word) and len(word) >= 4)]
-    if len(tied) == 1:
-        return f" (did you mean {tied[0]!r}?)"
-    return f" (did you mean {', '.join(repr(c) for c in tied[:-1])} or {tied[-1]!r}?)"
+# The checks live in smsbridge.validation (public, for plugins too); these names stay for
+# modules that imported them before it existed.
+_coerce = validation.coerce
+_reject_unknown = validation.reject_unknown
+_suggest = validation.suggest
+_looks_secret = validation.looks_secret
+_as_list = validation.as_list
 
 
 def _interpolate(value: Any, path: str, cfg: Config) -> Any:

@@ -26,7 +26,7 @@ field names only, and :func:`redact` is applied to anything echoed from a reques
 """
 from __future__ import annotations
 
-import re
+from .redaction import redact as _redact
 
 __all__ = [
     "SmsBridgeError",
@@ -55,6 +55,7 @@ class SmsBridgeError(Exception):
     retry_safe: bool = False
 
     def __init__(self, message: str, *, message_id: str | None = None) -> None:
+        message = _redact(message)  # whatever a provider echoed: never a known secret (issue 11)
         super().__init__(message)
         self.message = message
         self.message_id = message_id
@@ -178,17 +179,7 @@ class DeliveryUnknown(ProviderError):
     retry_safe = False
 
 
-_SECRET_PATTERNS = [
-    re.compile(r"(?i)(authorization:\s*)(\S+\s+)?\S+"),
-    re.compile(r"(?i)((?:password|passwd|secret|token|auth_token|api_secret|access_token|api_key|apikey)"
-               r"[\"']?\s*[:=]\s*[\"']?)([^\s&\"',}]+)"),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]+"),
-]
-
-
 def redact(text: str) -> str:
-    """Mask credentials in text that may echo a request (URLs, headers, form bodies)."""
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: m.group(1) + "***", text)
-    return text
+    """Mask credentials in text: the secret values smsbridge knows and credential-shaped
+    text (URLs, headers, form bodies).  See :mod:`smsbridge.redaction`."""
+    return _redact(text)

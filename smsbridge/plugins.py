@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import pluggy
 
-from . import hookspecs
+from . import hookspecs, validation
 from .errors import ConfigError
 
 __all__ = ["PluginInfo", "Registration", "Registry", "manager", "registry", "register", "unregister",
@@ -67,12 +67,12 @@ class Registry:
         self._collect(pm)
 
     def _collect(self, pm: pluggy.PluginManager) -> None:
-        for impl in pm.hook.smsbridge_backends.get_hookimpls():
-            impl.function(register=self._registrar(impl.plugin_name, "backends", self.backends))
-        for impl in pm.hook.smsbridge_sdk_shims.get_hookimpls():
-            impl.function(register=self._registrar(impl.plugin_name, "sdk_shims", self.sdk_shims))
-        for impl in pm.hook.smsbridge_http_shims.get_hookimpls():
-            impl.function(register=self._registrar(impl.plugin_name, "http_shims", self.http_shims))
+        # Each plugin gets a register callback bound to its own name (so clashes name both
+        # plugins); pluggy still makes every call (argument subsets, hookimpl options).
+        for kind, table in (("backends", self.backends), ("sdk_shims", self.sdk_shims),
+                            ("http_shims", self.http_shims)):
+            for plugin_name, call in each_impl(f"smsbridge_{kind}", pm):
+                call(register=self._registrar(plugin_name, kind, table))
 
     def _registrar(self, plugin: str, kind: str, table: dict[str, Registration]) -> Callable[..., None]:
         def register(name: str, target: Any, **extra: Any) -> None:
@@ -86,20 +86,21 @@ class Registry:
             getattr(info, kind).append(name)
         return register
 
-    def backend_class(self, plugin_name: str, *, path: str | None = None) -> Any:
-        """The backend class registered as ``plugin_name``; ConfigError naming the choices."""
+    def backend_class(self, plugin_name: str, *, path: str | None = None,
+                      where: validation.ErrorSource | None = None) -> Any:
+        """The backend class registered as ``plugin_name``; ConfigError naming the choices.
+
+        ``where`` (the :class:`~smsbridge.config.Config`) adds the file and line to the error."""
         reg = self.backends.get(plugin_name)
         if reg is None:
-            from .config import _suggest
-
             known = sorted(self.backends)
-            raise ConfigError(f"unknown plugin {plugin_name!r}{_suggest(plugin_name, known)}; installed: "
-                              f"{', '.join(known) or 'none'}", path=path)
+            raise validation.fail(where, path or "", f"unknown plugin {plugin_name!r}"
+                                  f"{validation.suggest(plugin_name, known)}; installed: {', '.join(known) or 'none'}")
         try:
             return reg.load()
         except Exception as exc:  # an installed plugin whose backend cannot be imported
-            raise ConfigError(f"plugin {plugin_name!r} (from {reg.plugin}) failed to load: "
-                              f"{type(exc).__name__}: {exc}", path=path) from None
+            raise validation.fail(where, path or "", f"plugin {plugin_name!r} (from {reg.plugin}) failed to load: "
+                                                     f"{type(exc).__name__}: {exc}") from None
 
 
 _lock = threading.RLock()
@@ -109,7 +110,10 @@ _registry: Registry | None = None
 
 
 def manager() -> pluggy.PluginManager:
-    """The process-wide plugin manager, loading entry points on first call."""
+    """The process-wide plugin manager, loading entry points on first call.
+
+    Raises :class:`ConfigError` when two installed distributions claim one entry-point
+    name (one would silently replace the other's backends, faces and shims)."""
     global _manager
     with _lock:
         if _manager is None:
@@ -123,19 +127,87 @@ def manager() -> pluggy.PluginManager:
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
     from importlib.metadata import entry_points
 
-    seen: set[str] = set()
+    chosen: dict[str, Any] = {}
     for ep in entry_points(group="smsbridge"):
-        if ep.name in seen:  # the same distribution visible twice on sys.path
-            continue
-        seen.add(ep.name)
+        earlier = chosen.get(ep.name)
+        if earlier is None:
+            chosen[ep.name] = ep
+        elif _dist_name(earlier) != _dist_name(ep) or earlier.value != ep.value:
+            raise ConfigError(f"the smsbridge plugin name {ep.name!r} is claimed by two installed distributions: "
+                              f"{_describe_dist(earlier)} and {_describe_dist(ep)}; uninstall one of them")
+        # else: the same distribution visible twice on sys.path
+    for name, ep in chosen.items():
         dist = getattr(ep, "dist", None)
-        info = PluginInfo(ep.name, package=getattr(dist, "name", None), version=getattr(dist, "version", None))
-        _plugins[ep.name] = info
+        info = PluginInfo(name, package=getattr(dist, "name", None), version=getattr(dist, "version", None))
+        _plugins[name] = info
         try:
-            pm.register(ep.load(), name=ep.name)
+            pm.register(ep.load(), name=name)
         except Exception as exc:
             info.error = f"{type(exc).__name__}: {exc}"
-            log.warning("smsbridge plugin %r failed to load: %s", ep.name, info.error)
+            log.warning("smsbridge plugin %r failed to load: %s", name, info.error)
+    for name, problem in _pending(pm).items():  # pluggy's check_pending, one plugin at a time
+        _plugins[name].error = problem
+        log.warning("smsbridge plugin %r failed to load: %s", name, problem)
+        pm.unregister(name=name)
+    pm.check_pending()
+
+
+def _dist_name(ep: Any) -> str | None:
+    dist = getattr(ep, "dist", None)
+    name = getattr(dist, "name", None)
+    return str(name).lower().replace("_", "-") if name else None
+
+
+def _describe_dist(ep: Any) -> str:
+    dist = getattr(ep, "dist", None)
+    name = getattr(dist, "name", None) or "an unknown distribution"
+    version = getattr(dist, "version", None)
+    return f"{name}{' ' + version if version else ''} ({ep.value})"
+
+
+def _pending(pm: pluggy.PluginManager) -> dict[str, str]:
+    """Plugins implementing a hook smsbridge does not define (a typo such as
+    ``smsbridge_after_sent``), as pluggy's ``check_pending`` finds them: name -> problem."""
+    problems: dict[str, str] = {}
+    for hook_name in list(vars(pm.hook)):
+        if hook_name.startswith("_"):
+            continue
+        hook = getattr(pm.hook, hook_name)
+        if hook.has_spec():
+            continue
+        for impl in hook.get_hookimpls():
+            if not impl.optionalhook:
+                known = [n for n in dir(hookspecs) if n.startswith("smsbridge_")]
+                problems.setdefault(impl.plugin_name, f"unknown hook {hook_name!r}"
+                                                      f"{validation.suggest(hook_name, known)}")
+    return problems
+
+
+_callers: dict[str, list[tuple[str, pluggy.HookCaller]]] = {}
+
+
+def each_impl(hook_name: str, pm: pluggy.PluginManager | None = None) -> list[tuple[str, pluggy.HookCaller]]:
+    """``(plugin_name, caller)`` for every implementation of ``hook_name``, in pluggy's call
+    order; ``caller(**kwargs)`` makes pluggy call that one plugin's implementation (with the
+    subset of arguments it accepts) and returns pluggy's list of its non-None results.
+
+    For hooks smsbridge calls one plugin at a time: ``before_send`` passes each plugin's
+    result to the next, observers must survive a failing plugin, and registration binds
+    ``register`` to the calling plugin.  Cached until plugins change.
+    """
+    with _lock:
+        pm = pm or manager()
+        cached = _callers.get(hook_name)
+        if cached is None:
+            hook = getattr(pm.hook, hook_name)
+            # pluggy calls the last registered first; wrappers wrap every plugin's call.
+            impls = [i for i in reversed(hook.get_hookimpls()) if not (i.wrapper or i.hookwrapper)]
+            everyone = [impl.plugin for impl in impls]
+            cached = [(impl.plugin_name,
+                       pm.subset_hook_caller(hook_name, [p for p in everyone if p is not impl.plugin]))
+                      for impl in impls]
+            _callers[hook_name] = cached
+        return cached
 
 
 def registry() -> Registry:
@@ -160,6 +232,10 @@ def register(plugin: object, name: str | None = None) -> str:
         registered = pm.register(plugin, name=name)
         if registered is None:
             raise ConfigError(f"plugin {name or plugin!r} is already registered")
+        problem = _pending(pm).get(registered)
+        if problem is not None:
+            pm.unregister(name=registered)
+            raise ConfigError(f"plugin {registered!r}: {problem}")
         _plugins.setdefault(registered, PluginInfo(registered, package="(registered in process)"))
         _reset_registry()
         return registered
@@ -176,6 +252,7 @@ def unregister(name: str) -> None:
 
 def _reset_registry() -> None:
     global _registry
+    _callers.clear()
     for info in _plugins.values():
         info.backends.clear()
         info.sdk_shims.clear()

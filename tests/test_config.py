@@ -152,7 +152,8 @@ def test_any_unknown_top_level_key_is_rejected(key):
 
 
 @settings(max_examples=150, deadline=None)
-@given(timeout=st.one_of(st.floats(min_value=0.001, max_value=1e6), st.integers(min_value=1, max_value=10**6)),
+@given(timeout=st.one_of(st.floats(min_value=0.001, max_value=config_mod.MAX_TIMEOUT),
+                         st.integers(min_value=1, max_value=int(config_mod.MAX_TIMEOUT))),
        as_text=st.booleans())
 def test_positive_timeouts_parse_from_numbers_or_text(timeout, as_text):
     value = str(timeout) if as_text else timeout

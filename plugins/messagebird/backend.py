@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from smsbridge import lookup as lookup_rules
 from smsbridge.backend import Option
 from smsbridge.backend_http import HttpBackend, status_callback_url
-from smsbridge.errors import DeliveryUnknown, InvalidMessage, ProviderError
+from smsbridge.errors import DeliveryUnknown, InvalidMessage, ProviderError, ProviderUnavailable
 from smsbridge.model import Accepted, Balance, Message, StatusReport
 
 from . import wire
@@ -30,7 +31,9 @@ class MessageBirdBackend(HttpBackend):
         "access_key": Option(str, required=True, secret=True,
                              help="MessageBird access key (live_… or test_…)"),
     }
-    capabilities = frozenset({"send", "status", "balance"})
+    capabilities = frozenset({"send", "status", "balance", "lookup"})
+    lookup_pages = 10
+    """How many list pages (100 messages each, newest first) ``lookup`` reads at most."""
     default_base_url = wire.DEFAULT_BASE_URL
 
     def http_headers(self) -> dict[str, str]:
@@ -60,6 +63,35 @@ class MessageBirdBackend(HttpBackend):
         parsed = wire.parse_message(data)
         return StatusReport(id=provider_id, status=parsed.status, updated_at=parsed.status_at,
                             description=parsed.status_word, raw=data)
+
+    def lookup(self, message: Message) -> Accepted | None:
+        """The message sent with this ``reference`` (the caller's, else smsbridge's id, as
+        :meth:`send` sets it) to this recipient with this body.
+
+        MessageBird's list filters by status only, so pages are read newest first until
+        they reach messages older than the time window (then it has none)."""
+        reference = message.reference or message.id
+        window = lookup_rules.window(message)
+        size = 100
+        for page in range(self.lookup_pages):
+            data = self.read_reply(self.transport.request("GET", "messages",
+                                                          params=wire.list_query(limit=size, offset=page * size)),
+                                   wire.error_for_reply)
+            try:
+                items, more = wire.parse_list_page(data)
+            except ProviderError as exc:
+                raise ProviderUnavailable(f"unreadable MessageBird list reply: {exc}", backend=self.name) from None
+            taken = lookup_rules.claimed(message)
+            for item in items:
+                if item.id not in taken and item.reference == reference \
+                        and any(number == message.to for number, _ in item.recipients) \
+                        and lookup_rules.same_text(item.body, message.text):
+                    return Accepted(provider_id=item.id, status=item.status, raw=item.raw)
+            past = window is not None and any(i.created_at is not None and i.created_at < window[0] for i in items)
+            if not more or past:
+                return None
+        raise ProviderUnavailable(f"MessageBird lists more than {self.lookup_pages * size} messages since this one"
+                                  " was sent; not searched to the end", backend=self.name)
 
     def balance(self) -> Balance:
         data = self.read_reply(self.transport.request("GET", "balance"), wire.error_for_reply)

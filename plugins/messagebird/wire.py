@@ -127,6 +127,8 @@ class ParsedMessage:
     created_at: datetime | None
     recipients: tuple[tuple[str, str | None], ...]
     raw: Mapping[str, Any]
+    body: str | None = None
+    reference: str | None = None
 
 
 # -- statuses and ids ------------------------------------------------------------------
@@ -377,7 +379,9 @@ def parse_message(data: Any) -> ParsedMessage:
             first_at = parse_datetime(item.get("statusDatetime"))
     return ParsedMessage(id=data["id"], status=status_from_wire(first_word), status_word=first_word,
                          status_at=first_at, created_at=parse_datetime(data.get("createdDatetime")),
-                         recipients=tuple(pairs), raw=data)
+                         recipients=tuple(pairs), raw=data,
+                         body=data.get("body") if isinstance(data.get("body"), str) else None,
+                         reference=data.get("reference") if isinstance(data.get("reference"), str) else None)
 
 
 def list_json(items: list[dict[str, Any]], *, offset: int, limit: int, total: int,
@@ -403,6 +407,26 @@ def list_json(items: list[dict[str, Any]], *, offset: int, limit: int, total: in
 def parse_list(data: Any) -> list[ParsedMessage]:
     items = data.get("items") if isinstance(data, Mapping) else None
     return [parse_message(m) for m in items or [] if isinstance(m, Mapping)]
+
+
+def list_query(*, limit: int, offset: int) -> dict[str, str]:
+    """One page of ``GET /messages`` (newest first; MessageBird filters by status only)."""
+    return {"limit": str(limit), "offset": str(offset)}
+
+
+def parse_list_page(data: Any) -> tuple[list[ParsedMessage], bool]:
+    """``(messages, more)`` of a list reply: ``more`` when ``links.next`` is set.
+    Raises ProviderError when the reply is no list."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("items"), list):
+        raise ProviderError("MessageBird's list reply has no items")
+    found = []
+    for item in data["items"]:
+        try:
+            found.append(parse_message(item))
+        except ProviderError:
+            continue
+    links = data.get("links")
+    return found, isinstance(links, Mapping) and bool(links.get("next"))
 
 
 # -- balance ----------------------------------------------------------------------------------

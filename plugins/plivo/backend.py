@@ -14,9 +14,16 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from smsbridge import lookup as lookup_rules
 from smsbridge.backend import Option
 from smsbridge.backend_http import HttpBackend, status_callback_url
-from smsbridge.errors import DeliveryUnknown, InvalidMessage, ProviderError
+from smsbridge.errors import (
+    DeliveryUnknown,
+    InvalidMessage,
+    ProviderError,
+    ProviderUnavailable,
+    UnsupportedOperation,
+)
 from smsbridge.model import Accepted, Balance, Message, StatusReport
 
 from . import wire
@@ -31,7 +38,9 @@ class PlivoBackend(HttpBackend):
         "auth_id": Option(str, required=True, help="Plivo Auth ID (MA… or SA…, 20 characters)"),
         "auth_token": Option(str, required=True, secret=True, help="Plivo Auth Token"),
     }
-    capabilities = frozenset({"send", "status", "balance"})
+    capabilities = frozenset({"send", "status", "balance", "lookup"})
+    lookup_pages = 25
+    """How many list pages (20 messages each, Plivo's maximum) ``lookup`` reads at most."""
     default_base_url = wire.DEFAULT_BASE_URL
 
     @property
@@ -63,6 +72,43 @@ class PlivoBackend(HttpBackend):
         description = parsed.state if not parsed.error_code else f"{parsed.state} (error {parsed.error_code})"
         return StatusReport(id=provider_id, status=parsed.status, updated_at=parsed.time,
                             description=description, raw=data)
+
+    def lookup(self, message: Message) -> Accepted | None:
+        """Plivo keeps neither a client reference nor the text: list the outbound messages
+        to ``message.to`` in the time window (and from its sender, when known), and take the
+        one nearest the time it was journaled."""
+        window = lookup_rules.window(message)
+        if window is None:  # with neither text nor reference, only the time tells messages apart
+            raise UnsupportedOperation("Plivo messages can only be looked up around the time they were journaled")
+        after, before = window
+        taken = lookup_rules.claimed(message)
+        sender = message.sender or self.settings.get("sender")
+        wanted = wire.digits_of(sender) if sender and sender.lstrip("+").isdigit() else sender
+        candidates = []
+        size = 20
+        for page in range(self.lookup_pages):
+            query = wire.list_query(message.to, after=after, before=before, limit=size, offset=page * size)
+            data = self.read_reply(self.transport.request("GET", wire.message_path(self.auth_id), params=query),
+                                   wire.error_for_reply)
+            try:
+                items, more = wire.parse_list(data)
+            except ProviderError as exc:
+                raise ProviderUnavailable(f"unreadable Plivo list reply: {exc}", backend=self.name) from None
+            candidates += [item for item in items
+                           if item.uuid not in taken and item.to == message.to
+                           and lookup_rules.in_window(item.time, message)
+                           and (wanted is None or wire.sender_of(item) in (None, wanted))]
+            if not more:
+                break
+        else:
+            raise ProviderUnavailable(f"Plivo lists more than {self.lookup_pages * size} messages to {message.to}"
+                                      " in the time window; not searched to the end", backend=self.name)
+        if not candidates:
+            return None
+        at = lookup_rules.journaled_at(message)
+        best = min(candidates, key=lambda item: abs((item.time - at).total_seconds())
+                   if at is not None and item.time is not None else 0.0)
+        return Accepted(provider_id=best.uuid, status=best.status, segments=best.units, raw=best.raw)
 
     def balance(self) -> Balance:
         data = self.read_reply(self.transport.request("GET", wire.account_path(self.auth_id)), wire.error_for_reply)

@@ -201,6 +201,11 @@ def _digits(number: str) -> str:
     return _SANITIZE_RE.sub("", number)
 
 
+def digits_of(number: str) -> str:
+    """A number as Plivo writes it: digits only (``src``/``dst``/``to_number``)."""
+    return _digits(number)
+
+
 def build_send(src: str, dst: str | Sequence[str], text: str, *, url: str | None = None,
                method: str = "POST") -> dict[str, Any]:
     """The JSON body of a send, as the SDK writes it (note ``log`` is the *string* "true")."""
@@ -331,6 +336,40 @@ def parse_message(data: Any) -> ParsedMessage:
                          state=data.get("message_state"), to=("+" + str(to)) if to else None,
                          units=units, error_code=None if code in (None, "", "000") else str(code),
                          time=parse_time(data.get("message_time")), raw=data)
+
+
+def list_query(dst: str, *, after: datetime | None, before: datetime | None, limit: int = 20,
+               offset: int = 0) -> dict[str, str]:
+    """A message list to ``dst`` within a time window (``message_time__gte``/``__lte``, UTC,
+    as the SDK's ``message_time__gte=`` sends it), outbound only."""
+    query = {"to_number": _digits(dst), "message_direction": "outbound", "limit": str(limit),
+             "offset": str(offset)}
+    if after is not None:
+        query["message_time__gte"] = after.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    if before is not None:
+        query["message_time__lte"] = before.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return query
+
+
+def parse_list(data: Any) -> tuple[list[ParsedMessage], bool]:
+    """``(messages, more)`` of a list reply (``more``: ``meta.next`` is set).
+    Raises ProviderError when the reply is no list."""
+    if not isinstance(data, Mapping) or not isinstance(data.get("objects"), list):
+        raise ProviderError("Plivo's list reply has no objects")
+    found = []
+    for item in data["objects"]:
+        try:
+            found.append(parse_message(item))
+        except ProviderError:
+            continue
+    meta = data.get("meta")
+    return found, isinstance(meta, Mapping) and bool(meta.get("next"))
+
+
+def sender_of(parsed: ParsedMessage) -> str | None:
+    """The ``from_number`` of a listed message, as digits (or the alphanumeric sender)."""
+    value = parsed.raw.get("from_number")
+    return str(value) if value not in (None, "") else None
 
 
 def list_reply(api_id: str, auth_id: str, objects: list[dict[str, Any]], *, limit: int, offset: int,

@@ -64,6 +64,7 @@ class SandboxBackend(Backend):
         "chaos": Option(dict, default={}, help="failure_rate, lost_reply_rate, latency, seed"),
     }
     capabilities = frozenset({"send", "status", "history", "balance", "stats", "lookup"})
+    reconcile_grace = 0.0  # its look-up reads its own table: "not found" is certain at once
 
     def __init__(self, name: str, settings: Any) -> None:
         super().__init__(name, settings)

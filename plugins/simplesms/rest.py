@@ -31,6 +31,7 @@ from typing import Any, Mapping
 from smsbridge.backend_http import HttpBackend, reply_json
 from smsbridge.errors import ProviderUnavailable
 from smsbridge.model import Message
+from smsbridge.redaction import register_secret
 
 from . import wire
 from .backend import SimpleSmsBackend
@@ -92,6 +93,7 @@ class RestBackend(SimpleSmsBackend, HttpBackend):
             # at the top level or in `response`, which parse_token reads from the whole reply.
             wire.parse_http_reply(response.status_code, data, operation=wire.CONNECT, backend=self.name)
             token, expires = wire.parse_token(data, now=now, backend=self.name)
+            register_secret(token)  # masked wherever simpleSMS (or a log) echoes it
         except wire.MalformedReply as exc:
             raise ProviderUnavailable(f"unreadable connect reply from simpleSMS: {exc}", backend=self.name) from None
         self.connects += 1

@@ -47,6 +47,7 @@ from smsbridge.backend import Option
 from smsbridge.backend_http import configured_timeout, http_transport
 from smsbridge.errors import ProviderError, ProviderUnavailable, SmsBridgeError, redact
 from smsbridge.model import Message
+from smsbridge.redaction import register_secret
 
 from . import wire
 from .backend import SimpleSmsBackend
@@ -158,6 +159,8 @@ class SoapBackend(SimpleSmsBackend):
         self.connects += 1
         self._generation += 1
         self._logged_in = True
+        for cookie in self._http.session.cookies:  # the PHP session id: masked wherever echoed
+            register_secret(cookie.value)
 
     # -- calls -------------------------------------------------------------------------
     def _post(self, operation: str, args: tuple[Any, ...], login: Any, *, sending: bool) -> Any:

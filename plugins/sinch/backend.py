@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from smsbridge import lookup as lookup_rules
 from smsbridge.backend import Option
 from smsbridge.backend_http import HttpBackend, status_callback_url
 from smsbridge.errors import ConfigError, DeliveryUnknown, NotFound, ProviderError
@@ -76,18 +77,22 @@ class SinchBackend(HttpBackend):
         smsbridge's id), to this recipient with this text; ``None`` if Sinch has none.
 
         With a caller-chosen reference reused for an identical text to the same number,
-        an earlier message could match: references that are unique avoid that.
+        an earlier message could match; batches the journal already holds for other
+        messages (``smsbridge.lookup.claimed``) are skipped, so only an earlier message
+        journaled elsewhere could.
         """
         reference = message.reference or message.id
         resp = self.transport.request("GET", wire.batches_path(self.plan),
                                       params={"client_reference": reference, "page_size": 100})
         data = self.read_reply(resp, wire.error_for_reply)
+        taken = lookup_rules.claimed(message)  # batches the journal holds for other messages
         for raw in (data.get("batches") or []) if isinstance(data, dict) else []:
             try:
                 batch = wire.parse_batch(raw)
             except ProviderError:
                 continue
-            if raw.get("client_reference") == reference and message.to in batch.to and raw.get("body") == message.text:
+            if batch.id not in taken and raw.get("client_reference") == reference and message.to in batch.to \
+                    and lookup_rules.same_text(raw.get("body"), message.text):
                 return Accepted(provider_id=batch.id, raw=raw)
         return None
 

@@ -381,6 +381,8 @@ class ParsedMessage:
     error_message: str | None
     created_at: datetime | None
     updated_at: datetime | None
+    body: str | None = None
+    sent_at: datetime | None = None
 
 
 def parse_message(payload: Any) -> ParsedMessage:
@@ -401,7 +403,32 @@ def parse_message(payload: Any) -> ParsedMessage:
         error_message=payload.get("error_message"),
         created_at=parse_rfc2822(payload.get("date_created")),
         updated_at=parse_rfc2822(payload.get("date_updated")),
+        body=payload.get("body") if isinstance(payload.get("body"), str) else None,
+        sent_at=parse_rfc2822(payload.get("date_sent")),
     )
+
+
+def list_query(to: str, *, sent_after: datetime | None = None, page_size: int = 100) -> dict[str, str]:
+    """The query of a message list to one recipient, sent at or after ``sent_after``
+    (Twilio's ``DateSent>`` filter, as the SDK's ``date_sent_after`` sends it)."""
+    query = {"To": to, "PageSize": str(page_size)}
+    if sent_after is not None:
+        query["DateSent>"] = sent_after.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return query
+
+
+def parse_list(payload: Any) -> tuple[list[ParsedMessage], str | None]:
+    """``(messages, next_page_uri)`` of a list reply; raises ProviderError when it is none."""
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("messages"), list):
+        raise ProviderError("Twilio's list reply has no messages")
+    found = []
+    for item in payload["messages"]:
+        try:
+            found.append(parse_message(item))
+        except ProviderError:
+            continue
+    next_uri = payload.get("next_page_uri")
+    return found, next_uri if isinstance(next_uri, str) and next_uri else None
 
 
 # --------------------------------------------------------------------------- list JSON
