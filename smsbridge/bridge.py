@@ -17,7 +17,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
@@ -26,7 +26,7 @@ from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
                      ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
-from .journal import Journal
+from .journal import Journal, fingerprint
 from .model import (Balance, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
                     StatusReport)
 from .ratelimit import RateLimiter
@@ -150,7 +150,7 @@ class Bridge:
     # -- sending ---------------------------------------------------------------------------
     def send(self, to: str, text: str, *, sender: str | None = None, backend: str | None = None,
              reference: str | None = None, idempotency_key: str | None = None,
-             extra: Mapping[str, Any] | None = None) -> Receipt:
+             extra: Mapping[str, Any] | None = None, send_at: datetime | None = None) -> Receipt:
         """Send one SMS; returns a :class:`Receipt` or raises an :class:`SmsBridgeError`.
 
         ``reference`` is the caller's label, passed to providers as their client
@@ -158,13 +158,24 @@ class Bridge:
         with that key is already journaled as accepted (or maybe accepted), it is not
         sent again — the earlier receipt is returned, or ``DeliveryUnknown`` raised.
         ``extra`` carries hints for backends (e.g. ``status_callback``).
+
+        ``send_at`` (a datetime; naive means UTC) schedules the message: it is checked and
+        journaled now (status ``scheduled``) and sent when due by ``smsbridge serve`` or
+        :meth:`dispatch` — smsbridge holds it, whatever the backend can do.  A time that
+        has come sends at once; more than :data:`MAX_LEAD` ahead is refused.
         """
         message, chain, original = self._prepare(to, text, sender=sender, backend=backend,
                                                  reference=reference, extra=extra)
+        due = _due_time(send_at)
+        if due is not None:
+            return self._schedule(message, chain, backend, due, idempotency_key, sender, text)
         # The first backend's attempt is journaled with the message itself (one write fewer
         # per send), unless a rate limit may hold the send back first.
         first = chain[0] if chain[0] not in self._limiters else None
-        earlier = self.journal.begin(message, idempotency_key, attempt=first)
+        # The key is bound to what the caller asked for (recipient as E.164, so national and
+        # international spellings are one payload): another payload under it is a conflict.
+        bound = None if idempotency_key is None else fingerprint(message.to, text, sender, reference)
+        earlier = self.journal.begin(message, idempotency_key, attempt=first, fingerprint=bound)
         if earlier is not None:
             return self._replay(earlier, idempotency_key)
         return self._deliver(message, chain, journaled=first, original=original)
@@ -180,12 +191,88 @@ class Bridge:
         "breaker"}`` (``open``: it would be skipped). For ``send --dry-run`` and
         ``bulk --dry-run``.
         """
-        message, chain = self._prepare(to, text, sender=sender, backend=backend, reference=reference,
-                                       extra=extra)
+        message, chain, _ = self._prepare(to, text, sender=sender, backend=backend, reference=reference,
+                                          extra=extra)
         return {"to": message.to, "text": message.text, "sender": message.sender, "encoding": message.encoding,
                 "segments": message.segments, "reference": message.reference, "backend": chain[0],
                 "backends": [{"name": name, "plugin": self.config.backends[name]["plugin"],
                               "breaker": self._breakers[name].state} for name in chain]}
+
+    # -- scheduled messages (issue 12) -------------------------------------------------------
+    def _schedule(self, message: Message, chain: tuple[str, ...], pinned: str | None, due: datetime,
+                  idempotency_key: str | None, sender: str | None, text: str) -> Receipt:
+        bound = None if idempotency_key is None else fingerprint(message.to, text, sender, message.reference)
+        # The journal's backend column keeps the caller's pin (None: the routes decide when due).
+        earlier = self.journal.begin(message, idempotency_key, attempt=pinned, fingerprint=bound, send_at=due)
+        if earlier is not None:
+            if earlier.phase == "scheduled":
+                return self._scheduled_receipt(earlier.id, earlier.backend or chain[0], earlier.to, earlier.segments,
+                                               earlier.encoding, earlier.sender, earlier.reference,
+                                               earlier.created_at, replayed=True)
+            return self._replay(earlier, idempotency_key)
+        return self._scheduled_receipt(message.id, chain[0], message.to, message.segments, message.encoding,
+                                       message.sender, message.reference, datetime.now(timezone.utc))
+
+    @staticmethod
+    def _scheduled_receipt(message_id: str, backend: str, to: str, segments: int, encoding: str,
+                           sender: str | None, reference: str | None, created_at: datetime | None,
+                           replayed: bool = False) -> Receipt:
+        return Receipt(id=message_id, backend=backend, provider_id="", status=Status.SCHEDULED, to=to,
+                       segments=segments, encoding=encoding, sender=sender, reference=reference,
+                       created_at=created_at, replayed=replayed)
+
+    def cancel(self, message_id: str) -> MessageRecord:
+        """Cancel a scheduled message before it is sent; returns its record (``canceled``).
+
+        ``NotFound`` for an unknown id; ``InvalidMessage(reason="not_scheduled")`` for a
+        message that is not (or no longer) scheduled — one already being sent included.
+        """
+        record = self.journal.get(message_id)
+        if record is None:
+            raise NotFound(f"no message with id {message_id!r}")
+        if not self.journal.cancel(message_id):
+            current = self.journal.get(message_id) or record
+            raise InvalidMessage(f"message {message_id} is not scheduled (it is {current.status}): nothing to"
+                                 " cancel", reason="not_scheduled", message_id=message_id)
+        return self.journal.get(message_id) or record
+
+    def dispatch(self, *, now: datetime | None = None, limit: int = 100) -> list[Receipt | SmsBridgeError]:
+        """Send the scheduled messages that are due, each exactly once.
+
+        Every due message is claimed first (one conditional UPDATE in the journal): with
+        several processes on one store, each message is sent by exactly one of them.  A
+        claimed message is sent like any other (routes, failover, journal); its result —
+        a Receipt, or the error it raised — is in the returned list.
+        """
+        results: list[Receipt | SmsBridgeError] = []
+        for record in self.journal.due(now, limit=limit):
+            pinned = record.backend if record.backend in self._backends else None
+            try:
+                chain = (pinned,) if pinned else routing.choose(self.config.routes, self.config.default, record.to,
+                                                               _region(record.to))
+                for name in chain:
+                    self._check_complete(name)
+            except SmsBridgeError as exc:
+                exc.message_id = record.id
+                results.append(exc)
+                if self.journal.claim(record.id):
+                    self.journal.finished_with_error(record.id, None, unknown=False, error=str(exc))
+                continue
+            if not self.journal.claim(record.id, attempt=chain[0]):
+                continue  # another process (or thread) claimed it first
+            extra = dict(record.extra)
+            if record.gateway_client is not None:
+                extra["gateway_client"] = record.gateway_client
+            if record.face is not None:
+                extra["face"] = record.face
+            message = Message(to=record.to, text=record.text, id=record.id, sender=record.sender,
+                              reference=record.reference, encoding=record.encoding, segments=record.segments,
+                              extra=extra)
+            try:
+                results.append(self._deliver(message, chain, journaled=chain[0]))
+            except SmsBridgeError as exc:
+                results.append(exc)
+        return results
 
     def _prepare(self, to: str, text: str, *, sender: str | None, backend: str | None,
                  reference: str | None, extra: Mapping[str, Any] | None,
@@ -332,19 +419,39 @@ class Bridge:
         return receipt
 
     def _fail(self, message: Message, name: str, error: SmsBridgeError) -> Receipt:
-        unknown = isinstance(error, DeliveryUnknown)
+        # ``failed`` means "certainly not accepted" and gives the idempotency key up for a
+        # re-send: only an error that proves it (retry-safe, or the message itself refused
+        # as invalid) may say so.  Every other error is ``unknown`` (SPEC §7, issue 11).
+        unknown = not (error.retry_safe or isinstance(error, (InvalidMessage, InvalidNumber)))
         self.journal.finished_with_error(message.id, name, unknown=unknown, error=str(error),
                                          code=getattr(error, "code", None))
         self._observe("smsbridge_send_failed", message=message, error=error)
         raise error
 
     def _replay(self, record: MessageRecord, key: str | None) -> Receipt:
-        """The earlier send with the same idempotency key: its receipt, or why there is none."""
-        if record.extra.get("phase") == "accepted":
+        """The earlier send with the same idempotency key: its receipt, or why there is none.
+
+        An earlier send still in progress (another thread or process claimed the key first)
+        is waited for, up to the longest its backends may take; then its result is returned,
+        or a ``DeliveryUnknown`` that says it is still being sent.
+        """
+        if record.phase == "sending":
+            chain_timeout = sum(float(b.settings.get("timeout") or 10.0) for b in self._backends.values())
+            record = self.journal.wait_settled(record.id, min(chain_timeout, 120.0) + 1.0) or record
+            if record.phase == "sending":
+                raise DeliveryUnknown(f"a message with idempotency key {key!r} is being sent right now (by"
+                                      " another thread or process, or one that stopped); its outcome is not"
+                                      " known yet: ask 'smsbridge status' later", backend=record.backend,
+                                      message_id=record.id)
+            if record.phase == "failed":
+                raise ProviderError(f"a message with idempotency key {key!r} was just sent by another thread or"
+                                    f" process and failed: {record.error}", backend=record.backend,
+                                    message_id=record.id, code=record.error_code, pre_acceptance=True)
+        if record.phase == "accepted":
             return Receipt(id=record.id, backend=record.backend or "", provider_id=record.provider_id or "",
                            status=record.status, to=record.to, segments=record.segments,
                            encoding=record.encoding, sender=record.sender, reference=record.reference,
-                           created_at=record.created_at)
+                           created_at=record.created_at, replayed=True)
         raise DeliveryUnknown(f"a message with idempotency key {key!r} was already handed to a provider and its"
                               " outcome is unknown; run 'smsbridge reconcile' before sending it again",
                               backend=record.backend, message_id=record.id)
@@ -442,7 +549,7 @@ class Bridge:
     def status(self, message_id: str) -> StatusReport:
         """The message's current status: asked of the provider where it can say, else the journal's."""
         record = self._record(message_id)
-        phase = record.extra.get("phase")
+        phase = record.phase
         if phase == "accepted" and not record.status.final and record.provider_id and record.backend:
             backend = self._backends.get(record.backend)
             if backend is not None and "status" in backend.capabilities:
@@ -468,7 +575,7 @@ class Bridge:
                           report=replace(report, id=message_id))
 
     def _describe(self, record: MessageRecord) -> str | None:
-        phase = record.extra.get("phase")
+        phase = record.phase
         if phase == "sending":
             with self._in_flight_lock:
                 if record.id in self._in_flight:
@@ -483,7 +590,7 @@ class Bridge:
         """The message's status changes, oldest first (the provider's where it keeps them)."""
         record = self._record(message_id)
         backend = self._backends.get(record.backend or "")
-        if record.extra.get("phase") == "accepted" and record.provider_id and backend is not None \
+        if record.phase == "accepted" and record.provider_id and backend is not None \
                 and "history" in backend.capabilities:
             try:
                 return [replace(e, description=redaction.redact(e.description)) if e.description else e
@@ -518,11 +625,11 @@ class Bridge:
             with self._in_flight_lock:
                 if record.id in self._in_flight:
                     continue
-            phase = record.extra.get("phase")
+            phase = record.phase
             if phase == "accepted":
                 reports.append(self.status(record.id))
                 continue
-            if not record.extra.get("attempts"):  # journaled, but no backend was ever called
+            if not record.attempts:  # journaled, but no backend was ever called
                 self.journal.finished_with_error(record.id, None, unknown=False,
                                                  error="reconciled: never handed to a backend")
                 reports.append(StatusReport(id=record.id, status=Status.FAILED,
@@ -631,6 +738,30 @@ class _Original:
     message: Message  # the caller's text and sender, after the before_send hooks
     typed_to: str     # the number as the caller typed it
     routed_to: str    # that number read with the routing region
+
+
+MAX_LEAD = timedelta(days=366)
+"""How far ahead a message may be scheduled."""
+
+
+def _due_time(send_at: Any) -> datetime | None:
+    """``send_at`` as an aware UTC datetime, or ``None`` when it is absent or has come."""
+    if send_at is None:
+        return None
+    if not isinstance(send_at, datetime):
+        raise InvalidMessage(f"send_at must be a datetime, not {type(send_at).__name__}", reason="bad_request")
+    due = send_at if send_at.tzinfo else send_at.replace(tzinfo=timezone.utc)
+    now = datetime.now(timezone.utc)
+    if due - now > MAX_LEAD:
+        raise InvalidMessage(f"send_at {due.isoformat()} is more than {MAX_LEAD.days} days ahead",
+                             reason="bad_request")
+    return due if due > now else None
+
+
+def _region(e164: str) -> str | None:
+    from . import numbers
+
+    return numbers.region_of(e164)
 
 
 def _check_sender(sender: Any) -> str | None:

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import click
 
@@ -234,7 +234,7 @@ def _attempts(bridge: Any, message_id: str | None) -> list[dict[str, Any]]:
     except SmsBridgeError:
         return []
     return [{"backend": a.get("backend"), "outcome": a.get("outcome")}
-            for a in record.extra.get("attempts") or [] if isinstance(a, dict)]
+            for a in record.attempts if isinstance(a, Mapping)]
 
 
 def _failover_note(attempts: list[dict[str, Any]]) -> str:
@@ -257,10 +257,13 @@ def _failover_note(attempts: list[dict[str, Any]]) -> str:
 @click.option("--reference", help="Your own label, passed to the provider as its client reference.")
 @click.option("--dry-run", "-n", is_flag=True,
               help="Check and show what would happen (backend, failover chain, segments, encoding); send nothing.")
+@click.option("--at", "send_at", metavar="DATETIME",
+              help="Schedule the message: ISO 8601 (2026-12-24T18:00+01:00; no offset = UTC). Sent when due by"
+                   " 'smsbridge serve' or 'smsbridge dispatch'.")
 @json_option
 @click.pass_obj
 def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | None, reference: str | None,
-         dry_run: bool, as_json: bool) -> None:
+         dry_run: bool, send_at: str | None, as_json: bool) -> None:
     """Send one message TO (E.164 or national) with TEXT."""
     with _errors(as_json):
         bridge = obj.bridge()
@@ -272,8 +275,9 @@ def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | N
                   f"dry run: would send to {plan['to']} via {chain}: {_plural(plan['segments'], 'segment')} "
                   f"({plan['encoding']}), sender {plan['sender'] or '(backend default)'}; nothing sent")
             return
+        when = _parse_at(send_at) if send_at is not None else None
         try:
-            receipt = bridge.send(to, text, backend=backend, sender=sender, reference=reference)
+            receipt = bridge.send(to, text, backend=backend, sender=sender, reference=reference, send_at=when)
         except SmsBridgeError as exc:
             attempts = _attempts(bridge, exc.message_id)
             if as_json:
@@ -281,6 +285,9 @@ def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | N
                                        "attempts": attempts}, ensure_ascii=False))
                 sys.exit(2 if isinstance(exc, ConfigError) else 1)
             raise
+        if receipt.status.value == "scheduled" and when is not None:
+            _emit(receipt.as_dict(), as_json, f"scheduled {receipt.id} for {when.isoformat()} to {receipt.to}")
+            return
         attempts = _attempts(bridge, receipt.id)
         for a in attempts:
             log.info("attempt: %s: %s", a["backend"], a["outcome"] or "accepted")
@@ -291,39 +298,75 @@ def send(obj: _Context, to: str, text: str, backend: str | None, sender: str | N
 
 
 @cli.command()
-@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
-@click.option("--concurrency", "-c", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.argument("file", type=click.File("rb"))
+@click.option("--concurrency", "-c", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="How many messages are in flight at once.")
 @click.option("--out", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="Where to write the per-row result CSV (default: stdout).")
+              help="Where to write the per-row results, one per input row (default: stdout).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Write one JSON object per row (JSON lines) instead of the result CSV; the summary goes to stderr"
+                   " as JSON.")
+@click.option("--delimiter", "-d", metavar="CHAR",
+              help="Column separator of FILE (default: sniffed from the header: comma, semicolon, tab or |).")
+@click.option("--encoding", "-e", metavar="NAME",
+              help="Text encoding of FILE (default: sniffed: a BOM, else UTF-8, else cp1250 as Hungarian Excel"
+                   " saves it).")
 @click.option("--again", is_flag=True,
-              help="Send every row anew. Default: rows an earlier run of this file sent (matched by the 'key'"
-                   " column, else the row number) are not sent twice.")
+              help="Send every row anew. Default: a row an earlier run sent (same 'key' column, else same content"
+                   " and occurrence) is not sent twice.")
 @click.pass_obj
-def bulk(obj: _Context, file: Any, concurrency: int, out: Any, again: bool) -> None:
-    """Send every row of a CSV FILE with columns to,text (optional sender, reference, backend, key)."""
-    from .bulk import read_rows, result_row, RESULT_FIELDS
+def bulk(obj: _Context, file: Any, concurrency: int, out: Any, as_json: bool, delimiter: str | None,
+         encoding: str | None, again: bool) -> None:
+    """Send every row of a CSV FILE (- for stdin) with columns to,text (optional sender, reference, backend, key).
+
+    Re-running a file, edited, reordered, copied or piped, sends only the rows not yet
+    sent. Each row's result (sent, already-sent, failed, unknown) is written to --out; a
+    progress bar counts rows on stderr when it is a terminal; a summary ends on stderr.
+    Exit status 1 when a row failed or its outcome is unknown.
+    """
+    from .bulk import OUTCOMES, RESULT_FIELDS, BulkFile, result_row, send_rows
+    from .progress import ProgressBar
 
     with _errors():
         bridge = obj.bridge()
-        rows = read_rows(file, resume=not again)
-        writer = csv.DictWriter(out, fieldnames=RESULT_FIELDS)
-        writer.writeheader()
-        sent = failed = 0
-        # The bar goes to stderr, and only to a terminal: piped runs get clean output.
-        with click.progressbar(length=0, label="sending", file=sys.stderr, show_pos=True, show_percent=False,
-                               show_eta=False, hidden=not sys.stderr.isatty()) as bar:
-            for number, (item, result) in enumerate(zip(rows.items(), bridge.send_iter(
-                    rows.items_for_send(), concurrency=concurrency)), start=1):
-                writer.writerow(result_row(number, item, result))
-                if isinstance(result, SmsBridgeError):
-                    failed += 1
+        source = BulkFile(file, encoding=encoding, delimiter=delimiter, keyed=not again)
+        writer = None if as_json else csv.DictWriter(out, fieldnames=RESULT_FIELDS)
+        if writer is not None:
+            writer.writeheader()
+        counts = dict.fromkeys(OUTCOMES, 0)
+        bar = ProgressBar(source.total, sys.stderr)
+        # Results on the same terminal as the bar: erase the bar before each line of output.
+        shared = bar.enabled and _isatty(out)
+        try:
+            for row, result in send_rows(bridge, source.rows(), concurrency=concurrency):
+                line = result_row(row.number, row, result)
+                counts[line["result"]] += 1
+                if shared:
+                    bar.clear()
+                if writer is not None:
+                    writer.writerow(line)
                 else:
-                    sent += 1
-                bar.update(1)
+                    out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                if shared:
+                    out.flush()
+                bar.update()
+        finally:
+            bar.close()
         out.flush()
-        click.echo(f"{sent} sent, {failed} failed", err=True)
-        if failed:
+        if as_json:
+            click.echo(json.dumps({"total": source.total, **counts}), err=True)
+        else:
+            click.echo(f"{counts['sent']} sent, {counts['already-sent']} already sent, {counts['failed']} failed,"
+                       f" {counts['unknown']} unknown (of {source.total} rows)", err=True)
+        if counts["failed"] or counts["unknown"]:
             sys.exit(1)
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 @cli.command()
@@ -467,7 +510,7 @@ def journal(obj: _Context, status_filter: str | None, limit: int, as_json: bool)
     """Journaled messages, newest first."""
     with _errors(as_json):
         records = obj.bridge().journaled(status=status_filter, limit=limit)
-        data = [{"id": r.id, "to": r.to, "status": r.status.value, "phase": r.extra.get("phase"),
+        data = [{"id": r.id, "to": r.to, "status": r.status.value, "phase": r.phase,
                  "backend": r.backend, "provider_id": r.provider_id, "reference": r.reference,
                  "created_at": r.created_at.isoformat() if r.created_at else None, "error": r.error}
                 for r in records]
@@ -510,9 +553,12 @@ def reconcile(obj: _Context, as_json: bool) -> None:
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="PEM private key for HTTPS.")
 @click.option("--tls-self-signed", is_flag=True,
               help="Serve HTTPS with a generated certificate for 127.0.0.1/localhost (path printed).")
+@click.option("--tls-dir", type=click.Path(file_okay=False),
+              help="Keep the self-signed certificate and key here (0700; key 0600) instead of a temporary"
+                   " directory removed on exit.")
 @click.pass_obj
 def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: str | None,
-          tls_self_signed: bool) -> None:
+          tls_self_signed: bool, tls_dir: str | None) -> None:
     """Run the gateway: providers' REST/SOAP APIs, served through smsbridge."""
     with _errors():
         try:
@@ -523,8 +569,39 @@ def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: st
                               " python-multipart cryptography") from None
         if bool(tls_cert) != bool(tls_key):
             raise ConfigError("--tls-cert and --tls-key go together")
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"--port must be between 1 and 65535, not {port}")
         server.serve(obj.bridge(), host=host, port=port, certfile=tls_cert, keyfile=tls_key,
-                     self_signed=tls_self_signed)
+                     self_signed=tls_self_signed, tls_dir=tls_dir)
+
+
+# --- issue 12: scheduled messages ---
+def _parse_at(value: str) -> Any:
+    """``--at``: an ISO 8601 date-time (no offset = UTC), or a ConfigError naming the option."""
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--at: not an ISO 8601 date-time: {value!r} (e.g. 2026-12-24T18:00+01:00)") from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+@cli.command()
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000),
+              help="Send at most this many due messages.")
+@json_option
+@click.pass_obj
+def dispatch(obj: _Context, limit: int, as_json: bool) -> None:
+    """Send the scheduled messages that are due (each exactly once, even with several
+    dispatchers on one store); run it from cron, or let 'smsbridge serve' do it."""
+    with _errors(as_json):
+        results = obj.bridge().dispatch(limit=limit)
+        rows = [r.as_dict() if hasattr(r, "as_dict") else {"id": getattr(r, "message_id", None), "error": str(r)}
+                for r in results]
+        lines = [f"sent {r['id']} via {r['backend']}: {r['status']}" if "status" in r else
+                 f"failed {r['id']}: {r['error']}" for r in rows]
+        _emit(rows, as_json, "\n".join(lines) or "nothing due")
 
 
 def main() -> None:

@@ -2,10 +2,22 @@
 
 A row is inserted with phase ``sending`` *before* any backend is called, and updated
 after: ``accepted`` (with the provider's id), ``failed`` (certainly not accepted) or
-``unknown`` (maybe accepted: a :class:`~smsbridge.errors.DeliveryUnknown`).  A row still
-``sending`` when no process is sending it is what a crash leaves behind; it reads as
-status ``unknown`` with a description that says so, and ``smsbridge reconcile`` /
-``journal`` find it.
+``unknown`` (maybe accepted: any error that does not prove the provider refused).  A row
+still ``sending`` when no process is sending it is what a crash leaves behind; it reads
+as status ``unknown`` with a description that says so, and ``smsbridge reconcile`` /
+``journal`` find it.  A scheduled message waits in phase ``scheduled`` until it is
+claimed (:meth:`Journal.claim`) and sent, or cancelled (:meth:`Journal.cancel`).
+
+Idempotency: a key is bound to a fingerprint of its payload (:func:`fingerprint`: to,
+text, sender, reference).  :meth:`Journal.begin` claims a key atomically across
+processes (``BEGIN IMMEDIATE``: the check and the insert happen under SQLite's write
+lock), so a second claimant sees the first's row, never an ``IntegrityError``; another
+payload under a claimed key is :class:`~smsbridge.errors.IdempotencyConflict`.
+
+Lists are indexed queries: client, face, created and sent time, recipient and sender
+are columns, and :meth:`Journal.records` pages by keyset (``before``/``after`` cursors
+from :meth:`Journal.cursor`), so a page costs the same with a thousand rows or a
+million (docs/architecture.md, "The journal").
 
 Durability: SQLite in WAL mode with ``synchronous=NORMAL``: a committed row survives a
 process crash (SIGKILL); only a power loss can drop the last transactions.  That is the
@@ -15,25 +27,39 @@ setting that keeps the journal's cost per send small (docs/performance.md); set
 The journal also keeps *aliases*: provider-shaped ids the gateway hands to callers
 (Twilio ``SM…``), each mapped to the smsbridge id, so a status fetched through any face
 agrees.  Without a ``store`` path the journal lives in memory for the process.
+
+Schema versions (``PRAGMA user_version``): 0 is the first wave's schema; 1 adds the
+``client``, ``face``, ``sent_at``, ``send_at`` and ``fingerprint`` columns and the list
+indexes.  An older file is migrated in place when it is opened; a newer one is refused.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 
+from .errors import ConfigError, IdempotencyConflict, InvalidMessage
 from .model import Message, MessageRecord, Status, StatusEvent
 
-__all__ = ["Journal", "PHASES"]
+__all__ = ["Journal", "PHASES", "SCHEMA_VERSION", "fingerprint"]
 
-PHASES = ("sending", "accepted", "failed", "unknown")
+PHASES = ("sending", "accepted", "failed", "unknown", "scheduled", "canceled")
+"""Where a journaled send stands (``MessageRecord.phase``)."""
 
-_SCHEMA = """
+SCHEMA_VERSION = 1
+"""The schema this code writes (``PRAGMA user_version``)."""
+
+# Keys of ``Message.extra`` the journal keeps in columns of their own (stamped by the gateway).
+_COLUMN_EXTRAS = ("gateway_client", "face")
+
+_TABLES = """
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,
     created_at REAL NOT NULL,
@@ -52,12 +78,16 @@ CREATE TABLE IF NOT EXISTS messages (
     error_code TEXT,
     error TEXT,
     attempts TEXT NOT NULL DEFAULT '[]',
-    extra TEXT NOT NULL DEFAULT '{}'
+    extra TEXT NOT NULL DEFAULT '{}',
+    client TEXT,
+    face TEXT,
+    sent_at REAL,
+    send_at REAL,
+    fingerprint TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_reference ON messages(reference) WHERE reference IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS messages_key ON messages(idempotency_key)
     WHERE idempotency_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS messages_created ON messages(created_at);
 CREATE TABLE IF NOT EXISTS events (
     message_id TEXT NOT NULL,
     at REAL NOT NULL,
@@ -75,13 +105,60 @@ CREATE TABLE IF NOT EXISTS aliases (
 CREATE INDEX IF NOT EXISTS aliases_message ON aliases(message_id, kind);
 """
 
+# Schema 1: the new columns (added to a schema-0 file) and one index per list query.
+# Every index ends in (created_at, id): the keyset order of every page.
+_V1_COLUMNS = (("client", "TEXT"), ("face", "TEXT"), ("sent_at", "REAL"), ("send_at", "REAL"),
+               ("fingerprint", "TEXT"))
+_V1_INDEXES = """
+DROP INDEX IF EXISTS messages_created;
+CREATE INDEX IF NOT EXISTS messages_by_created ON messages(created_at, id);
+CREATE INDEX IF NOT EXISTS messages_by_status ON messages(status, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_by_phase ON messages(phase, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_by_to ON messages(to_number, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_by_client ON messages(client, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_by_client_to ON messages(client, to_number, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_by_client_sender ON messages(client, sender, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_by_client_face ON messages(client, face, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_due ON messages(phase, send_at) WHERE send_at IS NOT NULL;
+"""
 
-def _ts(dt: float | None) -> datetime | None:
-    return None if dt is None else datetime.fromtimestamp(dt, tz=timezone.utc)
+_CLAIM_POLL = 0.02  # seconds between looks at a row another process is sending
+
+
+def fingerprint(to: str, text: str, sender: str | None, reference: str | None) -> str:
+    """The payload an idempotency key is bound to: a hash of (to, text, sender, reference).
+
+    ``to`` should be the normalised (E.164) number, so that ``06301234567`` and
+    ``+36301234567`` are one payload.
+    """
+    blob = json.dumps([to, text, sender, reference], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _ts(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=timezone.utc)
+
+
+def _now() -> float:
+    # Microsecond precision, like datetime: a record's created_at round-trips exactly, and a
+    # message's sent_at is never earlier than its created_at (round is monotonic).
+    return round(time.time(), 6)
+
+
+def _epoch(value: datetime | float | int | None, name: str) -> float | None:
+    """A bound of a time filter as epoch seconds; a naive datetime is taken as UTC."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        return float(value)
+    raise InvalidMessage(f"{name} must be a datetime or epoch seconds, not {value!r:.40}", reason="bad_request")
 
 
 class Journal:
-    """SQLite-backed journal; safe to share between threads of one process."""
+    """SQLite-backed journal; safe to share between threads of one process, and between
+    processes on one file."""
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path
@@ -99,48 +176,73 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             sync = os.environ.get("SMSBRIDGE_JOURNAL_SYNC", "NORMAL").upper()
             self._db.execute(f"PRAGMA synchronous={'FULL' if sync == 'FULL' else 'NORMAL'}")
-        self._db.executescript(_SCHEMA)
         try:  # SQLite's JSON functions (built in since 3.38, usually compiled in before)
             self._db.execute("SELECT json_insert('[]', '$[#]', json('{}'))").fetchone()
             self._json1 = True
         except sqlite3.OperationalError:
             self._json1 = False
+        self._migrate()
 
-    # -- writing -------------------------------------------------------------------------
-    def begin(self, message: Message, idempotency_key: str | None = None, *,
-              attempt: str | None = None) -> MessageRecord | None:
-        """Record a message about to be handed to a backend (phase ``sending``).
+    # -- schema --------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        """Create the schema, or bring an older file up to :data:`SCHEMA_VERSION`.
 
-        With an ``idempotency_key`` already journaled (and not certainly failed), nothing is
-        written and the earlier record is returned: the caller must not send again.  A
-        ``failed`` earlier record gives its key up to the new message.  ``attempt`` names
-        the backend about to be tried, recorded as by :meth:`attempt` in the same write
-        (one commit per send fewer: docs/performance.md).
+        Under the write lock (``BEGIN IMMEDIATE``), so two processes opening one old file
+        migrate it once.
         """
-        now = time.time()
-        attempts = json.dumps([{"backend": attempt, "at": now}]) if attempt is not None else "[]"
-        with self._lock:
-            if idempotency_key is not None:
-                row = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE idempotency_key=?",
-                                       (idempotency_key,)).fetchone()
-                if row is not None:
-                    if row[14] != "failed":
-                        return self._record(row)
-                    self._db.execute("UPDATE messages SET idempotency_key=NULL WHERE id=?", (row[0],))
-            self._db.execute(
-                "INSERT INTO messages (id, created_at, updated_at, to_number, text, sender, reference,"
-                " idempotency_key, backend, status, phase, segments, encoding, attempts, extra)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (message.id, now, now, message.to, message.text, message.sender, message.reference,
-                 idempotency_key, attempt, Status.UNKNOWN.value, "sending", message.segments, message.encoding,
-                 attempts, json.dumps(dict(message.extra), default=str) if message.extra else "{}"))
-        return None
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise ConfigError(f"store {self.path!r} has journal schema {version}, newer than this smsbridge"
+                              f" understands ({SCHEMA_VERSION}); upgrade smsbridge", path="store")
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:
+                for statement in _TABLES.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                have = {row[1] for row in self._db.execute("PRAGMA table_info(messages)")}
+                for column, kind in _V1_COLUMNS:
+                    if column not in have:
+                        self._db.execute(f"ALTER TABLE messages ADD COLUMN {column} {kind}")
+                if "client" not in have:
+                    self._backfill_v1()
+                for statement in _V1_INDEXES.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _backfill_v1(self) -> None:
+        """Schema 0 → 1: client and face move out of ``extra`` into columns; accepted rows
+        get a ``sent_at`` (when their acceptance was recorded)."""
+        rows = self._db.execute("SELECT id, extra, phase, updated_at FROM messages").fetchall()
+        for message_id, extra_json, phase, updated in rows:
+            try:
+                extra = json.loads(extra_json or "{}")
+            except ValueError:
+                extra = {}
+            client = extra.pop("gateway_client", None) if isinstance(extra, dict) else None
+            face = extra.pop("face", None) if isinstance(extra, dict) else None
+            sent_at = None
+            if phase == "accepted":
+                found = self._db.execute("SELECT min(at) FROM events WHERE message_id=? AND description LIKE"
+                                         " 'accepted by %'", (message_id,)).fetchone()
+                sent_at = found[0] if found and found[0] is not None else updated
+            self._db.execute("UPDATE messages SET client=?, face=?, sent_at=?, extra=? WHERE id=?",
+                             (client, face, sent_at, json.dumps(extra, default=str), message_id))
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def _transaction(self, mode: str = "") -> Iterator[None]:
         """One commit for several statements (called with ``_lock`` held): with a store on
-        disk every commit is a WAL append, the journal's main cost per send."""
-        self._db.execute("BEGIN")
+        disk every commit is a WAL append, the journal's main cost per send.  ``mode``
+        ``IMMEDIATE`` takes the write lock before the first read (check-then-write)."""
+        self._db.execute(f"BEGIN {mode}")
         try:
             yield
         except BaseException:
@@ -148,11 +250,73 @@ class Journal:
             raise
         self._db.execute("COMMIT")
 
+    # -- writing -------------------------------------------------------------------------
+    def begin(self, message: Message, idempotency_key: str | None = None, *,
+              attempt: str | None = None, fingerprint: str | None = None,
+              send_at: datetime | float | None = None) -> MessageRecord | None:
+        """Record a message about to be handed to a backend (phase ``sending``).
+
+        With an ``idempotency_key`` already journaled (and not certainly failed), nothing is
+        written and the earlier record is returned: the caller must not send again (its
+        ``phase`` says whether it was accepted, is unknown, or is being sent right now).
+        A ``failed`` or ``canceled`` earlier record gives its key up to the new message.
+        When both the earlier row and this call carry a ``fingerprint`` and they differ,
+        :class:`IdempotencyConflict` is raised and nothing is written.  The check and the
+        insert are one transaction under the write lock: atomic across processes.
+
+        ``attempt`` names the backend about to be tried, recorded as by :meth:`attempt` in
+        the same write (one commit per send fewer: docs/performance.md).  ``send_at``
+        journals a scheduled message instead (phase ``scheduled``, status ``scheduled``),
+        to be claimed when due (:meth:`due`, :meth:`claim`).
+        """
+        now = _now()
+        attempts = json.dumps([{"backend": attempt, "at": now}]) if attempt is not None else "[]"
+        extra = dict(message.extra or {})
+        client, face = (extra.pop(key, None) for key in _COLUMN_EXTRAS)
+        due = _epoch(send_at, "send_at")
+        status, phase = (Status.SCHEDULED.value, "scheduled") if due is not None else (Status.UNKNOWN.value,
+                                                                                        "sending")
+        values = (message.id, now, now, message.to, message.text, message.sender, message.reference,
+                  idempotency_key, attempt, status, phase, message.segments, message.encoding, attempts,
+                  json.dumps(extra, default=str) if extra else "{}", None if client is None else str(client),
+                  None if face is None else str(face), due, fingerprint)
+        insert = ("INSERT INTO messages (id, created_at, updated_at, to_number, text, sender, reference,"
+                  " idempotency_key, backend, status, phase, segments, encoding, attempts, extra, client, face,"
+                  " send_at, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        with self._lock:
+            if idempotency_key is None:
+                self._db.execute(insert, values)
+                return None
+            with self._transaction("IMMEDIATE"):
+                row = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE idempotency_key=?",
+                                       (idempotency_key,)).fetchone()
+                if row is not None:
+                    if row[14] not in ("failed", "canceled"):
+                        if fingerprint is not None and row[21] is not None and row[21] != fingerprint:
+                            raise IdempotencyConflict(
+                                f"idempotency key {idempotency_key!r} was already used for another message"
+                                f" ({row[0]}: other recipient, text, sender or reference); nothing was sent",
+                                message_id=row[0])
+                        return self._record(row)
+                    self._db.execute("UPDATE messages SET idempotency_key=NULL WHERE id=?", (row[0],))
+                self._db.execute(insert, values)
+        return None
+
+    def wait_settled(self, message_id: str, timeout: float) -> MessageRecord | None:
+        """The record once it has left phase ``sending`` (polled up to ``timeout`` seconds),
+        else as it stands: how a second claimant of a key learns the first one's result."""
+        deadline = time.monotonic() + timeout
+        while True:
+            record = self.get(message_id)
+            if record is None or record.phase != "sending" or time.monotonic() >= deadline:
+                return record
+            time.sleep(_CLAIM_POLL)
+
     def attempt(self, message_id: str, backend: str, outcome: str | None = None) -> None:
         """Note that ``backend`` was tried (and, once known, how it ended)."""
         if outcome is None and self._json1:
             # The common case, once per send: append in SQL, one statement, no read-back.
-            now = time.time()
+            now = _now()
             entry = json.dumps({"backend": backend, "at": now})
             with self._lock:
                 self._db.execute("UPDATE messages SET backend=?, attempts=json_insert(attempts, '$[#]', json(?)),"
@@ -164,27 +328,29 @@ class Journal:
                 return
             attempts = json.loads(row[0])
             if outcome is None:
-                attempts.append({"backend": backend, "at": time.time()})
+                attempts.append({"backend": backend, "at": _now()})
             elif attempts and attempts[-1]["backend"] == backend:
                 attempts[-1]["outcome"] = outcome
             self._db.execute("UPDATE messages SET backend=?, attempts=?, updated_at=? WHERE id=?",
-                             (backend, json.dumps(attempts), time.time(), message_id))
+                             (backend, json.dumps(attempts), _now(), message_id))
 
     def accepted(self, message_id: str, backend: str, provider_id: str, status: Status,
                  segments: int | None = None) -> None:
-        now = time.time()
+        """The provider accepted the message: phase ``accepted``, ``sent_at`` now (kept if set)."""
+        now = _now()
         with self._lock, self._transaction():
             self._db.execute(
                 "UPDATE messages SET phase='accepted', backend=?, provider_id=?, status=?, updated_at=?,"
-                " segments=COALESCE(?, segments), error=NULL, error_code=NULL WHERE id=?",
-                (backend, provider_id, status.value, now, segments, message_id))
+                " sent_at=COALESCE(sent_at, ?), segments=COALESCE(?, segments), error=NULL, error_code=NULL"
+                " WHERE id=?",
+                (backend, provider_id, status.value, now, now, segments, message_id))
             self._db.execute("INSERT INTO events (message_id, at, status, description) VALUES (?,?,?,?)",
                              (message_id, now, status.value, f"accepted by {backend}"))
 
     def finished_with_error(self, message_id: str, backend: str | None, *, unknown: bool, error: str,
                             code: str | None = None) -> None:
         """The send ended in an error: ``unknown`` (maybe accepted) or ``failed`` (certainly not)."""
-        now = time.time()
+        now = _now()
         status = Status.UNKNOWN if unknown else Status.FAILED
         with self._lock, self._transaction():
             self._db.execute(
@@ -198,7 +364,7 @@ class Journal:
     def set_status(self, message_id: str, status: Status, *, at: datetime | None = None,
                    code: str | None = None, description: str | None = None, phase: str | None = None) -> Status | None:
         """Record a newly learnt status; returns the previous one (``None`` if no such id)."""
-        now = time.time()
+        now = _now()
         when = at.timestamp() if at else now
         with self._lock:
             row = self._db.execute("SELECT status FROM messages WHERE id=?", (message_id,)).fetchone()
@@ -213,6 +379,38 @@ class Journal:
                     "INSERT INTO events (message_id, at, status, code, description) VALUES (?,?,?,?,?)",
                     (message_id, when, status.value, code, description))
             return old
+
+    # -- scheduled messages --------------------------------------------------------------
+    def due(self, now: datetime | float | None = None, *, limit: int = 100) -> list[MessageRecord]:
+        """Scheduled messages whose ``send_at`` has come, earliest first (index ``messages_due``)."""
+        bound = _epoch(now, "now") if now is not None else time.time()
+        with self._lock:
+            rows = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE phase='scheduled' AND"
+                                    " send_at IS NOT NULL AND send_at<=? ORDER BY send_at LIMIT ?",
+                                    (bound, limit)).fetchall()
+        return [self._record(r) for r in rows]
+
+    def claim(self, message_id: str, *, attempt: str | None = None) -> bool:
+        """Move a scheduled message to ``sending``; True for exactly one claimant, whatever the
+        number of threads or processes asking (one conditional UPDATE)."""
+        now = _now()
+        attempts = json.dumps([{"backend": attempt, "at": now}]) if attempt is not None else "[]"
+        with self._lock:
+            cursor = self._db.execute("UPDATE messages SET phase='sending', status=?, updated_at=?, attempts=?,"
+                                      " backend=COALESCE(?, backend) WHERE id=? AND phase='scheduled'",
+                                      (Status.UNKNOWN.value, now, attempts, attempt, message_id))
+        return cursor.rowcount == 1
+
+    def cancel(self, message_id: str) -> bool:
+        """Cancel a scheduled message not yet claimed; True when this call cancelled it."""
+        now = _now()
+        with self._lock, self._transaction():
+            cursor = self._db.execute("UPDATE messages SET phase='canceled', status=?, updated_at=? WHERE id=?"
+                                      " AND phase='scheduled'", (Status.CANCELED.value, now, message_id))
+            if cursor.rowcount == 1:
+                self._db.execute("INSERT INTO events (message_id, at, status, description) VALUES (?,?,?,?)",
+                                 (message_id, now, Status.CANCELED.value, "canceled before it was sent"))
+        return cursor.rowcount == 1
 
     # -- aliases -------------------------------------------------------------------------
     def alias(self, kind: str, alias: str, message_id: str) -> None:
@@ -234,20 +432,27 @@ class Journal:
 
     # -- reading -------------------------------------------------------------------------
     _COLUMNS = ("id, to_number, text, status, backend, provider_id, sender, reference, segments, encoding,"
-                " created_at, updated_at, error_code, error, phase, extra, attempts")
+                " created_at, updated_at, error_code, error, phase, extra, attempts, client, face, sent_at,"
+                " send_at, fingerprint")
 
     def _record(self, row: tuple[Any, ...]) -> MessageRecord:
-        extra = json.loads(row[15] or "{}")
-        extra["phase"] = row[14]
-        extra["attempts"] = json.loads(row[16] or "[]")
         return MessageRecord(id=row[0], to=row[1], text=row[2], status=Status(row[3]), backend=row[4],
                              provider_id=row[5], sender=row[6], reference=row[7], segments=row[8],
                              encoding=row[9], created_at=_ts(row[10]), updated_at=_ts(row[11]),
-                             error_code=row[12], error=row[13], extra=extra)
+                             error_code=row[12], error=row[13], extra=json.loads(row[15] or "{}"),
+                             phase=row[14], attempts=tuple(json.loads(row[16] or "[]")),
+                             gateway_client=row[17], face=row[18], sent_at=_ts(row[19]), send_at=_ts(row[20]))
 
     def get(self, message_id: str) -> MessageRecord | None:
         with self._lock:
             row = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE id=?", (message_id,)).fetchone()
+        return self._record(row) if row else None
+
+    def by_key(self, idempotency_key: str) -> MessageRecord | None:
+        """The message holding this idempotency key, if any."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE idempotency_key=?",
+                                   (idempotency_key,)).fetchone()
         return self._record(row) if row else None
 
     def by_reference(self, reference: str) -> MessageRecord | None:
@@ -257,31 +462,133 @@ class Journal:
                                    " ORDER BY created_at DESC LIMIT 1", (reference,)).fetchone()
         return self._record(row) if row else None
 
-    def records(self, *, status: str | None = None, phase: str | None = None, limit: int = 100,
-                offset: int = 0, to: str | None = None, sender: str | None = None,
-                oldest_first: bool = False) -> list[MessageRecord]:
-        where, args = [], []
-        for column, value in (("status", status), ("phase", phase), ("to_number", to), ("sender", sender)):
+    @staticmethod
+    def cursor(record: MessageRecord) -> str:
+        """An opaque keyset cursor for ``record``: pass it as ``before=`` (or ``after=``) to
+        :meth:`records` to get the page that follows it."""
+        micros = round(record.created_at.timestamp() * 1_000_000) if record.created_at else 0
+        return f"{micros}:{record.id}"
+
+    @staticmethod
+    def _parse_cursor(cursor: str, name: str) -> tuple[float, str]:
+        micros, sep, message_id = str(cursor).partition(":")
+        if not sep or not message_id or not micros.isdigit():
+            raise InvalidMessage(f"{name}: not a journal cursor: {str(cursor)[:40]!r}", reason="bad_request")
+        return int(micros) / 1_000_000, message_id
+
+    def records(self, *, status: str | None = None, phase: str | None = None, to: str | None = None,
+                sender: str | None = None, client: str | None = None, face: str | None = None,
+                created_after: datetime | float | None = None, created_before: datetime | float | None = None,
+                sent_after: datetime | float | None = None, sent_before: datetime | float | None = None,
+                text_contains: str | None = None, limit: int = 100, before: str | None = None,
+                after: str | None = None, oldest_first: bool = False, offset: int = 0,
+                visible_to: str | None = None) -> list[MessageRecord]:
+        """Journaled messages matching every filter given, newest first (``oldest_first``:
+        oldest first), ordered by ``(created_at, id)``.
+
+        ``*_after`` bounds are inclusive, ``*_before`` exclusive (datetimes, naive = UTC, or
+        epoch seconds); ``sent_*`` is when the provider accepted the message (rows never
+        accepted have no sent time and never match).  ``text_contains`` is a plain
+        substring.  ``before``/``after`` are cursors from :meth:`cursor`: only rows strictly
+        older / newer than that row.  Page with ``before=cursor(page[-1])`` (newest first)
+        or ``after=cursor(page[-1]), oldest_first=True``: each page is an index range, so
+        it costs the same at any depth.  ``offset`` still works (it walks the skipped rows).
+        ``client`` matches the gateway client exactly; ``visible_to`` matches that client's
+        messages *and* those sent outside the gateway (no client), the gateway's visibility
+        rule, as two index ranges merged.
+        """
+        if visible_to is not None:
+            mine = self.records(status=status, phase=phase, to=to, sender=sender, client=visible_to, face=face,
+                                created_after=created_after, created_before=created_before, sent_after=sent_after,
+                                sent_before=sent_before, text_contains=text_contains, limit=limit + offset,
+                                before=before, after=after, oldest_first=oldest_first)
+            public = self._select(self._where(status=status, phase=phase, to=to, sender=sender, client=None,
+                                              no_client=True, face=face, created_after=created_after,
+                                              created_before=created_before, sent_after=sent_after,
+                                              sent_before=sent_before, text_contains=text_contains,
+                                              before=before, after=after), oldest_first, limit + offset, 0)
+            merged = sorted(mine + public, key=lambda r: (r.created_at or _EPOCH0, r.id), reverse=not oldest_first)
+            return merged[offset:offset + limit]
+        where = self._where(status=status, phase=phase, to=to, sender=sender, client=client, no_client=False,
+                            face=face, created_after=created_after, created_before=created_before,
+                            sent_after=sent_after, sent_before=sent_before, text_contains=text_contains,
+                            before=before, after=after)
+        return self._select(where, oldest_first, limit, offset)
+
+    def _where(self, *, status: str | None, phase: str | None, to: str | None, sender: str | None,
+               client: str | None, no_client: bool, face: str | None, created_after: Any, created_before: Any,
+               sent_after: Any, sent_before: Any, text_contains: str | None, before: str | None,
+               after: str | None) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        args: list[Any] = []
+        for column, value in (("status", status), ("phase", phase), ("client", client), ("to_number", to),
+                              ("sender", sender), ("face", face)):
             if value is not None:
                 where.append(f"{column}=?")
-                args.append(value)
-        sql = f"SELECT {self._COLUMNS} FROM messages"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY created_at {'ASC' if oldest_first else 'DESC'}, rowid LIMIT ? OFFSET ?"
+                args.append(value.value if isinstance(value, Status) else value)
+        if no_client:
+            where.append("client IS NULL")
+        bounds = (("created_at>=?", created_after, "created_after"), ("created_at<?", created_before, "created_before"),
+                  ("sent_at>=?", sent_after, "sent_after"), ("sent_at<?", sent_before, "sent_before"),
+                  # created_at <= sent_at always: a sent-before bound is a created-before bound too,
+                  # which turns the walk of the (…, created_at, id) index into a range.
+                  ("created_at<?", sent_before, "sent_before"))
+        for clause, value, name in bounds:
+            bound = _epoch(value, name)
+            if bound is not None:
+                where.append(clause)
+                args.append(bound)
+        if text_contains:
+            where.append("instr(text, ?) > 0")
+            args.append(text_contains)
+        for cursor, op, name in ((before, "<", "before"), (after, ">", "after")):
+            if cursor is not None:
+                at, message_id = self._parse_cursor(cursor, name)
+                # The row's own stored time when it still exists (exact), else the cursor's.
+                where.append(f"(created_at, id) {op} (COALESCE((SELECT m.created_at FROM messages m"
+                             " WHERE m.id=?), ?), ?)")
+                args.extend((message_id, at, message_id))
+        return where, args
+
+    def _select(self, where: tuple[list[str], list[Any]], oldest_first: bool, limit: int,
+                offset: int) -> list[MessageRecord]:
+        clauses, args = where
+        sql = self._sql(clauses, oldest_first) + " LIMIT ? OFFSET ?"
         with self._lock:
             rows = self._db.execute(sql, (*args, limit, offset)).fetchall()
         return [self._record(r) for r in rows]
 
+    def _sql(self, clauses: list[str], oldest_first: bool) -> str:
+        order = "ASC" if oldest_first else "DESC"
+        sql = f"SELECT {self._COLUMNS} FROM messages"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        return sql + f" ORDER BY created_at {order}, id {order}"
+
+    def query_plan(self, **filters: Any) -> list[str]:
+        """SQLite's ``EXPLAIN QUERY PLAN`` for :meth:`records` with these filters (tests and
+        benchmarks check that every list is an index range, never ``SCAN messages``)."""
+        oldest_first = bool(filters.pop("oldest_first", False))
+        clauses, args = self._where(no_client=bool(filters.pop("no_client", False)), **{
+            name: filters.pop(name, None) for name in (
+                "status", "phase", "to", "sender", "client", "face", "created_after", "created_before",
+                "sent_after", "sent_before", "text_contains", "before", "after")})
+        if filters:
+            raise TypeError(f"unknown filter(s): {', '.join(filters)}")
+        with self._lock:
+            rows = self._db.execute("EXPLAIN QUERY PLAN " + self._sql(clauses, oldest_first) + " LIMIT ? OFFSET ?",
+                                    (*args, 100, 0)).fetchall()
+        return [row[-1] for row in rows]
+
     def iter_records(self, **filters: Any) -> Iterator[MessageRecord]:
-        """All matching records, oldest first, fetched in pages."""
-        offset = 0
+        """All matching records, oldest first, fetched in keyset pages of 500."""
+        after: str | None = None
         while True:
-            page = self.records(limit=500, offset=offset, oldest_first=True, **filters)
+            page = self.records(limit=500, after=after, oldest_first=True, **filters)
             yield from page
             if len(page) < 500:
                 return
-            offset += len(page)
+            after = self.cursor(page[-1])
 
     def events(self, message_id: str) -> list[StatusEvent]:
         with self._lock:
@@ -292,3 +599,6 @@ class Journal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+_EPOCH0 = datetime.fromtimestamp(0, tz=timezone.utc)

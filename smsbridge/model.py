@@ -97,6 +97,9 @@ class Receipt:
     sender: str | None = None
     reference: str | None = None
     created_at: datetime | None = None
+    #: True when nothing was sent now: an earlier send's receipt, returned for a repeated
+    #: idempotency key (``smsbridge bulk`` counts these as "already sent").
+    replayed: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -206,6 +209,14 @@ class MessageRecord:
     ``status`` is the last known status; ``error`` is the text of the error a failed
     send raised (``None`` otherwise).  Gateway faces turn this into the provider's reply
     shape (Twilio message JSON, Plivo message object, ...).
+
+    The journal's own bookkeeping is typed, never hidden in ``extra``: ``phase`` is where
+    the send stands (``sending``, ``accepted``, ``failed``, ``unknown``, ``scheduled``,
+    ``canceled``; see :data:`smsbridge.journal.PHASES`), ``attempts`` the backends tried
+    in order (each ``{"backend", "at"[, "outcome"]}``), ``gateway_client``/``face`` the
+    gateway client and face that sent it (``None`` outside the gateway), ``sent_at`` when
+    a provider accepted it and ``send_at`` when a scheduled message is due.  ``extra``
+    holds only the caller's own hints (and a face's private data).
     """
 
     id: str
@@ -223,3 +234,9 @@ class MessageRecord:
     error_code: str | None = None
     error: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    phase: str = "accepted"
+    attempts: tuple[Mapping[str, Any], ...] = ()
+    gateway_client: str | None = None
+    face: str | None = None
+    sent_at: datetime | None = None
+    send_at: datetime | None = None

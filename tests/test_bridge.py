@@ -132,7 +132,8 @@ def test_uncertain_or_final_errors_stop_the_chain(tmp_path, fake_plugin, mode, e
             bridge.send("+36301234567", "x")
         assert [c[0] for c in fake_plugin.CALLS] == ["b0"]  # never sent twice
         assert info.value.message_id and info.value.backend == "b0"
-        expected = Status.UNKNOWN if error is DeliveryUnknown else Status.FAILED
+        # Not retry-safe means not proven refused: journaled unknown, never failed (issue 11)
+        expected = Status.UNKNOWN
         assert bridge.status(info.value.message_id).status is expected
     with Bridge.from_dict(chain_config(tmp_path, mode, "ok")) as again:  # the journal outlives the process
         assert again.status(info.value.message_id).status is expected
@@ -144,7 +145,7 @@ def test_all_backends_failing_raises_the_last_error_with_message_id(tmp_path, fa
             bridge.send("+36301234567", "x")
         assert bridge.status(info.value.message_id).status is Status.FAILED
         record = bridge.record(info.value.message_id)
-        assert [a["backend"] for a in record.extra["attempts"]] == ["b0", "b1"]
+        assert [a["backend"] for a in record.attempts] == ["b0", "b1"]
 
 
 def test_idempotency_key_prevents_a_second_send(tmp_path, fake_plugin):

@@ -64,13 +64,15 @@ def test_bulk_csv_with_results_and_resume(workdir):
     (workdir / "in.csv").write_text("to,text\n+36301234567,one\nnot-a-number,two\n+14155552671,three\n",
                                     encoding="utf-8")
     result = run("bulk", "in.csv", "--out", "out.csv", cwd=workdir)
-    assert result.returncode == 1 and "2 sent, 1 failed" in result.stderr
+    assert result.returncode == 1 and "2 sent, 0 already sent, 1 failed, 0 unknown" in result.stderr
     rows = (workdir / "out.csv").read_text().splitlines()
-    assert rows[0] == "row,to,result,id,backend,provider_id,status,segments,error"
+    assert rows[0] == "row,to,result,id,backend,provider_id,status,segments,error,key"
     assert [r.split(",")[2] for r in rows[1:]] == ["sent", "failed", "sent"]
     first_ids = [r.split(",")[3] for r in rows[1:]]
     again = run("bulk", "in.csv", cwd=workdir)  # the same file again: nothing is sent twice
     assert [r.split(",")[3] for r in again.stdout.splitlines()[1:]] == first_ids
+    assert [r.split(",")[2] for r in again.stdout.splitlines()[1:]] == ["already-sent", "failed", "already-sent"]
+    assert "0 sent, 2 already sent, 1 failed, 0 unknown" in again.stderr
     balance = json.loads(run("balance", "--json", cwd=workdir).stdout)
     assert balance["amount"] == "998.0"
 

@@ -32,7 +32,7 @@ def test_refused_connection_fails_over(tmp_path, free_port):
     with Bridge.from_dict(config(tmp_path, f"http://127.0.0.1:{free_port}")) as bridge:
         receipt = bridge.send("+36301234567", "x")
         assert receipt.backend == "fallback"
-        attempts = bridge.record(receipt.id).extra["attempts"]
+        attempts = bridge.record(receipt.id).attempts
         assert [a["backend"] for a in attempts] == ["primary", "fallback"]
 
 
@@ -77,7 +77,7 @@ def test_breaker_skips_a_refusing_server_then_probes_it(tmp_path, free_port):
     with Bridge.from_dict(cfg) as bridge:
         receipts = [bridge.send("+36301234567", f"m{i}") for i in range(5)]
         assert all(r.backend == "fallback" for r in receipts)
-        tried = [[a.get("outcome", "") for a in bridge.record(r.id).extra["attempts"] if a["backend"] == "primary"]
+        tried = [[a.get("outcome", "") for a in bridge.record(r.id).attempts if a["backend"] == "primary"]
                  for r in receipts]
         assert [t[0].startswith("not accepted") for t in tried] == [True, True, False, False, False]
         assert all(t[0] == "skipped (circuit open)" for t in tried[2:])

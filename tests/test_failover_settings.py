@@ -59,7 +59,7 @@ def test_a_text_over_the_fallbacks_max_segments_is_not_sent_there(tmp_path, free
             bridge.send("+36301234567", text)
         record = bridge.record(info.value.message_id)
         assert record.status.value == "failed"
-        outcomes = [a.get("outcome") or "" for a in record.extra["attempts"]]
+        outcomes = [a.get("outcome") or "" for a in record.attempts]
         assert outcomes[0].startswith("not accepted")
         assert any("skipped" in o and "segments" in o for o in outcomes)
     assert received(tmp_path) == []  # the fallback never saw a 2-part message
@@ -81,7 +81,7 @@ def test_fallback_reads_a_national_number_with_its_own_default_region(tmp_path, 
     with Bridge.from_dict(cfg) as bridge:
         with pytest.raises(ProviderUnavailable) as info:  # HU national, routed as HU; not a number in AT
             bridge.send("06 30 123 4567", "hi")
-        outcomes = [a.get("outcome") or "" for a in bridge.record(info.value.message_id).extra["attempts"]]
+        outcomes = [a.get("outcome") or "" for a in bridge.record(info.value.message_id).attempts]
         assert any(o.startswith("skipped") and "06 30 123 4567" in o for o in outcomes), outcomes
     assert received(tmp_path) == []  # skipped, never sent to a number the fallback reads otherwise
 

@@ -41,7 +41,7 @@ def test_lost_reply_is_found_by_reconcile(tmp_path, slow_gateway, backend):
     with Bridge.from_dict(config) as later:
         (report,) = later.reconcile()
         assert report.id == message_id and report.status is not Status.UNKNOWN
-        assert later.record(message_id).extra["phase"] == "accepted"
+        assert later.record(message_id).phase == "accepted"
         assert later.journaled(status="unknown") == []
     assert len(slow_gateway.bridge.journaled()) == 1  # the provider got it exactly once
 

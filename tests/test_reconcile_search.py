@@ -64,7 +64,7 @@ def test_a_lost_reply_is_found_by_searching(tmp_path, slow_gateway, provider):
         (report,) = later.reconcile()
         assert report.id == message_id and report.status is not Status.UNKNOWN, report
         record = later.record(message_id)
-        assert record.extra["phase"] == "accepted" and record.provider_id
+        assert record.phase == "accepted" and record.provider_id
         assert later.journaled(status="unknown") == []
     texts = sorted(r.text for r in slow_gateway.bridge.journaled())
     assert texts == ["an earlier, different text", "lost and found"]  # each sent exactly once
@@ -87,7 +87,7 @@ def test_not_found_is_failed_only_after_the_grace_period(tmp_path, slow_gateway,
     with Bridge.from_dict(config) as later:
         (report,) = later.reconcile()
         assert report.status is Status.FAILED
-        assert later.record(message_id).extra["phase"] == "failed"  # safe to send again
+        assert later.record(message_id).phase == "failed"  # safe to send again
 
 
 def test_reconcile_cli_says_per_backend_what_it_could_not_check(tmp_path, slow_gateway):

@@ -87,8 +87,14 @@ def test_chaos_failures_are_unavailable_and_fail_over(tmp_path):
 
 
 def _sandbox_texts(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
-        return [r[0] for r in conn.execute("SELECT text FROM sms")]
+    """What the sandbox provider holds; nothing while the killed run has not created its table."""
+    try:
+        with sqlite3.connect(db) as conn:
+            return [r[0] for r in conn.execute("SELECT text FROM sms")]
+    except sqlite3.OperationalError as exc:  # "no such table": the file exists, the schema not yet
+        if "no such table" not in str(exc):
+            raise
+        return []
 
 
 def test_sigkill_mid_batch_loses_nothing_and_resume_sends_nothing_twice(tmp_path):
@@ -140,4 +146,7 @@ def test_sigkill_mid_batch_loses_nothing_and_resume_sends_nothing_twice(tmp_path
     texts = _sandbox_texts(provider)
     assert sorted(texts) == sorted(f"row-{i}" for i in range(rows))  # every row once, none twice
     with open(tmp_path / "out2.csv", encoding="utf-8") as fh:
-        assert [r["result"] for r in csv.DictReader(fh)] == ["sent"] * rows
+        results = [r["result"] for r in csv.DictReader(fh)]
+    # one result per row; the rows the killed run got out are "already-sent" (nothing sent now)
+    assert len(results) == rows and set(results) <= {"sent", "already-sent"}
+    assert results.count("already-sent") == len(sent_before)

@@ -49,7 +49,7 @@ def test_a_failing_provider_look_up_is_answered_from_the_journal(tmp_path, sent,
             assert (report.id, report.status) == (sent.id, Status.QUEUED)
             events = later.history(sent.id)
             assert [e.status for e in events] == [Status.QUEUED]
-            assert later.record(sent.id).extra["phase"] == "accepted"  # nothing was rewritten
+            assert later.record(sent.id).phase == "accepted"  # nothing was rewritten
         if server is not None:  # the provider really was asked
             assert server.requests and all(r.method == "GET" and sent.provider_id in r.path
                                            for r in server.requests)

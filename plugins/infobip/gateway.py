@@ -28,18 +28,38 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from smsbridge.errors import (DeliveryUnknown, InsufficientCredit, InvalidNumber, NotFound, SmsBridgeError,
-                              UnsupportedOperation)
-from smsbridge.gateway.faces import query_int, LastReported, fresh, scan_journal
-from smsbridge.gateway.http import BadRequest, read_json
-from smsbridge.model import MessageRecord
+from smsbridge.errors import (
+    DeliveryUnknown,
+    IdempotencyConflict,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderUnavailable,
+    SmsBridgeError,
+    UnsupportedOperation,
+)
+from smsbridge.gateway.app import Gateway
+from smsbridge.gateway.clients import GatewayClient
+from smsbridge.gateway.errors import ErrorTable, Rule
+from smsbridge.gateway.faces import (
+    LastReported,
+    face_extra,
+    fresh,
+    idempotency_key,
+    parse_when,
+    query_int,
+    scan_journal,
+)
+from smsbridge.gateway.http import read_json
+from smsbridge.model import MessageRecord, Status
 
 from . import wire
 
@@ -53,7 +73,7 @@ _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 _V2_STATUSES = (400, 401, 403, 404, 429, 500)
 
 
-def routes(gateway: Any) -> list[Route]:
+def routes(gateway: Gateway) -> list[Route]:
     face = InfobipFace(gateway)
     gateway.errors("/sms/3/", face.render_v3)
     gateway.errors("/sms/2/", face.render_v2)
@@ -67,6 +87,7 @@ def routes(gateway: Any) -> list[Route]:
         Route("/sms/3/logs", face.logs_v3, methods=_METHODS),
         Route("/sms/1/logs", face.logs_v1, methods=_METHODS),
         Route("/account/1/balance", face.balance, methods=_METHODS),
+        Route("/sms/1/bulks/status", face.bulk_status, methods=_METHODS),
     ]
 
 
@@ -77,8 +98,44 @@ def _error(err: wire.WireError, version: int) -> JSONResponse:
     return JSONResponse(err.as_json(version), status_code=status)
 
 
+def _errors(version: int) -> ErrorTable:
+    """The face's error table for API ``version`` (3, or 2 for the v1/v2 shapes).
+
+    A code is ``(violated property or None, v2 messageId or None)``."""
+    def render(status: int, code: Any, message: str) -> JSONResponse:
+        prop, v2_id = code
+        violations = [(prop, message)] if prop else []
+        description = "Request cannot be processed." if prop else message
+        return _error(wire.WireError(status, description, violations=violations, v2_id=v2_id), version)
+
+    def prop(exc: BaseException) -> str:
+        return "messages[0].sender" if getattr(exc, "reason", None) in ("bad_sender", "sender_unsupported") \
+            else "messages[0].content.text"
+
+    return ErrorTable(
+        name="infobip", render=render, bad_request=("body", None), internal=(None, "GENERAL_ERROR"),
+        internal_message="Internal error.",
+        passthrough={wire.WireError: lambda exc: _error(exc, version)},
+        rules=[
+            Rule(InvalidNumber, 400, ("messages[0].destinations[0].to", None), "invalid destination address"),
+            Rule(InvalidMessage, 400, ("messages[0].sendAt", None), reason="not_scheduled"),
+            Rule(InvalidMessage, 400, ("messages[0].sender", None), reason="bad_sender"),
+            Rule(InvalidMessage, 400, ("messages[0].sender", None), reason="sender_unsupported"),
+            Rule(InvalidMessage, 400, ("messages[0].content.text", None)),
+            Rule(IdempotencyConflict, 409, (None, "BAD_REQUEST"),
+                 "Idempotency-Key was already used for another request."),
+            Rule(NotFound, 404, (None, None), "Not found."),
+            Rule(UnsupportedOperation, 404, (None, None), "No balance available for this account."),
+            Rule(ProviderUnavailable, 503, (None, "GENERAL_ERROR"), lambda e: f"Service unavailable: {e}"),
+            Rule(Exception, 500, (None, "GENERAL_ERROR"), lambda e: f"Internal error: {e}"),
+        ])
+
+
+ERRORS = {3: _errors(3), 2: _errors(2)}
+
+
 class InfobipFace:
-    def __init__(self, gateway: Any) -> None:
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self._handed_out: set[str] = set()       # message ids whose final report was fetched
         self._handed_lock = threading.Lock()
@@ -101,40 +158,64 @@ class InfobipFace:
         return self._render(status, detail, 2)
 
     async def _guard(self, request: Request, version: int, method: str,
-                     handler: Callable[[Any], Awaitable[Response]]) -> Response:
+                     handler: Callable[[GatewayClient], Awaitable[Response]]) -> Response:
         key = wire.parse_auth_header(request.headers.get("authorization"))
         client = self.gateway.authenticate(KIND, api_key=key) if key else None
         if client is None:
             return _error(wire.WireError(401, "Invalid login details"), version)
         if request.method != method:
             return _error(wire.WireError(405, f"Request method '{request.method}' is not supported"), version)
-        try:
-            return await handler(client)
-        except wire.WireError as exc:
-            return _error(exc, version)
-        except BadRequest as exc:
-            return _error(wire.WireError(exc.status if exc.status < 500 else 400, exc.detail,
-                                         violations=[("body", exc.detail)]), version)
-        except SmsBridgeError as exc:
-            return _error(wire.error_for_exception(exc), version)
-        except Exception:
-            log.exception("infobip face failed on %s %s", request.method, request.url.path)
-            return _error(wire.WireError(500, "Internal error."), version)
+        return await ERRORS[3 if version >= 3 else 2].guard(lambda: handler(client), request)
 
     # -- sending ---------------------------------------------------------------------------
     async def send_v3(self, request: Request) -> Response:
-        async def handler(client: Any) -> Response:
-            return await self._send(client, wire.parse_send_request_v3(await read_json(request)), 3)
+        async def handler(client: GatewayClient) -> Response:
+            key = idempotency_key(request)
+            body = await read_json(request)
+            requests = wire.parse_send_request_v3(body)
+            schedule = _dig(body, "options", "schedule")
+            send_at, bulk = _schedule(schedule.get("sendAt"), "options.schedule.sendAt"), schedule.get("bulkId")
+            return await self._send(client, requests, 3, key, send_at, bulk if isinstance(bulk, str) else None)
         return await self._guard(request, 3, "POST", handler)
 
     async def send_v2(self, request: Request) -> Response:
-        async def handler(client: Any) -> Response:
-            return await self._send(client, wire.parse_send_request_v2(await read_json(request)), 2)
+        async def handler(client: GatewayClient) -> Response:
+            key = idempotency_key(request)
+            body = await read_json(request)
+            requests = wire.parse_send_request_v2(body)
+            messages = body.get("messages") if isinstance(body, dict) else None
+            first = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
+            return await self._send(client, requests, 2, key, _schedule(first.get("sendAt"), "messages[0].sendAt"))
         return await self._guard(request, 2, "POST", handler)
 
-    async def _send(self, client: Any, requests: list[wire.SendRequest], version: int) -> Response:
-        bulk_id = requests[0].bulk_id or (wire.new_bulk_id()
-                                          if sum(len(r.destinations) for r in requests) > 1 else None)
+    async def bulk_status(self, request: Request) -> Response:
+        """``GET|PUT /sms/1/bulks/status?bulkId=``: a scheduled bulk's status; PUT
+        ``{"status": "CANCELED"}`` cancels it (what Infobip's scheduled-SMS API does)."""
+        async def handler(client: GatewayClient) -> Response:
+            bulk_id = request.query_params.get("bulkId") or ""
+            records = [r async for r in scan_journal(self.gateway, client=client)
+                       if face_extra(r, KIND).get("bulk_id") == bulk_id] if bulk_id else []
+            if not records:
+                raise NotFound("bulk not found")
+            if request.method == "PUT":
+                body = await read_json(request)
+                if not isinstance(body, dict) or body.get("status") != "CANCELED":
+                    raise wire.WireError(400, "Request cannot be processed.",
+                                         violations=[("status", "only CANCELED is supported")])
+                records = [await self.gateway.call(self.gateway.bridge.cancel, r.id) for r in records]
+            statuses = {r.status for r in records}
+            word = "CANCELED" if statuses == {Status.CANCELED} else "PENDING" if Status.SCHEDULED in statuses \
+                else "FINISHED"
+            return JSONResponse({"bulkId": bulk_id, "status": word})
+        if request.method not in ("GET", "PUT"):
+            return _error(wire.WireError(405, f"Request method '{request.method}' is not supported"), 2)
+        return await self._guard(request, 2, request.method, handler)
+
+    async def _send(self, client: GatewayClient, requests: list[wire.SendRequest], version: int,
+                    key: str | None = None, send_at: datetime | None = None,
+                    scheduled_bulk: str | None = None) -> Response:
+        bulk_id = scheduled_bulk or requests[0].bulk_id or (
+            wire.new_bulk_id() if send_at is not None or sum(len(r.destinations) for r in requests) > 1 else None)
         items: list[tuple[str, str, Any, int]] = []
         accepted = 0
         invalid: list[tuple[str, str]] = []
@@ -145,28 +226,29 @@ class InfobipFace:
                     items.append((dest.message_id or wire.new_message_id(), dest.to,
                                   _rejected("REJECTED_NETWORK", f"Not sent: {stop.message}"), 0))
                     continue
-                extra = {"gateway_client": client.name,
-                         KIND: {"version": version, "bulk_id": bulk_id, "message_id": dest.message_id,
+                extra = {KIND: {"version": version, "bulk_id": bulk_id, "message_id": dest.message_id,
                                 "notify_url": req.notify_url if req.notify else None,
                                 "callback_data": req.callback_data, "intermediate": req.intermediate_report,
                                 "sender": req.sender}}
                 try:
                     receipt = await self.gateway.send(client, dest.to, req.text, sender=req.sender,
-                                                      reference=req.callback_data, extra=extra)
+                                                      reference=req.callback_data, extra=extra,
+                                                      idempotency_key=f"{key}/{i}/{j}" if key else None,
+                                                      send_at=send_at)
                 except InvalidNumber:
                     invalid.append((f"messages[{i}].destinations[{j}].to", "invalid destination address"))
                     items.append((dest.message_id or wire.new_message_id(), dest.to,
                                   wire.status_object(name="REJECTED_DESTINATION"), 0))
                     continue
                 except InsufficientCredit as exc:
-                    items.append((self._name(dest.message_id, exc.message_id), dest.to,
+                    items.append((await self._name(dest.message_id, exc.message_id), dest.to,
                                   wire.status_object(name="REJECTED_NOT_ENOUGH_CREDITS"), 0))
                     continue
                 except DeliveryUnknown as exc:
                     if not accepted:
                         raise
                     stop = exc
-                    items.append((self._name(dest.message_id, exc.message_id), dest.to,
+                    items.append((await self._name(dest.message_id, exc.message_id), dest.to,
                                   {**wire.status_object(name="PENDING_ENROUTE"),
                                    "description": f"Delivery unknown: {exc.message}"}, 0))
                     continue
@@ -178,7 +260,7 @@ class InfobipFace:
                                   _rejected("REJECTED_NETWORK", f"Not sent: {exc.message}"), 0))
                     continue
                 accepted += 1
-                message_id = self._name(dest.message_id, receipt.id)
+                message_id = await self._name(dest.message_id, receipt.id)
                 items.append((message_id, receipt.to, receipt.status, receipt.segments))
                 if req.notify_url and req.notify:
                     self._watch(receipt.id, message_id, req, version, bulk_id)
@@ -186,32 +268,43 @@ class InfobipFace:
             raise wire.WireError(400, "Request cannot be processed.", violations=invalid, v2_id="BAD_REQUEST")
         return JSONResponse(wire.send_reply(bulk_id, items, version=version), status_code=200)
 
-    def _name(self, given: str | None, message_id: str | None) -> str:
+    async def _name(self, given: str | None, message_id: str | None) -> str:
         """The messageId the caller sees for a journaled message (aliased for look-ups)."""
         if message_id is None:
             return given or wire.new_message_id()
         name = given or wire.message_id_for(message_id)
-        self.gateway.alias(KIND, name, message_id)
+        await self.gateway.alias(KIND, name, message_id)
         return name
 
-    def _public_id(self, record: MessageRecord) -> str:
-        face = record.extra.get(KIND) if isinstance(record.extra.get(KIND), dict) else {}
-        return face.get("message_id") or self.gateway.alias_of(record.id, KIND) or wire.message_id_for(record.id)
+    async def _public_id(self, record: MessageRecord) -> str:
+        face = face_extra(record, KIND)
+        return face.get("message_id") or await self.gateway.alias_of(record.id, KIND) \
+            or wire.message_id_for(record.id)
 
     # -- reports and logs ----------------------------------------------------------------------
-    async def _find(self, client: Any, query: Any, *, only_final: bool, limit: int) -> list[MessageRecord]:
+    async def _find(self, client: GatewayClient, query: Any, *, only_final: bool, limit: int) -> list[MessageRecord]:
         """The client's messages matching a reports/logs query, newest first, statuses fresh."""
         wanted = [part for value in query.getlist("messageId") for part in value.split(",") if part]
         bulk_ids = {part for value in query.getlist("bulkId") for part in value.split(",") if part}
         sender = query.get("sender") or query.get("from") or None
         dest = (query.get("destination") or query.get("to") or "").lstrip("+") or None
         general = (query.get("generalStatus") or "").upper() or None
+        filters: dict[str, Any] = {}
+        if dest:
+            filters["to"] = "+" + dest
+        for key, bound in (("sentSince", "sent_after"), ("sentUntil", "sent_before")):
+            if query.get(key):  # Infobip's sentSince/sentUntil bound when the message was sent
+                try:
+                    filters[bound] = parse_when(query[key])
+                except ValueError:
+                    raise wire.WireError(400, "Request cannot be processed.",
+                                         violations=[(key, "must be an ISO 8601 date-time")]) from None
         out: list[MessageRecord] = []
 
         async def consider(record: MessageRecord, refreshed: bool) -> None:
             face = record.extra.get(KIND)
-            if record.extra.get("gateway_client") != client.name or not isinstance(face, dict) \
-                    or record.extra.get("phase") == "sending":
+            if record.gateway_client != client.name or not isinstance(face, dict) \
+                    or record.phase == "sending":
                 return
             if bulk_ids and face.get("bulk_id") not in bulk_ids:
                 return
@@ -219,6 +312,13 @@ class InfobipFace:
                 return
             if dest and record.to.lstrip("+") != dest:
                 return
+            if record.sent_at is not None and (
+                    ("sent_after" in filters and record.sent_at < filters["sent_after"])
+                    or ("sent_before" in filters and record.sent_at >= filters["sent_before"])):
+                return
+            if filters.get("sent_after") or filters.get("sent_before"):
+                if record.sent_at is None:
+                    return
             if not refreshed:
                 record = await fresh(self.gateway, record)  # reports and logs agree with a fetch
             if general and wire.status_object(record.status)["groupName"] != general:
@@ -229,7 +329,7 @@ class InfobipFace:
 
         if wanted:
             for message_id in wanted[:1000]:
-                target = self.gateway.resolve(KIND, message_id) or wire.message_id_in(message_id)
+                target = await self.gateway.resolve(KIND, message_id) or wire.message_id_in(message_id)
                 if target is None:
                     continue
                 try:
@@ -237,31 +337,32 @@ class InfobipFace:
                 except NotFound:
                     continue
             return out[:limit]
-        async for record in scan_journal(self.gateway):
+        async for record in scan_journal(self.gateway, client=client, **filters):
             await consider(record, False)
             if len(out) >= limit:
                 break
         return out
 
     async def _reports(self, request: Request, version: int) -> Response:
-        async def handler(client: Any) -> Response:
+        async def handler(client: GatewayClient) -> Response:
             limit = _int(request.query_params.get("limit"), 50, 1, 1000)
             found = await self._find(client, request.query_params, only_final=True, limit=10**6)
-            results = []
+            chosen: list[MessageRecord] = []
             with self._handed_lock:
                 for record in found:
                     if record.id in self._handed_out:
                         continue  # Infobip hands each delivery report out once
-                    if len(results) >= limit:
+                    if len(chosen) >= limit:
                         break
                     self._handed_out.add(record.id)
-                    results.append(self._report(record, version))
+                    chosen.append(record)
+            results = [await self._report(record, version) for record in chosen]
             return JSONResponse(wire.reports_json(results))
         return await self._guard(request, version, "GET", handler)
 
-    def _report(self, record: MessageRecord, version: int) -> dict[str, Any]:
-        face = record.extra.get(KIND) if isinstance(record.extra.get(KIND), dict) else {}
-        return wire.report_json(message_id=self._public_id(record), to=record.to,
+    async def _report(self, record: MessageRecord, version: int) -> dict[str, Any]:
+        face = face_extra(record, KIND)
+        return wire.report_json(message_id=await self._public_id(record), to=record.to,
                                 sender=face.get("sender") or record.sender, status=record.status,
                                 sent_at=record.created_at, done_at=record.updated_at, count=record.segments,
                                 bulk_id=face.get("bulk_id"), callback_data=face.get("callback_data"),
@@ -274,13 +375,13 @@ class InfobipFace:
         return await self._reports(request, 2)
 
     async def _logs(self, request: Request, version: int) -> Response:
-        async def handler(client: Any) -> Response:
+        async def handler(client: GatewayClient) -> Response:
             limit = _int(request.query_params.get("limit"), 50, 1, 1000)
             found = await self._find(client, request.query_params, only_final=False, limit=limit)
             logs = []
             for record in found:
-                face = record.extra.get(KIND) if isinstance(record.extra.get(KIND), dict) else {}
-                logs.append(wire.log_json(message_id=self._public_id(record), to=record.to,
+                face = face_extra(record, KIND)
+                logs.append(wire.log_json(message_id=await self._public_id(record), to=record.to,
                                           sender=face.get("sender") or record.sender, text=record.text,
                                           status=record.status, sent_at=record.created_at,
                                           done_at=record.updated_at, count=record.segments,
@@ -296,9 +397,9 @@ class InfobipFace:
 
     # -- balance --------------------------------------------------------------------------------
     async def balance(self, request: Request) -> Response:
-        async def handler(client: Any) -> Response:
+        async def handler(client: GatewayClient) -> Response:
             try:
-                bal = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
+                bal = await self.gateway.call(self.gateway.bridge.balance, client.backend)
             except UnsupportedOperation:
                 raise wire.WireError(404, "No balance available for this account.") from None
             return JSONResponse(wire.balance_json(bal.amount, bal.unit.upper() if len(bal.unit) == 3 else bal.unit))
@@ -323,6 +424,30 @@ class InfobipFace:
                                              headers={"Content-Type": "application/json",
                                                       "User-Agent": "Infobip/smsbridge"})
         self.gateway.watch(message_id, notify)
+
+
+SCHEDULE_MAX = timedelta(days=180)
+
+
+def _dig(data: Any, *keys: str) -> dict[str, Any]:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _schedule(value: Any, where: str) -> datetime | None:
+    """``sendAt``: smsbridge holds the message until then; Infobip's rule: at most 180 days ahead."""
+    if value in (None, ""):
+        return None
+    try:
+        when = parse_when(str(value))
+    except ValueError:
+        raise wire.WireError(400, "Request cannot be processed.",
+                             violations=[(where, "must be an ISO 8601 date-time")]) from None
+    if when - datetime.now(timezone.utc) > SCHEDULE_MAX:
+        raise wire.WireError(400, "Request cannot be processed.",
+                             violations=[(where, "cannot be more than 180 days in the future")])
+    return when
 
 
 def _rejected(name: str, description: str) -> dict[str, Any]:

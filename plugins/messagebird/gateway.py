@@ -21,19 +21,41 @@ status change of each recipient (``id, reference, recipient, status, statusDatet
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlencode
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
-from smsbridge.gateway.faces import (query_int, LastReported, alias_member, fresh, member_ids, scan_journal, send_each,
-                                     visible_to)
-from smsbridge.gateway.http import BadRequest, read_form, read_json
-from smsbridge.model import MessageRecord, Receipt
+from smsbridge.errors import (
+    IdempotencyConflict,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    SmsBridgeError,
+    UnsupportedOperation,
+)
+from smsbridge.gateway.app import Gateway
+from smsbridge.gateway.clients import GatewayClient
+from smsbridge.gateway.errors import ErrorTable, Rule
+from smsbridge.gateway.faces import (
+    LastReported,
+    alias_member,
+    face_extra,
+    fresh,
+    idempotency_key,
+    member_ids,
+    parse_when,
+    query_int,
+    scan_journal,
+    send_each,
+    visible_to,
+)
+from smsbridge.gateway.http import read_form, read_json
+from smsbridge.model import MessageRecord, Receipt, Status
 
 from . import wire
 
@@ -45,7 +67,7 @@ KIND = "messagebird"
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def routes(gateway: Any) -> list[Route]:
+def routes(gateway: Gateway) -> list[Route]:
     """The face factory registered through ``smsbridge_http_shims``."""
     face = MessageBirdFace(gateway)
     gateway.errors("/messages", face.render_http_error)
@@ -65,8 +87,39 @@ _UNAUTHORIZED = wire.WireError(wire.CODE_AUTH, "Request not allowed (incorrect a
                                http_status=401)
 
 
+def _render(status: int, code: Any, message: str) -> JSONResponse:
+    """``code`` is ``(MessageBird code, parameter)``; the status is 401, 404 or 422 (module doc)."""
+    number, parameter = code
+    return _error(wire.WireError(number, message, parameter, http_status=status if status in (401, 404) else 422))
+
+
+def _parameter(exc: BaseException) -> str:
+    return "originator" if getattr(exc, "reason", None) in ("bad_sender", "sender_unsupported") else "body"
+
+
+# Upstream trouble (including the upstream refusing *our* credentials) is an internal
+# error from the caller's point of view.
+ERRORS = ErrorTable(
+    name="messagebird", render=_render, bad_request=(wire.CODE_BAD_REQUEST, None),
+    internal=(wire.CODE_INTERNAL, None),
+    passthrough={wire.WireError: _error},
+    rules=[
+        Rule(InvalidNumber, 422, (wire.CODE_MISSING, "recipients"), "no (correct) recipients found"),
+        Rule(InvalidMessage, 422, (wire.CODE_INVALID, "originator"), reason="bad_sender"),
+        Rule(InvalidMessage, 422, (wire.CODE_INVALID, "originator"), reason="sender_unsupported"),
+        Rule(InvalidMessage, 422, (wire.CODE_INVALID, "scheduledDatetime"), reason="not_scheduled"),
+        Rule(InvalidMessage, 422, (wire.CODE_INVALID, "body")),
+        Rule(IdempotencyConflict, 422, (wire.CODE_INVALID, "Idempotency-Key"),
+             "idempotency key already used for another request"),
+        Rule(NotFound, 404, (wire.CODE_NOT_FOUND, None), "message not found"),
+        Rule(InsufficientCredit, 422, (wire.CODE_NO_BALANCE, None), "Not enough balance"),
+        Rule(UnsupportedOperation, 404, (wire.CODE_NOT_FOUND, None), "No balance available for this account"),
+        Rule(SmsBridgeError, 422, (wire.CODE_INTERNAL, None), lambda e: f"Internal error: {e}"),
+    ])
+
+
 class MessageBirdFace:
-    def __init__(self, gateway: Any) -> None:
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self._reported = LastReported()  # by (MessageBird id, recipient): the status word last reported
 
@@ -81,27 +134,17 @@ class MessageBirdFace:
             return _error(wire.WireError(wire.CODE_INTERNAL, "Internal error", None))
         return _error(wire.WireError(wire.CODE_BAD_REQUEST, f"Bad request: {detail}", None))
 
-    def _client(self, request: Request) -> Any:
+    def _client(self, request: Request) -> GatewayClient | None:
         key = wire.parse_auth_header(request.headers.get("authorization"))
         if key is None:
             return None
         return self.gateway.authenticate(KIND, access_key=key)
 
-    async def _guard(self, request: Request, handler: Callable[[Any], Awaitable[Response]]) -> Response:
+    async def _guard(self, request: Request, handler: Callable[[GatewayClient], Awaitable[Response]]) -> Response:
         client = self._client(request)
         if client is None:
             return _error(_UNAUTHORIZED)
-        try:
-            return await handler(client)
-        except wire.WireError as exc:
-            return _error(exc)
-        except BadRequest as exc:
-            return _error(wire.WireError(wire.CODE_BAD_REQUEST, exc.detail, None))
-        except SmsBridgeError as exc:
-            return _error(wire.error_for_exception(exc))
-        except Exception:
-            log.exception("messagebird face failed on %s %s", request.method, request.url.path)
-            return _error(wire.WireError(wire.CODE_INTERNAL, "Internal error", None))
+        return await ERRORS.guard(lambda: handler(client), request)
 
     def _href_base(self, request: Request) -> str:
         return str(request.base_url).rstrip("/")
@@ -114,8 +157,8 @@ class MessageBirdFace:
             return await self._guard(request, lambda client: self._list(request, client))
         return await self._guard(request, self._not_allowed(request))
 
-    def _not_allowed(self, request: Request) -> Callable[[Any], Awaitable[Response]]:
-        async def handler(client: Any) -> Response:
+    def _not_allowed(self, request: Request) -> Callable[[GatewayClient], Awaitable[Response]]:
+        async def handler(client: GatewayClient) -> Response:
             raise wire.WireError(wire.CODE_BAD_REQUEST, f"{request.method} is not supported on this path", None)
         return handler
 
@@ -125,8 +168,10 @@ class MessageBirdFace:
             return await read_form(request)
         return await read_json(request)
 
-    async def _create(self, request: Request, client: Any) -> Response:
+    async def _create(self, request: Request, client: GatewayClient) -> Response:
+        key = idempotency_key(request)
         req = wire.parse_send_request(await self._body(request))
+        send_at = _scheduled(req.extra.get("scheduledDatetime"))
         receipts: list[Receipt] = []
         mb_id: str | None = None
 
@@ -136,17 +181,18 @@ class MessageBirdFace:
                                     "originator": req.originator}
             if mb_id is not None:
                 face["parent"] = mb_id
-            return {"gateway_client": client.name, KIND: face}
+            return {KIND: face}
 
         def stopped(index: int, exc: SmsBridgeError) -> None:
             log.warning("messagebird face: recipient %d of %d failed: %s", index + 1, len(req.recipients), exc)
 
         # MessageBird drops incorrect recipients and sends to the rest.
         async for receipt in send_each(self.gateway, client, req.recipients, req.body, sender=req.originator,
-                                       reference=req.reference, extra=extra, stopped=stopped):
+                                       reference=req.reference, extra=extra, stopped=stopped,
+                                       idempotency_key=key, send_at=send_at):
             if mb_id is None:
                 mb_id = wire.id_for(receipt.id)
-            alias_member(self.gateway, KIND, mb_id, len(receipts), receipt.id)
+            await alias_member(self.gateway, KIND, mb_id, len(receipts), receipt.id)
             receipts.append(receipt)
         assert mb_id is not None
         if req.report_url:
@@ -157,28 +203,33 @@ class MessageBirdFace:
             recipients=[(r.to, r.status, r.created_at) for r in receipts], created_at=receipts[0].created_at,
             reference=req.reference, datacoding=req.datacoding or "plain", validity=req.validity,
             href_base=self._href_base(request))
+        if send_at is not None and receipts[0].status is Status.SCHEDULED:
+            data["scheduledDatetime"] = wire.format_datetime(send_at)
         return JSONResponse(data, status_code=201)
 
     async def _group(self, mb_id: str) -> list[MessageRecord]:
         """The records behind one MessageBird id (one per recipient)."""
-        first = self.gateway.resolve(KIND, mb_id) or wire.message_id_in_id(mb_id)
+        first = await self.gateway.resolve(KIND, mb_id) or wire.message_id_in_id(mb_id)
         if first is None:
             raise NotFound("message not found")
         records = [await self.gateway.record(first)]
-        for more in member_ids(self.gateway, KIND, mb_id):
+        async for more in member_ids(self.gateway, KIND, mb_id):
             records.append(await self.gateway.record(more))
         return records
 
     def _render(self, mb_id: str, records: list[MessageRecord], href_base: str) -> dict[str, Any]:
         head = records[0]
-        face = head.extra.get(KIND) if isinstance(head.extra.get(KIND), dict) else {}
-        return wire.message_json(
+        face = face_extra(head, KIND)
+        data = wire.message_json(
             id=mb_id, originator=face.get("originator") or head.sender, body=head.text,
             recipients=[(r.to, r.status, r.updated_at) for r in records], created_at=head.created_at,
             reference=face.get("reference") or head.reference, datacoding=face.get("datacoding") or "plain",
             validity=face.get("validity"), href_base=href_base)
+        if head.send_at is not None:
+            data["scheduledDatetime"] = wire.format_datetime(head.send_at)
+        return data
 
-    async def _list(self, request: Request, client: Any) -> Response:
+    async def _list(self, request: Request, client: GatewayClient) -> Response:
         query = request.query_params
         limit = _int(query.get("limit"), 20, 1, 450)
         offset = _int(query.get("offset"), 0, 0, 10**9)
@@ -186,34 +237,54 @@ class MessageBirdFace:
         if status_filter is not None and status_filter not in wire.STATUS_FROM_WIRE:
             raise wire.WireError(wire.CODE_INVALID, "status is invalid", "status")
         matched: list[MessageRecord] = []
-        async for record in scan_journal(self.gateway):
+        skip = offset
+        async for record in scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500)):
             face = record.extra.get(KIND)
-            if record.extra.get("gateway_client") != client.name or not isinstance(face, dict) \
-                    or face.get("parent") or record.extra.get("phase") == "failed":
+            if not isinstance(face, dict) or face.get("parent") or record.phase == "failed":
                 continue
             if status_filter:
                 record = await fresh(self.gateway, record)
                 if wire.status_to_wire(record.status) != status_filter:
                     continue
+            if skip:
+                skip -= 1
+                continue
             matched.append(record)
+            if len(matched) > limit:
+                break
         items = []
         base = self._href_base(request)
-        for record in matched[offset:offset + limit]:
-            mb_id = self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
+        total = offset + min(len(matched), limit) + (1 if len(matched) > limit else 0)
+        for record in matched[:limit]:
+            mb_id = await self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
             try:
                 group = await self._group(mb_id)
             except NotFound:
                 group = [record]
             items.append(self._render(mb_id, group, base))
-        return JSONResponse(wire.list_json(items, offset=offset, limit=limit, total=len(matched), href_base=base))
+        return JSONResponse(wire.list_json(items, offset=offset, limit=limit, total=total, href_base=base))
 
     # -- /messages/{id} ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            return await self._guard(request, lambda client: self._delete(request, client))
         if request.method != "GET":
             return await self._guard(request, self._not_allowed(request))
         return await self._guard(request, lambda client: self._fetch(request, client))
 
-    async def _fetch(self, request: Request, client: Any) -> Response:
+    async def _delete(self, request: Request, client: GatewayClient) -> Response:
+        """``DELETE /messages/{id}``: cancel a scheduled message (every recipient) -> 204."""
+        mb_id = request.path_params["id"]
+        if not wire.is_id(mb_id):
+            raise NotFound("message not found")
+        records = await self._group(mb_id)
+        if not visible_to(records[0], client):
+            raise NotFound("message not found")
+        for record in records:
+            await self.gateway.call(self.gateway.bridge.cancel, record.id)
+        return Response(status_code=204)
+
+    async def _fetch(self, request: Request, client: GatewayClient) -> Response:
         mb_id = request.path_params["id"]
         if not wire.is_id(mb_id):
             raise NotFound("message not found")
@@ -227,9 +298,9 @@ class MessageBirdFace:
         if request.method != "GET":
             return await self._guard(request, self._not_allowed(request))
 
-        async def fetch(client: Any) -> Response:
+        async def fetch(client: GatewayClient) -> Response:
             try:
-                bal = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
+                bal = await self.gateway.call(self.gateway.bridge.balance, client.backend)
             except UnsupportedOperation:
                 raise wire.WireError(wire.CODE_NOT_FOUND, "No balance available for this account", None,
                                      http_status=404) from None
@@ -252,6 +323,16 @@ class MessageBirdFace:
             await self.gateway.post_callback(url + sep + urlencode(query), method="GET",
                                              headers={"User-Agent": "MessageBird/smsbridge"})
         self.gateway.watch(message_id, notify)
+
+
+def _scheduled(value: Any) -> datetime | None:
+    """``scheduledDatetime`` (RFC 3339) as a datetime; smsbridge holds the message until then."""
+    if value in (None, ""):
+        return None
+    try:
+        return parse_when(str(value))
+    except ValueError:
+        raise wire.WireError(wire.CODE_INVALID, "scheduledDatetime is invalid", "scheduledDatetime") from None
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:

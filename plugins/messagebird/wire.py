@@ -64,7 +64,7 @@ STATUS_FROM_WIRE: Mapping[str, Status] = {
     "delivery_failed": Status.UNDELIVERED,
 }
 _STATUS_TO_WIRE: Mapping[Status, str] = {
-    Status.QUEUED: "scheduled",
+    Status.QUEUED: "sent",  # accepted for immediate sending: MessageBird says "sent" at once
     Status.SENT: "sent",
     Status.DELIVERED: "delivered",
     Status.UNDELIVERED: "delivery_failed",

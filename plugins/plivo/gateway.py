@@ -21,16 +21,38 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
-from smsbridge.gateway.faces import query_int, LastReported, basic_credentials, client_record, fresh, scan_journal, send_each
-from smsbridge.gateway.http import BadRequest, read_form, read_json
+from smsbridge.errors import (
+    IdempotencyConflict,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderUnavailable,
+    UnsupportedOperation,
+)
+from smsbridge.gateway.app import Gateway
+from smsbridge.gateway.clients import GatewayClient
+from smsbridge.gateway.errors import ErrorTable, Rule
+from smsbridge.gateway.faces import (
+    LastReported,
+    basic_credentials,
+    client_record,
+    face_extra,
+    fresh,
+    idempotency_key,
+    parse_when,
+    query_int,
+    scan_journal,
+    send_each,
+)
+from smsbridge.gateway.http import read_form, read_json
 from smsbridge.model import MessageRecord, Receipt
 
 from . import wire
@@ -45,13 +67,16 @@ _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 _UNAUTHORIZED = "Could not verify your access level for that URL. You have to login with proper credentials"
 
 
-def routes(gateway: Any) -> list[Route]:
+def routes(gateway: Gateway) -> list[Route]:
     face = PlivoFace(gateway)
     gateway.errors(PREFIX, face.render_http_error)
     return [
         Route(PREFIX + "{auth_id}/Message/", face.messages, methods=_METHODS),
         Route(PREFIX + "{auth_id}/Message/{uuid}/", face.message, methods=_METHODS),
         Route(PREFIX + "{auth_id}/", face.account, methods=_METHODS),
+        # Plivo's Node SDK joins an empty id into the path: accounts.get() asks for
+        # /v1/Account/{auth_id}//, which Plivo serves as the account.
+        Route(PREFIX + "{auth_id}//", face.account, methods=_METHODS),
     ]
 
 
@@ -63,8 +88,28 @@ def _error(status: int, error: str) -> JSONResponse:
     return JSONResponse(wire.error_json(_api_id(), error), status_code=status)
 
 
+def _render(status: int, code: Any, message: str) -> JSONResponse:
+    """Plivo's errors have no code: the HTTP status picks the SDK's exception class."""
+    return _error(status, message)
+
+
+ERRORS = ErrorTable(
+    name="plivo", render=_render, bad_request=None, internal=None, internal_message="server error",
+    passthrough={wire.WireError: lambda exc: _error(exc.http_status, exc.error)},
+    rules=[
+        Rule(InvalidNumber, 400, None, lambda e: f"invalid dst parameter: {e}"),
+        Rule(InvalidMessage, 400, None),
+        Rule(IdempotencyConflict, 409, None, "idempotency key already used for another request"),
+        Rule(NotFound, 404, None, "not found"),
+        Rule(InsufficientCredit, 402, None, "insufficient credit"),
+        Rule(ProviderUnavailable, 503, None, lambda e: f"service unavailable: {e}"),
+        Rule(UnsupportedOperation, 404, None, "not found"),
+        Rule(Exception, 500, None, lambda e: f"server error: {e}"),
+    ])
+
+
 class PlivoFace:
-    def __init__(self, gateway: Any) -> None:
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self._reported = LastReported()  # by message UUID: the Plivo status word last posted
 
@@ -75,26 +120,15 @@ class PlivoFace:
             return _error(500, "server error")
         return _error(status, detail or "invalid request")
 
-    async def _guard(self, request: Request, handler: Callable[[Any], Awaitable[Response]]) -> Response:
+    async def _guard(self, request: Request, handler: Callable[[GatewayClient], Awaitable[Response]]) -> Response:
         creds = basic_credentials(request.headers.get("authorization"))
         client = self.gateway.authenticate(KIND, auth_id=creds[0], auth_token=creds[1]) if creds else None
-        if client is None or request.path_params.get("auth_id") != creds[0]:  # type: ignore[index]
+        if client is None or creds is None or request.path_params.get("auth_id") != creds[0]:
             return _error(401, _UNAUTHORIZED)
-        try:
-            return await handler(client)
-        except wire.WireError as exc:
-            return _error(exc.http_status, exc.error)
-        except BadRequest as exc:
-            return _error(exc.status if exc.status < 500 else 400, exc.detail)
-        except SmsBridgeError as exc:
-            err = wire.error_for_exception(exc)
-            return _error(err.http_status, err.error)
-        except Exception:
-            log.exception("plivo face failed on %s %s", request.method, request.url.path)
-            return _error(500, "server error")
+        return await ERRORS.guard(lambda: handler(client), request)
 
-    def _not_allowed(self, request: Request) -> Callable[[Any], Awaitable[Response]]:
-        async def handler(client: Any) -> Response:
+    def _not_allowed(self, request: Request) -> Callable[[GatewayClient], Awaitable[Response]]:
+        async def handler(client: GatewayClient) -> Response:
             raise wire.WireError(405, f'HTTP method "{request.method}" not allowed on this resource')
         return handler
 
@@ -106,7 +140,8 @@ class PlivoFace:
             return await self._guard(request, lambda client: self._list(request, client))
         return await self._guard(request, self._not_allowed(request))
 
-    async def _create(self, request: Request, client: Any) -> Response:
+    async def _create(self, request: Request, client: GatewayClient) -> Response:
+        key = idempotency_key(request)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = await (read_form(request) if ctype == "application/x-www-form-urlencoded" else read_json(request))
         req = wire.parse_send_request(body)
@@ -116,64 +151,92 @@ class PlivoFace:
         invalid: list[str] = []
         # Invalid numbers are left out (and listed in the reply); what was accepted stays accepted.
         async for receipt in send_each(
-                self.gateway, client, req.dst, req.text, sender=req.src, invalid=invalid,
-                extra=lambda: {"gateway_client": client.name,
-                               KIND: {"src": req.src, "url": req.url, "method": req.method, "auth_id": auth_id}}):
+                self.gateway, client, req.dst, req.text, sender=req.src, invalid=invalid, idempotency_key=key,
+                extra=lambda: {KIND: {"src": req.src, "url": req.url, "method": req.method, "auth_id": auth_id}}):
             message_uuid = wire.uuid_for(receipt.id)
-            self.gateway.alias(KIND, message_uuid, receipt.id)
+            await self.gateway.alias(KIND, message_uuid, receipt.id)
             uuids.append(message_uuid)
             receipts.append(receipt)
         if req.url:
             token = str(client.credentials[KIND].get("auth_token", ""))
-            for message_uuid, receipt in zip(uuids, receipts):
+            for message_uuid, receipt in zip(uuids, receipts, strict=True):
                 self._watch(receipt.id, message_uuid, req.url, req.method, token)
         return JSONResponse(wire.send_reply(_api_id(), uuids, invalid), status_code=202)
 
-    def _render(self, record: MessageRecord, auth_id: str) -> dict[str, Any]:
-        face = record.extra.get(KIND) if isinstance(record.extra.get(KIND), dict) else {}
-        message_uuid = self.gateway.alias_of(record.id, KIND) or wire.uuid_for(record.id)
+    async def _render(self, record: MessageRecord, auth_id: str) -> dict[str, Any]:
+        face = face_extra(record, KIND)
+        message_uuid = await self.gateway.alias_of(record.id, KIND) or wire.uuid_for(record.id)
         return wire.message_object(auth_id=auth_id, message_uuid=message_uuid, to=record.to,
                                    sender=record.sender or face.get("src"), status=record.status,
                                    time=record.created_at, units=record.segments)
 
-    async def _list(self, request: Request, client: Any) -> Response:
+    async def _list(self, request: Request, client: GatewayClient) -> Response:
+        """The client's messages through every face (as Twilio's list shows them), newest
+        first, as index ranges: ``to_number`` and ``message_time`` (``__gt``, ``__gte``,
+        ``__lt``, ``__lte``; "YYYY-MM-DD[ HH:MM[:SS]]", UTC) are journal filters;
+        ``message_state`` and ``from_number`` are checked per row.  ``meta.total_count`` is
+        what was walked plus one when more follow — enough for the SDKs' paging — not a
+        count of the whole table (which would cost a walk of every row)."""
         query = request.query_params
         limit = _int(query.get("limit"), 20, 1, 20)
         offset = _int(query.get("offset"), 0, 0, 10**9)
         state = query.get("message_state") or None
         to = query.get("to_number") or None
         sender = query.get("from_number") or None
-        matched = []
-        async for record in scan_journal(self.gateway):
-            if record.extra.get("gateway_client") != client.name or KIND not in record.extra \
-                    or record.extra.get("phase") == "failed":
+        filters: dict[str, Any] = {}
+        if to:
+            filters["to"] = "+" + to.strip().lstrip("+")
+        for key, bound, inclusive in (("message_time__gt", "created_after", False),
+                                      ("message_time__gte", "created_after", True),
+                                      ("message_time__lt", "created_before", False),
+                                      ("message_time__lte", "created_before", True),
+                                      ("message_time", None, True)):
+            if not query.get(key):
+                continue
+            try:
+                when = parse_when(query[key])
+            except ValueError:
+                raise wire.WireError(400, f"invalid {key}: expected YYYY-MM-DD HH:MM[:SS]") from None
+            if bound is None:  # an exact time: that second
+                filters["created_after"], filters["created_before"] = when, when + timedelta(seconds=1)
+            elif bound == "created_after":
+                filters[bound] = when if inclusive else when + timedelta(microseconds=1)
+            else:
+                filters[bound] = when + timedelta(microseconds=1) if inclusive else when
+        matched: list[MessageRecord] = []
+        skip = offset
+        async for record in scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500), **filters):
+            if record.phase == "failed":
                 continue
             if state:
                 record = await fresh(self.gateway, record)
                 if wire.status_to_wire(record.status) != state:
                     continue
-            if to and record.to.lstrip("+") != to.lstrip("+"):
-                continue
             if sender and (record.sender or "").lstrip("+") != sender.lstrip("+"):
                 continue
+            if skip:
+                skip -= 1
+                continue
             matched.append(record)
+            if len(matched) > limit:
+                break
         auth_id = request.path_params["auth_id"]
-        objects = [self._render(await fresh(self.gateway, r), auth_id) for r in matched[offset:offset + limit]]
-        return JSONResponse(wire.list_reply(_api_id(), auth_id, objects, limit=limit, offset=offset,
-                                            total=len(matched)))
+        objects = [await self._render(await fresh(self.gateway, r), auth_id) for r in matched[:limit]]
+        total = offset + len(objects) + (1 if len(matched) > limit else 0)
+        return JSONResponse(wire.list_reply(_api_id(), auth_id, objects, limit=limit, offset=offset, total=total))
 
     # -- Message/{uuid}/ ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:
         if request.method != "GET":
             return await self._guard(request, self._not_allowed(request))
 
-        async def fetch(client: Any) -> Response:
+        async def fetch(client: GatewayClient) -> Response:
             message_uuid = request.path_params["uuid"]
-            message_id = self.gateway.resolve(KIND, message_uuid) or wire.message_id_in_uuid(message_uuid)
+            message_id = await self.gateway.resolve(KIND, message_uuid) or wire.message_id_in_uuid(message_uuid)
             if message_id is None:
                 raise NotFound("not found")
             record = await client_record(self.gateway, client, message_id, missing="not found")
-            data = self._render(record, request.path_params["auth_id"])
+            data = await self._render(record, request.path_params["auth_id"])
             data["api_id"] = _api_id()
             return JSONResponse(data)
         return await self._guard(request, fetch)
@@ -183,9 +246,9 @@ class PlivoFace:
         if request.method != "GET":
             return await self._guard(request, self._not_allowed(request))
 
-        async def fetch(client: Any) -> Response:
+        async def fetch(client: GatewayClient) -> Response:
             try:
-                bal = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
+                bal = await self.gateway.call(self.gateway.bridge.balance, client.backend)
             except UnsupportedOperation:
                 bal = None
             auth_id = request.path_params["auth_id"]

@@ -9,9 +9,10 @@ it, and each operation's ``response`` payload (built by :mod:`.wire`).
 """
 from __future__ import annotations
 
+import asyncio
 import secrets
-import threading
 import time
+import weakref
 from typing import Any, Awaitable, Callable, Mapping
 
 from starlette.concurrency import run_in_threadpool
@@ -28,7 +29,16 @@ ALIAS_KIND = "simplesms"
 
 # Both faces hand out ids from the same space; one lock keeps the check and the insert of
 # a new id together (they also run on the event loop, between two awaits).
-_ids_lock = threading.Lock()
+_ids_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
+
+
+def _ids_lock() -> asyncio.Lock:
+    """One lock per event loop (one per gateway app) around picking a fresh ``sms_id``."""
+    loop = asyncio.get_running_loop()
+    lock = _ids_locks.get(loop)
+    if lock is None:
+        lock = _ids_locks[loop] = asyncio.Lock()
+    return lock
 
 
 class Refusal(Exception):
@@ -76,8 +86,8 @@ class FaceCalls:
             to, text = wire.parse_send_form(params)
         except KeyError as exc:
             raise Refusal(wire.E_BAD_REQUEST, f"Missing parameter: {self._part_name(exc.args[0])}") from None
-        receipt = await self.gateway.send(client, to, text, extra={"gateway_client": client.name})
-        return wire.send_response(self._new_sms_id(receipt.id))
+        receipt = await self.gateway.send(client, to, text)
+        return wire.send_response(await self._new_sms_id(receipt.id))
 
     async def get_status(self, client: Any, params: Mapping[str, Any]) -> Any:
         sms_id, message_id = await self._owned(client, params)
@@ -104,7 +114,8 @@ class FaceCalls:
             sms_id = wire.parse_sms_id_form(params)
         except KeyError:
             raise Refusal(wire.E_BAD_REQUEST, f"Missing parameter: {self._part_name('sms_id')}") from None
-        message_id = self.gateway.resolve(ALIAS_KIND, sms_id) if sms_id.isascii() and sms_id.isdigit() else None
+        message_id = await self.gateway.resolve(ALIAS_KIND, sms_id) if sms_id.isascii() and sms_id.isdigit() \
+            else None
         if message_id is None:
             raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND])
         try:
@@ -115,13 +126,13 @@ class FaceCalls:
             raise NotFound(wire.ERROR_MESSAGES[wire.E_NOT_FOUND])
         return sms_id, message_id
 
-    def _new_sms_id(self, message_id: str) -> str:
+    async def _new_sms_id(self, message_id: str) -> str:
         """A fresh numeric id for an accepted message, stored as its alias: milliseconds
         since 1970 times 1000 plus three random digits (increasing, below 2**53 so
         JavaScript reads it exactly)."""
-        with _ids_lock:
+        async with _ids_lock():
             while True:
                 sms_id = str(int(time.time() * 1000) * 1000 + secrets.randbelow(1000))
-                if self.gateway.resolve(ALIAS_KIND, sms_id) is None:
-                    self.gateway.alias(ALIAS_KIND, sms_id, message_id)
+                if await self.gateway.resolve(ALIAS_KIND, sms_id) is None:
+                    await self.gateway.alias(ALIAS_KIND, sms_id, message_id)
                     return sms_id

@@ -393,7 +393,7 @@ class SoapFace(FaceCalls):
     async def wsdl(self, request: Request) -> Response:
         """``GET /sms.wsdl``: our WSDL, its ``soap:address`` pointing back at this server."""
         self.wsdl_served += 1
-        return Response(wsdl_for(_endpoint_url(request)), media_type="text/xml; charset=utf-8")
+        return Response(wsdl_for(_endpoint_url(request, self.gateway)), media_type="text/xml; charset=utf-8")
 
     async def endpoint(self, request: Request) -> Response:
         """``POST /soap``: one SOAP call.  ``GET /soap?wsdl`` gives the WSDL (PHP's habit)."""
@@ -458,9 +458,14 @@ def _part_name(field: str) -> str:
     return _PART_NAMES.get(field, field)
 
 
-def _endpoint_url(request: Request) -> str:
-    """This server's SOAP endpoint as the caller reached it (scheme, host and port)."""
+def _endpoint_url(request: Request, gateway: Any = None) -> str:
+    """This server's SOAP endpoint: ``gateway.public_url`` when configured, else the address
+    the server listens on — never the request's Host header, which the caller controls."""
+    if getattr(gateway, "public_url", None):
+        return f"{gateway.public_url}/soap"
     root = (request.scope.get("root_path") or "").rstrip("/")
+    if gateway is not None and hasattr(gateway, "base_url"):
+        return f"{gateway.base_url(request)}{root}/soap"
     return f"{request.url.scheme}://{request.url.netloc}{root}/soap"
 
 

@@ -23,17 +23,39 @@ one ``delivery_report_sms`` once every recipient reached a final status.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from smsbridge.errors import NotFound, SmsBridgeError
-from smsbridge.gateway.faces import (query_int, LastReported, alias_member, client_record, fresh, member_ids, scan_journal,
-                                     scheme_credential, send_each)
-from smsbridge.gateway.http import BadRequest, read_json
-from smsbridge.model import MessageRecord, Receipt
+from smsbridge.errors import (
+    IdempotencyConflict,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderUnavailable,
+)
+from smsbridge.gateway.app import Gateway
+from smsbridge.gateway.clients import GatewayClient
+from smsbridge.gateway.errors import ErrorTable, Rule
+from smsbridge.gateway.faces import (
+    LastReported,
+    alias_member,
+    client_record,
+    fresh,
+    idempotency_key,
+    member_ids,
+    parse_when,
+    query_int,
+    scan_journal,
+    scheme_credential,
+    send_each,
+)
+from smsbridge.gateway.http import read_json
+from smsbridge.model import MessageRecord, Receipt, Status
 
 from . import wire
 
@@ -46,7 +68,7 @@ PREFIX = "/xms/v1/"
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def routes(gateway: Any) -> list[Route]:
+def routes(gateway: Gateway) -> list[Route]:
     face = SinchFace(gateway)
     gateway.errors(PREFIX, face.render_http_error)
     base = PREFIX + "{plan}"
@@ -63,8 +85,28 @@ def _error(status: int, code: str, text: str) -> JSONResponse:
     return JSONResponse(wire.error_json(code, text), status_code=status)
 
 
+def _field(exc: BaseException) -> str:
+    return "from" if getattr(exc, "reason", None) in ("bad_sender", "sender_unsupported") else "body"
+
+
+ERRORS = ErrorTable(
+    name="sinch", render=_error, internal="internal_error",
+    bad_request=lambda status: "syntax_invalid_json" if status == 400 else "bad_request",
+    passthrough={wire.WireError: lambda exc: _error(exc.http_status, exc.code, exc.text)},
+    rules=[
+        Rule(InvalidNumber, 400, "syntax_invalid_parameter_format", lambda e: f"to: {e}"),
+        Rule(InvalidMessage, 400, "syntax_constraint_violation", lambda e: f"send_at: {e}", reason="not_scheduled"),
+        Rule(InvalidMessage, 400, "syntax_constraint_violation", lambda e: f"{_field(e)}: {e}"),
+        Rule(IdempotencyConflict, 409, "conflict", "Idempotency-Key was already used for another request"),
+        Rule(NotFound, 404, "not_found", "Batch not found"),
+        Rule(InsufficientCredit, 403, "insufficient_credit", "Not enough credit to send the batch"),
+        Rule(ProviderUnavailable, 503, "service_unavailable"),
+        Rule(Exception, 500, "internal_error"),
+    ])
+
+
 class SinchFace:
-    def __init__(self, gateway: Any) -> None:
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self._reported = LastReported()  # by (batch id, recipient): the status word last posted
         self._summaries: set[str] = set()
@@ -78,7 +120,7 @@ class SinchFace:
             return _error(500, "internal_error", "Internal error")
         return _error(status, "syntax_invalid_json" if status == 400 else "bad_request", detail)
 
-    async def _guard(self, request: Request, handler: Callable[[Any], Awaitable[Response]]) -> Response:
+    async def _guard(self, request: Request, handler: Callable[[GatewayClient], Awaitable[Response]]) -> Response:
         token = scheme_credential(request.headers.get("authorization"), "Bearer")
         client = None
         if token is not None:
@@ -86,22 +128,10 @@ class SinchFace:
                                                api_token=token)
         if client is None:
             return _error(401, "unauthorized", "Invalid service plan id or API token")
-        try:
-            return await handler(client)
-        except wire.WireError as exc:
-            return _error(exc.http_status, exc.code, exc.text)
-        except BadRequest as exc:
-            code = "syntax_invalid_json" if exc.status == 400 else "bad_request"
-            return _error(exc.status if exc.status < 500 else 400, code, exc.detail)
-        except SmsBridgeError as exc:
-            err = wire.error_for_exception(exc)
-            return _error(err.http_status, err.code, err.text)
-        except Exception:
-            log.exception("sinch face failed on %s %s", request.method, request.url.path)
-            return _error(500, "internal_error", "Internal error")
+        return await ERRORS.guard(lambda: handler(client), request)
 
-    def _unsupported(self, request: Request) -> Callable[[Any], Awaitable[Response]]:
-        async def handler(client: Any) -> Response:
+    def _unsupported(self, request: Request) -> Callable[[GatewayClient], Awaitable[Response]]:
+        async def handler(client: GatewayClient) -> Response:
             raise wire.WireError(405, "method_not_allowed",
                                  f"{request.method} is not supported by this gateway on this path")
         return handler
@@ -114,8 +144,11 @@ class SinchFace:
             return await self._guard(request, lambda client: self._list(request, client))
         return await self._guard(request, self._unsupported(request))
 
-    async def _send(self, request: Request, client: Any) -> Response:
-        req = wire.parse_send_request(await read_json(request))
+    async def _send(self, request: Request, client: GatewayClient) -> Response:
+        key = idempotency_key(request)
+        body = await read_json(request)
+        req = wire.parse_send_request(body)
+        send_at = _send_at(body.get("send_at") if isinstance(body, dict) else None)
         plan = request.path_params["plan"]
         receipts: list[Receipt] = []
         batch_id: str | None = None
@@ -126,13 +159,14 @@ class SinchFace:
                                     "client_reference": req.client_reference}
             if batch_id is not None:
                 face["parent"] = batch_id
-            return {"gateway_client": client.name, KIND: face}
+            return {KIND: face}
 
         async for receipt in send_each(self.gateway, client, req.to, req.body, sender=req.sender,
-                                       reference=req.client_reference, extra=extra):
+                                       reference=req.client_reference, extra=extra, idempotency_key=key,
+                                       send_at=send_at):
             if batch_id is None:
                 batch_id = wire.id_for(receipt.id)
-            alias_member(self.gateway, KIND, batch_id, len(receipts), receipt.id)
+            await alias_member(self.gateway, KIND, batch_id, len(receipts), receipt.id)
             receipts.append(receipt)
         assert batch_id is not None
         if req.callback_url and req.delivery_report != "none":
@@ -143,14 +177,14 @@ class SinchFace:
                                callback_url=req.callback_url, client_reference=req.client_reference)
         return JSONResponse(data, status_code=201)
 
-    async def _group(self, batch_id: str, client: Any) -> list[MessageRecord]:
+    async def _group(self, batch_id: str, client: GatewayClient) -> list[MessageRecord]:
         if not wire.is_id(batch_id):
             raise NotFound("batch not found")
-        first = self.gateway.resolve(KIND, batch_id) or wire.message_id_in_id(batch_id)
+        first = await self.gateway.resolve(KIND, batch_id) or wire.message_id_in_id(batch_id)
         if first is None:
             raise NotFound("batch not found")
         records = [await client_record(self.gateway, client, first, missing="batch not found")]
-        for more in member_ids(self.gateway, KIND, batch_id):
+        async for more in member_ids(self.gateway, KIND, batch_id):
             records.append(await self.gateway.record(more))
         return records
 
@@ -161,58 +195,96 @@ class SinchFace:
     def _render(self, batch_id: str, records: list[MessageRecord]) -> dict[str, Any]:
         head = records[0]
         face = self._face(head)
-        return wire.batch_json(id=batch_id, to=[r.to for r in records], sender=face.get("from") or head.sender,
+        data = wire.batch_json(id=batch_id, to=[r.to for r in records], sender=face.get("from") or head.sender,
                                body=head.text, created_at=head.created_at,
                                modified_at=max((r.updated_at for r in records if r.updated_at), default=None),
                                delivery_report=face.get("delivery_report") or "none",
-                               callback_url=face.get("callback_url"), client_reference=face.get("client_reference"))
+                               callback_url=face.get("callback_url"), client_reference=face.get("client_reference"),
+                               canceled=all(r.status is Status.CANCELED for r in records))
+        if head.send_at is not None:
+            data["send_at"] = wire.format_time(head.send_at)
+        return data
 
-    async def _mine(self, client: Any, accept: Callable[[MessageRecord], bool], *,
+    async def _mine(self, client: GatewayClient, accept: Callable[[MessageRecord], bool], *,
                     refresh: bool = False) -> list[MessageRecord]:
         """The client's messages (newest first) that ``accept``; ``refresh`` refreshes statuses first."""
         found = []
-        async for record in scan_journal(self.gateway):
-            if record.extra.get("gateway_client") == client.name and KIND in record.extra \
-                    and record.extra.get("phase") != "failed":
+        async for record in scan_journal(self.gateway, client=client):
+            if KIND in record.extra and record.phase != "failed":
                 if refresh:
                     record = await fresh(self.gateway, record)
                 if accept(record):
                     found.append(record)
         return found
 
-    async def _list(self, request: Request, client: Any) -> Response:
+    async def _list(self, request: Request, client: GatewayClient) -> Response:
+        """The client's batches, newest first, as index ranges: ``start_date`` (inclusive)
+        and ``end_date`` (exclusive; ISO 8601, a bare date is midnight UTC) bound the
+        creation time in the journal query.  ``count`` is what was walked plus one when
+        more follow (enough for the SDK's paging), not a count of every row."""
         query = request.query_params
         page = _int(query.get("page"), 0, 0, 10**6)
         size = _int(query.get("page_size"), 30, 1, 100)
         senders = {s for s in (query.get("from") or "").split(",") if s}
         ref = query.get("client_reference") or None
-        heads = await self._mine(client, lambda r: not self._face(r).get("parent")
-                                 and (not senders or (self._face(r).get("from") or r.sender or "") in senders)
-                                 and (ref is None or self._face(r).get("client_reference") == ref))
+        filters: dict[str, Any] = {}
+        for key, bound in (("start_date", "created_after"), ("end_date", "created_before")):
+            if query.get(key):
+                try:
+                    filters[bound] = parse_when(query[key])
+                except ValueError:
+                    raise wire.WireError(400, "syntax_invalid_parameter_format",
+                                         f"{key}: must be an ISO 8601 date or date-time") from None
+        skip = page * size
+        heads: list[MessageRecord] = []
+        async for record in scan_journal(self.gateway, client=client, page=min(skip + size + 1, 500), **filters):
+            face = self._face(record)
+            if record.phase == "failed" or KIND not in record.extra or face.get("parent"):
+                continue
+            if senders and (face.get("from") or record.sender or "") not in senders:
+                continue
+            if ref is not None and face.get("client_reference") != ref:
+                continue
+            if skip:
+                skip -= 1
+                continue
+            heads.append(record)
+            if len(heads) > size:
+                break
         batches = []
-        for record in heads[page * size:(page + 1) * size]:
-            batch_id = self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
+        for record in heads[:size]:
+            batch_id = await self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
             try:
                 batches.append(self._render(batch_id, await self._group(batch_id, client)))
             except NotFound:
                 batches.append(self._render(batch_id, [record]))
-        return JSONResponse(wire.list_json(batches, page=page, page_size=size, count=len(heads)))
+        count = page * size + len(batches) + (1 if len(heads) > size else 0)
+        return JSONResponse(wire.list_json(batches, page=page, page_size=size, count=count))
 
     async def batch(self, request: Request) -> Response:
+        if request.method == "DELETE":
+            return await self._guard(request, lambda client: self._cancel(request, client))
         if request.method != "GET":
             return await self._guard(request, self._unsupported(request))
 
-        async def fetch(client: Any) -> Response:
+        async def fetch(client: GatewayClient) -> Response:
             batch_id = request.path_params["batch_id"]
             return JSONResponse(self._render(batch_id, await self._group(batch_id, client)))
         return await self._guard(request, fetch)
+
+    async def _cancel(self, request: Request, client: GatewayClient) -> Response:
+        """``DELETE /batches/{id}``: cancel a scheduled batch -> the batch, ``canceled: true``."""
+        batch_id = request.path_params["batch_id"]
+        records = await self._group(batch_id, client)
+        canceled = [await self.gateway.call(self.gateway.bridge.cancel, r.id) for r in records]
+        return JSONResponse(self._render(batch_id, canceled))
 
     # -- delivery reports ------------------------------------------------------------------------
     async def report(self, request: Request) -> Response:
         if request.method != "GET":
             return await self._guard(request, self._unsupported(request))
 
-        async def fetch(client: Any) -> Response:
+        async def fetch(client: GatewayClient) -> Response:
             batch_id = request.path_params["batch_id"]
             records = await self._group(batch_id, client)
             kind = request.query_params.get("type") or "summary"
@@ -233,7 +305,7 @@ class SinchFace:
         if request.method != "GET":
             return await self._guard(request, self._unsupported(request))
 
-        async def fetch(client: Any) -> Response:
+        async def fetch(client: GatewayClient) -> Response:
             batch_id = request.path_params["batch_id"]
             msisdn = request.path_params["msisdn"].lstrip("+")
             for record in await self._group(batch_id, client):
@@ -252,7 +324,7 @@ class SinchFace:
         if request.method != "GET":
             return await self._guard(request, self._unsupported(request))
 
-        async def fetch(client: Any) -> Response:
+        async def fetch(client: GatewayClient) -> Response:
             query = request.query_params
             page = _int(query.get("page"), 0, 0, 10**6)
             size = _int(query.get("page_size"), 30, 1, 100)
@@ -265,7 +337,8 @@ class SinchFace:
             out = []
             for record in records[page * size:(page + 1) * size]:
                 face = self._face(record)
-                batch_id = face.get("parent") or self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
+                batch_id = face.get("parent") or await self.gateway.alias_of(record.id, KIND) \
+                    or wire.id_for(record.id)
                 out.append(self._recipient(batch_id, record))
             return JSONResponse({"count": len(records), "page": page, "page_size": len(out),
                                  "delivery_reports": out})
@@ -290,9 +363,10 @@ class SinchFace:
             # summary / full: one report once the whole batch is final.
             if not record.status.final or batch_id in self._summaries:
                 return
-            first = self.gateway.resolve(KIND, batch_id) or wire.message_id_in_id(batch_id)
-            records = [self.gateway.bridge.record(first)] if first else [record]
-            records.extend(self.gateway.bridge.record(more) for more in member_ids(self.gateway, KIND, batch_id))
+            first = await self.gateway.resolve(KIND, batch_id) or wire.message_id_in_id(batch_id)
+            records = [await self.gateway.call(self.gateway.bridge.record, first)] if first else [record]
+            async for more in member_ids(self.gateway, KIND, batch_id):
+                records.append(await self.gateway.call(self.gateway.bridge.record, more))
             if not all(r.status.final for r in records) or batch_id in self._summaries:
                 return
             self._summaries.add(batch_id)
@@ -300,6 +374,17 @@ class SinchFace:
                                             client_reference=req.client_reference)
             await self.gateway.post_callback(url, json=data, headers={"Content-Type": "application/json"})
         self.gateway.watch(message_id, notify)
+
+
+def _send_at(value: Any) -> datetime | None:
+    """``send_at`` (ISO 8601): smsbridge holds the batch until then (a past time sends now)."""
+    if value in (None, ""):
+        return None
+    try:
+        return parse_when(str(value))
+    except ValueError:
+        raise wire.WireError(400, "syntax_invalid_parameter_format", "send_at: must be an ISO 8601 date-time") \
+            from None
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:

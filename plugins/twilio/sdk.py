@@ -289,7 +289,7 @@ class MessageList:
         while limit is None or yielded < limit:
             batch = journaled(limit=size, offset=offset)
             for record in batch:
-                if record.extra.get("phase") == "failed":
+                if record.phase == "failed":
                     continue  # refused sends raised an error; Twilio has no record of them
                 if to is not None and record.to != str(to):
                     continue

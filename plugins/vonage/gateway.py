@@ -24,15 +24,29 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from typing import Any
+from typing import Any, Awaitable, Callable
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
-from smsbridge.gateway.faces import client_record
+from smsbridge.errors import (
+    AuthenticationError,
+    DeliveryUnknown,
+    IdempotencyConflict,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+    SmsBridgeError,
+    UnsupportedOperation,
+)
+from smsbridge.gateway.app import Gateway
+from smsbridge.gateway.clients import GatewayClient
+from smsbridge.gateway.errors import ErrorTable, Rule
+from smsbridge.gateway.faces import client_record, idempotency_key
 from smsbridge.gateway.http import BadRequest, read_form, read_json
 from smsbridge.model import MessageRecord, Status
 
@@ -45,7 +59,7 @@ log = logging.getLogger("smsbridge.gateway.vonage")
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def routes(gateway: Any) -> list[Route]:
+def routes(gateway: Gateway) -> list[Route]:
     """The face factory registered through ``smsbridge_http_shims``."""
     face = VonageFace(gateway)
     for prefix in (wire.SEND_PATH, wire.BALANCE_PATH, wire.SEARCH_PATH):
@@ -61,6 +75,41 @@ def _http_error(status: int, detail: str) -> JSONResponse:
     return JSONResponse(wire.http_error_body(status, detail), status_code=status)
 
 
+def _render(status: int, code: str | None, message: str, *, to: str | None = None) -> JSONResponse:
+    """``code`` is a per-message Vonage status (answered with HTTP 200), or ``None`` for an
+    HTTP-level error with ``status``."""
+    if code is None:
+        return _http_error(status, message)
+    return JSONResponse(wire.render_send_error(code, message, to=to))
+
+
+def _wire_error(exc: wire.WireError) -> JSONResponse:
+    status, body = wire.reply_for_error(exc)
+    return JSONResponse(body, status_code=status)
+
+
+ERRORS = ErrorTable(
+    name="vonage", render=_render, bad_request=None, internal=None,
+    passthrough={wire.WireError: _wire_error},
+    rules=[
+        Rule(DeliveryUnknown, 502, None, "The message may have been sent; its delivery is unknown."),
+        Rule(InvalidNumber, 200, "3", "Invalid to address"),
+        Rule(InvalidMessage, 200, "12", "Message too long", reason="too_long"),
+        Rule(InvalidMessage, 200, "15", "Illegal Sender Address - rejected", reason="bad_sender"),
+        Rule(InvalidMessage, 200, "15", "Illegal Sender Address - rejected", reason="sender_unsupported"),
+        Rule(InvalidMessage, 200, "6", lambda e: f"Invalid Message: {e}"),
+        Rule(IdempotencyConflict, 409, None, "The Idempotency-Key was already used for another request."),
+        Rule(NotFound, 404, None, "No such message."),
+        Rule(InsufficientCredit, 200, "9", "Quota Exceeded - rejected"),
+        Rule(ProviderUnavailable, 200, "5", "Internal Error: no provider accepted the message"),
+        Rule(AuthenticationError, 200, "5", "Internal Error: no provider accepted the message"),
+        Rule(ProviderError, 200, "5", lambda e: f"Internal Error: {e}", retry_safe=True),
+        Rule(ProviderError, 502, None, "The provider answered with an error; the message may have been sent."),
+        Rule(UnsupportedOperation, 404, None, lambda e: f"No balance available: {e}"),
+        Rule(SmsBridgeError, 200, "3"),
+    ])
+
+
 class _Refused(Exception):
     def __init__(self, response: Response) -> None:
         super().__init__("refused")
@@ -70,7 +119,7 @@ class _Refused(Exception):
 class VonageFace:
     """Request handlers; one instance per gateway app."""
 
-    def __init__(self, gateway: Any) -> None:
+    def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
 
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
@@ -98,7 +147,7 @@ class VonageFace:
                 raise BadRequest(400, "parameters must be valid Unicode text")
         return params
 
-    def _client(self, request: Request, params: dict[str, Any], *, in_body: bool) -> Any:
+    def _client(self, request: Request, params: dict[str, Any], *, in_body: bool) -> GatewayClient:
         """The authenticated client; a refusal raises :class:`_Refused` with Vonage's answer.
 
         ``in_body``: the endpoint reports credential errors per message (``/sms/json``).
@@ -117,7 +166,8 @@ class VonageFace:
                 secret = section.get("signature_secret")
                 if secret and str(section.get("api_key")) == creds.api_key \
                         and wire.check_signature(creds, str(secret)):
-                    return client
+                    return self.gateway.authenticated(client)
+            self.gateway.refused("vonage", api_key=creds.api_key)
             if in_body:
                 raise _Refused(JSONResponse(wire.render_send_error("14", "Invalid Signature")))
             raise _Refused(_http_error(401, "Invalid signature."))
@@ -134,24 +184,13 @@ class VonageFace:
             return client
         raise _Refused(_http_error(401, "You did not provide credentials."))
 
-    async def _guard(self, request: Request, handler: Any) -> Response:
-        try:
-            return await handler()
-        except _Refused as refused:
-            return refused.response
-        except BadRequest as exc:
-            return _http_error(exc.status, exc.detail)
-        except wire.WireError as exc:
-            status, body = wire.reply_for_error(exc)
-            return JSONResponse(body, status_code=status)
-        except NotFound:
-            return _http_error(404, "No such message.")
-        except SmsBridgeError as exc:
-            status, body = wire.reply_for_error(exc)
-            return JSONResponse(body, status_code=status)
-        except Exception:
-            log.exception("vonage face failed on %s %s", request.method, request.url.path)
-            return _http_error(500, "Internal error")
+    async def _guard(self, request: Request, handler: Callable[[], Awaitable[Response]]) -> Response:
+        async def run() -> Response:
+            try:
+                return await handler()
+            except _Refused as refused:
+                return refused.response
+        return await ERRORS.guard(run, request)
 
     # -- /sms/json ---------------------------------------------------------------------
     async def send(self, request: Request) -> Response:
@@ -160,20 +199,19 @@ class VonageFace:
         return await self._guard(request, lambda: self._send(request))
 
     async def _send(self, request: Request) -> Response:
+        key = idempotency_key(request)
         params = await self._params(request)
         client = self._client(request, params, in_body=True)
         sms = wire.parse_send_params(params)
-        extra = {"gateway_client": client.name, "vonage": {"api_key": client.credentials["vonage"]["api_key"],
-                                                           "client_ref": sms.client_ref}}
+        extra = {"vonage": {"api_key": client.credentials["vonage"]["api_key"], "client_ref": sms.client_ref}}
         try:
             receipt = await self.gateway.send(client, sms.to, sms.text, sender=sms.sender,
-                                              reference=sms.client_ref, extra=extra)
+                                              reference=sms.client_ref, extra=extra, idempotency_key=key)
         except SmsBridgeError as exc:
-            status, body = wire.reply_for_error(exc, to=sms.to)
-            return JSONResponse(body, status_code=status)
+            return ERRORS.response(exc, request, to=sms.to)
         ids = wire.message_ids_for(receipt.id, receipt.segments)
         for one in ids:
-            self.gateway.alias("vonage", one, receipt.id)
+            await self.gateway.alias("vonage", one, receipt.id)
         if sms.callback and sms.status_report:
             self._watch(receipt.id, ids, sms, client)
         return JSONResponse(wire.render_send_reply(to=receipt.to, message_ids=ids, client_ref=sms.client_ref,
@@ -188,7 +226,7 @@ class VonageFace:
             params = await self._params(request)
             client = self._client(request, params, in_body=False)
             try:
-                balance = await run_in_threadpool(self.gateway.bridge.balance, client.backend)
+                balance = await self.gateway.call(self.gateway.bridge.balance, client.backend)
             except UnsupportedOperation as exc:
                 return _http_error(404, f"No balance available: {exc}")
             return JSONResponse(wire.render_balance(balance.amount))
@@ -203,7 +241,7 @@ class VonageFace:
             params = await self._params(request)
             client = self._client(request, params, in_body=False)
             wanted = str(params.get("id") or "").strip().upper()
-            message_id = self.gateway.resolve("vonage", wanted) if wanted else None
+            message_id = await self.gateway.resolve("vonage", wanted) if wanted else None
             if message_id is None:
                 raise NotFound("no such message")
             record = await client_record(self.gateway, client, message_id, missing="no such message")
@@ -214,7 +252,7 @@ class VonageFace:
         return await self._guard(request, fetch)
 
     # -- delivery receipts -------------------------------------------------------------
-    def _watch(self, message_id: str, ids: list[str], sms: wire.SendRequest, client: Any) -> None:
+    def _watch(self, message_id: str, ids: list[str], sms: wire.SendRequest, client: GatewayClient) -> None:
         section = client.credentials["vonage"]
         method = str(section.get("dlr_method") or "POST").upper()
         secret = section.get("signature_secret")

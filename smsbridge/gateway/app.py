@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import inspect
 import logging
 import time
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Hashable, Mapping, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -25,8 +27,14 @@ from starlette.routing import BaseRoute
 from .. import plugins
 from ..errors import ProviderError
 from ..model import MessageRecord, Receipt
+from . import chaos
 from .clients import GatewayClient, check_clients
-from .http import DEFAULT_MAX_BODY, BadRequest
+from .errors import GatewayAbort
+from .http import DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY, BadRequest
+from .throttle import DEFAULT_LIMIT, DEFAULT_WINDOW, FailureThrottle
+
+if TYPE_CHECKING:
+    from ..bridge import Bridge
 
 __all__ = ["Gateway", "build_app"]
 
@@ -36,48 +44,144 @@ WATCH_FOR = 72 * 3600.0  # seconds a message's status is watched for callbacks b
 
 ErrorRenderer = Callable[[Request, int, str], Response]
 Notify = Callable[[MessageRecord], "Awaitable[None] | None"]
+T = TypeVar("T")
+
+
+class _Shared:
+    """State every face's view of one gateway shares (see :meth:`Gateway.for_face`)."""
+
+    def __init__(self) -> None:
+        self.renderers: list[tuple[str, ErrorRenderer]] = []
+        self.watched: dict[str, tuple[Any, list[Notify]]] = {}
+        self.watch_until: dict[str, float] = {}
+        self.watch_task: asyncio.Task[None] | None = None
+        self.callbacks: set[asyncio.Task[None]] = set()
+        self.session: Any = None
 
 
 class Gateway:
-    """What a face works with; one per app. See docs/architecture.md for the contract."""
+    """What a face works with; one per app, seen by each face through :meth:`for_face`.
 
-    def __init__(self, bridge: Any) -> None:
+    See docs/architecture.md for the contract.  Every call that touches the store (the
+    journal, the sandbox) runs in a worker thread: a held SQLite lock makes only the
+    requests that need the store wait, never the event loop (health, refusals, other
+    faces' work stay answered).
+    """
+
+    def __init__(self, bridge: "Bridge") -> None:
         self.bridge = bridge
         self.clients: list[GatewayClient] = check_clients(bridge.config)
         options = bridge.config.gateway or {}
         self.max_body = int(options.get("max_body", DEFAULT_MAX_BODY))
         self.poll_interval = float(options.get("poll_interval", 1.0))
-        self._renderers: list[tuple[str, ErrorRenderer]] = []
-        self._watched: dict[str, tuple[Any, list[Notify]]] = {}
-        self._watch_until: dict[str, float] = {}
-        self._watch_task: asyncio.Task[None] | None = None
-        self._callbacks: set[asyncio.Task[None]] = set()
-        self._session: Any = None
-        self._inline = _never_blocks(bridge)
+        self.chaos = str(options.get("chaos", False)).strip().lower() in ("true", "yes", "on", "1")
+        public = options.get("public_url")
+        self.public_url: str | None = str(public).rstrip("/") if public else None
+        self.throttle = FailureThrottle(int(options.get("auth_failures", DEFAULT_LIMIT)),
+                                        float(options.get("auth_window", DEFAULT_WINDOW)))
+        self.face: str | None = None
+        self.lost_held = 0  # requests held by chaos "lost" right now (see chaos.py)
+        self._shared = _Shared()
+        self._secret_keys = _secret_keys()
+
+    def for_face(self, face: str) -> "Gateway":
+        """This gateway as the face ``face`` sees it: the same state, and every message it
+        sends stamped with its name (``MessageRecord.face``)."""
+        view = copy.copy(self)
+        view.face = face
+        return view
 
     # -- clients ---------------------------------------------------------------------------
     def authenticate(self, shim: str, **credentials: Any) -> GatewayClient | None:
-        """The client whose ``shim`` section matches all ``credentials``, else ``None``."""
+        """The client whose ``shim`` section matches all ``credentials``, else ``None``.
+
+        Failures are counted per source address and per claimed client (the credentials
+        that are not secrets, e.g. an AccountSid); past the limit every attempt is
+        refused with :class:`~.errors.GatewayAbort` 429 and ``Retry-After`` (the app
+        renders it in the face's shape).  A configured chaos plan applies from here: only
+        an authenticated caller's ``X-Smsbridge-Chaos`` is honoured.
+        """
+        context = chaos.current()
+        keys: list[Hashable] = []
+        if context is not None and context.peer:
+            keys.append(("peer", context.peer))
+        secret = self._secret_keys.get(shim, frozenset())
+        claimed = tuple(sorted((k, str(v)) for k, v in credentials.items() if k not in secret and v is not None))
+        if claimed:
+            keys.append((shim, claimed))
+        wait = self.throttle.retry_after(*keys)
+        if wait is not None:
+            raise GatewayAbort(429, "Too many failed authentication attempts; retry later",
+                               {"Retry-After": str(wait)})
         found = None
         for client in self.clients:  # no early exit: timing does not reveal which client matched
             if client.matches(shim, credentials) and found is None:
                 found = client
+        if found is None:
+            self.throttle.failed(*keys)
+            return None
+        if context is not None:
+            context.client = found
+            status = context.chaos.get("status")
+            if status:
+                raise GatewayAbort(int(status), "service unavailable (smsbridge chaos)")
         return found
 
     def clients_for(self, shim: str) -> list[GatewayClient]:
         return [c for c in self.clients if shim in c.credentials]
 
+    def authenticated(self, client: GatewayClient) -> GatewayClient:
+        """Mark ``client`` as authenticated by a face's own check (signatures, sessions):
+        what :meth:`authenticate` does on success, for faces that match credentials
+        themselves."""
+        context = chaos.current()
+        if context is not None:
+            context.client = client
+            status = context.chaos.get("status")
+            if status:
+                raise GatewayAbort(int(status), "service unavailable (smsbridge chaos)")
+        return client
+
+    def refused(self, shim: str, **claimed: Any) -> None:
+        """Count a failed authentication a face checked itself (see :meth:`authenticate`)."""
+        context = chaos.current()
+        keys: list[Hashable] = [("peer", context.peer)] if context is not None and context.peer else []
+        if claimed:
+            keys.append((shim, tuple(sorted((k, str(v)) for k, v in claimed.items()))))
+        wait = self.throttle.retry_after(*keys)
+        self.throttle.failed(*keys)
+        if wait is not None:
+            raise GatewayAbort(429, "Too many failed authentication attempts; retry later",
+                               {"Retry-After": str(wait)})
+
     # -- messages --------------------------------------------------------------------------
-    async def send(self, client: GatewayClient | None, to: str, text: str, *, sender: str | None = None,
-                   reference: str | None = None, extra: Mapping[str, Any] | None = None) -> Receipt:
-        """Send through the Bridge (in a worker thread), pinned to the client's backend if any."""
-        backend = client.backend if client is not None else None
+    async def send(self, client: GatewayClient, to: str, text: str, *, sender: str | None = None,
+                   reference: str | None = None, extra: Mapping[str, Any] | None = None,
+                   idempotency_key: str | None = None, send_at: datetime | None = None,
+                   face: str | None = None) -> Receipt:
+        """Send through the Bridge (in a worker thread), pinned to the client's backend if any.
+
+        The message is stamped here, not by the face: ``MessageRecord.gateway_client`` is the
+        client's name (what keeps one client from seeing another's messages) and
+        ``MessageRecord.face`` the face it came through.  ``idempotency_key`` is the caller's
+        (``Idempotency-Key``), scoped to the client: another client's equal key is
+        another key.
+        """
+        if not isinstance(client, GatewayClient):
+            raise TypeError("Gateway.send needs the authenticated GatewayClient")
+        face = face or self.face
+        if not face:
+            raise ValueError("Gateway.send needs the face's name (use gateway.for_face(name))")
+        stamped = {**dict(extra or {}), "gateway_client": client.name, "face": face}
+        key = f"gateway:{client.name}:{idempotency_key}" if idempotency_key else None
+        kwargs: dict[str, Any] = {"sender": sender, "backend": client.backend, "reference": reference,
+                                  "extra": stamped, "idempotency_key": key}
+        if send_at is not None:
+            kwargs["send_at"] = send_at
 
         def send() -> Receipt:
-            return self.bridge.send(to, text, sender=sender, backend=backend, reference=reference, extra=extra)
+            return self.bridge.send(to, text, **kwargs)
 
-        if self._inline:
-            return send()
         return await run_in_threadpool(send)
 
     async def record(self, message_id: str) -> MessageRecord:
@@ -88,46 +192,49 @@ class Gateway:
             except ProviderError as exc:  # a look-up failure must not hide what the journal knows
                 log.info("status refresh for %s failed: %s", message_id, exc)
             return self.bridge.record(message_id)
-        if self._inline:
-            return fetch()
         return await run_in_threadpool(fetch)
 
-    async def records(self, *, limit: int = 50, offset: int = 0, to: str | None = None,
-                      sender: str | None = None) -> list[MessageRecord]:
-        return await run_in_threadpool(lambda: self.bridge.journal.records(limit=limit, offset=offset, to=to,
-                                                                           sender=sender))
+    async def records(self, **query: Any) -> list[MessageRecord]:
+        """``bridge.journal.records(**query)``, in a worker thread."""
+        return await run_in_threadpool(lambda: self.bridge.journal.records(**query))
 
-    def alias(self, kind: str, alias: str, message_id: str) -> None:
-        self.bridge.journal.alias(kind, alias, message_id)
+    async def alias(self, kind: str, alias: str, message_id: str) -> None:
+        await run_in_threadpool(self.bridge.journal.alias, kind, alias, message_id)
 
-    def resolve(self, kind: str, alias: str) -> str | None:
-        return self.bridge.journal.resolve(kind, alias)
+    async def resolve(self, kind: str, alias: str) -> str | None:
+        return await run_in_threadpool(self.bridge.journal.resolve, kind, alias)
 
-    def alias_of(self, message_id: str, kind: str) -> str | None:
-        return self.bridge.journal.aliases_of(message_id, kind)
+    async def alias_of(self, message_id: str, kind: str) -> str | None:
+        return await run_in_threadpool(self.bridge.journal.aliases_of, message_id, kind)
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        """Any other Bridge call (balance, ...) in a worker thread."""
+        return await run_in_threadpool(function, *args)
 
     # -- status callbacks ------------------------------------------------------------------
     def watch(self, message_id: str, notify: Notify) -> None:
         """Call ``notify(record)`` on every status change of the message until it is final."""
-        last, callbacks = self._watched.setdefault(message_id, (None, []))
+        shared = self._shared
+        last, callbacks = shared.watched.setdefault(message_id, (None, []))
         # Providers stop reporting after a few days; so do we, or the watch list only grows.
-        self._watch_until[message_id] = time.monotonic() + WATCH_FOR
+        shared.watch_until[message_id] = time.monotonic() + WATCH_FOR
         callbacks.append(notify)
-        if self._watch_task is None or self._watch_task.done():
-            self._watch_task = asyncio.get_running_loop().create_task(self._watch_loop())
+        if shared.watch_task is None or shared.watch_task.done():
+            shared.watch_task = asyncio.get_running_loop().create_task(self._watch_loop())
 
     async def _watch_loop(self) -> None:
-        while self._watched:
+        shared = self._shared
+        while shared.watched:
             await asyncio.sleep(self.poll_interval)
-            for message_id in list(self._watched):
-                last, callbacks = self._watched[message_id]
+            for message_id in list(shared.watched):
+                last, callbacks = shared.watched[message_id]
                 try:
                     record = await self.record(message_id)
                 except Exception:
                     log.exception("watching %s failed", message_id)
                     continue
                 if record.status != last:
-                    self._watched[message_id] = (record.status, callbacks)
+                    shared.watched[message_id] = (record.status, callbacks)
                     for notify in callbacks:
                         try:
                             result = notify(record)
@@ -135,9 +242,9 @@ class Gateway:
                                 await result
                         except Exception:
                             log.exception("status callback for %s failed", message_id)
-                if record.status.final or time.monotonic() > self._watch_until.get(message_id, 0):
-                    self._watched.pop(message_id, None)
-                    self._watch_until.pop(message_id, None)
+                if record.status.final or time.monotonic() > shared.watch_until.get(message_id, 0):
+                    shared.watched.pop(message_id, None)
+                    shared.watch_until.pop(message_id, None)
 
     async def post_callback(self, url: str, *, data: Any = None, json: Any = None, method: str = "POST",
                             headers: Mapping[str, str] | None = None) -> int | None:
@@ -145,11 +252,13 @@ class Gateway:
 
         Never raises: a caller's broken webhook endpoint must not affect sending.
         """
+        shared = self._shared
+
         def post() -> int | None:
             import requests
 
-            if self._session is None:
-                self._session = requests.Session()
+            if shared.session is None:
+                shared.session = requests.Session()
             try:
                 kwargs: dict[str, Any] = {"headers": dict(headers or {}), "timeout": 5}
                 if method.upper() == "GET":
@@ -157,7 +266,8 @@ class Gateway:
                 else:
                     kwargs["data"] = data
                     kwargs["json"] = json
-                return self._session.request(method.upper(), url, **kwargs).status_code
+                status: int = shared.session.request(method.upper(), url, **kwargs).status_code
+                return status
             except requests.RequestException as exc:
                 log.warning("webhook to %s failed: %s", url.split("?")[0], type(exc).__name__)
                 return None
@@ -165,12 +275,13 @@ class Gateway:
 
     # -- error shapes ----------------------------------------------------------------------
     def errors(self, prefix: str, render: ErrorRenderer) -> None:
-        """Answer errors under ``prefix`` (404, 405, 413, unexpected 500s) with ``render``."""
-        self._renderers.append((prefix, render))
-        self._renderers.sort(key=lambda item: -len(item[0]))
+        """Answer errors under ``prefix`` (404, 405, 413, 429, unexpected 500s) with ``render``."""
+        renderers = self._shared.renderers
+        renderers.append((prefix, render))
+        renderers.sort(key=lambda item: -len(item[0]))
 
     def render_error(self, request: Request, status: int, detail: str) -> Response:
-        for prefix, render in self._renderers:
+        for prefix, render in self._shared.renderers:
             if request.url.path.startswith(prefix):
                 try:
                     return render(request, status, detail)
@@ -179,26 +290,57 @@ class Gateway:
                     break
         return JSONResponse({"error": detail, "status": status}, status_code=status)
 
+    def base_url(self, request: Request) -> str:
+        """Where callers reach this gateway (no trailing slash).
+
+        ``gateway.public_url`` when configured.  Otherwise the address this server
+        listens on — or the request's Host when it names this machine (``localhost``,
+        a loopback address, the listening address): a caller-controlled Host never
+        points a client (a WSDL's ``soap:address``) at another server.
+        """
+        if self.public_url:
+            return self.public_url
+        scheme = request.url.scheme
+        server = request.scope.get("server") or ("127.0.0.1", 80)
+        listening = str(server[0])
+        given = request.url.hostname or ""
+        if given in ("localhost", "127.0.0.1", "::1", listening) and (request.url.port or 0) in (0, server[1]):
+            host = f"[{given}]" if ":" in given else given
+        else:
+            host = f"[{listening}]" if ":" in listening else listening
+        return f"{scheme}://{host}:{server[1]}"
+
+    async def dispatch_loop(self) -> None:
+        """Send due scheduled messages every ``gateway.dispatch_interval`` seconds (default
+        1; the journal claims each one, so several gateways on one store send it once)."""
+        interval = float((self.bridge.config.gateway or {}).get("dispatch_interval", 1.0))
+        while True:
+            try:
+                for result in await run_in_threadpool(self.bridge.dispatch):
+                    if isinstance(result, Exception):
+                        log.warning("scheduled message %s failed: %s", getattr(result, "message_id", "?"), result)
+            except Exception:
+                log.exception("dispatching scheduled messages failed")
+            await asyncio.sleep(interval)
+
     async def aclose(self) -> None:
-        if self._watch_task is not None:
-            self._watch_task.cancel()
-        if self._session is not None:
-            self._session.close()
+        shared = self._shared
+        if shared.watch_task is not None:
+            shared.watch_task.cancel()
+        if shared.session is not None:
+            shared.session.close()
 
 
-def _never_blocks(bridge: Any) -> bool:
-    """Can the Bridge's work run on the event loop? Only when no backend ever waits (the
-    in-process sandbox without latency), no rate limit sleeps and no plugin hook, which
-    could do anything, runs around sending.  Otherwise every call goes to a worker thread."""
-    hooks = plugins.manager().hook
-    if any(getattr(hooks, name).get_hookimpls() for name in
-           ("smsbridge_before_send", "smsbridge_after_send", "smsbridge_send_failed", "smsbridge_status_changed")):
-        return False
-    return all(not bridge.backend(name).blocking and not bridge.backend(name).settings.get("rate_limit")
-               for name in bridge.backends() if not bridge.backend_incomplete(name))
+def _secret_keys() -> dict[str, frozenset[str]]:
+    """Per face, the credential keys that are secrets (never used to name a claimed client)."""
+    out = {}
+    for name, reg in plugins.registry().http_shims.items():
+        specs = reg.extra.get("clients") or {}
+        out[name] = frozenset(k for k, spec in specs.items() if getattr(spec, "secret", False))
+    return out
 
 
-def build_app(bridge: Any, *, faces: list[str] | None = None) -> Starlette:
+def build_app(bridge: "Bridge", *, faces: list[str] | None = None) -> Starlette:
     """The ASGI app serving every installed face (or only ``faces``)."""
     gateway = Gateway(bridge)
     routes: list[BaseRoute] = []
@@ -207,7 +349,7 @@ def build_app(bridge: Any, *, faces: list[str] | None = None) -> Starlette:
         if faces is not None and name not in faces:
             continue
         factory = reg.load()
-        routes.extend(factory(gateway))
+        routes.extend(factory(gateway.for_face(name)))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)
@@ -229,14 +371,15 @@ def build_app(bridge: Any, *, faces: list[str] | None = None) -> Starlette:
     routes.append(Route("/_smsbridge/health", health))
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        dispatcher = asyncio.get_running_loop().create_task(gateway.dispatch_loop())
         yield
+        dispatcher.cancel()
         await gateway.aclose()
 
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, BadRequest: bad_request,
                                                        Exception: crashed}, lifespan=lifespan)
     app.state.gateway = gateway
     app.state.max_body = gateway.max_body
-    from .chaos import ChaosMiddleware
-
-    app.add_middleware(ChaosMiddleware, gateway=gateway)
+    app.state.body_timeout = float((bridge.config.gateway or {}).get("body_timeout", DEFAULT_BODY_TIMEOUT))
+    app.add_middleware(chaos.GatewayMiddleware, gateway=gateway)
     return app

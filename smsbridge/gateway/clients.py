@@ -16,12 +16,14 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from typing import Any, Mapping
+from urllib.parse import urlsplit
 
 from ..config import Config, _coerce, _reject_unknown, _suggest
 
 __all__ = ["GatewayClient", "parse_clients", "check_clients", "GATEWAY_KEYS"]
 
-GATEWAY_KEYS = ("clients", "max_body", "poll_interval")
+GATEWAY_KEYS = ("clients", "max_body", "poll_interval", "chaos", "public_url", "auth_failures", "auth_window",
+                "header_timeout", "body_timeout", "keep_alive", "max_connections", "dispatch_interval")
 
 
 @dataclass(frozen=True)
@@ -105,9 +107,19 @@ def check_clients(config: Config) -> list[GatewayClient]:
                         _coerce(values[key], spec.kind, f"{path}.{key}", config)
                     elif spec.required:
                         raise config.error(path, f"{key!r} is required for the {shim} face")
-    for key, kind in (("max_body", int), ("poll_interval", float)):
-        if key in (config.gateway or {}):
-            value = _coerce(config.gateway[key], kind, f"gateway.{key}", config)
-            if value <= 0:
-                raise config.error(f"gateway.{key}", "must be positive")
+    options = config.gateway or {}
+    for key, kind in (("max_body", int), ("poll_interval", float), ("auth_failures", int), ("auth_window", float),
+                      ("header_timeout", float), ("body_timeout", float), ("keep_alive", float),
+                      ("max_connections", int), ("dispatch_interval", float)):
+        if key in options:
+            value = _coerce(options[key], kind, f"gateway.{key}", config)
+            if not 0 < value < 1e9:  # also refuses NaN
+                raise config.error(f"gateway.{key}", "must be a positive number")
+    if "chaos" in options:
+        _coerce(options["chaos"], bool, "gateway.chaos", config)
+    if options.get("public_url") is not None:
+        url = urlsplit(str(options["public_url"]))
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            raise config.error("gateway.public_url", "must be an http(s) URL such as https://sms.example.com"
+                                                     " (no query or fragment)")
     return clients

@@ -9,8 +9,9 @@ rules below are the gateway's own and the same for all of them:
 - **credentials** arrive in an ``Authorization`` header: HTTP Basic
   (:func:`basic_credentials`) or ``<scheme> <credential>`` (:func:`scheme_credential`:
   ``Bearer``, ``AccessKey``, ``App``, ...);
-- **a client sees only its own messages**: a journaled message sent through the gateway
-  records the sending client (``extra["gateway_client"]``); any other client is told it
+- **a client sees only its own messages**: :meth:`.app.Gateway.send` stamps every message
+  with the sending client (``MessageRecord.gateway_client``) and face
+  (``MessageRecord.face``) — faces cannot forget it; any other client is told it
   does not exist (:func:`visible_to`, :func:`client_record`).  Messages sent outside the
   gateway (no such mark) are visible to every client;
 - **lists** walk the journal newest first, a page at a time (:func:`scan_journal`), with
@@ -27,25 +28,33 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Hashable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Hashable, Mapping, Sequence
 
 from ..errors import InvalidNumber, NotFound, SmsBridgeError
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+
     from ..model import MessageRecord, Receipt
+    from .app import Gateway
+    from .clients import GatewayClient
 
 __all__ = ["send_each", "basic_credentials", "scheme_credential", "visible_to", "client_record", "fresh",
-           "scan_journal", "alias_member", "member_ids", "LastReported", "SCAN_PAGE"]
+           "scan_journal", "alias_member", "member_ids", "LastReported", "SCAN_PAGE", "idempotency_key",
+           "query_int", "face_extra", "cursor_of", "parse_when"]
 
 SCAN_PAGE = 500
 """Journal records fetched per page when a face lists one client's messages."""
 
 
 # -- sending -----------------------------------------------------------------------------
-async def send_each(gateway: Any, client: Any, numbers: Sequence[str], text: str, *,
+async def send_each(gateway: "Gateway", client: "GatewayClient", numbers: Sequence[str], text: str, *,
                     extra: Callable[[], Mapping[str, Any]], sender: str | None = None,
                     reference: str | None = None, invalid: list[str] | None = None,
-                    stopped: Callable[[int, SmsBridgeError], None] | None = None) -> AsyncIterator["Receipt"]:
+                    stopped: Callable[[int, SmsBridgeError], None] | None = None,
+                    idempotency_key: str | None = None,
+                    send_at: "datetime | None" = None) -> AsyncIterator["Receipt"]:
     """Send ``text`` to each of ``numbers`` in turn, yielding each receipt as it is accepted.
 
     ``extra()`` is called before each send (it may name what the earlier ones got).  An
@@ -53,12 +62,16 @@ async def send_each(gateway: Any, client: Any, numbers: Sequence[str], text: str
     other failure ends the send: it is raised if nothing was accepted yet, else what was
     accepted stays accepted, the rest is not attempted, and ``stopped(index, error)`` is
     told.  When no number was valid, the first :class:`InvalidNumber` is raised.
+    ``idempotency_key`` (the caller's ``Idempotency-Key``) becomes ``<key>/<index>`` per
+    recipient: a retried request replays every recipient's message, none is sent twice.
     """
     accepted = 0
     first_invalid: InvalidNumber | None = None
     for index, number in enumerate(numbers):
         try:
-            receipt = await gateway.send(client, number, text, sender=sender, reference=reference, extra=extra())
+            key = f"{idempotency_key}/{index}" if idempotency_key else None
+            receipt = await gateway.send(client, number, text, sender=sender, reference=reference, extra=extra(),
+                                         idempotency_key=key, send_at=send_at)
         except InvalidNumber as exc:
             if invalid is not None:
                 invalid.append(number)
@@ -101,19 +114,26 @@ def scheme_credential(header: str | None, scheme: str) -> str | None:
 
 
 # -- whose message -----------------------------------------------------------------------
-def visible_to(record: "MessageRecord", client: Any) -> bool:
+def visible_to(record: "MessageRecord", client: "GatewayClient") -> bool:
     """Whether ``client`` may see the message: it sent it, or it was not sent through the gateway."""
-    owner = record.extra.get("gateway_client")
+    owner = record.gateway_client
     return owner is None or owner == client.name
 
 
-async def client_record(gateway: Any, client: Any, message_id: str, *, missing: str) -> "MessageRecord":
+async def client_record(gateway: "Gateway", client: "GatewayClient", message_id: str, *,
+                        missing: str) -> "MessageRecord":
     """The message's record (status refreshed), or ``NotFound(missing)`` when another client sent it:
     another client's message does not exist for this one."""
     record = await gateway.record(message_id)
     if not visible_to(record, client):
         raise NotFound(missing)
     return record
+
+
+def face_extra(record: MessageRecord, kind: str) -> dict[str, Any]:
+    """What the face ``kind`` journaled with the message (``extra[kind]``), or ``{}``."""
+    value = record.extra.get(kind)
+    return value if isinstance(value, dict) else {}
 
 
 # -- lists -------------------------------------------------------------------------------
@@ -139,38 +159,89 @@ def query_int(value: str | None, default: int, low: int, high: int, *, invalid: 
     return max(low, min(high, number))
 
 
-async def scan_journal(gateway: Any, *, to: str | None = None, sender: str | None = None
-                       ) -> AsyncIterator["MessageRecord"]:
-    """Every journaled message (of every client: filter by owner), newest first, fetched
-    :data:`SCAN_PAGE` at a time; stop iterating to stop fetching."""
-    offset = 0
+async def scan_journal(gateway: Gateway, *, client: GatewayClient | None = None, before: str | None = None,
+                       page: int = SCAN_PAGE, **filters: Any) -> AsyncIterator[MessageRecord]:
+    """Journaled messages, newest first, fetched ``page`` at a time as keyset ranges of
+    the journal's indexes; stop iterating to stop fetching.
+
+    ``client``: only that client's messages (the list rule: a client lists what it sent,
+    through any face).  ``before``: a :meth:`Journal.cursor` to continue after.
+    ``filters`` are :meth:`Journal.records`' (``to``, ``sender``, ``created_after``,
+    ``sent_before``, ...).  Each page costs the same whatever the journal's size.
+    """
+    from ..journal import Journal
+
+    if client is not None:
+        filters["client"] = client.name
+    cursor = before
     while True:
-        batch = await gateway.records(limit=SCAN_PAGE, offset=offset, to=to, sender=sender)
+        batch = await gateway.records(limit=page, before=cursor, **filters)
         for record in batch:
             yield record
-        if len(batch) < SCAN_PAGE:
+        if len(batch) < page:
             return
-        offset += SCAN_PAGE
+        cursor = Journal.cursor(batch[-1])
 
 
-async def fresh(gateway: Any, record: "MessageRecord") -> "MessageRecord":
+def cursor_of(record: MessageRecord) -> str:
+    """The keyset cursor continuing after ``record`` (for a face's page tokens)."""
+    from ..journal import Journal
+
+    return Journal.cursor(record)
+
+
+def parse_when(value: str, *, end_of_day: bool = False) -> datetime:
+    """A date or date-time from a query string (ISO 8601, ``T`` or space, ``Z`` or an
+    offset, naive = UTC).  A bare date is midnight UTC, or the next midnight with
+    ``end_of_day`` (so "before 2020-01-01" includes that day where a provider says "on or
+    before").  Raises ``ValueError`` with a short reason."""
+    from datetime import datetime as _dt
+    from datetime import timedelta, timezone
+
+    text = (value or "").strip()
+    if not text or len(text) > 40:
+        raise ValueError("a date (YYYY-MM-DD) or date-time expected")
+    if len(text) == 10:
+        day = _dt.strptime(text, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return day + timedelta(days=1) if end_of_day else day
+    parsed = _dt.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+async def fresh(gateway: "Gateway", record: "MessageRecord") -> "MessageRecord":
     """The record with its latest status (a list must agree with a fetch); final ones as they are."""
     return record if record.status.final else await gateway.record(record.id)
 
 
 # -- one provider id, several messages ----------------------------------------------------
-def alias_member(gateway: Any, kind: str, group_id: str, index: int, message_id: str) -> None:
+async def alias_member(gateway: "Gateway", kind: str, group_id: str, index: int, message_id: str) -> None:
     """Alias message number ``index`` (from 0) of the provider id ``group_id``."""
-    gateway.alias(kind, group_id if index == 0 else f"{group_id}/{index}", message_id)
+    await gateway.alias(kind, group_id if index == 0 else f"{group_id}/{index}", message_id)
 
 
-def member_ids(gateway: Any, kind: str, group_id: str) -> Iterator[str]:
+async def member_ids(gateway: "Gateway", kind: str, group_id: str) -> AsyncIterator[str]:
     """The smsbridge ids of members 1, 2, … of ``group_id`` (the first, number 0, is
     ``gateway.resolve(kind, group_id)``), resolved one by one as the caller asks."""
     n = 1
-    while (message_id := gateway.resolve(kind, f"{group_id}/{n}")) is not None:
+    while (message_id := await gateway.resolve(kind, f"{group_id}/{n}")) is not None:
         yield message_id
         n += 1
+
+
+def idempotency_key(request: "Request", *headers: str) -> str | None:
+    """The caller's idempotency key: the first of ``headers`` present, then
+    ``Idempotency-Key`` (every face); at most 255 characters of printable ASCII."""
+    from .http import BadRequest
+
+    for name in (*headers, "idempotency-key"):
+        value = request.headers.get(name)
+        if value is None:
+            continue
+        value = value.strip()
+        if not value or len(value) > 255 or not value.isascii() or not value.isprintable():
+            raise BadRequest(400, f"invalid {name} header: 1 to 255 printable ASCII characters expected")
+        return value
+    return None
 
 
 # -- status callbacks --------------------------------------------------------------------

@@ -6,6 +6,7 @@ a provider-shaped 4xx, never a 500).
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from urllib.parse import parse_qsl
@@ -15,6 +16,7 @@ from starlette.requests import Request
 __all__ = ["BadRequest", "read_body", "read_form", "read_json", "DEFAULT_MAX_BODY"]
 
 DEFAULT_MAX_BODY = 64 * 1024  # bytes: an SMS request is a few hundred; 64 KiB leaves room for batches
+DEFAULT_BODY_TIMEOUT = 30.0  # seconds to receive a whole body (``gateway.body_timeout``)
 
 
 class BadRequest(Exception):
@@ -36,11 +38,16 @@ async def read_body(request: Request) -> bytes:
         if int(declared) > limit:
             raise BadRequest(413, f"request body too large (limit {limit} bytes)")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BadRequest(413, f"request body too large (limit {limit} bytes)")
-        chunks.append(chunk)
+    deadline = float(getattr(request.app.state, "body_timeout", DEFAULT_BODY_TIMEOUT))
+    try:
+        async with asyncio.timeout(deadline):  # a body trickled byte by byte must not hold the request
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise BadRequest(413, f"request body too large (limit {limit} bytes)")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BadRequest(408, f"request body not received within {deadline:g} seconds") from None
     return b"".join(chunks)
 
 
@@ -84,3 +91,5 @@ async def read_json(request: Request) -> Any:
         raise BadRequest(400, f"malformed JSON body: {exc.msg} at position {exc.pos}") from None
     except RecursionError:  # "[[[[..." within the size limit: json's decoder recurses per level
         raise BadRequest(400, "malformed JSON body: nested too deeply") from None
+    except ValueError as exc:  # an integer past Python's int-string limit (4300 digits), ...
+        raise BadRequest(400, f"malformed JSON body: {str(exc)[:100]}") from None

@@ -16,13 +16,17 @@ __all__ = ["self_signed"]
 
 
 def self_signed(directory: str | None = None) -> tuple[str, str]:
-    """Write ``cert.pem`` and ``key.pem`` (valid 30 days) and return their paths."""
+    """Write ``cert.pem`` and ``key.pem`` (valid 30 days) into ``directory`` (made 0700;
+    the key is 0600) and return their paths.  Without a directory a fresh temporary one
+    is made: the caller removes it (``smsbridge serve`` does on exit)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     directory = directory or tempfile.mkdtemp(prefix="smsbridge-tls-")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    os.chmod(directory, 0o700)  # the private key inside is 0600; nobody else may list or replace it
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "smsbridge local gateway")])
     now = datetime.datetime.now(datetime.timezone.utc)

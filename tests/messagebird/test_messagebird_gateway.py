@@ -23,7 +23,7 @@ def test_send_fetch_list_balance(mb_client, mb_gateway):
     assert m.originator == "smsbridge" and m.body == "Hello MB" and m.reference == "ref-1"
     assert isinstance(m.createdDatetime, datetime) and m.direction == "mt"
     item = m.recipients["items"][0]
-    assert item.recipient == 31612345678 and item.status == "scheduled"
+    assert item.recipient == 31612345678 and item.status == "sent"
     assert m.href == f"{mb_gateway.url}/messages/{m.id}"
 
     fetched = mb_client.message(m.id)

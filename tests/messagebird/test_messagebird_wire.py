@@ -126,7 +126,8 @@ def test_parse_api_message():
 
 
 @pytest.mark.parametrize("status,counts", [
-    (Status.DELIVERED, (1, 1, 0)), (Status.UNDELIVERED, (1, 0, 1)), (Status.QUEUED, (0, 0, 0)),
+    (Status.DELIVERED, (1, 1, 0)), (Status.UNDELIVERED, (1, 0, 1)), (Status.QUEUED, (1, 0, 0)),
+    (Status.SCHEDULED, (0, 0, 0)),
 ])
 def test_recipient_counters(status, counts):
     data = wire.message_json(id=wire.new_id(), originator="x", body="b",

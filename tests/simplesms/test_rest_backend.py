@@ -172,15 +172,15 @@ def test_a_reply_after_the_timeout_is_delivery_unknown_and_never_retried(gateway
             bridge.send("+36301234567", "slow")
         assert not info.value.retry_safe
         record = bridge.record(info.value.message_id)
-        assert record.status is Status.UNKNOWN and record.extra["phase"] == "unknown"
-        assert [a["backend"] for a in record.extra["attempts"]] == ["primary"]     # no failover
+        assert record.status is Status.UNKNOWN and record.phase == "unknown"
+        assert [a["backend"] for a in record.attempts] == ["primary"]     # no failover
         assert bridge.backend("spare").balance().amount == Decimal(1000)            # spare untouched
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and server.bridge.journaled(status="queued") == []:
         time.sleep(0.05)
     time.sleep(0.3)
     seen = server.bridge.journaled()
-    assert [(r.text, r.extra["phase"]) for r in seen] == [("slow", "accepted")]    # reached once, accepted
+    assert [(r.text, r.phase) for r in seen] == [("slow", "accepted")]    # reached once, accepted
 
 
 def test_no_secret_reaches_logs_errors_or_repr(caplog, simulator, simplesms_client):

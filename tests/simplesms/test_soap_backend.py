@@ -306,7 +306,7 @@ def test_reply_after_the_timeout_is_unknown_and_not_resent(start_server, tmp_pat
         error = info.value
         assert not error.retry_safe and error.backend == "legacy"
         assert bridge.status(error.message_id).status is Status.UNKNOWN
-        assert bridge.journal.get(error.message_id).extra["phase"] == "unknown"
+        assert bridge.journal.get(error.message_id).phase == "unknown"
         assert bridge.backend("spare").balance().amount == Decimal(1000)  # no failover
     deadline = time.monotonic() + 10
     while server.messages_stored() < 1 and time.monotonic() < deadline:
