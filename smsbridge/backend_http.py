@@ -93,9 +93,14 @@ def reply_json(response: Any) -> Any:
 
 def status_callback_url(message: Message) -> str | None:
     """``Message.extra["status_callback"]`` (the Bridge's documented hint) when it is an
-    ``http(s)://`` URL, for providers that take a per-message delivery-report URL."""
-    value = (message.extra or {}).get("status_callback")
-    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None
+    ``http(s)://`` URL, for providers that take a per-message delivery-report URL; else
+    ``extra["webhook_url"]``: the gateway's own ``/webhooks/<backend>/status`` when
+    ``gateway.public_url`` is configured (issue 15)."""
+    for key in ("status_callback", "webhook_url"):
+        value = (message.extra or {}).get(key)
+        if isinstance(value, str) and value.startswith(("http://", "https://")):
+            return value
+    return None
 
 
 class HttpBackend(Backend):

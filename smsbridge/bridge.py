@@ -27,9 +27,10 @@ from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
                      ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
 from .journal import Journal, fingerprint
-from .model import (Balance, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
+from .model import (Balance, InboundMessage, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
                     StatusReport)
 from .ratelimit import RateLimiter
+from .reports import RANK, claim_reports, webhook_url
 
 __all__ = ["Bridge", "new_message_id"]
 
@@ -306,13 +307,14 @@ class Bridge:
         neutral = Message(to=e164, text=text, id=new_message_id(), sender=_check_sender(sender),
                           reference=reference, encoding=info.encoding, segments=info.segments,
                           extra=dict(extra or {}))
-        original = _Original(self._before_send(neutral), typed_to=to, routed_to=e164)
+        original = _Original(self._before_send(neutral, chain), typed_to=to, routed_to=e164)
         return self._for_backend(original, chain[0]), chain, original
 
-    def _before_send(self, message: Message) -> Message:
+    def _before_send(self, message: Message, chain: tuple[str, ...] = ()) -> Message:
         # pluggy calls each plugin in turn; each sees the previous one's result (hookspecs).
+        # ``bridge`` and ``route`` reach only implementations that name them (issue 15).
         for plugin_name, call in plugins.each_impl("smsbridge_before_send"):
-            for result in call(message=message):
+            for result in call(message=message, bridge=self, route=chain):
                 if not isinstance(result, Message):
                     raise InvalidMessage(f"plugin {plugin_name!r} returned {type(result).__name__} from"
                                          " smsbridge_before_send, not a Message", reason="vetoed")
@@ -373,6 +375,7 @@ class Bridge:
                     self.journal.attempt(message.id, name)
                     self.journal.attempt(message.id, name, outcome=f"skipped: {exc}")
                     continue
+            attempt = self._with_webhook(attempt, name)
             limiter = self._limiters.get(name)
             if limiter is not None:
                 limiter.wait()
@@ -408,8 +411,18 @@ class Bridge:
         final.message_id = message.id
         return self._fail(message, chain[-1], final)
 
+    def _with_webhook(self, message: Message, name: str) -> Message:
+        """With ``gateway.public_url`` set, tell the backend where its provider should post
+        delivery reports (``extra["webhook_url"]``, issue 15); a caller's own
+        ``status_callback`` still wins, in the backend."""
+        url = webhook_url((self.config.gateway or {}).get("public_url"), name)
+        if url is None:
+            return message
+        return replace(message, extra={**message.extra, "webhook_url": url})
+
     def _accepted(self, message: Message, name: str, accepted: Any) -> Receipt:
         self.journal.accepted(message.id, name, accepted.provider_id, accepted.status, accepted.segments)
+        claim_reports(self, message.id, name, str(accepted.provider_id))  # issue 15: early webhooks
         receipt = Receipt(id=message.id, backend=name, provider_id=str(accepted.provider_id),
                           status=accepted.status, to=message.to,
                           segments=accepted.segments or message.segments, encoding=message.encoding,
@@ -436,8 +449,11 @@ class Bridge:
         or a ``DeliveryUnknown`` that says it is still being sent.
         """
         if record.phase == "sending":
-            chain_timeout = sum(float(b.settings.get("timeout") or 10.0) for b in self._backends.values())
-            record = self.journal.wait_settled(record.id, min(chain_timeout, 120.0) + 1.0) or record
+            chain_timeout = min(sum(float(b.settings.get("timeout") or 10.0) for b in self._backends.values()),
+                                120.0) + 1.0
+            # A row left "sending" longer than any send can take is a crashed process's: no wait.
+            age = time.time() - record.updated_at.timestamp() if record.updated_at else 0.0
+            record = self.journal.wait_settled(record.id, max(0.0, chain_timeout - age)) or record
             if record.phase == "sending":
                 raise DeliveryUnknown(f"a message with idempotency key {key!r} is being sent right now (by"
                                       " another thread or process, or one that stopped); its outcome is not"
@@ -447,7 +463,7 @@ class Bridge:
                 raise ProviderError(f"a message with idempotency key {key!r} was just sent by another thread or"
                                     f" process and failed: {record.error}", backend=record.backend,
                                     message_id=record.id, code=record.error_code, pre_acceptance=True)
-        if record.phase == "accepted":
+        if record.phase in ("accepted", "scheduled"):  # scheduled: the same message, still waiting for its time
             return Receipt(id=record.id, backend=record.backend or "", provider_id=record.provider_id or "",
                            status=record.status, to=record.to, segments=record.segments,
                            encoding=record.encoding, sender=record.sender, reference=record.reference,
@@ -460,7 +476,7 @@ class Bridge:
         """Run observer hooks; a failing observer is logged, never raised (hookspecs)."""
         for plugin_name, call in plugins.each_impl(hook):
             try:
-                call(**kwargs)  # pluggy passes each the arguments it accepts
+                call(**kwargs, bridge=self)  # pluggy passes each the arguments it names
             except Exception:
                 log.exception("plugin %r failed in %s", plugin_name, hook)
 
@@ -562,14 +578,20 @@ class Bridge:
                     if report.description:
                         report = replace(report, description=redaction.redact(report.description))
                     self._learn(message_id, report)
+                    known = self.journal.get(message_id)
+                    if known is not None and known.status != report.status:  # a webhook knew more
+                        return StatusReport(id=message_id, status=known.status, updated_at=known.updated_at,
+                                            raw=None)
                     return StatusReport(id=message_id, status=report.status, updated_at=report.updated_at,
                                         description=report.description, raw=report.raw)
         return StatusReport(id=message_id, status=record.status, updated_at=record.updated_at,
                             description=self._describe(record), raw=None)
 
     def _learn(self, message_id: str, report: StatusReport) -> None:
-        old = self.journal.set_status(message_id, report.status, at=report.updated_at,
-                                      description=report.description)
+        # Forward only (issue 15): a poll racing a delivery-report webhook must not put a
+        # message back to an earlier status, nor replace a final one.
+        old = self.journal.advance_status(message_id, report.status, RANK, at=report.updated_at,
+                                          description=report.description)
         if old is not None and old != report.status:
             self._observe("smsbridge_status_changed", message_id=message_id, old=old, new=report.status,
                           report=replace(report, id=message_id))
@@ -665,6 +687,7 @@ class Bridge:
             return unknown(f"look-up failed: {_describe_error(exc)}")
         if found is not None:
             self.journal.accepted(record.id, backend.name, found.provider_id, found.status, found.segments)
+            claim_reports(self, record.id, backend.name, found.provider_id)  # issue 15: early webhooks
             return self.status(record.id)
         grace = backend.settings.get("reconcile_grace")
         if grace is None:
@@ -695,6 +718,42 @@ class Bridge:
                                    and page[-1].created_at < start):
                 return frozenset(ids)
             offset += len(page)
+
+    # -- issue 15: inbound SMS ---------------------------------------------------------------
+    def inbound(self, since: datetime | None = None, limit: int = 100) -> list[InboundMessage]:
+        """Inbound SMS in the order received: the latest ``limit``, or the first ``limit``
+        received after ``since`` (a datetime; keep the last one's ``received_at`` to follow)."""
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        return self.journal.inbound(since=since, limit=limit)
+
+    def receive(self, message: InboundMessage) -> bool:
+        """Take in one inbound SMS: journal it and fire ``smsbridge_inbound``.  ``False`` (and
+        nothing fired) when the same provider message came in before (a webhook retry)."""
+        if not self.journal.add_inbound(message):
+            return False
+        self._observe("smsbridge_inbound", message=message)
+        return True
+
+    def opt_outs(self) -> list[dict[str, Any]]:
+        """The opt-out list (numbers that answered STOP), oldest first: ``number``, ``at``,
+        ``backend``, ``keyword``."""
+        return self.journal.opt_outs()
+
+    def opt_out(self, number: str) -> bool:
+        """Put ``number`` on the opt-out list by hand; ``False`` when it already was."""
+        return self.journal.opt_out(self.normalise_number(number), keyword="(manual)")
+
+    def opt_in(self, number: str) -> bool:
+        """Take ``number`` off the opt-out list; ``False`` when it was not on it."""
+        return self.journal.opt_in(self.normalise_number(number))
+
+    def normalise_number(self, number: str) -> str:
+        """``number`` in E.164 (national numbers read in ``defaults.default_region``);
+        ``InvalidNumber`` when it is none."""
+        from . import numbers
+
+        return numbers.parse_number(number, self.config.defaults["default_region"])
 
     # -- account ---------------------------------------------------------------------------
     def balance(self, backend: str | None = None) -> Balance:

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from .errors import IdempotencyConflict, InvalidMessage, InvalidNumber, SmsBridgeError
+from .errors import DeliveryUnknown, IdempotencyConflict, InvalidMessage, InvalidNumber, SmsBridgeError
 from .model import Receipt
 
 __all__ = ["BulkFile", "Row", "send_rows", "result_row", "outcome", "row_identity", "RESULT_FIELDS", "OUTCOMES",
@@ -52,7 +52,7 @@ DELIMITERS = (",", ";", "\t", "|")
 
 _COLUMNS = {"to", "text", "sender", "reference", "key", "backend"}
 _NUMBER_NOISE = re.compile(r"[\s\-.()/]")
-_FILTER_BITS = 1 << 25  # 4 MiB per bit array: few false "may repeat" marks up to millions of rows
+_FILTER_MAX_BITS = 1 << 26  # 8 MiB per bit array at most: ~1.5 % false "may repeat" marks at a million rows
 
 
 def row_identity(row: dict[str, str]) -> str:
@@ -82,9 +82,16 @@ class BulkFile:
     """
 
     def __init__(self, source: IO[bytes], *, encoding: str | None = None, delimiter: str | None = None,
-                 keyed: bool = True) -> None:
+                 keyed: bool = True, origin: str | None = None) -> None:
         self._file = _seekable(source)
         self._keyed = keyed
+        #: The prefix of the keys smsbridge gave this file's rows before journal schema 1
+        #: (its absolute path, or <stdin>'s): see :func:`send_rows`.
+        self.legacy_prefix = f"bulk:{origin}:" if origin and keyed else None
+        size = self._file.seek(0, io.SEEK_END)
+        self._file.seek(0)
+        # 64 filter bits per row, rows estimated generously from the size (a row is > 8 bytes)
+        self._bits = min(_FILTER_MAX_BITS, 1 << max(10, (size // 8 * 64).bit_length()))
         if delimiter is not None:
             delimiter = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(delimiter, delimiter)
             if len(delimiter) != 1:
@@ -133,8 +140,8 @@ class BulkFile:
             header_line = text.readline()
             self.delimiter = delimiter or _sniff_delimiter(header_line)
             self.fields = _header(header_line, self.delimiter, sniffed=delimiter is None)
-            seen = bytearray(_FILTER_BITS // 8)
-            again = bytearray(_FILTER_BITS // 8)
+            seen = bytearray(self._bits // 8)
+            again = bytearray(self._bits // 8)
             total = 0
             for values in csv.reader(text, delimiter=self.delimiter):
                 if not any(v.strip() for v in values):
@@ -142,7 +149,7 @@ class BulkFile:
                 total += 1
                 row = dict(zip(self.fields, values, strict=False))
                 if self._keyed and not (row.get("key") or "").strip():
-                    slot = int(row_identity(row)[:8], 16) % _FILTER_BITS
+                    slot = int(row_identity(row)[:8], 16) % self._bits
                     byte, bit = slot >> 3, 1 << (slot & 7)
                     if seen[byte] & bit:
                         again[byte] |= bit
@@ -155,7 +162,7 @@ class BulkFile:
     def rows(self) -> Iterator[Row]:
         """Second pass: every row (blank lines skipped), with its identity key."""
         text = self._text(self.encoding)
-        occurrences: dict[str, int] = {}
+        occurrences: dict[int, int] = {}  # only for contents that may repeat; keyed by 64 bits of identity
         try:
             text.readline()
             number = 0
@@ -178,10 +185,11 @@ class BulkFile:
                         key = f"bulk:k:{row['key'].strip()}"
                     else:
                         identity = row_identity(row)
-                        slot = int(identity[:8], 16) % _FILTER_BITS
+                        slot = int(identity[:8], 16) % self._bits
                         occurrence = 1
                         if self._again[slot >> 3] & (1 << (slot & 7)):  # may repeat: count exactly
-                            occurrence = occurrences[identity] = occurrences.get(identity, 0) + 1
+                            short = int(identity[:16], 16)
+                            occurrence = occurrences[short] = occurrences.get(short, 0) + 1
                         key = f"bulk:c:{identity}:{occurrence}"
                     item["idempotency_key"] = key
                 yield Row(number=number, to=item["to"], item=item, key=key, error=error)
@@ -236,28 +244,69 @@ def _header(header_line: str, delimiter: str, *, sniffed: bool) -> list[str]:
     return fields
 
 
-def send_rows(bridge: Any, rows: Iterator[Row], *, concurrency: int = 8
+def send_rows(bridge: Any, rows: Iterator[Row], *, concurrency: int = 8, legacy_prefix: str | None = None
               ) -> Iterator[tuple[Row, Receipt | SmsBridgeError]]:
     """Each row with its result, in input order, sending through ``bridge.send_iter`` (its
     bounded window: constant memory).  A row with an ``error`` is not sent; its result is
-    an :class:`InvalidMessage`."""
-    held: deque[Row] = deque()  # rows read but not yet answered, oldest first
+    an :class:`InvalidMessage`.  With ``legacy_prefix`` (:attr:`BulkFile.legacy_prefix`),
+    a row an older smsbridge sent from this file is not sent again (:class:`_Legacy`)."""
+    held: deque[tuple[Row, Receipt | SmsBridgeError | None]] = deque()  # read, not yet answered, oldest first
+    legacy = _Legacy(bridge.journal, legacy_prefix) if legacy_prefix else None
 
     def items() -> Iterator[dict[str, Any]]:
         for row in rows:
-            held.append(row)
-            if row.error is None:
+            answer: Receipt | SmsBridgeError | None = None
+            if row.error is not None:
+                answer = InvalidMessage(row.error, reason="bad_request")
+            elif legacy is not None and row.key:
+                answer = legacy.answer(row)
+            held.append((row, answer))
+            if answer is None:
                 yield row.item
 
-    def unreadable() -> Iterator[tuple[Row, Receipt | SmsBridgeError]]:
-        while held and held[0].error is not None:
-            row = held.popleft()
-            yield row, InvalidMessage(row.error or "", reason="bad_request")
+    def answered() -> Iterator[tuple[Row, Receipt | SmsBridgeError]]:
+        while held and held[0][1] is not None:
+            row, answer = held.popleft()
+            assert answer is not None
+            yield row, answer
 
     for result in bridge.send_iter(items(), concurrency=concurrency):
-        yield from unreadable()
-        yield held.popleft(), result
-    yield from unreadable()
+        yield from answered()
+        yield held.popleft()[0], result
+    yield from answered()
+
+
+_DIGITS = re.compile(r"\D")
+
+
+class _Legacy:
+    """Rows an older smsbridge sent from this file.
+
+    Before journal schema 1, bulk keyed a row by the file's absolute path and its ``key``
+    column or row number.  Those messages are looked up once (by key prefix: an index
+    range; nothing at all for a file no older version ran) and matched to rows by
+    recipient and text, so an upgrade in the middle of a campaign sends none of them again,
+    even if rows moved since.
+    """
+
+    def __init__(self, journal: Any, prefix: str) -> None:
+        self._sent: dict[tuple[str, str], deque[Any]] = {}
+        for record in journal.by_key_prefix(prefix):
+            if record.phase not in ("failed", "canceled"):
+                self._sent.setdefault((_DIGITS.sub("", record.to)[-8:], record.text), deque()).append(record)
+
+    def answer(self, row: Row) -> Receipt | SmsBridgeError | None:
+        records = self._sent.get((_DIGITS.sub("", row.to)[-8:], row.item["text"]))
+        if not records:
+            return None
+        record = records.popleft()
+        if record.phase == "accepted":
+            return Receipt(id=record.id, backend=record.backend or "", provider_id=record.provider_id or "",
+                           status=record.status, to=record.to, segments=record.segments, encoding=record.encoding,
+                           sender=record.sender, reference=record.reference, created_at=record.created_at,
+                           replayed=True)
+        return DeliveryUnknown("an earlier smsbridge version sent this row and its outcome is unknown; run"
+                               " 'smsbridge reconcile' first", backend=record.backend, message_id=record.id)
 
 
 def outcome(result: Receipt | SmsBridgeError) -> str:

@@ -329,7 +329,8 @@ def bulk(obj: _Context, file: Any, concurrency: int, out: Any, as_json: bool, de
 
     with _errors():
         bridge = obj.bridge()
-        source = BulkFile(file, encoding=encoding, delimiter=delimiter, keyed=not again)
+        source = BulkFile(file, encoding=encoding, delimiter=delimiter, keyed=not again,
+                          origin=os.path.abspath(getattr(file, "name", None) or "<stdin>"))
         writer = None if as_json else csv.DictWriter(out, fieldnames=RESULT_FIELDS)
         if writer is not None:
             writer.writeheader()
@@ -338,7 +339,8 @@ def bulk(obj: _Context, file: Any, concurrency: int, out: Any, as_json: bool, de
         # Results on the same terminal as the bar: erase the bar before each line of output.
         shared = bar.enabled and _isatty(out)
         try:
-            for row, result in send_rows(bridge, source.rows(), concurrency=concurrency):
+            for row, result in send_rows(bridge, source.rows(), concurrency=concurrency,
+                                         legacy_prefix=source.legacy_prefix):
                 line = result_row(row.number, row, result)
                 counts[line["result"]] += 1
                 if shared:
@@ -556,9 +558,11 @@ def reconcile(obj: _Context, as_json: bool) -> None:
 @click.option("--tls-dir", type=click.Path(file_okay=False),
               help="Keep the self-signed certificate and key here (0700; key 0600) instead of a temporary"
                    " directory removed on exit.")
+@click.option("--access-log", type=click.Choice(["common", "json"]), is_flag=False, flag_value="common",
+              default=None, help="Log each request on stderr (common log format, or json); secrets redacted.")
 @click.pass_obj
 def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: str | None,
-          tls_self_signed: bool, tls_dir: str | None) -> None:
+          tls_self_signed: bool, tls_dir: str | None, access_log: str | None) -> None:
     """Run the gateway: providers' REST/SOAP APIs, served through smsbridge."""
     with _errors():
         try:
@@ -572,7 +576,93 @@ def serve(obj: _Context, host: str, port: int, tls_cert: str | None, tls_key: st
         if not 1 <= port <= 65535:
             raise ConfigError(f"--port must be between 1 and 65535, not {port}")
         server.serve(obj.bridge(), host=host, port=port, certfile=tls_cert, keyfile=tls_key,
-                     self_signed=tls_self_signed, tls_dir=tls_dir)
+                     self_signed=tls_self_signed, tls_dir=tls_dir, access_log=access_log)
+
+
+# --- issue 15: inbox and optout ---
+def _inbound_line(message: Any) -> str:
+    return (f"{message.received_at:%Y-%m-%d %H:%M:%S}  {message.backend:12} {message.from_} -> {message.to}:"
+            f" {message.text}")
+
+
+@cli.command()
+@click.option("--follow", "-f", is_flag=True, help="Keep printing inbound SMS as they arrive (Ctrl-C stops).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100000),
+              help="How many of the latest to show first.")
+@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(0.05, 3600), hidden=True,
+              help="With --follow: seconds between polls.")
+@json_option
+@click.pass_obj
+def inbox(obj: _Context, follow: bool, limit: int, interval: float, as_json: bool) -> None:
+    """Inbound SMS received through the gateway's webhooks, oldest first (with --json: one
+    JSON object per line when following)."""
+    import time
+
+    with _errors():
+        bridge = obj.bridge()
+        messages = bridge.inbound(limit=limit)
+        if not follow:
+            _emit([m.as_dict() for m in messages], as_json,
+                  "\n".join(_inbound_line(m) for m in messages) or "(no inbound SMS)")
+            return
+        seen = {m.id for m in messages}
+        last = messages[-1].received_at if messages else None
+
+        def show(message: Any) -> None:
+            click.echo(json.dumps(message.as_dict(), ensure_ascii=False, default=str) if as_json
+                       else _inbound_line(message))
+
+        for message in messages:
+            show(message)
+        try:
+            while True:
+                time.sleep(interval)
+                for message in bridge.inbound(since=last, limit=1000) if last else bridge.inbound(limit=1000):
+                    if message.id not in seen:
+                        seen.add(message.id)
+                        show(message)
+                        last = message.received_at
+        except KeyboardInterrupt:
+            return
+
+
+@cli.group("optout")
+def optout_group() -> None:
+    """The opt-out list: numbers that answered STOP (refused as InvalidMessage reason opted_out)."""
+
+
+@optout_group.command("list")
+@json_option
+@click.pass_obj
+def optout_list(obj: _Context, as_json: bool) -> None:
+    """Every opted-out number, oldest first."""
+    with _errors():
+        entries = obj.bridge().opt_outs()
+        lines = [f"{e['number']}  {e['at']:%Y-%m-%d %H:%M:%S}  {e['keyword'] or '-':11} {e['backend'] or '-'}"
+                 for e in entries]
+        _emit(entries, as_json, "\n".join(lines) or "(no opted-out numbers)")
+
+
+@optout_group.command("add")
+@click.argument("number")
+@click.pass_obj
+def optout_add(obj: _Context, number: str) -> None:
+    """Put NUMBER on the opt-out list: no more messages to it."""
+    with _errors():
+        e164 = obj.bridge().normalise_number(number)
+        added = obj.bridge().opt_out(e164)
+        click.echo(f"{e164} opted out" if added else f"{e164} was already opted out")
+
+
+@optout_group.command("remove")
+@click.argument("number")
+@click.pass_obj
+def optout_remove(obj: _Context, number: str) -> None:
+    """Take NUMBER off the opt-out list (only with the recipient's consent)."""
+    with _errors():
+        e164 = obj.bridge().normalise_number(number)
+        removed = obj.bridge().opt_in(e164)
+        click.echo(f"{e164} removed from the opt-out list" if removed else f"{e164} was not opted out")
 
 
 # --- issue 12: scheduled messages ---

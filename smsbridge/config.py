@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "rate_limit": None,
     "max_reply_bytes": 1024 * 1024,  # issue 11: a reply larger than this is refused unread
     "reconcile_grace": None,  # seconds; None: the backend's own (its class's reconcile_grace, else 600)
+    "opt_out": None,  # issue 15: STOP/START keywords and refusing sends (smsbridge.optout)
 }
 
 # Keys every backend accepts besides its plugin's own: the defaults, plus where to reach it.
@@ -388,6 +389,13 @@ def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
         if not isinstance(value, str):
             raise cfg.error(path, f"must be a two-letter region code like HU, not {value!r}")
         return validation.region(value, path, cfg)
+    if key == "opt_out":
+        from .optout import parse_setting
+
+        try:
+            return parse_setting(value)
+        except ValueError as exc:
+            raise cfg.error(path, str(exc)) from None
     if key == "sender":
         if value is None:
             return None

@@ -17,7 +17,7 @@ one raises :class:`~smsbridge.errors.ConfigError` naming both plugins.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pluggy
 
@@ -62,8 +62,12 @@ def smsbridge_http_shims(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def smsbridge_before_send(message: "Message") -> "Message | None":
+def smsbridge_before_send(message: "Message", bridge: "Any", route: "tuple[str, ...]") -> "Message | None":
     """Called for every message before it is journaled and routed.
+
+    ``bridge`` is the sending :class:`~smsbridge.bridge.Bridge` (its journal and config),
+    ``route`` the backend names it will try, in order; an implementation that does not
+    name these arguments does not get them.
 
     Return a replacement :class:`~smsbridge.model.Message` (made with
     ``dataclasses.replace``) to rewrite it, or ``None`` to leave it.  Implementations
@@ -89,9 +93,26 @@ def smsbridge_status_changed(message_id: str, old: "Status", new: "Status", repo
 
 
 @hookspec
-def smsbridge_inbound(message: "InboundMessage") -> None:
+def smsbridge_inbound(message: "InboundMessage", bridge: "Any") -> None:
     """Called once for every inbound SMS smsbridge receives (a provider's inbound webhook,
-    or the sandbox inbox's "reply"), after it is journaled. Exceptions are logged."""
+    or the sandbox inbox's "reply"), after it is journaled; a provider's retry of the same
+    message does not call it again.  ``bridge`` (optional, as for ``smsbridge_before_send``)
+    is the Bridge that journaled it.  Exceptions are logged."""
+
+
+@hookspec
+def smsbridge_webhooks(register: Callable[..., None]) -> None:
+    """Register providers' webhook handlers: ``register(name, handler)`` (issue 15).
+
+    ``name`` is a backend plugin name: ``smsbridge serve`` then answers
+    ``/webhooks/<backend>/status`` and ``/webhooks/<backend>/inbound`` for every backend of
+    that plugin with ``handler``.  It is also a gateway face name: an inbound SMS is
+    forwarded to that face's clients in the format ``handler.forward_inbound`` renders.
+    ``handler`` is an object or a ``"module:attr"`` string (a module will do) with any of
+    ``verify``, ``status_reports``, ``inbound_messages``, ``answer``, ``forward_inbound``;
+    their contracts are in :mod:`smsbridge.gateway.webhooks`.  A handler verifies and
+    parses only: storage, de-duplication and ordering are the core's.
+    """
 
 
 HOOK_RESULTS_ARE_IGNORED: tuple[str, ...] = ("smsbridge_after_send", "smsbridge_send_failed",

@@ -43,10 +43,10 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Mapping
 
 from .errors import ConfigError, IdempotencyConflict, InvalidMessage
-from .model import Message, MessageRecord, Status, StatusEvent
+from .model import InboundMessage, Message, MessageRecord, Status, StatusEvent
 
 __all__ = ["Journal", "PHASES", "SCHEMA_VERSION", "fingerprint"]
 
@@ -106,19 +106,22 @@ CREATE INDEX IF NOT EXISTS aliases_message ON aliases(message_id, kind);
 """
 
 # Schema 1: the new columns (added to a schema-0 file) and one index per list query.
-# Every index ends in (created_at, id): the keyset order of every page.
+# Every index ends in (created_at, id): the keyset order of every page.  Each index costs
+# every send a write, so only the lists commands and faces run have one, and the
+# per-client ones are partial: a send outside the gateway (no client) pays for none.
 _V1_COLUMNS = (("client", "TEXT"), ("face", "TEXT"), ("sent_at", "REAL"), ("send_at", "REAL"),
                ("fingerprint", "TEXT"))
 _V1_INDEXES = """
 DROP INDEX IF EXISTS messages_created;
 CREATE INDEX IF NOT EXISTS messages_by_created ON messages(created_at, id);
 CREATE INDEX IF NOT EXISTS messages_by_status ON messages(status, created_at, id);
-CREATE INDEX IF NOT EXISTS messages_by_phase ON messages(phase, created_at, id);
-CREATE INDEX IF NOT EXISTS messages_by_to ON messages(to_number, created_at, id);
 CREATE INDEX IF NOT EXISTS messages_by_client ON messages(client, created_at, id);
-CREATE INDEX IF NOT EXISTS messages_by_client_to ON messages(client, to_number, created_at, id);
-CREATE INDEX IF NOT EXISTS messages_by_client_sender ON messages(client, sender, created_at, id);
-CREATE INDEX IF NOT EXISTS messages_by_client_face ON messages(client, face, created_at, id);
+CREATE INDEX IF NOT EXISTS messages_by_client_to ON messages(client, to_number, created_at, id)
+    WHERE client IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_by_client_sender ON messages(client, sender, created_at, id)
+    WHERE client IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_by_client_face ON messages(client, face, created_at, id)
+    WHERE client IS NOT NULL;
 CREATE INDEX IF NOT EXISTS messages_due ON messages(phase, send_at) WHERE send_at IS NOT NULL;
 """
 
@@ -173,7 +176,7 @@ class Journal:
             # pages cut the journal's cost per send by ~20% against the 4 KiB default
             # (docs/performance.md, "Journal cost").
             self._db.execute("PRAGMA page_size=2048")
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._retry_locked("PRAGMA journal_mode=WAL")
             sync = os.environ.get("SMSBRIDGE_JOURNAL_SYNC", "NORMAL").upper()
             self._db.execute(f"PRAGMA synchronous={'FULL' if sync == 'FULL' else 'NORMAL'}")
         try:  # SQLite's JSON functions (built in since 3.38, usually compiled in before)
@@ -182,6 +185,24 @@ class Journal:
         except sqlite3.OperationalError:
             self._json1 = False
         self._migrate()
+        self._db.executescript(_INBOUND_SCHEMA)  # issue 15: inbound SMS, opt-outs, early reports
+
+    def _retry_locked(self, statement: str, patience: float = 30.0) -> None:
+        """Run ``statement``, waiting while another process holds the lock it needs.
+
+        Switching a new file to WAL needs an exclusive lock, and SQLite answers "database
+        is locked" at once (no busy wait) when several processes create one store together
+        (two ``bulk`` runs started at once).
+        """
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self._db.execute(statement)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     # -- schema --------------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -412,6 +433,34 @@ class Journal:
                                  (message_id, now, Status.CANCELED.value, "canceled before it was sent"))
         return cursor.rowcount == 1
 
+    # -- issue 14: the sandbox inbox forces outcomes and clears messages -------------------
+    def force_status(self, message_id: str, status: Status, *, code: str | None = None,
+                     description: str | None = None) -> bool:
+        """Set a status as a simulator's operator decides it (the inbox's deliver/fail/expire
+        buttons): also over a final one, with ``code``/``description`` kept as the record's
+        error for failed-like statuses and as the event's raw word.  False if no such id."""
+        now = time.time()
+        failed = status in (Status.FAILED, Status.UNDELIVERED, Status.EXPIRED, Status.REJECTED)
+        with self._lock, self._transaction():
+            cur = self._db.execute("UPDATE messages SET status=?, updated_at=?, error_code=?, error=? WHERE id=?",
+                                   (status.value, now, code if failed else None, description if failed else None,
+                                    message_id))
+            if cur.rowcount == 0:
+                return False
+            self._db.execute("INSERT INTO events (message_id, at, status, code, description) VALUES (?,?,?,?,?)",
+                             (message_id, now, status.value, code, description))
+        return True
+
+    def delete(self, message_id: str | None = None) -> int:
+        """Forget one message (or, with no id, every message) with its events and aliases;
+        returns how many messages went."""
+        where, args = ("WHERE message_id=?", (message_id,)) if message_id is not None else ("", ())
+        with self._lock, self._transaction():
+            self._db.execute(f"DELETE FROM events {where}", args)
+            self._db.execute(f"DELETE FROM aliases {where}", args)
+            cur = self._db.execute(f"DELETE FROM messages {'WHERE id=?' if message_id is not None else ''}", args)
+        return cur.rowcount
+
     # -- aliases -------------------------------------------------------------------------
     def alias(self, kind: str, alias: str, message_id: str) -> None:
         with self._lock:
@@ -454,6 +503,16 @@ class Journal:
             row = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE idempotency_key=?",
                                    (idempotency_key,)).fetchone()
         return self._record(row) if row else None
+
+    def by_key_prefix(self, prefix: str, *, limit: int | None = None) -> list[MessageRecord]:
+        """Messages whose idempotency key starts with ``prefix`` (non-empty), in key order:
+        an index range of the unique key index, not a scan."""
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        with self._lock:
+            rows = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE idempotency_key >= ? AND"
+                                    " idempotency_key < ? ORDER BY idempotency_key LIMIT ?",
+                                    (prefix, upper, -1 if limit is None else limit)).fetchall()
+        return [self._record(r) for r in rows]
 
     def by_reference(self, reference: str) -> MessageRecord | None:
         """The newest message sent with this ``reference`` (the idempotency key of a send)."""
@@ -498,6 +557,8 @@ class Journal:
         rule, as two index ranges merged.
         """
         if visible_to is not None:
+            if client is not None:
+                raise TypeError("records(): give client= or visible_to=, not both")
             mine = self.records(status=status, phase=phase, to=to, sender=sender, client=visible_to, face=face,
                                 created_after=created_after, created_before=created_before, sent_after=sent_after,
                                 sent_before=sent_before, text_contains=text_contains, limit=limit + offset,
@@ -600,5 +661,151 @@ class Journal:
         with self._lock:
             self._db.close()
 
+    # -- issue 15: inbound SMS ---------------------------------------------------------------
+    def add_inbound(self, message: InboundMessage) -> bool:
+        """Journal an inbound SMS; ``False`` (nothing written) when the same provider id came
+        in through the same backend before: providers retry webhooks, a retry is no new SMS."""
+        raw = json.dumps(_plain(message.raw), default=str)
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO inbound (id, received_at, from_number, to_number, text, backend,"
+                " provider_id, raw) VALUES (?,?,?,?,?,?,?,?)",
+                (message.id, message.received_at.timestamp(), message.from_, message.to, message.text,
+                 message.backend, message.provider_id, raw))
+        return cursor.rowcount == 1
+
+    def inbound(self, *, since: datetime | None = None, limit: int = 100) -> list[InboundMessage]:
+        """Inbound SMS in the order received: the first ``limit`` after ``since``, or the
+        latest ``limit`` when ``since`` is ``None``."""
+        columns = "id, received_at, from_number, to_number, text, backend, provider_id, raw"
+        with self._lock:
+            if since is None:
+                rows = self._db.execute(f"SELECT {columns} FROM inbound ORDER BY received_at DESC, rowid DESC"
+                                        " LIMIT ?", (limit,)).fetchall()[::-1]
+            else:
+                rows = self._db.execute(f"SELECT {columns} FROM inbound WHERE received_at > ?"
+                                        " ORDER BY received_at, rowid LIMIT ?", (since.timestamp(), limit)).fetchall()
+        return [InboundMessage(id=r[0], received_at=_ts(r[1]) or datetime.now(timezone.utc), from_=r[2], to=r[3],
+                               text=r[4], backend=r[5], provider_id=r[6], raw=json.loads(r[7]) if r[7] else None)
+                for r in rows]
+
+    # -- issue 15: opt-outs ------------------------------------------------------------------
+    def opt_out(self, number: str, *, backend: str | None = None, keyword: str | None = None) -> bool:
+        """Put ``number`` on the opt-out list; ``False`` when it already was."""
+        with self._lock:
+            cursor = self._db.execute("INSERT OR IGNORE INTO optouts (number, at, backend, keyword) VALUES (?,?,?,?)",
+                                      (number, time.time(), backend, keyword))
+        return cursor.rowcount == 1
+
+    def opt_in(self, number: str) -> bool:
+        """Take ``number`` off the opt-out list; ``False`` when it was not on it."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM optouts WHERE number=?", (number,))
+        return cursor.rowcount == 1
+
+    def opted_out(self, number: str) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM optouts WHERE number=?", (number,)).fetchone() is not None
+
+    def opt_outs(self) -> list[dict[str, Any]]:
+        """The opt-out list, oldest first: ``number``, ``at`` (datetime), ``backend``, ``keyword``."""
+        with self._lock:
+            rows = self._db.execute("SELECT number, at, backend, keyword FROM optouts ORDER BY at, rowid").fetchall()
+        return [{"number": r[0], "at": _ts(r[1]), "backend": r[2], "keyword": r[3]} for r in rows]
+
+    # -- issue 15: delivery reports from webhooks -------------------------------------------
+    def find_sent(self, backend: str, provider_id: str) -> str | None:
+        """The id of the message ``backend`` accepted as ``provider_id`` (newest), if any."""
+        with self._lock:
+            row = self._db.execute("SELECT id FROM messages WHERE provider_id=? AND backend=? AND phase='accepted'"
+                                   " ORDER BY created_at DESC LIMIT 1", (provider_id, backend)).fetchone()
+        return row[0] if row else None
+
+    def advance_status(self, message_id: str, status: Status, rank: Mapping[Status, int], *,
+                       at: datetime | None = None, code: str | None = None,
+                       description: str | None = None) -> Status | None:
+        """Move an accepted message to ``status`` only forwards: not from a final status, not
+        to a lower ``rank`` (a late ``sent`` after ``delivered``), not to the same status.
+        Returns the previous status when it moved, else ``None``; atomic (one lock, one commit)."""
+        now = time.time()
+        with self._lock, self._transaction():
+            row = self._db.execute("SELECT status FROM messages WHERE id=? AND phase='accepted'",
+                                   (message_id,)).fetchone()
+            if row is None:
+                return None
+            old = Status(row[0])
+            if old == status or old.final or rank.get(status, 0) < rank.get(old, 0):
+                return None
+            self._db.execute("UPDATE messages SET status=?, updated_at=? WHERE id=?", (status.value, now, message_id))
+            self._db.execute("INSERT INTO events (message_id, at, status, code, description) VALUES (?,?,?,?,?)",
+                             (message_id, at.timestamp() if at else now, status.value, code, description))
+            return old
+
+    def park_report(self, backend: str, provider_id: str | None, message_id: str | None, report: str) -> bool:
+        """Keep a delivery report whose message is not (yet) journaled as accepted; ``report``
+        is its JSON.  ``False`` when the very same report is already kept (a retry)."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO early_reports (backend, provider_id, message_id, report, at)"
+                " VALUES (?,?,?,?,?)", (backend, provider_id or "", message_id or "", report, time.time()))
+        return cursor.rowcount == 1
+
+    def claim_reports(self, message_id: str, backend: str, provider_id: str | None) -> list[str]:
+        """Take (and delete) the kept reports for this message, oldest first."""
+        with self._lock:  # once per send: a read on an (almost always) empty table, no commit
+            rows = self._db.execute(
+                "SELECT rowid, report FROM early_reports WHERE (message_id=? AND message_id != '')"
+                " OR (backend=? AND provider_id=? AND provider_id != '') ORDER BY rowid",
+                (message_id, backend, provider_id or "")).fetchall()
+            if rows:  # claimed twice by two processes at once: applying a report twice is a no-op
+                with self._transaction():
+                    self._db.executemany("DELETE FROM early_reports WHERE rowid=?", [(r[0],) for r in rows])
+        return [r[1] for r in rows]
+
+
+def _plain(value: Any) -> Any:
+    """A webhook payload as JSON can keep it (bytes as text)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+# Issue 15: inbound SMS (one row per provider message: a webhook retry is ignored), the
+# opt-out list, and delivery reports that arrived before their message was journaled.
+_INBOUND_SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbound (
+    id TEXT PRIMARY KEY,
+    received_at REAL NOT NULL,
+    from_number TEXT NOT NULL,
+    to_number TEXT NOT NULL,
+    text TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    provider_id TEXT,
+    raw TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS inbound_provider ON inbound(backend, provider_id) WHERE provider_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS inbound_received ON inbound(received_at);
+CREATE INDEX IF NOT EXISTS messages_provider ON messages(provider_id) WHERE provider_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS early_reports (
+    backend TEXT NOT NULL,
+    provider_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    report TEXT NOT NULL,
+    at REAL NOT NULL,
+    UNIQUE (backend, provider_id, message_id, report)
+);
+CREATE INDEX IF NOT EXISTS early_reports_provider ON early_reports(backend, provider_id);
+CREATE INDEX IF NOT EXISTS early_reports_message ON early_reports(message_id);
+CREATE TABLE IF NOT EXISTS optouts (
+    number TEXT PRIMARY KEY,
+    at REAL NOT NULL,
+    backend TEXT,
+    keyword TEXT
+);
+"""
 
 _EPOCH0 = datetime.fromtimestamp(0, tz=timezone.utc)

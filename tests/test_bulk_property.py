@@ -126,3 +126,88 @@ def test_random_reruns_of_edited_files_deliver_each_row_at_most_once_and_skip_no
         accepted = {r.id for r in records if r.phase == "accepted"}
         assert {ref for ref, _, _ in received(tmp)} == accepted
         assert not any(r.phase in ("sending", "unknown") for r in records)
+
+
+# -- faults at a real HTTP server, with failover ----------------------------------------
+# The first backend is simplesms-rest against tests/misbehaving.py's server, whose fault
+# mode is drawn per run: "ok" accepts, "503" refuses before accepting (failover to the
+# sandbox), "reset" and "truncate" read the message and lose the reply (maybe accepted:
+# unknown, never failed over).  The server's request log says what it received.
+
+CONNECT_OK = {"success": True, "error": False, "access_token": "tok", "expires_in": 3600}
+SEND_OK = {"success": True, "error": False, "response": {"sms_id": 77}}
+ACCEPTING = {"ok", "reset", "truncate"}  # modes in which the server got (and may have kept) the message
+
+
+def chain(tmp: Path, url: str) -> dict[str, Any]:
+    return {"backends": {"primary": {"plugin": "simplesms-rest", "username": "u", "password": "p-SECRET",
+                                     "domain": "d.hu", "base_url": url + "/rest/SMSapi/", "timeout": 2},
+                         "fallback": {"plugin": "sandbox", "path": str(tmp / "provider.sqlite3"), "credit": 1e9}},
+            "routes": [{"backends": ["primary", "fallback"]}], "store": str(tmp / "journal.sqlite3")}
+
+
+def digits(number: str) -> str:
+    return "".join(c for c in number if c.isdigit())[-8:]
+
+
+def server_got(server: Any, start: int) -> list[tuple[str, str]]:
+    """(last 8 digits, text) of each sendSMS the server read since request ``start``."""
+    from urllib.parse import parse_qsl
+
+    got = []
+    for path, body in list(zip(server.paths, server.bodies, strict=True))[start:]:
+        if "sendSMS" in path:
+            form = dict(parse_qsl(body.decode("utf-8")))
+            got.append((digits(form.get("area_code", "") + form.get("number", "")), form["message"]))
+    return got
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_faults_and_failover_never_deliver_a_row_twice(data: Any) -> None:
+    from misbehaving import MisbehavingServer
+
+    with tempfile.TemporaryDirectory(prefix="smsbridge-prop-") as name, \
+            MisbehavingServer("ok", only="sendSMS", replies={"connect": CONNECT_OK, "sendSMS": SEND_OK}) as server:
+        tmp = Path(name)
+        rows = data.draw(st.lists(content, max_size=6), label="first file")
+        most = Counter[tuple[str, str]]()
+        delivered = Counter[tuple[str, str]]()  # by the server in an accepting mode, or by the sandbox
+        for attempt in range(data.draw(st.integers(1, 4), label="runs")):
+            if attempt:
+                rows = data.draw(edited(rows), label=f"file {attempt + 1}")
+            most |= Counter((digits(to), text) for to, text in rows)
+            server.mode = data.draw(st.sampled_from(["ok", "503", "reset", "truncate"]), label="fault")
+            start = len(server.paths)
+            before = Counter((digits(to), text) for _, to, text in received(tmp))
+            with Bridge.from_dict(chain(tmp, server.url)) as bridge:
+                source = BulkFile(io.BytesIO(csv_bytes(rows, ",", "utf-8")))
+                results = list(send_rows(bridge, source.rows(), concurrency=data.draw(st.integers(1, 3))))
+            assert [row.to for row, _ in results] == [to for to, _ in rows]
+            for _, result in results:
+                assert "p-SECRET" not in str(result)
+            outcomes = [outcome(result) for _, result in results]
+            if server.mode in ACCEPTING:
+                delivered += Counter(server_got(server, start))
+                assert "failed" not in outcomes  # nothing certainly refused: nothing "failed"
+            delivered += Counter((digits(to), text) for _, to, text in received(tmp)) - before
+            assert delivered <= most, "a row was delivered twice (across both backends)"
+        # Faults stop; a last run delivers whatever is not delivered or maybe-delivered.
+        server.mode = "ok"
+        start = len(server.paths)
+        before = Counter((digits(to), text) for _, to, text in received(tmp))
+        with Bridge.from_dict(chain(tmp, server.url)) as bridge:
+            source = BulkFile(io.BytesIO(csv_bytes(rows, ",", "utf-8")))
+            final = [(row, outcome(result)) for row, result in send_rows(bridge, source.rows(), concurrency=2)]
+            records = list(bridge.journal.iter_records())
+        delivered += Counter(server_got(server, start))
+        delivered += Counter((digits(to), text) for _, to, text in received(tmp)) - before
+        assert delivered <= most
+        # None lost: each row is delivered, or "unknown" because a server read it and lost the reply.
+        assert all(o in ("sent", "already-sent", "unknown") for _, o in final), final
+        assert delivered >= Counter((digits(to), text) for to, text in rows)
+        # The journal agrees: accepted by the fallback = what the sandbox holds; unknown only
+        # for messages the primary server read.
+        assert {r.id for r in records if r.phase == "accepted" and r.backend == "fallback"} == \
+            {ref for ref, _, _ in received(tmp)}
+        assert all(r.backend == "primary" for r in records if r.phase == "unknown")

@@ -129,3 +129,17 @@ def test_two_processes_with_one_key_and_other_payloads_conflict(tmp_path):
     loser = [r for r in results if "error" in r]
     assert len(winner) == 1 and len(loser) == 1, results
     assert loser[0]["error"] == "IdempotencyConflict" and loser[0]["message_id"] == winner[0]["id"]
+
+
+def test_a_key_left_sending_by_a_dead_process_is_unknown_not_sent(tmp_path):
+    config = sandbox_yaml(tmp_path)
+    with Bridge.from_config(config) as bridge:
+        from smsbridge.model import Message
+
+        bridge.journal.begin(Message(to="+36301234567", text="code 1111", id="sb_dead"), "otp-1", attempt="local")
+        bridge.journal._db.execute("UPDATE messages SET updated_at = updated_at - 3600 WHERE id='sb_dead'")
+    with Bridge.from_config(config) as bridge:
+        with pytest.raises(DeliveryUnknown, match="being sent right now") as info:
+            bridge.send("+36301234567", "code 1111", idempotency_key="otp-1")
+        assert info.value.message_id == "sb_dead"
+    assert provider_texts(tmp_path) == []

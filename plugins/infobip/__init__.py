@@ -21,3 +21,8 @@ def smsbridge_http_shims(register: Callable[..., Any]) -> None:
     register("infobip", "smsbridge_plugins.infobip.gateway:routes",
              clients={"api_key": Option(str, required=True, secret=True,
                                         help="the caller's 'Authorization: App …' key")})
+
+
+@hookimpl
+def smsbridge_webhooks(register):
+    register("infobip", "smsbridge_plugins.infobip.webhooks")

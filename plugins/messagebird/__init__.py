@@ -27,4 +27,11 @@ def smsbridge_sdk_shims(register: Callable[..., Any]) -> None:
 def smsbridge_http_shims(register: Callable[..., Any]) -> None:
     register("messagebird", "smsbridge_plugins.messagebird.gateway:routes",
              clients={"access_key": Option(str, required=True, secret=True,
-                                           help="the key the caller sends as 'Authorization: AccessKey …'")})
+                                           help="the key the caller sends as 'Authorization: AccessKey …'"),
+                      "signing_key": Option(str, secret=True,
+                                            help="signs inbound SMS forwarded to it (MessageBird-Signature-JWT)")})
+
+
+@hookimpl
+def smsbridge_webhooks(register):
+    register("messagebird", "smsbridge_plugins.messagebird.webhooks")

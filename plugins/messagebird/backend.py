@@ -30,6 +30,8 @@ class MessageBirdBackend(HttpBackend):
     options: ClassVar[dict[str, Option]] = {
         "access_key": Option(str, required=True, secret=True,
                              help="MessageBird access key (live_… or test_…)"),
+        "signing_key": Option(str, secret=True,
+                              help="the signing key MessageBird signs webhooks with (refuse unsigned ones)"),
     }
     capabilities = frozenset({"send", "status", "balance", "lookup"})
     lookup_pages = 10

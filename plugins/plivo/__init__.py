@@ -27,3 +27,8 @@ def smsbridge_http_shims(register: Callable[..., Any]) -> None:
              clients={"auth_id": Option(str, required=True,
                                         help="MA… or SA… + 18 characters (the Plivo SDK checks the shape)"),
                       "auth_token": Option(str, required=True, secret=True, help="the caller's auth token")})
+
+
+@hookimpl
+def smsbridge_webhooks(register):
+    register("plivo", "smsbridge_plugins.plivo.webhooks")

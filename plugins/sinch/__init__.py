@@ -21,4 +21,11 @@ def smsbridge_http_shims(register: Callable[..., Any]) -> None:
     register("sinch", "smsbridge_plugins.sinch.gateway:routes",
              clients={"service_plan_id": Option(str, required=True, help="the plan id in the caller's URL path"),
                       "api_token": Option(str, required=True, secret=True,
-                                          help="the caller's 'Authorization: Bearer …' token")})
+                                          help="the caller's 'Authorization: Bearer …' token"),
+                      "webhook_secret": Option(str, secret=True,
+                                               help="signs MO SMS forwarded to it (X-Sinch-Webhook-Signature)")})
+
+
+@hookimpl
+def smsbridge_webhooks(register):
+    register("sinch", "smsbridge_plugins.sinch.webhooks")

@@ -35,6 +35,8 @@ class SinchBackend(HttpBackend):
         "service_plan_id": Option(str, required=True, help="Sinch SMS service plan id"),
         "api_token": Option(str, required=True, secret=True, help="Sinch SMS API token (Bearer)"),
         "region": Option(str, default="us", help="SMS API region: us, eu, au, br or ca"),
+        "webhook_secret": Option(str, secret=True,
+                                 help="the secret Sinch signs callbacks with (refuse unsigned ones)"),
     }
     capabilities = frozenset({"send", "status", "lookup"})
     default_base_url = None

@@ -26,3 +26,8 @@ def smsbridge_http_shims(register):
         "auth_token": Option(str, required=True, secret=True,
                              help="its auth token; also signs status callbacks (X-Twilio-Signature)"),
     })
+
+
+@hookimpl
+def smsbridge_webhooks(register):
+    register("twilio", "smsbridge_plugins.twilio.webhooks")

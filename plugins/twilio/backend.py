@@ -67,7 +67,9 @@ class TwilioBackend(HttpBackend):
         if not sender and not service:
             raise InvalidMessage(f"backend {self.name!r} needs a sender: set 'sender' (a Twilio number) or "
                                  "'messaging_service_sid'", reason="bad_sender")
-        callback = (message.extra or {}).get("status_callback") or self.settings.get("status_callback")
+        extra = message.extra or {}
+        # the caller's own URL, else this backend's, else the gateway's webhook (issue 15)
+        callback = extra.get("status_callback") or self.settings.get("status_callback") or extra.get("webhook_url")
         form = wire.create_form(message.to, message.text, sender=sender, status_callback=callback,
                                 messaging_service_sid=service if not message.sender else None)
         response = self.transport.request("POST", wire.messages_path(self.account_sid), data=form, sending=True)

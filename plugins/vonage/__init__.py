@@ -31,3 +31,8 @@ def smsbridge_http_shims(register):
         "dlr_method": Option(str, default="POST",
                              help="how delivery receipts are sent: GET, POST (form) or POST-JSON"),
     })
+
+
+@hookimpl
+def smsbridge_webhooks(register):
+    register("vonage", "smsbridge_plugins.vonage.webhooks")

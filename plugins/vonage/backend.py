@@ -83,7 +83,9 @@ class VonageBackend(HttpBackend):
         if not sender:
             raise InvalidMessage(f"backend {self.name!r} needs a sender: Vonage requires 'from' "
                                  "(a number or up to 11 letters); set 'sender'", reason="bad_sender")
-        callback = (message.extra or {}).get("status_callback") or self.settings.get("callback")
+        extra = message.extra or {}
+        # the caller's own URL, else this backend's, else the gateway's webhook (issue 15)
+        callback = extra.get("status_callback") or self.settings.get("callback") or extra.get("webhook_url")
         params = wire.send_params(message.to, message.text, sender=sender, encoding=message.encoding,
                                   client_ref=message.reference, callback=callback)
         response = self.transport.request("POST", wire.SEND_PATH, data=self._signed(params), sending=True)

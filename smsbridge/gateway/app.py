@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import copy
 import inspect
 import logging
 import time
+from collections import deque
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Hashable, Mapping, TypeVar
 
@@ -45,6 +47,9 @@ WATCH_FOR = 72 * 3600.0  # seconds a message's status is watched for callbacks b
 ErrorRenderer = Callable[[Request, int, str], Response]
 Notify = Callable[[MessageRecord], "Awaitable[None] | None"]
 T = TypeVar("T")
+
+CALLBACK_LOG = 1000  # webhook posts remembered for the sandbox inbox (issue 14); oldest go first
+_notifying: contextvars.ContextVar[str | None] = contextvars.ContextVar("smsbridge_notifying", default=None)
 
 
 class _Shared:
@@ -83,6 +88,8 @@ class Gateway:
         self.lost_held = 0  # requests held by chaos "lost" right now (see chaos.py)
         self._shared = _Shared()
         self._secret_keys = _secret_keys()
+        # Each webhook post: message id (when sent from a watch), url without query, status (issue 14).
+        self.callback_log: deque[dict[str, Any]] = deque(maxlen=CALLBACK_LOG)
 
     def for_face(self, face: str) -> "Gateway":
         """This gateway as the face ``face`` sees it: the same state, and every message it
@@ -236,12 +243,15 @@ class Gateway:
                 if record.status != last:
                     shared.watched[message_id] = (record.status, callbacks)
                     for notify in callbacks:
+                        token = _notifying.set(message_id)
                         try:
                             result = notify(record)
                             if inspect.isawaitable(result):
                                 await result
                         except Exception:
                             log.exception("status callback for %s failed", message_id)
+                        finally:
+                            _notifying.reset(token)
                 if record.status.final or time.monotonic() > shared.watch_until.get(message_id, 0):
                     shared.watched.pop(message_id, None)
                     shared.watch_until.pop(message_id, None)
@@ -270,8 +280,16 @@ class Gateway:
                 return status
             except requests.RequestException as exc:
                 log.warning("webhook to %s failed: %s", url.split("?")[0], type(exc).__name__)
+                entry["error"] = type(exc).__name__
                 return None
-        return await run_in_threadpool(post)
+        entry: dict[str, Any] = {"message_id": _notifying.get(), "url": url.split("?")[0], "method": method.upper(),
+                                 "at": time.time(), "status": None, "error": None}
+        entry["status"] = await run_in_threadpool(post)
+        self.callback_log.append(entry)
+        inbox = getattr(self, "inbox", None)  # issue 14: the sandbox inbox shows callbacks live
+        if inbox is not None:
+            inbox.publish("callback", dict(entry))
+        return entry["status"]  # type: ignore[no-any-return]
 
     # -- error shapes ----------------------------------------------------------------------
     def errors(self, prefix: str, render: ErrorRenderer) -> None:
@@ -340,10 +358,15 @@ def _secret_keys() -> dict[str, frozenset[str]]:
     return out
 
 
-def build_app(bridge: "Bridge", *, faces: list[str] | None = None) -> Starlette:
-    """The ASGI app serving every installed face (or only ``faces``)."""
+def build_app(bridge: "Bridge", *, faces: list[str] | None = None, access_log: str | None = None,
+              access_log_stream: Any = None) -> Starlette:
+    """The ASGI app serving every installed face (or only ``faces``); ``access_log``:
+    ``"common"`` or ``"json"`` lines to ``access_log_stream`` (default stderr)."""
     gateway = Gateway(bridge)
     routes: list[BaseRoute] = []
+    from .inbox import inbox_routes  # issue 14: /ui and /api/v1, when the config has a sandbox
+
+    routes.extend(inbox_routes(gateway))  # before the faces' views are made: they share gateway.inbox
     registry = plugins.registry()
     for name, reg in sorted(registry.http_shims.items()):
         if faces is not None and name not in faces:
@@ -369,11 +392,17 @@ def build_app(bridge: "Bridge", *, faces: list[str] | None = None) -> Starlette:
     from starlette.routing import Route
 
     routes.append(Route("/_smsbridge/health", health))
+    from .webhooks import routes as webhook_routes  # issue 15: providers' webhooks
+
+    routes.extend(webhook_routes(gateway))
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         dispatcher = asyncio.get_running_loop().create_task(gateway.dispatch_loop())
         yield
         dispatcher.cancel()
+        inbox = getattr(gateway, "inbox", None)
+        if inbox is not None:
+            await inbox.aclose()
         await gateway.aclose()
 
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, BadRequest: bad_request,
@@ -382,4 +411,8 @@ def build_app(bridge: "Bridge", *, faces: list[str] | None = None) -> Starlette:
     app.state.max_body = gateway.max_body
     app.state.body_timeout = float((bridge.config.gateway or {}).get("body_timeout", DEFAULT_BODY_TIMEOUT))
     app.add_middleware(chaos.GatewayMiddleware, gateway=gateway)
+    if access_log:
+        from .access_log import AccessLogMiddleware
+
+        app.add_middleware(AccessLogMiddleware, fmt=access_log, stream=access_log_stream)
     return app

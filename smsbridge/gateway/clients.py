@@ -23,7 +23,12 @@ from ..config import Config, _coerce, _reject_unknown, _suggest
 __all__ = ["GatewayClient", "parse_clients", "check_clients", "GATEWAY_KEYS"]
 
 GATEWAY_KEYS = ("clients", "max_body", "poll_interval", "chaos", "public_url", "auth_failures", "auth_window",
-                "header_timeout", "body_timeout", "keep_alive", "max_connections", "dispatch_interval")
+                "header_timeout", "body_timeout", "keep_alive", "max_connections", "dispatch_interval", "ui",
+                "ui_password")
+
+FACE_KEYS = ("inbound_url",)
+"""Keys every face section of a client takes besides the face's own credentials (issue 15:
+where that client's inbound SMS go, in that face's format)."""
 
 
 @dataclass(frozen=True)
@@ -101,12 +106,15 @@ def check_clients(config: Config) -> list[GatewayClient]:
                                          f"{_suggest(shim, sorted(faces))}; installed: {', '.join(sorted(faces))}")
             specs = faces[shim].extra.get("clients") or {}
             if specs:
-                _reject_unknown(values, tuple(specs), path, config)
+                _reject_unknown(values, (*specs, *FACE_KEYS), path, config)
                 for key, spec in specs.items():
                     if key in values and values[key] is not None:
                         _coerce(values[key], spec.kind, f"{path}.{key}", config)
                     elif spec.required:
                         raise config.error(path, f"{key!r} is required for the {shim} face")
+            url = values.get("inbound_url")
+            if url is not None and not (isinstance(url, str) and url.startswith(("http://", "https://"))):
+                raise config.error(f"{path}.inbound_url", "must be an http:// or https:// URL")
     options = config.gateway or {}
     for key, kind in (("max_body", int), ("poll_interval", float), ("auth_failures", int), ("auth_window", float),
                       ("header_timeout", float), ("body_timeout", float), ("keep_alive", float),
@@ -122,4 +130,9 @@ def check_clients(config: Config) -> list[GatewayClient]:
         if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
             raise config.error("gateway.public_url", "must be an http(s) URL such as https://sms.example.com"
                                                      " (no query or fragment)")
+    if options.get("ui") is not None:  # issue 14: the sandbox inbox's switch and password
+        _coerce(options["ui"], bool, "gateway.ui", config)
+    if options.get("ui_password") is not None and not (isinstance(options["ui_password"], str)
+                                                       and options["ui_password"]):
+        raise config.error("gateway.ui_password", "must be a non-empty string")
     return clients

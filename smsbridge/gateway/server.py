@@ -119,8 +119,10 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def serve(bridge: Any, *, host: str = "127.0.0.1", port: int = 8080, certfile: str | None = None,
-          keyfile: str | None = None, self_signed: bool = False, tls_dir: str | None = None) -> None:
-    """Serve until interrupted (the ``smsbridge serve`` command).
+          keyfile: str | None = None, self_signed: bool = False, tls_dir: str | None = None,
+          access_log: str | None = None) -> None:
+    """Serve until interrupted (the ``smsbridge serve`` command); ``access_log``: ``"common"``
+    or ``"json"`` lines on stderr (:mod:`.access_log`).
 
     The port is bound before anything is printed: a busy or invalid port is one
     :class:`ConfigError` line, not a banner followed by a server error.  With
@@ -130,7 +132,7 @@ def serve(bridge: Any, *, host: str = "127.0.0.1", port: int = 8080, certfile: s
     sock = listen(host, port)
     made_dir: str | None = None
     try:
-        app = build_app(bridge)
+        app = build_app(bridge, access_log=access_log)
         if self_signed:
             from .tls import self_signed as make_cert
 
@@ -144,18 +146,35 @@ def serve(bridge: Any, *, host: str = "127.0.0.1", port: int = 8080, certfile: s
         scheme = "https" if certfile else "http"
         click.echo(f"smsbridge gateway on {scheme}://{host}:{sock.getsockname()[1]} (faces: "
                    f"{', '.join(sorted(_faces()))})", err=True)
+        if getattr(gateway, "inbox", None) is not None:
+            click.echo(f"sandbox inbox: {scheme}://{host}:{sock.getsockname()[1]}/ui", err=True)
         # Bounded graceful shutdown: with TLS, uvicorn would otherwise wait for idle keep-alive
         # connections forever after SIGTERM.
         config = uvicorn.Config(app, ssl_certfile=certfile, ssl_keyfile=keyfile, log_level="warning",
                                 access_log=False, timeout_graceful_shutdown=5, **limits(bridge.config.gateway))
+        server = uvicorn.Server(config)
+        _end_streams_on_exit(server, app)
         try:
-            uvicorn.Server(config).run(sockets=[sock])
+            server.run(sockets=[sock])
         except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; as uvicorn.run, end quietly
             pass
     finally:
         sock.close()
         if made_dir is not None:
             shutil.rmtree(made_dir, ignore_errors=True)
+
+
+def _end_streams_on_exit(server: Any, app: Any) -> None:
+    """On Ctrl-C / SIGTERM, end the inbox's open event streams at once: uvicorn would
+    otherwise wait out its graceful timeout for every browser tab left open."""
+    original = server.handle_exit
+
+    def handle_exit(sig: int, frame: Any) -> None:
+        inbox = getattr(getattr(app.state, "gateway", None), "inbox", None)
+        if inbox is not None:
+            inbox.end_streams()
+        original(sig, frame)
+    server.handle_exit = handle_exit
 
 
 def _faces() -> list[str]:
@@ -179,6 +198,10 @@ class RunningServer:
 
     def stop(self) -> None:
         if self._server is not None:
+            gateway = getattr(getattr(self._server.config.app, "state", None), "gateway", None)
+            inbox = getattr(gateway, "inbox", None)
+            if inbox is not None:
+                inbox.end_streams()  # open event streams would hold up the shutdown
             self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -194,7 +217,8 @@ class RunningServer:
 
 
 def run_in_thread(bridge_or_config: Any, *, host: str = "127.0.0.1", port: int = 0, tls: str | None = None,
-                  faces: list[str] | None = None, **uvicorn_options: Any) -> RunningServer:
+                  faces: list[str] | None = None, access_log: str | None = None, access_log_stream: Any = None,
+                  **uvicorn_options: Any) -> RunningServer:
     """Start the gateway in a daemon thread; returns once it accepts connections.
 
     ``bridge_or_config`` is a Bridge, a config mapping or a config path; ``port=0`` picks
@@ -217,7 +241,8 @@ def run_in_thread(bridge_or_config: Any, *, host: str = "127.0.0.1", port: int =
     uvicorn_options.setdefault("timeout_graceful_shutdown", 1)
     for key, value in limits(bridge.config.gateway).items():
         uvicorn_options.setdefault(key, value)
-    config = uvicorn.Config(build_app(bridge, faces=faces), host=host, port=port, ssl_certfile=certfile,
+    app = build_app(bridge, faces=faces, access_log=access_log, access_log_stream=access_log_stream)
+    config = uvicorn.Config(app, host=host, port=port, ssl_certfile=certfile,
                             ssl_keyfile=keyfile, log_level="warning", access_log=False, lifespan="on",
                             **uvicorn_options)
     server = uvicorn.Server(config)
