@@ -19,7 +19,9 @@ from smsbridge.hookspecs import hookimpl
 from smsbridge.model import Accepted
 from smsbridge.testing import FAULTS, FaultServer, check_backend, fake_backend, registered
 
-HEALTHY = (lambda method, path, body: (200, {"id": "x-1"}))
+
+def HEALTHY(method: str, path: str, body: bytes) -> tuple[int, dict[str, str]]:
+    return 200, {"id": "x-1"}
 
 
 def error_for_reply(status: int, data: Any, *, backend: str | None = None) -> ProviderError:

@@ -229,7 +229,8 @@ class Messages:
         except wire.WireError as exc:
             raise _exception_for(exc.http_status, exc.error, posting_message=True) from None
         bridge = self.client.bridge
-        uuids, invalid = [], []
+        uuids: list[str] = []
+        invalid: list[str] = []
         first_error: SmsBridgeError | None = None
         for number in req.dst:
             try:
@@ -275,7 +276,7 @@ class Messages:
                 message = None
                 if message_state:
                     message = self._message(wire.uuid_for(record.id), record.id)
-                    if message.message_state != message_state:
+                    if getattr(message, "message_state", None) != message_state:
                         continue
                 if skip:
                     skip -= 1

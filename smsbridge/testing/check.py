@@ -81,8 +81,9 @@ class FaultReport:
                          r.journaled or "-", "ok" if r.ok else "WRONG: " + "; ".join(r.problems)))
         widths = [max(len(row[i]) for row in rows) for i in range(5)]
         lines = [f"backend plugin {self.plugin!r} against the fault server:"]
-        lines += ["  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[5]
-                  for row in rows]
+        for row in rows:
+            cells = "  ".join(cell.ljust(width) for cell, width in zip(row[:5], widths, strict=True))
+            lines.append(f"  {cells}  {row[5]}")
         return "\n".join(lines)
 
     def assert_ok(self) -> None:

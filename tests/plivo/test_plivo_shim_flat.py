@@ -58,8 +58,9 @@ def test_memory_and_list_cost_stay_flat_over_10000_sends() -> None:
 
 
 def test_a_state_filter_and_the_last_page() -> None:
-    from smsbridge.model import Status
     from smsbridge_plugins.plivo import sdk
+
+    from smsbridge.model import Status
 
     with fake_backend("fake") as provider, \
             Bridge.from_dict({"store": ":memory:", "backends": {"main": {"plugin": "fake"}}}) as bridge:
