@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import secrets
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
-from . import plugins, redaction, routing, validation
+from . import ids, plugins, redaction, routing, validation
 from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
@@ -36,11 +35,7 @@ __all__ = ["Bridge", "new_message_id"]
 
 log = logging.getLogger("smsbridge")
 
-
-
-def new_message_id() -> str:
-    """A sortable, unguessable smsbridge id: ``sb_`` + time (ms, hex) + 12 random hex digits."""
-    return f"sb_{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
+new_message_id = ids.new_message_id  # the id format is smsbridge.ids' alone (issue 17)
 
 
 class Bridge:
