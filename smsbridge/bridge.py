@@ -24,7 +24,7 @@ from . import ids, plugins, redaction, routing, validation
 from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
-                     ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
+                     ProviderUnavailable, SmsBridgeError)
 from .journal import Journal, fingerprint
 from .model import (Balance, InboundMessage, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
                     StatusReport)
