@@ -40,3 +40,16 @@ def test_ids_handed_out_stay_the_same(provider: str) -> None:
     for message_id, shaped in GOLDEN[provider][2]:
         assert make(message_id) == shaped
         assert read(shaped) == (message_id if message_id.startswith("sb") else None)
+
+
+def test_no_plugin_knows_the_core_id_format() -> None:
+    """Plugins pick an ``smsbridge.ids`` shape; only smsbridge/ids.py spells the id format."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = [f"{path.relative_to(root)}:{n}" for path in sorted((root / "plugins").rglob("*.py"))
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "sb_" in line]
+    offenders += [f"{path.relative_to(root)}:{n}" for path in sorted((root / "smsbridge").rglob("*.py"))
+                  if path.name != "ids.py"
+                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if '"sb_' in line]
+    assert not offenders, offenders
