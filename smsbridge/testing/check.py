@@ -1,7 +1,7 @@
 """Put a backend through every fault of :class:`~smsbridge.testing.faults.FaultServer` and
 report, fault by fault, what it raised against what the error rules require.
 
-The rules (SPEC §7, docs/plugins.md "Which error when"):
+The rules (docs/reliability.md, docs/plugins.md "Which error when"):
 
 - once the send request may have left — a 5xx after it was read, no reply, a reply cut,
   unreadable, too slow or too large, a 200 nobody can read — the send raises

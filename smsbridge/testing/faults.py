@@ -1,7 +1,7 @@
 """A real local HTTP server that plays a provider with one fault on its *send* request.
 
 A backend is judged by what it raises when the network or the provider misbehaves
-(SPEC §7, docs/reliability.md): once the request may have left, the only honest answer is
+(docs/reliability.md): once the request may have left, the only honest answer is
 :class:`~smsbridge.errors.DeliveryUnknown` (never re-sent, never failed over); only when
 nothing left, or the provider refused before accepting, is
 :class:`~smsbridge.errors.ProviderUnavailable` allowed.  :class:`FaultServer` produces each
