@@ -152,6 +152,11 @@ def test_hook_smsbridge_webhooks() -> None:
 
     with registered(smsbridge_webhooks=lambda register: register("kit-provider", Handler)):
         assert handlers()["kit-provider"] is Handler
+        with registered(smsbridge_webhooks=lambda: None):  # pluggy's rule: any subset of the arguments
+            assert handlers()["kit-provider"] is Handler
+        with registered(smsbridge_webhooks=lambda register: register("kit-provider", object()), name="kit-other"), \
+                pytest.raises(ConfigError, match="'kit-provider' is registered by both .*'kit-other'"):
+            handlers()
     assert "kit-provider" not in handlers()
 
 
