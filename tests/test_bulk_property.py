@@ -147,7 +147,7 @@ def chain(tmp: Path, url: str) -> dict[str, Any]:
 
 
 def digits(number: str) -> str:
-    return "".join(c for c in number if c.isdigit())[-8:]
+    return "".join(c for c in number if c.isdigit())[-9:]  # national number (8 would merge +36 20 and 30)
 
 
 def server_got(server: Any, start: int) -> list[tuple[str, str]]:

@@ -68,7 +68,7 @@ def test_every_hook_has_a_test() -> None:
 # -- one test per hook ----------------------------------------------------------------------------
 
 def config(**backends: Any) -> dict[str, Any]:
-    return {"store": ":memory:", "backends": backends or {"main": {"plugin": "fake"}}}
+    return {"store": ":memory:", "backends": backends or {"main": {"plugin": "kit-fake"}}}
 
 
 def test_hook_smsbridge_backends() -> None:
@@ -131,7 +131,7 @@ def test_hook_smsbridge_http_shims(tmp_path: Path) -> None:
     def hook(register: Any) -> None:
         register("kitface", routes, clients={"token": Option(str, required=True, secret=True)})
 
-    with registered(smsbridge_http_shims=hook), fake_backend("fake"):
+    with registered(smsbridge_http_shims=hook), fake_backend("kit-fake"):
         server = run_in_thread({**config(), "gateway": {"clients": {"shop": {"kitface": {"token": "t-1"}}}}},
                                faces=["kitface"])
         try:
@@ -171,7 +171,7 @@ def test_hook_smsbridge_before_send_rewrites_and_vetoes() -> None:
             raise InvalidMessage("no messages to this number", reason="vetoed")
         return replace(message, text=message.text + " -- shop")
 
-    with fake_backend("fake") as provider, registered(smsbridge_before_send=before):
+    with fake_backend("kit-fake") as provider, registered(smsbridge_before_send=before):
         with Bridge.from_dict(config()) as bridge:
             bridge.send("+36301234567", "hello")
             with pytest.raises(InvalidMessage) as info:
@@ -183,7 +183,7 @@ def test_hook_smsbridge_before_send_rewrites_and_vetoes() -> None:
 
 def test_hook_smsbridge_before_send_gets_the_bridge() -> None:
     seen: list[Any] = []
-    with fake_backend("fake"), registered(smsbridge_before_send=lambda bridge: seen.append(bridge)):
+    with fake_backend("kit-fake"), registered(smsbridge_before_send=lambda bridge: seen.append(bridge)):
         with Bridge.from_dict(config()) as bridge:
             bridge.send("+36301234567", "hello")
     assert seen == [bridge]
@@ -191,7 +191,7 @@ def test_hook_smsbridge_before_send_gets_the_bridge() -> None:
 
 def test_hook_smsbridge_after_send_with_a_subset_of_arguments() -> None:
     receipts: list[Any] = []
-    with fake_backend("fake"), registered(smsbridge_after_send=lambda receipt: receipts.append(receipt)):
+    with fake_backend("kit-fake"), registered(smsbridge_after_send=lambda receipt: receipts.append(receipt)):
         with Bridge.from_dict(config()) as bridge:
             sent = bridge.send("+36301234567", "hello")
     assert receipts == [sent]
@@ -204,7 +204,7 @@ def test_hook_smsbridge_send_failed() -> None:
         failures.append((message.text, type(error).__name__))
         raise RuntimeError("a broken observer is logged, not raised")
 
-    with fake_backend("fake") as provider, registered(smsbridge_send_failed=failed):
+    with fake_backend("kit-fake") as provider, registered(smsbridge_send_failed=failed):
         provider.fail_next(ProviderUnavailable("down"))
         with Bridge.from_dict(config()) as bridge:
             with pytest.raises(ProviderUnavailable):
@@ -218,7 +218,7 @@ def test_hook_smsbridge_status_changed() -> None:
     def changed(message_id: str, old: Status, new: Status, report: Any) -> None:
         changes.append((message_id, old, new))
 
-    with fake_backend("fake") as provider, registered(smsbridge_status_changed=changed):
+    with fake_backend("kit-fake") as provider, registered(smsbridge_status_changed=changed):
         with Bridge.from_dict(config()) as bridge:
             sent = bridge.send("+36301234567", "hello")
             provider.set_status(sent.provider_id, Status.DELIVERED)
@@ -232,7 +232,7 @@ def test_hook_smsbridge_inbound_once_per_message() -> None:
     seen: list[tuple[str, Any]] = []
     message = InboundMessage(id="in_1", from_="+36301234567", to="+3612345", text="STOP",
                              received_at=datetime.now(timezone.utc), backend="main", provider_id="p-1")
-    with fake_backend("fake"), registered(smsbridge_inbound=lambda message, bridge: seen.append((message.text,
+    with fake_backend("kit-fake"), registered(smsbridge_inbound=lambda message, bridge: seen.append((message.text,
                                                                                                   bridge))):
         with Bridge.from_dict(config()) as bridge:
             assert bridge.receive(message) is True

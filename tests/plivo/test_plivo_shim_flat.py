@@ -32,8 +32,8 @@ def held(*objects: Any) -> int:
 def test_memory_and_list_cost_stay_flat_over_10000_sends() -> None:
     from smsbridge_plugins.plivo import sdk
 
-    with fake_backend("fake") as provider, \
-            Bridge.from_dict({"store": ":memory:", "backends": {"main": {"plugin": "fake"}}}) as bridge:
+    with fake_backend("kit-fake") as provider, \
+            Bridge.from_dict({"store": ":memory:", "backends": {"main": {"plugin": "kit-fake"}}}) as bridge:
         client = sdk.RestClient("MA" + "X" * 18, "token", bridge=bridge)
         before = held(sdk, client, client.messages)
         lookups_per_list = []
@@ -62,8 +62,8 @@ def test_a_state_filter_and_the_last_page() -> None:
 
     from smsbridge.model import Status
 
-    with fake_backend("fake") as provider, \
-            Bridge.from_dict({"store": ":memory:", "backends": {"main": {"plugin": "fake"}}}) as bridge:
+    with fake_backend("kit-fake") as provider, \
+            Bridge.from_dict({"store": ":memory:", "backends": {"main": {"plugin": "kit-fake"}}}) as bridge:
         client = sdk.RestClient("MA" + "X" * 18, "token", bridge=bridge)
         sent = [client.messages.create(src="+14155550100", dst="+14155550123", text=f"m{n}").message_uuid[0]
                 for n in range(5)]
