@@ -54,7 +54,7 @@ def raw_rest_sender(base: str, numbers: list[str], token: str = TOKEN) -> Any:
         data = session.post(url, data=next(forms), headers=auth, timeout=10).json()
         if not data.get("success"):
             raise RuntimeError(data)
-        return data["response"]["sms_id"]
+        return data["response"]  # the sms_id itself
     return send
 
 

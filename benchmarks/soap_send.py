@@ -9,7 +9,7 @@ blocks so that drift (CPU frequency, the server's journal growing) hits both ali
 - **Bridge.send**: ``Bridge.send`` through a ``simplesms-soap`` backend (zeep, the
   decoder, the wire readers, number and text checks, the client's in-memory journal);
 - **raw POST + lxml**: a ``requests.Session`` with keep-alive and the session cookie,
-  POSTing the very envelope zeep sends, and reading ``sms_id`` out of the reply with
+  POSTing the very envelope zeep sends, and reading the ``sms_id`` out of the reply with
   lxml — the least any Python client could do.
 
 The server does the same work for both, so the ratio is the backend's own overhead on a
@@ -133,7 +133,7 @@ def raw_client(url: str) -> Callable[[], str]:
         reply = session.post(endpoint, data=body, headers=headers, timeout=10)
         root = etree.fromstring(reply.content, _PARSER)
         for item in root.iter("item"):
-            if item.findtext("key") == "sms_id":
+            if item.findtext("key") == "response":  # sendSMS's response is the sms_id itself
                 return item.findtext("value") or ""
         raise RuntimeError(f"no sms_id in {reply.content[:300]!r}")
 

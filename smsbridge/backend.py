@@ -12,6 +12,8 @@ failures.
 
 Capabilities (``send``, ``status``, ``history``, ``balance``, ``stats``) say which of the
 optional methods the backend implements; the Bridge and ``smsbridge backends`` read them.
+``sets_sender`` says whether the provider's API lets the backend choose the sender: the
+Bridge enforces it (a per-message sender on a backend that cannot set one is refused).
 """
 from __future__ import annotations
 
@@ -57,11 +59,17 @@ class Backend:
       ``base_url``, ``sender``, ``max_segments``, ``default_region``, ``transliterate``,
       ``verify``, ``rate_limit`` — are always accepted and need not be listed);
     - ``capabilities``: the subset of :data:`CAPABILITIES` implemented;
-    - ``default_base_url``: the provider's production URL (``None`` for no HTTP).
+    - ``default_base_url``: the provider's production URL (``None`` for no HTTP);
+    - ``sets_sender``: ``False`` when the provider's API has no sender field.  The Bridge
+      then hands the backend messages with ``sender=None`` (so ``receipt.sender`` is
+      ``None``), refuses a per-message ``sender=`` with
+      ``InvalidMessage(reason="sender_unsupported")`` unless the backend's config says
+      ``ignore_sender: true``, and ``smsbridge backends`` / ``config check`` say so.
     """
 
     options: ClassVar[Mapping[str, Option]] = {}
     capabilities: ClassVar[frozenset[str]] = frozenset({"send"})
+    sets_sender: ClassVar[bool] = True
     default_base_url: ClassVar[str | None] = None
     blocking: bool = True
     """False only for backends whose calls never wait on a network or a timer (the

@@ -137,11 +137,18 @@ class Bridge:
         return {name: b.settings.missing for name, b in self._backends.items() if b.settings.missing}
 
     def describe_backends(self) -> list[dict[str, Any]]:
-        """Each configured backend: plugin, capabilities, circuit-breaker state, rate limit."""
+        """Each configured backend: plugin, capabilities, whether it sets a sender,
+        circuit-breaker state, rate limit."""
         return [{"name": name, "plugin": self.config.backends[name]["plugin"],
-                 "capabilities": sorted(b.capabilities), "breaker": self._breakers[name].state,
-                 "rate_limit": b.settings.get("rate_limit")}
+                 "capabilities": sorted(b.capabilities), "sender": b.sets_sender,
+                 "breaker": self._breakers[name].state, "rate_limit": b.settings.get("rate_limit")}
                 for name, b in self._backends.items()]
+
+    def unsent_senders(self) -> dict[str, str]:
+        """Backends that cannot set a sender yet have one configured (``sender`` here or in
+        ``defaults``) without ``ignore_sender: true``: backend name -> the sender not sent."""
+        return {name: str(b.settings.get("sender")) for name, b in self._backends.items()
+                if not b.sets_sender and b.settings.get("sender") and not b.settings.get("ignore_sender")}
 
     # -- sending ---------------------------------------------------------------------------
     def send(self, to: str, text: str, *, sender: str | None = None, backend: str | None = None,
@@ -299,6 +306,13 @@ class Bridge:
         # broken text never reaches a plugin.
         text_mod.check(text_mod.transliterate(text) if settings["transliterate"] else text, settings["max_segments"])
         info = text_mod.analyse(text)
+        requested = sender not in (None, "")
+        for name in chain:  # a sender= the route's backends cannot carry is refused, not dropped (issue 19)
+            if requested and not self._backends[name].sets_sender and not self._backends[name].settings.get(
+                    "ignore_sender"):
+                raise InvalidMessage(f"backend {name!r} cannot set a sender (its provider has no sender field):"
+                                     f" send without sender=, or set ignore_sender: true on backend {name!r}",
+                                     reason="sender_unsupported")
         neutral = Message(to=e164, text=text, id=new_message_id(), sender=_check_sender(sender),
                           reference=reference, encoding=info.encoding, segments=info.segments,
                           extra=dict(extra or {}))
@@ -329,6 +343,8 @@ class Bridge:
         body = text_mod.transliterate(message.text) if settings["transliterate"] else message.text
         info = text_mod.check(body, settings["max_segments"])
         sender = _check_sender(message.sender if message.sender is not None else settings.get("sender"))
+        if not self._backends[name].sets_sender:  # its provider has no sender field (issue 19)
+            sender = None
         return replace(message, to=to, text=body, sender=sender, encoding=info.encoding, segments=info.segments)
 
     def _deliver(self, message: Message, chain: tuple[str, ...], journaled: str | None = None,

@@ -434,13 +434,17 @@ def backends(obj: _Context, as_json: bool) -> None:
         for name, reg_entry in sorted(reg.backends.items()):
             info = reg.plugins.get(reg_entry.plugin)
             caps = "?"
+            sets_sender = None
             try:
-                caps = ",".join(sorted(reg_entry.load().capabilities))
+                cls = reg_entry.load()
+                caps = ",".join(sorted(cls.capabilities))
+                sets_sender = bool(getattr(cls, "sets_sender", True))
             except Exception as exc:  # a broken plugin is listed with its error
                 caps = f"unavailable: {type(exc).__name__}"
             installed.append({"plugin": name, "from": reg_entry.plugin,
                               "package": f"{info.package} {info.version}" if info and info.package else None,
                               "capabilities": caps.split(",") if not caps.startswith("unavailable") else [],
+                              "sender": sets_sender,
                               "error": caps if caps.startswith("unavailable") else None})
         broken: list[dict[str, Any]] = [{"plugin": p.name, "package": p.package, "error": p.error}
                   for p in reg.plugins.values() if p.error]
@@ -456,7 +460,8 @@ def backends(obj: _Context, as_json: bool) -> None:
             return
         click.echo("installed backend plugins:")
         for row in installed:
-            click.echo(f"  {row['plugin']:16} {','.join(row['capabilities']) or row['error']:40} "
+            caps = ",".join(row["capabilities"]) + (" (no sender)" if row["sender"] is False else "")
+            click.echo(f"  {row['plugin']:16} {caps or row['error']:40} "
                        f"{row['package'] or ''} ({row['from']})")
         for row in broken:
             click.echo(f"  {row['plugin']:16} BROKEN: {row['error']}")
@@ -466,7 +471,8 @@ def backends(obj: _Context, as_json: bool) -> None:
         click.echo("configured backends:")
         for row in configured:
             limit = f", {row['rate_limit']}/s" if row["rate_limit"] else ""
-            click.echo(f"  {row['name']:16} plugin {row['plugin']:16} {','.join(row['capabilities']):40} "
+            caps = ",".join(row["capabilities"]) + ("" if row.get("sender", True) else " (no sender)")
+            click.echo(f"  {row['name']:16} plugin {row['plugin']:16} {caps:40} "
                        f"breaker {row['breaker']}{limit}")
 
 
@@ -490,6 +496,9 @@ def config_check(obj: _Context, as_json: bool) -> None:
         for name, keys in incomplete.items():
             click.echo(f"warning: backend {name!r} cannot be used until {', '.join(keys)} "
                        f"{'is' if len(keys) == 1 else 'are'} set", err=True)
+        for name, sender in bridge.unsent_senders().items():
+            click.echo(f"warning: backend {name!r} cannot set a sender (no sender): the configured sender "
+                       f"{sender!r} is not sent (set ignore_sender: true on it to silence this)", err=True)
         store = bridge.config.store
         hint = "; set store: to choose" if obj.store_origin != "config" else ""
         store_text = ("in memory: nothing is kept between commands" if store == ":memory:"

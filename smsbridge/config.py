@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "max_reply_bytes": 1024 * 1024,  # issue 11: a reply larger than this is refused unread
     "reconcile_grace": None,  # seconds; None: the backend's own (its class's reconcile_grace, else 600)
     "opt_out": None,  # issue 15: STOP/START keywords and refusing sends (smsbridge.optout)
+    "ignore_sender": False,  # a backend that cannot set a sender drops a per-message one silently
 }
 
 # Keys every backend accepts besides its plugin's own: the defaults, plus where to reach it.
@@ -374,7 +375,7 @@ def _coerce_common(key: str, value: Any, path: str, cfg: Config) -> Any:
         if value is None:
             return None
         return validation.number(value, path, cfg, minimum=0, maximum=MAX_RECONCILE_GRACE, unit="seconds")
-    if key == "transliterate":
+    if key in ("transliterate", "ignore_sender"):
         return _coerce(value, bool, path, cfg)
     if key == "verify":
         if isinstance(value, str) and value.lower() not in ("true", "false", "yes", "no", "1", "0"):

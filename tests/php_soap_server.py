@@ -2,6 +2,8 @@
 ``php -S`` on 127.0.0.1 (its switches and environment are described in that file).
 
 - ``php_unavailable()``: why it cannot run here (no php, no soap extension), else ``None``;
+- ``require_php()``: skips the calling test where php cannot run, but fails it when
+  ``CI=true`` (CI installs php-cli and php-soap: a missing PHP there is a broken CI);
 - ``PhpSoapServer(state_dir, **env)``: one such process, with its state (sessions, message
   store, call counts) in ``state_dir`` and ``env`` added to its environment
   (``SIMPLESMS_CREDIT``, ``SIMPLESMS_NOW``); it answers once the constructor returns;
@@ -29,6 +31,18 @@ def php_unavailable() -> str | None:
     probe = subprocess.run([php, "-r", "exit(extension_loaded('soap') && extension_loaded('session') ? 0 : 1);"],
                            capture_output=True, timeout=30)
     return None if probe.returncode == 0 else "php's soap extension is missing (apt-get install php-soap)"
+
+
+def require_php() -> str:
+    """The php executable; skips the test without it (fails it under ``CI=true``)."""
+    import pytest
+
+    reason = php_unavailable()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    return shutil.which("php") or "php"
 
 
 class PhpSoapServer:

@@ -104,8 +104,8 @@ def test_every_operation_decodes_to_plain_python(php, returns):
     assert decode(service.getCreditNumber()) == {**OK, "response": 100}
 
     sent = decode(service.sendSMS("36", "30", "1234567", "Szia!"))
-    assert sent == {**OK, "response": {"sms_id": 1001}}
-    assert decode(service.sendSMS("49", "151", "23456789", "Hallo")) == {**OK, "response": {"sms_id": 1002}}
+    assert sent == {**OK, "response": 1001}  # the id itself (the stand-in's default, send=id)
+    assert decode(service.sendSMS("49", "151", "23456789", "Hallo")) == {**OK, "response": 1002}
 
     assert decode(service.getCreditNumber()) == {**OK, "response": 98}
     assert decode(service.getMonthlyStat()) == {
@@ -117,7 +117,7 @@ def test_every_operation_decodes_to_plain_python(php, returns):
         },
     }
     # numSMSID is xsd:long in the WSDL; the id given back as a str works too.
-    assert decode(service.getStatus(str(sent["response"]["sms_id"]))) == {
+    assert decode(service.getStatus(str(sent["response"]))) == {
         **OK,
         "response": {
             "sms_id": 1001,
@@ -144,7 +144,7 @@ def test_every_operation_decodes_to_plain_python(php, returns):
 
 def test_history_entries_may_carry_a_comment(php):
     service = connected(php).service
-    assert decode(service.sendSMS("36", "20", "9999999", "x"))["response"] == {"sms_id": 1001}
+    assert decode(service.sendSMS("36", "20", "9999999", "x"))["response"] == 1001
     assert decode(service.getHistory(1001))["response"][-1] == {
         "code": 4,
         "message": "Undelivered",
@@ -174,7 +174,7 @@ def test_error_replies(start_php):
         "error_code": ERR_NOT_FOUND,
         "error_message": "No SMS with this id",
     }
-    assert decode(service.sendSMS("36", "30", "1234567", "one"))["response"] == {"sms_id": 1001}
+    assert decode(service.sendSMS("36", "30", "1234567", "one"))["response"] == 1001
     assert decode(service.sendSMS("36", "30", "1234567", "two")) == {
         "success": False,
         "error": True,
@@ -229,8 +229,8 @@ def test_connect_once_then_send_in_the_same_session(php):
     cookie = session.cookies.get("PHPSESSID")
     assert cookie
 
-    assert decode(client.service.sendSMS("36", "30", "1234567", "a")) == {**OK, "response": {"sms_id": 1001}}
-    assert decode(client.service.sendSMS("36", "30", "1234567", "b")) == {**OK, "response": {"sms_id": 1002}}
+    assert decode(client.service.sendSMS("36", "30", "1234567", "a")) == {**OK, "response": 1001}
+    assert decode(client.service.sendSMS("36", "30", "1234567", "b")) == {**OK, "response": 1002}
     assert session.cookies.get("PHPSESSID") == cookie  # one login, reused
 
 

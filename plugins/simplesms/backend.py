@@ -34,6 +34,7 @@ class SimpleSmsBackend(Backend):
         "domain": Option(str, required=True, help="the account's domain (e.g. example.hu)"),
     }
     capabilities = frozenset({"send", "status", "history", "balance", "stats"})
+    sets_sender = False  # neither API has a sender field (SPEC §5): the Bridge enforces it
 
     login_word: ClassVar[str] = "login"
     """What a login is called in the log line of a refusal (``token``, ``session``)."""
@@ -71,16 +72,20 @@ class SimpleSmsBackend(Backend):
     def _call(self, operation: str, *args: Any, sending: bool = False) -> Any:
         """Call one operation; returns the reply's ``response``.
 
-        A login refusal (HTTP 401, or an auth error code such as 102 "session lost")
-        logs in again once and repeats the call: the refusal proves the call was not
-        carried out (for ``sendSMS``: the message was not accepted), so the repeat
-        cannot double anything.
+        A lost or refused login (:func:`.error_map.login_lost`: code 102, a textual code
+        such as ``NOT_LOGGED_IN``, a message such as "token expired", body code 401/403,
+        or HTTP 401/403) logs in again once and repeats the call.  The refusal proves the
+        call was not carried out, so the repeat cannot double anything: a ``sendSMS``
+        reply that does not prove it (a 5xx, a code saying "maybe accepted", an SMS id
+        next to the login error) is DeliveryUnknown, never AuthenticationError, and is
+        not repeated.
         """
         login = self._current_login()
         for attempt in (1, 2):
-            reply = self._post(operation, args, login, sending=sending)
             try:
-                return self._read(operation, reply)
+                # _post raises AuthenticationError itself for an HTTP 401/403 it reads
+                # (SOAP); _read for a reply that says the login is gone (wire.login_lost).
+                return self._read(operation, self._post(operation, args, login, sending=sending))
             except AuthenticationError:
                 if attempt == 2:
                     raise

@@ -6,16 +6,22 @@ base URL::
 
     POST /rest/SMSapi/connect          username, password, domain -> access_token, expires_in
     POST /rest/SMSapi/sendSMS          country_code, area_code, number, message -> sms_id
-    POST /rest/SMSapi/getCreditNumber  -> the balance of the client's backend
-    POST /rest/SMSapi/getMonthlyStat   -> {"YYYY-MM": {"domestic": n, "foreign": m}}
-    POST /rest/SMSapi/getStatus        sms_id -> the data given at sending, status, dates
-    POST /rest/SMSapi/getHistory       sms_id -> [{"code", "message", "date", "comment"?}]
+    POST|GET /rest/SMSapi/getCreditNumber  -> the balance of the client's backend
+    POST|GET /rest/SMSapi/getMonthlyStat   -> {"YYYY-MM": {"domestic": n, "foreign": m}}
+    POST|GET /rest/SMSapi/getStatus        sms_id -> the data given at sending, status, dates
+    POST|GET /rest/SMSapi/getHistory       sms_id -> [{"code", "message", "date", "comment"?}]
 
 Decisions (where the provider's documentation is silent):
 
-- **POST only.**  Parameters are POST form fields (``application/x-www-form-urlencoded``;
-  a JSON object body is accepted too).  Any other method answers 405 (code 405, with
-  ``Allow: POST``): a GET would put passwords and tokens into URLs and server logs.
+- **POST, and GET for reading.**  Parameters are POST form fields
+  (``application/x-www-form-urlencoded``; a JSON object body is accepted too).  The
+  documentation names POST, GET and DELETE without saying which call takes which, so
+  ``getCreditNumber``, ``getMonthlyStat``, ``getStatus`` and ``getHistory`` also answer
+  GET (and HEAD), with ``sms_id`` in the query string (:data:`GET_OPERATIONS`); the
+  bearer token still goes in the ``Authorization`` header, never the URL.  ``connect``
+  and ``sendSMS`` are POST only: a GET would put a password or a message into URLs and
+  server logs, and must not change anything.  Any other method answers 405 (code 405,
+  with ``Allow``).  No operation deletes, so DELETE is 405 too.
 - **Login.**  ``connect`` checks the credentials against the ``simplesms`` sections of
   ``gateway.clients`` and issues a random bearer token, kept in memory only (a restart
   logs every caller out; the backends connect again by themselves) and valid for
@@ -54,7 +60,7 @@ from smsbridge.gateway.http import BadRequest, read_form, read_json
 from . import wire
 from .face_calls import ALIAS_KIND, FaceCalls, Refusal  # noqa: F401  (ALIAS_KIND: still importable from here)
 
-__all__ = ["routes", "RestFace", "PREFIX", "TOKEN_LIFETIME"]
+__all__ = ["routes", "RestFace", "PREFIX", "TOKEN_LIFETIME", "GET_OPERATIONS", "wants_xml"]
 
 log = logging.getLogger("smsbridge.gateway.simplesms")
 
@@ -67,6 +73,12 @@ exhaust memory; their owners simply connect again)."""
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
+GET_OPERATIONS = frozenset({wire.CREDIT, wire.MONTHLY, wire.STATUS, wire.HISTORY})
+"""Operations the face also answers on GET (the documentation names POST, GET and DELETE):
+the ones that read, with their parameters in the query string.  ``connect`` and
+``sendSMS`` stay POST only: a GET would put a password or a message in URLs and logs,
+and a GET must not change anything."""
+
 
 def routes(gateway: Any) -> list[Route]:
     """The face factory (called by :mod:`.gateway`, which adds the SOAP face)."""
@@ -76,13 +88,45 @@ def routes(gateway: Any) -> list[Route]:
                   name=f"simplesms-rest-{operation}") for operation in wire.OPERATIONS]
 
 
-def _reply(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> JSONResponse:
+def _reply(body: Any, status: int = 200, headers: Mapping[str, str] | None = None, *, xml: bool = False) -> Response:
+    """A reply object as JSON, or as XML (:func:`.wire.render_xml_reply`) for a caller that asks for it."""
+    if xml:
+        return Response(wire.render_xml_reply(body), status_code=status, headers=dict(headers or {}),
+                        media_type=f"{wire.XML_MEDIA_TYPE}; charset=utf-8")
     return JSONResponse(body, status_code=status, headers=dict(headers or {}))
 
 
 def _error(code: int, message: str | None = None, *, status: int | None = None,
-           headers: Mapping[str, str] | None = None) -> JSONResponse:
-    return _reply(wire.error_reply(code, message), wire.http_status_for(code) if status is None else status, headers)
+           headers: Mapping[str, str] | None = None, xml: bool = False) -> Response:
+    return _reply(wire.error_reply(code, message), wire.http_status_for(code) if status is None else status, headers,
+                  xml=xml)
+
+
+_XML_TYPES = frozenset({"application/xml", "text/xml"})
+_JSON_TYPES = frozenset({"application/json", "*/*", "application/*"})
+
+
+def wants_xml(accept: str | None) -> bool:
+    """True when an ``Accept`` header prefers XML to JSON (``application/xml``,
+    ``text/xml``, or ``*+xml`` with a higher quality than ``application/json`` or ``*/*``).
+    No header, ``*/*`` or a tie answers JSON, the provider's usual format."""
+    best = {"xml": 0.0, "json": 0.0}
+    for item in (accept or "").split(","):
+        media, _, params = item.strip().partition(";")
+        media = media.strip().lower()
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    quality = 0.0
+        kind = "xml" if media in _XML_TYPES or media.endswith("+xml") else \
+            "json" if media in _JSON_TYPES or media.endswith("+json") else None
+        if kind:
+            best[kind] = max(best[kind], quality)
+    return best["xml"] > best["json"]
 
 
 class RestFace(FaceCalls):
@@ -108,39 +152,46 @@ class RestFace(FaceCalls):
 
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
         """Errors the app raises under /rest/SMSapi/ (404, 405, 413, 500) in simpleSMS's shape."""
+        xml = wants_xml(request.headers.get("accept"))
         if status == 404:
             return _error(wire.E_BAD_REQUEST, f"Unknown operation: {request.url.path[len(PREFIX):][:60]}",
-                          status=404)
+                          status=404, xml=xml)
         if status == 405:
-            return _error(wire.E_METHOD, "Use POST", status=405, headers={"Allow": "POST"})
+            return _error(wire.E_METHOD, "Use POST", status=405, headers={"Allow": "POST"}, xml=xml)
         if status == 413:
-            return _error(wire.E_TOO_LARGE, detail, status=413)
+            return _error(wire.E_TOO_LARGE, detail, status=413, xml=xml)
         if status >= 500:
-            return _error(wire.E_INTERNAL, "Internal server error", status=status)
-        return _error(wire.E_BAD_REQUEST, detail or "Bad request", status=status)
+            return _error(wire.E_INTERNAL, "Internal server error", status=status, xml=xml)
+        return _error(wire.E_BAD_REQUEST, detail or "Bad request", status=status, xml=xml)
 
     async def dispatch(self, request: Request, operation: str) -> Response:
-        if request.method != "POST":
-            return _error(wire.E_METHOD, f"{operation} takes POST", status=405, headers={"Allow": "POST"})
+        xml = wants_xml(request.headers.get("accept"))
+        reading = request.method in ("GET", "HEAD") and operation in GET_OPERATIONS
+        if request.method != "POST" and not reading:
+            allow = "GET, HEAD, POST" if operation in GET_OPERATIONS else "POST"
+            return _error(wire.E_METHOD, f"{operation} takes {allow.replace(', HEAD', '')}", status=405,
+                          headers={"Allow": allow}, xml=xml)
         try:
             if operation == wire.CONNECT:
-                return await self.connect(await _read_params(request))
+                return _reply(await self.connect(await _read_params(request)), xml=xml)
             client = self._client(request)  # before reading the body: strangers get 401 cheaply
-            return _reply(wire.ok_reply(await self._handlers[operation](client, await _read_params(request))))
+            params = _query_params(request) if reading else await _read_params(request)
+            return _reply(wire.ok_reply(await self._handlers[operation](client, params)), xml=xml)
         except Refusal as exc:
-            return _error(exc.code, exc.message)
+            return _error(exc.code, exc.message, xml=xml)
         except BadRequest as exc:
             code = wire.E_TOO_LARGE if exc.status == 413 else wire.E_BAD_REQUEST
-            return _error(code, exc.detail, status=exc.status)
+            return _error(code, exc.detail, status=exc.status, xml=xml)
         except SmsBridgeError as exc:
             body = wire.error_reply_for(exc)
-            return _reply(body, wire.http_status_for(body["error_code"]))
+            return _reply(body, wire.http_status_for(body["error_code"]), xml=xml)
         except Exception:  # never a bare 500 page: the provider's shape, and a log line
             log.exception("simplesms REST face failed on %s", operation)
-            return _error(wire.E_INTERNAL, "Internal server error", status=500)
+            return _error(wire.E_INTERNAL, "Internal server error", status=500, xml=xml)
 
     # -- login -------------------------------------------------------------------------
-    async def connect(self, form: Mapping[str, Any]) -> Response:
+    async def connect(self, form: Mapping[str, Any]) -> dict[str, Any]:
+        """A ``connect`` reply (a new token), or :class:`Refusal` code 101."""
         login = self.authenticate(form)
         if login is None:
             raise Refusal(wire.E_LOGIN)
@@ -154,7 +205,7 @@ class RestFace(FaceCalls):
             self._tokens.popitem(last=False)
         self._tokens[_digest(token)] = (client, now + lifetime)
         expires = datetime.now(timezone.utc) + timedelta(seconds=lifetime)
-        return _reply(wire.token_reply(token, expires))
+        return wire.token_reply(token, expires)
 
     def _client(self, request: Request) -> Any:
         """The client whose bearer token the request carries, else a 401 (code 102)."""
@@ -173,6 +224,14 @@ class RestFace(FaceCalls):
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _query_params(request: Request) -> dict[str, Any]:
+    """A GET's parameters: its query string (the first value of a repeated name)."""
+    params: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, value)
+    return params
 
 
 async def _read_params(request: Request) -> dict[str, Any]:

@@ -17,7 +17,8 @@ because such an answer proves the message was refused before acceptance; a timeo
 broken connection after sending is :class:`~smsbridge.errors.DeliveryUnknown`
 (:class:`~smsbridge.transport.HttpTransport`) and is never repeated.
 
-simpleSMS's API has no sender or client-reference field: ``sender`` is not sent, and
+Replies are JSON or XML (the documentation: "JSON or XML-based data exchange"); both
+are read alike.  simpleSMS's API has no sender or client-reference field: ``sender`` is not sent, and
 the backend cannot look messages up by reference (no ``lookup`` capability).
 The wire format lives in :mod:`.wire`.
 """
@@ -61,7 +62,8 @@ class RestBackend(SimpleSmsBackend, HttpBackend):
         self._refresh_at: datetime | None = None
 
     def http_headers(self) -> dict[str, str]:
-        return {"Accept": "application/json", "User-Agent": "smsbridge-simplesms-rest"}
+        # JSON preferred; an XML reply is read as well (the API "uses JSON or XML").
+        return {"Accept": "application/json, application/xml;q=0.5", "User-Agent": "smsbridge-simplesms-rest"}
 
     # -- the token ---------------------------------------------------------------------
     def _current_login(self) -> str:
@@ -86,7 +88,7 @@ class RestBackend(SimpleSmsBackend, HttpBackend):
                                  str(self.settings["domain"]))
         # Logging in sends no message: whatever goes wrong here, nothing was accepted.
         response = self.transport.request("POST", wire.CONNECT, data=form)
-        data = reply_json(response)
+        data = _body(response)
         now = datetime.now(timezone.utc)
         try:
             # parse_http_reply raises what an error reply or status means; the token may sit
@@ -117,7 +119,7 @@ class RestBackend(SimpleSmsBackend, HttpBackend):
 
     def _read(self, operation: str, reply: Any) -> Any:
         try:
-            return wire.parse_http_reply(reply.status_code, reply_json(reply), operation=operation,
+            return wire.parse_http_reply(reply.status_code, _body(reply), operation=operation,
                                          backend=self.name)
         except wire.MalformedReply as exc:
             raise self._unreadable(operation, str(exc)) from None
@@ -132,3 +134,14 @@ class RestBackend(SimpleSmsBackend, HttpBackend):
         super().close()
         with self._token_lock:
             self._token = self._refresh_at = None
+
+
+def _body(response: Any) -> Any:
+    """The decoded reply: JSON, or XML (:mod:`.xml_replies`) when the reply is XML;
+    ``None`` when it is neither (the caller decides what that means)."""
+    if wire.looks_like_xml(response.headers.get("content-type"), response.content):
+        try:
+            return wire.parse_xml_reply(response.content)
+        except wire.MalformedReply:
+            return None
+    return reply_json(response)

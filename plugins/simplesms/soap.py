@@ -25,9 +25,11 @@ How it talks (SPEC §5, "SOAP"):
   ``xsi:nil``, document/literal structs alike, whatever types the WSDL declares), then
   by the shared :mod:`.wire` readers, so the REST and SOAP backends read replies alike.
 - ``connect`` once; the session is shared by every thread.  A call refused because the
-  session was lost (code 102, or any login error) connects again once and is repeated:
-  the refusal proves the call was not carried out, so a repeated ``sendSMS`` cannot send
-  twice.
+  session was lost (:func:`.error_map.login_lost`: code 102, a textual code such as
+  ``NOT_LOGGED_IN``, a message such as "session expired", body code 401/403, or HTTP
+  401/403) connects again once and is repeated: the refusal proves the call was not
+  carried out, so a repeated ``sendSMS`` cannot send twice.  A refused ``connect`` is
+  :class:`~smsbridge.errors.AuthenticationError` whatever its code.
 
 Failures (SPEC §7): nothing reached the server → ProviderUnavailable; the ``sendSMS``
 request was written but the reply timed out, broke or cannot be read →
@@ -214,7 +216,8 @@ class SoapBackend(SimpleSmsBackend):
         """
         from .soap_decode import decode
 
-        if status in (429, 503):
+        if status in (401, 403, 429, 503):
+            # 401/403: the login is gone (wire.login_lost's HTTP half), whatever the body holds.
             raise wire.error_for_http(status, operation=operation, backend=self.name)
         body = _envelope_body(content)
         if body is None:  # not SOAP: a proxy's error page, an HTML login page, broken XML
@@ -225,7 +228,7 @@ class SoapBackend(SimpleSmsBackend):
         fault = next((c for c in children if c.tag in _FAULT_TAGS), None)
         if fault is not None:
             raise self._fault(operation, *_fault_parts(fault))
-        if status >= 300:
+        if status >= 300 and not 400 <= status < 500:
             raise wire.error_for_http(status, operation=operation, backend=self.name)
         # multiRef values (SOAP-ENC, with an id) may follow the wrapper.
         wrapper = next((c for c in children if c.get("id") is None), None)
@@ -233,9 +236,14 @@ class SoapBackend(SimpleSmsBackend):
             raise self._unreadable(operation, "the SOAP Body is empty")
         parts = [child for child in wrapper if isinstance(child.tag, str)]
         try:
-            return decode(parts[0] if len(parts) == 1 else wrapper)
+            value = decode(parts[0] if len(parts) == 1 else wrapper)
         except (ValueError, RecursionError) as exc:
             raise self._unreadable(operation, _short_reason(exc)) from None
+        if status >= 300 and not wire.is_error_reply(value):
+            # A 4xx whose envelope is no error reply: the status decides.  (An error reply
+            # with a 4xx is read like one with HTTP 200: its flags and code decide.)
+            raise wire.error_for_http(status, operation=operation, backend=self.name)
+        return value
 
     def _fault(self, operation: str, code: str, text: str) -> SmsBridgeError:
         local = code.rpartition(":")[2].split(".")[0].lower()

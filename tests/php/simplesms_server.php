@@ -25,6 +25,14 @@
  *   keys=snake (default)        error replies carry error_code / error_message
  *   keys=camel                  ... errorCode / errorMessage
  *   keys=short                  ... code / message
+ *   send=id (default)           sendSMS's response is the SMS id itself (the documentation:
+ *                               "we return the internal ID of the SMS in the response value")
+ *   send=object                 ... an array ['sms_id' => N] (a reading clients still meet)
+ *   lost=code (default)         "not logged in" is error 102
+ *   lost=text                   ... error code 'NOT_LOGGED_IN' (a textual code)
+ *   lost=message                ... an unknown code (1234) with the message "Not logged in"
+ *   lost=body401                ... error code 401 with HTTP 200
+ *   lost=http401 / lost=http403 ... error 102 with HTTP status 401 / 403
  *
  * Environment:
  *   SIMPLESMS_STATE_DIR  where sessions and the message store live
@@ -76,6 +84,9 @@ $method = $_SERVER['REQUEST_METHOD'] ?? 'GET';
 $variant = [
     'returns' => ($_GET['returns'] ?? 'anytype') === 'array' ? 'array' : 'anytype',
     'keys' => in_array($_GET['keys'] ?? '', ['camel', 'short'], true) ? $_GET['keys'] : 'snake',
+    'send' => ($_GET['send'] ?? 'id') === 'object' ? 'object' : 'id',
+    'lost' => in_array($_GET['lost'] ?? '', ['text', 'message', 'body401', 'http401', 'http403'], true)
+        ? $_GET['lost'] : 'code',
 ];
 
 if (isset($_GET['reset_sessions'])) {
@@ -114,10 +125,11 @@ session_save_path($sessionDir);
 session_name('PHPSESSID');
 session_start();
 
-$wsdlFile = $stateDir . '/sms-' . $variant['returns'] . '-' . $variant['keys'] . '.wsdl';
+$wsdlFile = $stateDir . '/sms-' . implode('-', $variant) . '.wsdl';
 file_put_contents($wsdlFile, wsdl_text($variant), LOCK_EX);
 $server = new SoapServer($wsdlFile, ['cache_wsdl' => WSDL_CACHE_NONE, 'encoding' => 'UTF-8']);
-$server->setObject(new CountingProxy(new SMSapi($stateDir, $variant['keys']), $stateDir . '/calls.json'));
+$server->setObject(new CountingProxy(new SMSapi($stateDir, $variant['keys'], $variant['send'], $variant['lost']),
+                                     $stateDir . '/calls.json'));
 $server->handle();
 return true;
 
@@ -170,11 +182,15 @@ class SMSapi
 {
     private string $storeFile;
     private string $keys;
+    private string $send;
+    private string $lost;
 
-    public function __construct(string $stateDir, string $keys)
+    public function __construct(string $stateDir, string $keys, string $send, string $lost)
     {
         $this->storeFile = $stateDir . '/store.json';
         $this->keys = $keys;
+        $this->send = $send;
+        $this->lost = $lost;
     }
 
     public function connect($userName, $userPassword, $domainName): array
@@ -231,7 +247,7 @@ class SMSapi
                 'country_code' => $country, 'area_code' => $area, 'number' => $number,
                 'message' => $text, 'created' => $at, 'history' => $history,
             ];
-            return $this->ok(['sms_id' => $id]);
+            return $this->ok($this->send === 'object' ? ['sms_id' => $id] : $id);
         });
         if (preg_match('/^__sleep__([0-9]+(?:\.[0-9]+)?)$/', $text, $m)) {
             usleep((int) round((float) $m[1] * 1e6));
@@ -290,6 +306,17 @@ class SMSapi
 
     private function sessionError(): array
     {
+        switch ($this->lost) {
+            case 'text':
+                return $this->fail('NOT_LOGGED_IN', 'Please log in');
+            case 'message':
+                return $this->fail(1234, 'Not logged in');
+            case 'body401':
+                return $this->fail(401, 'Unauthorized');
+            case 'http401':
+            case 'http403':
+                http_response_code($this->lost === 'http401' ? 401 : 403);
+        }
         return $this->fail(ERR_SESSION, 'Not logged in or the session has expired');
     }
 
@@ -298,7 +325,7 @@ class SMSapi
         return ['success' => true, 'error' => false, 'response' => $response];
     }
 
-    private function fail(int $code, string $message): array
+    private function fail(int|string $code, string $message): array
     {
         [$codeKey, $messageKey] = match ($this->keys) {
             'camel' => ['errorCode', 'errorMessage'],

@@ -25,7 +25,10 @@ $client = new SoapClient($wsdl, ['cache_wsdl' => WSDL_CACHE_NONE, 'exceptions' =
 $out = [];
 $out['connect'] = $client->connect($user, $password, $domain);
 $out['sendSMS'] = $client->sendSMS('36', '30', '1234567', "Szia PHP! \u{0151}");
-$id = $out['sendSMS']['response']['sms_id'] ?? null;
+// The documentation: "we return the internal ID of the SMS in the response value,
+// which can be used later to retrieve statuses": response is the id, nothing else.
+$id = $out['sendSMS']['response'] ?? null;
+$out['idType'] = get_debug_type($id);
 $out['getStatus'] = $client->getStatus($id);
 $out['getHistory'] = $client->getHistory($id);
 $out['getCreditNumber'] = $client->getCreditNumber();

@@ -3,6 +3,7 @@ shapes, logins and tokens, and hostile input (SPEC §6, §7: a provider-shaped 4
 500).  Ends with ``smsbridge serve`` as a real subprocess."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -85,8 +86,9 @@ def test_a_session_in_the_providers_shapes(http, face, simplesms_client):
 
     sent = call(http, face, "sendSMS", {"country_code": "36", "area_code": "30", "number": "1234567",
                                         "message": "Szia!"}, token).json()
-    assert sent["success"] is True and isinstance(sent["response"]["sms_id"], int)
-    sms_id = sent["response"]["sms_id"]
+    # The id itself in `response` (the provider's documentation), a JSON number.
+    assert sent["success"] is True and isinstance(sent["response"], int)
+    sms_id = sent["response"]
 
     status = call(http, face, "getStatus", {"sms_id": sms_id}, token).json()["response"]
     assert {k: status[k] for k in ("sms_id", "country_code", "area_code", "number", "message", "status",
@@ -142,7 +144,7 @@ def test_a_client_sees_only_its_own_messages(http, face, simplesms_client):
     mine = login(http, face, simplesms_client)
     theirs = login(http, face, {"username": "other", "password": "pw2", "domain": "other.hu"})
     sms_id = call(http, face, "sendSMS", {"country_code": "36", "area_code": "30", "number": "1234567",
-                                          "message": "private"}, mine).json()["response"]["sms_id"]
+                                          "message": "private"}, mine).json()["response"]
     assert call(http, face, "getStatus", {"sms_id": sms_id}, mine).json()["success"] is True
     for operation in ("getStatus", "getHistory"):
         assert_error(call(http, face, operation, {"sms_id": sms_id}, theirs), 200, 404)
@@ -179,12 +181,13 @@ def test_no_credit(http, gateway, simplesms_gateway_config, simplesms_client):
 
 
 # -- hostile input: provider-shaped 4xx, never a 500 ---------------------------------------
-@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
-@pytest.mark.parametrize("operation", wire.OPERATIONS)
+@pytest.mark.parametrize("method, operation", [
+    (method, operation) for method in ["GET", "PUT", "PATCH", "DELETE", "OPTIONS"] for operation in wire.OPERATIONS
+    if not (method == "GET" and operation in gateway_rest.GET_OPERATIONS)])     # those answer GET (issue 19)
 def test_wrong_methods(http, face, method, operation):
     reply = http.request(method, face.url + API + operation, timeout=10)
     assert_error(reply, 405, 405)
-    assert reply.headers["allow"] == "POST"
+    assert reply.headers["allow"] == ("GET, HEAD, POST" if operation in gateway_rest.GET_OPERATIONS else "POST")
 
 
 def test_head_is_refused_too(http, face):
@@ -325,3 +328,152 @@ def test_smsbridge_serve_is_a_local_simplesms(tmp_path, free_port, simplesms_cli
     monkeypatch.setenv("SHOP_SSMS_PASSWORD", simplesms_client["password"])
     with Bridge.from_config(str(config)) as served:
         assert [r.text for r in served.journaled()] == ["Szia a szimulátorból!"]
+
+
+# -- issue 19: XML on request -------------------------------------------------------------
+def _xml(reply):
+    """A face's XML reply read by the standard library (not by our own parser): element -> dict."""
+    import xml.etree.ElementTree as ET
+
+    assert reply.headers["content-type"].startswith("application/xml"), reply.headers
+    root = ET.fromstring(reply.content)
+    return root, {child.tag: child for child in root}
+
+
+def test_the_face_answers_in_xml_when_asked(http, face, simplesms_client):
+    xml = {"Accept": "application/xml"}
+    root, parts = _xml(call(http, face, "connect", simplesms_client, headers=dict(xml)))
+    assert root.tag == "result" and parts["success"].text == "true" and parts["error"].text == "false"
+    token = parts["access_token"].text
+    assert token and parts["response"].find("access_token").text == token
+
+    sent = call(http, face, "sendSMS", {"country_code": "36", "area_code": "30", "number": "1234567",
+                                        "message": "XML <&>"}, token, headers=dict(xml))
+    _, parts = _xml(sent)
+    sms_id = parts["response"].text                         # the id itself, as the element's text
+    assert sms_id.isdigit() and len(list(parts["response"])) == 0
+
+    status = call(http, face, "getStatus", {"sms_id": sms_id}, token, headers={"Accept": "text/xml"})
+    _, parts = _xml(status)
+    assert parts["response"].find("message").text == "XML <&>"
+    assert parts["response"].find("status").text == "Delivered"
+    assert parts["response"].find("sms_id").text == sms_id
+    assert wire.parse_xml_reply(status.content)["response"]["status_code"] == "3"
+
+    history = wire.parse_xml_reply(call(http, face, "getHistory", {"sms_id": sms_id}, token, headers=dict(xml))
+                                   .content)["response"]
+    assert [e["message"] for e in history] == ["Queued", "Sent", "Delivered"]
+    monthly = wire.parse_xml_reply(call(http, face, "getMonthlyStat", {}, token, headers=dict(xml)).content)
+    assert [MonthlyStat(m, int(v["domestic"]), int(v["foreign"])) for m, v in monthly["response"].items()] \
+        == face.bridge.monthly_stats()
+
+    # Errors too, with their HTTP status.
+    refused = call(http, face, "getCreditNumber", {}, "nope", headers=dict(xml))
+    assert refused.status_code == 401
+    _, parts = _xml(refused)
+    assert parts["success"].text == "false" and parts["error_code"].text == "102"
+    wrong = http.put(face.url + API + "getCreditNumber", headers=dict(xml), timeout=10)
+    assert wrong.status_code == 405 and _xml(wrong)[1]["error_code"].text == "405"
+
+
+@pytest.mark.parametrize("accept, xml", [
+    (None, False), ("*/*", False), ("application/json", False), ("application/xml", True), ("text/xml", True),
+    ("application/json, application/xml;q=0.5", False), ("application/xml, application/json;q=0.9", True),
+    ("application/json;q=0.1, text/xml", True), ("application/soap+xml", True), ("text/html", False),
+    ("application/xml;q=0", False), ("application/xml;q=abc", False), ("*/*;q=0.8, application/xml", True),
+])
+def test_which_accept_headers_get_xml(accept, xml):
+    assert gateway_rest.wants_xml(accept) is xml
+
+
+def test_the_backend_reads_the_faces_xml(face, simplesms_client, tmp_path):
+    """simplesms-rest against the face, the face answering XML (the backend asked for XML only)."""
+    from smsbridge_plugins.simplesms import rest
+
+    class XmlOnly(rest.RestBackend):
+        def http_headers(self):
+            return {**super().http_headers(), "Accept": "application/xml"}
+
+    backend = XmlOnly("xml", Bridge.from_dict({"backends": {"xml": {
+        "plugin": "simplesms-rest", **simplesms_client, "base_url": face.url + API}}}).backend("xml").settings)
+    try:
+        from smsbridge.model import Message
+
+        probe = backend.transport.request("POST", "connect", data=dict(simplesms_client))
+        assert probe.headers["content-type"].startswith("application/xml")          # XML it is
+        accepted = backend.send(Message(to="+36301234567", text="via XML"))
+        assert accepted.provider_id.isdigit()
+        assert backend.status(accepted.provider_id).status is Status.DELIVERED
+        assert backend.balance().amount >= 0
+    finally:
+        backend.close()
+
+
+# -- issue 19: GET for the calls that read ---------------------------------------------------
+def test_get_works_for_the_calls_that_read(http, face, simplesms_client):
+    token = login(http, face, simplesms_client)
+    auth = {"Authorization": f"Bearer {token}"}
+    sms_id = call(http, face, "sendSMS", {"country_code": "36", "area_code": "30", "number": "1234567",
+                                          "message": "read me by GET"}, token).json()["response"]
+
+    status = http.get(face.url + API + "getStatus", params={"sms_id": sms_id}, headers=auth, timeout=10)
+    assert status.status_code == 200 and status.json()["response"]["message"] == "read me by GET"
+    assert status.json() == call(http, face, "getStatus", {"sms_id": sms_id}, token).json()   # as on POST
+    history = http.get(f"{face.url}{API}getHistory?sms_id={sms_id}", headers=auth, timeout=10).json()
+    assert [e["message"] for e in history["response"]] == ["Queued", "Sent", "Delivered"]
+    credit = http.get(face.url + API + "getCreditNumber", headers=auth, timeout=10).json()
+    assert credit == wire.ok_reply(int(face.bridge.balance().amount))
+    monthly = http.get(face.url + API + "getMonthlyStat", headers=auth, timeout=10).json()
+    assert [MonthlyStat(m, **v) for m, v in monthly["response"].items()] == face.bridge.monthly_stats()
+    head = http.head(face.url + API + "getCreditNumber", headers=auth, timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    as_xml = http.get(face.url + API + "getStatus", params={"sms_id": sms_id}, timeout=10,
+                      headers={**auth, "Accept": "application/xml"})
+    assert wire.parse_xml_reply(as_xml.content)["response"]["sms_id"] == str(sms_id)
+
+    # The same rules as on POST: the token in the header, the client's own messages only.
+    assert_error(http.get(face.url + API + "getCreditNumber", timeout=10), 401, 102)
+    assert_error(http.get(face.url + API + "getStatus", params={"sms_id": sms_id, "access_token": token},
+                          timeout=10), 401, 102)                                      # never a token in the URL
+    assert_error(http.get(face.url + API + "getStatus", headers=auth, timeout=10), 400, 400)   # no sms_id
+    assert_error(http.get(face.url + API + "getStatus", params={"sms_id": "999"}, headers=auth, timeout=10),
+                 200, 404)
+    other = login(http, face, {"username": "other", "password": "pw2", "domain": "other.hu"})
+    assert_error(http.get(face.url + API + "getStatus", params={"sms_id": sms_id}, timeout=10,
+                          headers={"Authorization": f"Bearer {other}"}), 200, 404)
+
+
+@pytest.mark.parametrize("operation", ["connect", "sendSMS"])
+def test_get_never_logs_in_or_sends(http, face, simplesms_client, operation):
+    before = len(face.bridge.journaled(limit=10_000))
+    reply = http.get(face.url + API + operation, params={**simplesms_client, "country_code": "36",
+                                                         "area_code": "30", "number": "1234567", "message": "x"},
+                     timeout=10)
+    assert_error(reply, 405, 405)
+    assert reply.headers["allow"] == "POST"
+    assert len(face.bridge.journaled(limit=10_000)) == before
+
+
+def test_a_php_client_written_for_the_provider_round_trips(face, simplesms_client):
+    """tests/php/rest_client.php: plain PHP streams and json_decode, reading `response` as the id."""
+    from php_soap_server import require_php
+
+    php = require_php()
+    result = subprocess.run([php, str(Path(__file__).resolve().parents[1] / "php" / "rest_client.php"),
+                             face.url + API, simplesms_client["username"], simplesms_client["password"],
+                             simplesms_client["domain"]], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr + result.stdout
+    out = json.loads(result.stdout)
+    assert out["connect"]["status"] == 200 and out["connect"]["reply"]["success"] is True
+    sent = out["sendSMS"]["reply"]
+    assert sent["success"] is True and isinstance(sent["response"], int) and out["idType"] == "int"
+    for key in ("getStatus", "getStatusByGet"):
+        assert out[key]["status"] == 200, out[key]
+        status = out[key]["reply"]["response"]
+        assert status["sms_id"] == sent["response"] and status["message"] == "Szia PHP REST! ő"
+        assert status["status"] == "Delivered"
+    assert [e["message"] for e in out["getHistoryByGet"]["reply"]["response"]] == ["Queued", "Sent", "Delivered"]
+    assert out["getCreditNumberByGet"]["reply"] == wire.ok_reply(int(face.bridge.balance().amount))
+    assert out["getMonthlyStatByGet"]["reply"]["success"] is True
+    assert out["sendSMSByGet"]["status"] == 405 and out["sendSMSByGet"]["reply"]["error_code"] == 405
+    assert out["wrongLogin"]["status"] == 401 and out["wrongLogin"]["reply"]["error_code"] == 101

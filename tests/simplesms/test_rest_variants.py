@@ -29,6 +29,8 @@ from smsbridge.errors import (AuthenticationError, DeliveryUnknown, Insufficient
 from smsbridge.model import Message
 from smsbridge_plugins.simplesms import rest, wire
 
+from simplesms.login_variants import LOST_LOGIN, NOT_PROOF_ON_SEND, REFUSED_CONNECT, params
+
 CREDENTIALS = {"username": "user", "password": "secret-pw-123", "domain": "example.hu"}
 
 PHP_STATUS = {"sms_id": 1001, "country_code": "36", "area_code": "30", "number": "1234567", "message": "Hi",
@@ -44,7 +46,8 @@ Handler = Callable[[dict, dict], Any]
 class FakeSimpleSMS:
     """``/rest/SMSapi/{operation}``: canonical replies unless ``handlers[operation]`` says
     otherwise.  A handler gets ``(form, headers)`` and returns ``(status, body)``: a dict or
-    list is sent as JSON, a str as text/html; it may be async (to answer late)."""
+    list is sent as JSON (or as XML through ``xml``), bytes as XML, a str as text/html; it
+    may be async (to answer late)."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
@@ -54,6 +57,8 @@ class FakeSimpleSMS:
         self.handlers: dict[str, Handler] = {}
         self.token_body: Callable[[str], Any] = lambda token: wire.token_reply(
             token, datetime.now(timezone.utc) + timedelta(hours=1))
+        self.xml: Callable[[Any], bytes] | None = None     # set: every reply object is sent as this XML
+        self.xml_media_type = "application/xml"
         self._lock = threading.Lock()
         self.asgi = self.app()
 
@@ -80,6 +85,10 @@ class FakeSimpleSMS:
         if inspect.isawaitable(result):
             result = await result
         status, payload = result
+        if self.xml is not None and isinstance(payload, (dict, list)):
+            payload = self.xml(payload)
+        if isinstance(payload, bytes):
+            return Response(payload, status_code=status, media_type=self.xml_media_type)
         if isinstance(payload, str):
             return PlainTextResponse(payload, status_code=status, media_type="text/html")
         return JSONResponse(payload, status_code=status)
@@ -513,3 +522,186 @@ def test_an_incomplete_gateway_config_is_unavailable_not_unknown(gateway, monkey
         with pytest.raises(ProviderUnavailable) as info:
             bridge.send("+36301234567", "x")
     assert info.value.code == "503" and "UPSTREAM" not in str(info.value)
+
+
+# -- issue 19: one rule for "the login is gone"; a refused connect ------------------------
+
+
+def _refuse_once(fake: FakeSimpleSMS, operation: str, status: int, reply: Any) -> list[str | None]:
+    refused: list[str | None] = []
+
+    def once(form: dict, headers: dict) -> tuple[int, Any]:
+        if not refused:
+            refused.append(headers.get("authorization"))
+            return status, reply
+        return fake.standard(operation, form, headers)
+    fake.handlers[operation] = once
+    return refused
+
+
+@pytest.mark.parametrize("status, reply", params(LOST_LOGIN))
+@pytest.mark.parametrize("operation", ["sendSMS", "getStatus", "getCreditNumber"])
+def test_every_lost_login_variant_reconnects_once_and_succeeds(fake, status, reply, operation):
+    refused = _refuse_once(fake, operation, status, reply)
+    with make_bridge(fake) as bridge:
+        backend = bridge.backend("primary")
+        if operation == "sendSMS":
+            assert bridge.send("+36301234567", "x").provider_id == "1001"
+        elif operation == "getStatus":
+            assert backend.status("1001").status is Status.DELIVERED
+        else:
+            assert bridge.balance().amount == Decimal(100)
+        assert backend.connects == 2
+    assert fake.count("connect") == 2 and fake.count(operation) == 2
+    assert refused == ["Bearer tok-1-abcdefgh"] and fake.requests[-1]["authorization"] == "Bearer tok-2-abcdefgh"
+
+
+@pytest.mark.parametrize("status, reply", params(NOT_PROOF_ON_SEND))
+def test_a_login_reply_that_does_not_prove_refusal_is_never_repeated(fake, tmp_path, status, reply):
+    _refuse_once(fake, "sendSMS", status, reply)
+    with make_bridge(fake, spare=True, tmp_path=tmp_path) as bridge:
+        with pytest.raises(DeliveryUnknown) as info:
+            bridge.send("+36301234567", "x")
+        assert bridge.status(info.value.message_id).status is Status.UNKNOWN
+    assert fake.count("sendSMS") == 1 and fake.count("connect") == 1
+
+
+@pytest.mark.parametrize("status, reply", params(REFUSED_CONNECT))
+def test_a_refused_connect_is_an_authentication_error_whatever_the_code(fake, tmp_path, status, reply):
+    fake.handlers["connect"] = lambda form, headers: (status, reply)
+    with make_bridge(fake) as bridge:
+        with pytest.raises(AuthenticationError) as info:
+            bridge.balance()
+        assert info.value.backend == "primary"
+        assert CREDENTIALS["password"] not in str(info.value)
+    with make_bridge(fake, spare=True, tmp_path=tmp_path) as bridge:
+        assert bridge.send("+36301234567", "x").backend == "spare"        # refused login: failover is safe
+    assert fake.count("getCreditNumber") == 0 and fake.count("sendSMS") == 0
+
+
+@pytest.mark.parametrize("status, reply", [
+    pytest.param(503, {"success": False, "error": True, "error_code": 77, "error_message": "Maintenance"},
+                 id="http-503"),
+    pytest.param(200, wire.error_reply(503, "Try later"), id="code-503"),
+    pytest.param(502, "<h1>Bad Gateway</h1>", id="http-502-page"),
+])
+def test_a_connect_the_service_cannot_serve_is_unavailable(fake, status, reply):
+    fake.handlers["connect"] = lambda form, headers: (status, reply)
+    with make_bridge(fake) as bridge:
+        with pytest.raises(ProviderUnavailable):
+            bridge.balance()
+
+
+# -- issue 19: XML replies, in the shapes PHP code makes of its reply array --------------
+def _php_scalar(value: Any, booleans: tuple[str, str]) -> str:
+    from xml.sax.saxutils import escape
+
+    if isinstance(value, bool):
+        return booleans[0] if value else booleans[1]
+    return "" if value is None else escape(str(value))
+
+
+def simplexml_style(reply: Any) -> bytes:
+    """A SimpleXMLElement loop: root <response>, PHP's true/false as "1"/"", list keys as
+    <item0>..., keys that are no XML names as <item key="...">."""
+    def walk(value: Any) -> str:
+        if isinstance(value, dict):
+            return "".join(f"<{k}>{walk(v)}</{k}>" if str(k)[:1].isalpha() else
+                           f'<item key="{k}">{walk(v)}</item>' for k, v in value.items())
+        if isinstance(value, list):
+            return "".join(f"<item{i}>{walk(v)}</item{i}>" for i, v in enumerate(value))
+        return _php_scalar(value, ("1", ""))
+    return f'<?xml version="1.0"?>\n<response>{walk(reply)}</response>\n'.encode()
+
+
+def typed_dom_style(reply: Any) -> bytes:
+    """A DOMDocument helper writing type hints: <root>, type="boolean|integer|array",
+    lists as repeated <item>, null as xsi:nil."""
+    def walk(tag: str, value: Any) -> str:
+        if value is None:
+            return f'<{tag} xsi:nil="true"/>'
+        if isinstance(value, bool):
+            return f'<{tag} type="boolean">{"true" if value else "false"}</{tag}>'
+        if isinstance(value, int):
+            return f'<{tag} type="integer">{value}</{tag}>'
+        if isinstance(value, list):
+            return f'<{tag} type="array">' + "".join(walk("item", v) for v in value) + f"</{tag}>"
+        if isinstance(value, dict):
+            return f"<{tag}>" + "".join(walk(k if str(k)[:1].isalpha() else f"_{k}", v)
+                                        for k, v in value.items()) + f"</{tag}>"
+        return f"<{tag}>{_php_scalar(value, ('true', 'false'))}</{tag}>"
+    inner = "".join(walk(k, v) for k, v in reply.items())
+    return (f'<?xml version="1.0" encoding="UTF-8"?><root xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"{inner}</root>").encode()
+
+
+def wrapped_style(reply: Any) -> bytes:
+    """The reply one level down (<SMSapi><reply>...</reply></SMSapi>), lists as repeated
+    <entry>, booleans as "true"/"false", whitespace between elements."""
+    def walk(value: Any) -> str:
+        if isinstance(value, dict):
+            return "".join(f"\n  <{k if str(k)[:1].isalpha() else '_' + str(k)}>{walk(v)}"
+                           f"</{k if str(k)[:1].isalpha() else '_' + str(k)}>" for k, v in value.items())
+        if isinstance(value, list):
+            return "".join(f"<entry>{walk(v)}</entry>" for v in value)
+        return _php_scalar(value, ("true", "false"))
+    return f"<?xml version='1.0'?>\n<SMSapi>\n <reply>{walk(reply)}\n </reply>\n</SMSapi>".encode()
+
+
+XML_STYLES = [pytest.param(simplexml_style, id="simplexml"), pytest.param(typed_dom_style, id="typed-dom"),
+              pytest.param(wrapped_style, id="wrapped")]
+
+
+@pytest.mark.parametrize("style", XML_STYLES)
+@pytest.mark.parametrize("media_type", ["application/xml", "text/xml; charset=utf-8"])
+def test_xml_replies_are_read_like_json(fake, style, media_type):
+    fake.xml, fake.xml_media_type = style, media_type
+    fake.token_body = lambda token: wire.ok_reply({"access_token": token, "expires_in": 3600})
+    fake.handlers["getMonthlyStat"] = lambda form, headers: (200, wire.ok_reply(
+        {"2024-01": {"domestic": 12, "foreign": 1}, "2024-02": {"domestic": 0, "foreign": 3}}))
+    with make_bridge(fake) as bridge:
+        backend = bridge.backend("primary")
+        receipt = bridge.send("+36301234567", "x")
+        assert receipt.provider_id == "1001"
+        report = backend.status("1001")
+        assert report.status is Status.DELIVERED and report.raw == "Delivered"
+        assert report.updated_at == datetime(2024, 7, 1, 10, 0, 5, tzinfo=timezone.utc)
+        events = backend.history("1001")
+        assert [e.status for e in events] == [Status.QUEUED, Status.SENT, Status.UNDELIVERED]
+        assert events[-1].comment == "Handset unreachable"
+        assert bridge.balance().amount == Decimal(100)
+        assert [(m.month, m.domestic, m.foreign) for m in bridge.monthly_stats()] == [
+            ("2024-01", 12, 1), ("2024-02", 0, 3)]
+    assert fake.connects == 1
+
+
+@pytest.mark.parametrize("style", XML_STYLES)
+def test_xml_error_replies_keep_their_meaning(fake, tmp_path, style):
+    fake.xml = style
+    fake.handlers["sendSMS"] = lambda form, headers: (200, wire.error_reply(301, "Not enough credit"))
+    with make_bridge(fake, spare=True, tmp_path=tmp_path) as bridge:
+        assert bridge.send("+36301234567", "x").backend == "spare"          # InsufficientCredit: failover
+        with pytest.raises(InsufficientCredit):
+            bridge.backend("primary").send(Message(to="+36301234567", text="x"))
+    # ... and an XML "not logged in" is a lost login like a JSON one.
+    fake.handlers.clear()
+    _refuse_once(fake, "getCreditNumber", 200, {"success": False, "error": True, "error_code": "NOT_LOGGED_IN"})
+    with make_bridge(fake) as bridge:
+        assert bridge.balance().amount == Decimal(100)
+    assert fake.count("getCreditNumber") == 2
+
+
+@pytest.mark.parametrize("body", [
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r><success>1</success>'
+    b"<response>&x;</response></r>",
+    b'<?xml version="1.0"?><r><success>1</success><response>1001</r>',
+    b"<?xml version='1.0'?>",
+])
+def test_hostile_or_broken_xml_is_an_unreadable_reply(fake, body):
+    fake.handlers["sendSMS"] = lambda form, headers: (200, body)
+    fake.handlers["getCreditNumber"] = lambda form, headers: (200, body)
+    with make_bridge(fake) as bridge:
+        with pytest.raises(DeliveryUnknown):           # sendSMS: reached the server, reply unreadable
+            bridge.send("+36301234567", "x")
+        with pytest.raises(ProviderUnavailable):
+            bridge.balance()

@@ -378,7 +378,7 @@ def test_import_and_config_check_need_no_network(server, tmp_path, free_port):
 
 def test_error_key_variants_of_the_php_server(start_php, tmp_path):
     """The provider's WSDL and error keys may differ from ours: camelCase and short keys."""
-    for query in ("returns=array&keys=camel", "keys=short"):
+    for query in ("returns=array&keys=camel", "keys=short&send=object"):  # send=object: {"sms_id": N}
         server = start_php(query=query)
         with bridge_for(server, tmp_path, password="wrong") as bridge:
             with pytest.raises(AuthenticationError) as info:
@@ -389,3 +389,28 @@ def test_error_key_variants_of_the_php_server(start_php, tmp_path):
             assert bridge.status(receipt.id).status is Status.DELIVERED
             with pytest.raises(NotFound):
                 bridge.backend("legacy").status("999999")
+
+
+@pytest.mark.parametrize("lost", ["code", "text", "message", "body401", "http401", "http403"])
+def test_every_lost_session_variant_of_the_php_server_reconnects_once(start_php, tmp_path, lost):
+    """PHP's SoapServer saying "not logged in" each way (issue 19): one reconnect, one repeat."""
+    server = start_php(query=f"lost={lost}")
+    with bridge_for(server, tmp_path) as bridge:
+        bridge.send(TO, "before")
+        server.drop_sessions()
+        receipt = bridge.send(TO, "after")
+        assert bridge.status(receipt.id).status is Status.DELIVERED
+        server.drop_sessions()
+        assert bridge.balance().amount == 98
+        assert bridge.backend("legacy").connects == 3
+    assert server.calls()["connect"] == 3 and server.calls()["sendSMS"] == 3
+    assert server.messages_stored() == 2
+
+
+def test_a_refused_connect_on_the_php_server(start_php, tmp_path):
+    for query in ("", "keys=short", "keys=camel"):
+        server = start_php(query=query)
+        with bridge_for(server, tmp_path, domain="nope.hu", spare=True) as bridge:
+            with pytest.raises(AuthenticationError):
+                bridge.balance(backend="legacy")
+            assert bridge.send(TO, "x").backend == "spare"

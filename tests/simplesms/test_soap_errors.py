@@ -17,6 +17,8 @@ from smsbridge import (AuthenticationError, Bridge, DeliveryUnknown, ProviderErr
 from smsbridge_plugins.simplesms import wire
 from smsbridge_plugins.simplesms.gateway_soap import render_fault, render_response
 
+from simplesms.login_variants import LOST_LOGIN, NOT_PROOF_ON_SEND, REFUSED_CONNECT, params
+
 REPO = Path(__file__).resolve().parents[2]
 TO = "+36301234567"
 OK_CONNECT = render_response("connect", wire.ok_reply({"user": "u"}))
@@ -288,3 +290,59 @@ def test_fault_variants(stub, reply, retry_safe, code):
     assert info.value.code == code
     if not retry_safe:
         assert isinstance(info.value, DeliveryUnknown)
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 19: the same login rule as REST, and a refused connect
+
+
+def _soap_reply(operation: str, status: int, reply: Any) -> Reply:
+    from starlette.responses import Response
+
+    if isinstance(reply, str):
+        return http(status, reply.encode())
+    return lambda body: Response(render_response(operation, reply), status_code=status,
+                                 media_type="text/xml; charset=utf-8")
+
+
+def _once(first: Reply, then: Reply) -> Reply:
+    used: list[bool] = []
+
+    def reply(body: bytes) -> Any:
+        if not used:
+            used.append(True)
+            return first(body)
+        return then(body)
+    return reply
+
+
+@pytest.mark.parametrize("status, reply", params(LOST_LOGIN))
+@pytest.mark.parametrize("operation", ["sendSMS", "getCreditNumber"])
+def test_every_lost_login_variant_reconnects_once_and_succeeds(stub, status, reply, operation):
+    good = {"sendSMS": xml("sendSMS", wire.ok_reply(1001)), "getCreditNumber": xml("getCreditNumber",
+                                                                                    wire.ok_reply(55))}
+    bridge, calls = stub({operation: _once(_soap_reply(operation, status, reply), good[operation])}, spare=False)
+    if operation == "sendSMS":
+        assert bridge.send(TO, "x").provider_id == "1001"
+    else:
+        assert bridge.balance().amount == 55
+    assert calls == {"connect": 2, operation: 2}
+    assert bridge.backend("legacy").connects == 2
+
+
+@pytest.mark.parametrize("status, reply", params(NOT_PROOF_ON_SEND))
+def test_a_login_reply_that_does_not_prove_refusal_is_never_repeated(stub, status, reply):
+    bridge, calls = stub({"sendSMS": _soap_reply("sendSMS", status, reply)})
+    with pytest.raises(DeliveryUnknown):
+        bridge.send(TO, "x")
+    assert calls == {"connect": 1, "sendSMS": 1}
+
+
+@pytest.mark.parametrize("status, reply", params(REFUSED_CONNECT))
+def test_a_refused_connect_is_an_authentication_error_whatever_the_code(stub, status, reply):
+    bridge, calls = stub({"connect": _soap_reply("connect", status, reply)})
+    with pytest.raises(AuthenticationError) as info:
+        bridge.balance(backend="legacy")
+    assert info.value.backend == "legacy"
+    assert bridge.send(TO, "x").backend == "spare"  # a refused login: failover is safe
+    assert "sendSMS" not in calls and "getCreditNumber" not in calls

@@ -484,7 +484,10 @@ def test_error_reply_round_trip(code, message, operation):
     with pytest.raises(ProviderError) as info:
         wire.parse_reply(wire.error_reply(code, message), operation=operation)
     assert info.value.code == str(code)
-    assert type(info.value) is type(wire.error_for(code, message, operation=operation))
+    expected = wire.error_for(code, message, operation=operation)
+    if operation == wire.CONNECT:  # a refused connect is a refused login, whatever the code
+        expected = wire.refused_login(expected)
+    assert type(info.value) is type(expected)
 
 
 @given(token=st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", min_size=1,
@@ -506,7 +509,12 @@ def test_status_round_trip(to, text, status, created, delay):
     record = MessageRecord(id="sb_x", to=to, text=text, status=status, created_at=created, updated_at=updated)
     response = wire.status_response(record, "77")
     report = wire.parse_status(response, "77")
-    assert (report.status, report.updated_at, report.raw) == (status, updated, wire.word_for_status(status))
+    # A Budapest wall-clock time in the hour the clocks go back names two instants; the
+    # provider's offset-less format cannot tell them apart: either reading is right.
+    readings = {updated, updated - timedelta(hours=1), updated + timedelta(hours=1)} \
+        if _ambiguous_in_budapest(updated) else {updated}
+    assert report.updated_at in readings
+    assert (report.status, report.raw) == (status, wire.word_for_status(status))
     assert wire.join_recipient(response["country_code"], response["area_code"], response["number"]) == to
 
 
@@ -536,3 +544,9 @@ def test_recipient_round_trip(to):
     parts = wire.split_recipient(to)
     assert wire.join_recipient(parts["country_code"], parts["area_code"], parts["number"]) == to
     assert wire.parse_send_form(wire.send_form(to, "x")) == (to, "x")
+
+
+def _ambiguous_in_budapest(at: datetime) -> bool:
+    local = at.astimezone(ZoneInfo("Europe/Budapest")).replace(tzinfo=None)
+    zone = ZoneInfo("Europe/Budapest")
+    return local.replace(tzinfo=zone, fold=0).utcoffset() != local.replace(tzinfo=zone, fold=1).utcoffset()

@@ -1,0 +1,76 @@
+"""simpleSMS request parameters: the REST forms a backend posts, and what a face reads back.
+
+A face reads REST's names (``country_code``) and SOAP's part names (``strCountryCode``)
+alike, so both faces share these readers.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .recipients import join_recipient, split_recipient
+from .values import first_of, id_text
+
+__all__ = ["connect_form", "send_form", "sms_id_form", "parse_connect_form", "parse_send_form",
+           "parse_sms_id_form"]
+
+
+def connect_form(username: str, password: str, domain: str) -> dict[str, str]:
+    """The ``connect`` POST form."""
+    return {"username": username, "password": password, "domain": domain}
+
+
+def send_form(e164: str, text: str) -> dict[str, str]:
+    """The ``sendSMS`` POST form: the split number and the text."""
+    return {**split_recipient(e164), "message": text}
+
+
+def sms_id_form(sms_id: str) -> dict[str, str]:
+    """The ``getStatus`` / ``getHistory`` POST form."""
+    return {"sms_id": str(sms_id)}
+
+
+def parse_connect_form(form: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """``(username, password, domain)`` from a connect request, or ``None`` if any is missing.
+
+    SOAP's names (``userName``, ``userPassword``, ``domainName``) are accepted too.
+    """
+    values = []
+    for keys in (("username", "userName"), ("password", "userPassword"), ("domain", "domainName")):
+        value = first_of(form, keys)
+        if not isinstance(value, str) or value == "":
+            return None
+        values.append(value)
+    return values[0], values[1], values[2]
+
+
+def parse_send_form(form: Mapping[str, Any]) -> tuple[str, str]:
+    """``(e164, text)`` from a sendSMS request (REST or SOAP field names).
+
+    Raises ``KeyError(field)`` for a missing field (a malformed request, code 400) and
+    :class:`InvalidNumber` for a bad number (code 201).  An empty text is *not* refused
+    here: the Bridge refuses it (InvalidMessage "empty", code 202).
+    """
+    fields = (("country_code", "strCountryCode"), ("area_code", "strAreaCode"), ("number", "strNumber"),
+              ("message", "strMessage"))
+    values = []
+    for keys in fields:
+        value = first_of(form, keys)
+        if value is None:
+            raise KeyError(keys[0])
+        values.append(value)
+    country, area, number, text = values
+    if not isinstance(text, str):
+        text = str(text)
+    return join_recipient(country, area, number), text
+
+
+def parse_sms_id_form(form: Mapping[str, Any]) -> str:
+    """The ``sms_id`` of a getStatus/getHistory request (``KeyError`` if missing).
+
+    ``numSMSID`` (SOAP) and ``smsId`` / ``id`` are accepted too.
+    """
+    value = first_of(form, ("sms_id", "numSMSID", "smsId", "smsID", "id"))
+    if value is None or isinstance(value, (dict, list)):
+        raise KeyError("sms_id")
+    return id_text(value)
