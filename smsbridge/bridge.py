@@ -520,6 +520,10 @@ class Bridge:
         finished: queue.SimpleQueue[int] = queue.SimpleQueue()
         futures: dict[int, Future[Receipt | SmsBridgeError]] = {}
         ready: dict[int, Receipt | SmsBridgeError] = {}
+
+        def report(index: int) -> Callable[[Future[Receipt | SmsBridgeError]], None]:
+            return lambda _future: finished.put(index)
+
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="smsbridge-send") as pool:
             source = iter(items)
             exhausted = False
@@ -533,7 +537,7 @@ class Bridge:
                         break
                     future = pool.submit(self._send_item, item)
                     futures[submitted] = future
-                    future.add_done_callback(lambda _f, index=submitted: finished.put(index))
+                    future.add_done_callback(report(submitted))
                     submitted += 1
                     in_flight += 1
                 if emitted == submitted:
