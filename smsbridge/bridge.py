@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import config as config_mod
-from . import fleet, plugins, redaction, routing, validation
+from . import fleet, ids, plugins, redaction, routing, validation
 from .backend import Backend
 from .breaker import CircuitBreaker
 from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
@@ -39,9 +39,7 @@ log = logging.getLogger("smsbridge")
 
 
 
-def new_message_id() -> str:
-    """A sortable, unguessable smsbridge id: ``sb_`` + time (ms, hex) + 12 random hex digits."""
-    return f"sb_{int(time.time() * 1000):012x}{secrets.token_hex(6)}"
+new_message_id = ids.new_message_id  # the id format is smsbridge.ids' alone (issue 17)
 
 
 class Bridge:

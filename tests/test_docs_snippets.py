@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import doc_packages
 import pytest
 import yaml
 
@@ -169,6 +170,11 @@ def test_python_snippet(snippet: Snippet, tmp_path: Path, gateway: Any) -> None:
     shutil.copy(ROOT / "config.example.yaml", tmp_path / "config.example.yaml")
     shutil.copy(ROOT / "config.example.yaml", tmp_path / "smsbridge.yaml")
     env = dummy_env(text)
+    # A page that writes out a package (docs/plugins.md's smsbridge-acme): its snippets may
+    # import it, as a reader who created those files would.
+    roots = doc_packages.build(snippet.path, tmp_path / "packages")
+    if roots:
+        env["PYTHONPATH"] = os.pathsep.join([*map(str, roots), *filter(None, [env.get("PYTHONPATH")])])
     env["SMSBRIDGE_CONFIG"] = str(tmp_path / "smsbridge.yaml")
     env.pop("TWILIO_REGION", None)
     env.pop("TWILIO_EDGE", None)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from smsbridge import ids
 from smsbridge.gateway.webhooks import (
     DeliveryReport,
     OutgoingWebhook,
@@ -52,7 +53,7 @@ def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
         code = str(error.get("id")) if error.get("id") not in (None, 0) else None
         # The backend names each message with smsbridge's id (its messageId).
         out.append(DeliveryReport(status=parsed.status, word=word, provider_id=parsed.message_id,
-                                  message_id=parsed.message_id if parsed.message_id.startswith("sb_") else None,
+                                  message_id=parsed.message_id if ids.is_message_id(parsed.message_id) else None,
                                   at=parsed.done_at, code=code,
                                   description=f"Infobip: {word}" + (f" ({parsed.error})" if parsed.error else ""),
                                   raw=dict(parsed.raw)))

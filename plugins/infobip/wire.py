@@ -18,15 +18,13 @@ Pure functions, no I/O (shared/providers.md §6):
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping, Sequence
 
+from smsbridge import ids
 from smsbridge.errors import (AuthenticationError, InsufficientCredit, InvalidMessage, InvalidNumber,
                               NotFound, ProviderError, ProviderUnavailable, SmsBridgeError)
 from smsbridge.gateway.faces import scheme_credential
@@ -196,29 +194,19 @@ def new_message_id() -> str:
     return str(uuid.uuid4())
 
 
-_SB_ID = re.compile(r"^sb_([0-9a-f]{24})$")
-_DERIVED = re.compile(r"^([0-9a-f]{12})-([0-9a-f]{4})-([0-9a-f]{8})-([0-9a-f]{8})$")
-
-
-def _check(message_id: str) -> str:
-    return hashlib.sha256(("infobip:" + message_id).encode("utf-8")).hexdigest()
+MESSAGE_ID_SHAPE = ids.GroupedHex((12, 4, 8, 8), salt="infobip:")
+"""A message as an Infobip messageId, ``xxxxxxxxxxxx-xxxx-xxxxxxxx-xxxxxxxx`` (:mod:`smsbridge.ids`)."""
 
 
 def message_id_for(message_id: str) -> str:
     """The Infobip messageId smsbridge shows for one of its messages (when the caller
-    gave none): ``xxxxxxxxxxxx-xxxx-xxxxxxxx-xxxxxxxx``, reversible for ``sb_`` ids."""
-    match = _SB_ID.match(str(message_id))
-    h = match.group(1) + _check(message_id)[:8] if match else _check(str(message_id))[:32]
-    return f"{h[0:12]}-{h[12:16]}-{h[16:24]}-{h[24:32]}"
+    gave none): ``xxxxxxxxxxxx-xxxx-xxxxxxxx-xxxxxxxx``, reversible by :func:`message_id_in`."""
+    return MESSAGE_ID_SHAPE.id_for(message_id)
 
 
 def message_id_in(value: str) -> str | None:
-    match = _DERIVED.match(value) if isinstance(value, str) else None
-    if not match:
-        return None
-    h = "".join(match.groups())
-    candidate = "sb_" + h[:24]
-    return candidate if hmac.compare_digest(_check(candidate)[:8], h[24:]) else None
+    """The smsbridge id carried by :func:`message_id_for`'s messageId, or ``None``."""
+    return MESSAGE_ID_SHAPE.message_id_in(value)
 
 
 def new_bulk_id() -> str:

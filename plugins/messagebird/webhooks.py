@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from smsbridge import ids
 from smsbridge.gateway.webhooks import (
     DeliveryReport,
     OutgoingWebhook,
@@ -128,7 +129,7 @@ def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
     reference = params.get("reference") or None
     # The backend sends smsbridge's id as the reference when the caller gave none.
     return [DeliveryReport(status=status, word=word, provider_id=mb_id,
-                           message_id=reference if reference and reference.startswith("sb_") else None, at=at,
+                           message_id=reference if ids.is_message_id(reference) else None, at=at,
                            code=code, description=f"MessageBird: {word}" + (f" ({reason})" if reason else ""),
                            raw=params)]
 

@@ -15,8 +15,6 @@ both build and read MessageBird payloads here.  Shapes follow shared/providers.m
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping, Sequence
 
+from smsbridge import ids
 from smsbridge.errors import (AuthenticationError, InsufficientCredit, InvalidMessage, InvalidNumber,
                               NotFound, ProviderError, ProviderUnavailable, SmsBridgeError)
 from smsbridge.gateway.faces import scheme_credential
@@ -150,33 +149,23 @@ def is_id(value: str) -> bool:
     return isinstance(value, str) and bool(_ID_RE.match(value))
 
 
-_SB_ID = re.compile(r"^sb_([0-9a-f]{24})$")
-
-
-def _check(message_id: str, n: int) -> str:
-    return hashlib.sha256(("messagebird:" + message_id).encode("utf-8")).hexdigest()[:n]
+ID_SHAPE = ids.GroupedHex((32,), salt="messagebird:", foreign_salt="")
+"""A message as a MessageBird id: 32 hex carrying the message id (:mod:`smsbridge.ids`)."""
 
 
 def id_for(message_id: str) -> str:
     """The MessageBird-shaped id smsbridge shows for one of its messages (32 hex).
 
-    Deterministic, so the SDK shim and the gateway face agree; for smsbridge's own ids
-    (``sb_`` + 24 hex) it embeds those digits plus an 8-digit check, so
-    :func:`message_id_in_id` recovers the id without a lookup.  Other ids are hashed (the
-    gateway also keeps every id -> message alias in the journal).
+    Deterministic, so the SDK shim and the gateway face agree, and reversible by
+    :func:`message_id_in_id` without a lookup.  Other ids are hashed (the gateway also
+    keeps every id -> message alias in the journal).
     """
-    match = _SB_ID.match(str(message_id))
-    if match:
-        return match.group(1) + _check(message_id, 8)
-    return hashlib.sha256(str(message_id).encode("utf-8")).hexdigest()[:32]
+    return ID_SHAPE.id_for(message_id)
 
 
 def message_id_in_id(mb_id: str) -> str | None:
-    """The smsbridge id embedded by :func:`id_for`, or ``None``."""
-    if not is_id(mb_id):
-        return None
-    candidate = "sb_" + mb_id[:24]
-    return candidate if hmac.compare_digest(_check(candidate, 8), mb_id[24:]) else None
+    """The smsbridge id carried by :func:`id_for`'s id, or ``None``."""
+    return ID_SHAPE.message_id_in(mb_id)
 
 
 # -- numbers, dates, auth ----------------------------------------------------------------

@@ -20,7 +20,9 @@ built from the JSON the gateway's Plivo face renders (:mod:`.wire`): ``message_u
 list of UUID4 strings (:func:`.wire.uuid_for` the smsbridge id), ``units`` an int,
 ``total_amount`` a string, ``error_code`` ``"000"`` unless it failed.  Errors raise the
 class the SDK picks for the HTTP status the face would answer.  ``messages.list`` lists
-the messages sent through this module in this process.  ``url`` (status callbacks) is
+the Bridge's journaled messages newest first, as Plivo lists an account's messages: a page
+costs a journal range and one status look-up per message on it, however many were sent
+(the module keeps no per-message state).  ``url`` (status callbacks) is
 passed to the Bridge as ``extra["status_callback"]``: a backend that delivers status
 callbacks hands it to its provider; the others ignore it (the gateway calls it itself).
 """
@@ -29,7 +31,6 @@ from __future__ import annotations
 import os
 import pprint
 import sys
-import threading
 import types
 from typing import Any, Iterator
 
@@ -196,8 +197,8 @@ class Account(ResponseObject):
 # --------------------------------------------------------------------------- the Bridge
 
 _bridges = BridgeCache()  # one Bridge per process and config file, shared by every RestClient
-_sent: list[tuple[str, str]] = []          # (uuid, smsbridge id): this process's sends, oldest first
-_sent_lock = threading.Lock()
+_LIST_SCAN_PAGE = 100
+"""Journal records read per step while ``messages.list`` fills a page."""
 
 
 class Messages:
@@ -228,7 +229,8 @@ class Messages:
         except wire.WireError as exc:
             raise _exception_for(exc.http_status, exc.error, posting_message=True) from None
         bridge = self.client.bridge
-        uuids, invalid = [], []
+        uuids: list[str] = []
+        invalid: list[str] = []
         first_error: SmsBridgeError | None = None
         for number in req.dst:
             try:
@@ -242,10 +244,7 @@ class Messages:
                 if not uuids:
                     raise _exception(exc, posting_message=True) from None
                 break
-            message_uuid = wire.uuid_for(receipt.id)
-            with _sent_lock:
-                _sent.append((message_uuid, receipt.id))
-            uuids.append(message_uuid)
+            uuids.append(wire.uuid_for(receipt.id))
         if not uuids:
             raise _exception(first_error or InvalidNumber("invalid dst"), posting_message=True) from None
         return ResponseObject(wire.send_reply(wire.new_uuid(), uuids, invalid))
@@ -260,12 +259,39 @@ class Messages:
         data["api_id"] = wire.new_uuid()
         return Message(self.client, data)
 
+    def _page(self, limit: int, offset: int, message_state: str | None) -> tuple[list[Message], bool]:
+        """The journal's messages ``offset .. offset + limit`` (newest first, never-accepted
+        ones left out), and whether more follow.  Only messages on the page are refreshed
+        from the provider — and, with ``message_state``, those whose state must be checked
+        to know whether they belong on it."""
+        journal = self.client.bridge.journal
+        page: list[Message] = []
+        skip = offset
+        before: str | None = None
+        while True:
+            records = journal.records(limit=_LIST_SCAN_PAGE, before=before)
+            for record in records:
+                if record.phase == "failed":
+                    continue
+                message = None
+                if message_state:
+                    message = self._message(wire.uuid_for(record.id), record.id)
+                    if getattr(message, "message_state", None) != message_state:
+                        continue
+                if skip:
+                    skip -= 1
+                    continue
+                if len(page) == limit:
+                    return page, True
+                page.append(message or self._message(wire.uuid_for(record.id), record.id))
+            if len(records) < _LIST_SCAN_PAGE:
+                return page, False
+            before = journal.cursor(records[-1])
+
     def get(self, message_uuid: str) -> Message:
         if not isinstance(message_uuid, str):
             raise ValidationError("message_uuid should be of type: ['str']")
-        with _sent_lock:
-            message_id = next((mid for u, mid in _sent if u == message_uuid), None)
-        message_id = message_id or wire.message_id_in_uuid(message_uuid)
+        message_id = wire.message_id_in_uuid(message_uuid)  # the UUID carries the smsbridge id
         try:
             if message_id is None:
                 raise NotFound("not found")
@@ -280,17 +306,14 @@ class Messages:
         if offset is not None and offset < 0:
             raise ValidationError("offset should be 0 <= offset")
         limit, offset = limit or 20, offset or 0
-        with _sent_lock:
-            sent = list(reversed(_sent))
         try:
-            objects = [self._message(u, mid) for u, mid in sent]
+            page, more = self._page(limit, offset, message_state)
         except SmsBridgeError as exc:
             raise _exception(exc) from None
-        if message_state:
-            objects = [m for m in objects if m.message_state == message_state]
-        page = objects[offset:offset + limit]
+        # As the gateway's Plivo face: what was walked, plus one when more follow — enough for
+        # the SDK's paging, without counting (and refreshing) every message ever sent.
         data = wire.list_reply(wire.new_uuid(), self.client.auth_id, [], limit=limit, offset=offset,
-                               total=len(objects))
+                               total=offset + len(page) + (1 if more else 0))
         data["meta"] = ResponseObject(data["meta"])
         data["objects"] = page
         return ListMessagesResponseObject(self.client, data)

@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Mapping, Sequence
 
+from smsbridge import ids
 from smsbridge.errors import (AuthenticationError, InsufficientCredit, InvalidMessage, InvalidNumber,
                               NotFound, ProviderError, ProviderUnavailable, SmsBridgeError)
 from smsbridge.model import Status
@@ -129,33 +130,22 @@ def is_uuid(value: str) -> bool:
     return isinstance(value, str) and bool(_UUID_RE.match(value))
 
 
-_SB_ID = re.compile(r"^sb_([0-9a-f]{24})$")
-
-
-def _check(message_id: str) -> str:
-    return hashlib.sha256(("plivo:" + message_id).encode("utf-8")).hexdigest()
+UUID_SHAPE = ids.Uuid4(salt="plivo:")
+"""A message as a Plivo message UUID (version 4 shape) carrying the message id (:mod:`smsbridge.ids`)."""
 
 
 def uuid_for(message_id: str) -> str:
     """The Plivo message UUID (version 4 shape) smsbridge shows for one of its messages.
 
-    Deterministic and, for smsbridge ids (``sb_`` + 24 hex), reversible: the 30 free hex
-    digits of a UUID4 hold the id's 24 digits and a 6-digit check.
+    Deterministic and reversible by :func:`message_id_in_uuid`: the UUID's free digits
+    carry the message id and a check.
     """
-    match = _SB_ID.match(str(message_id))
-    h = match.group(1) + _check(message_id)[:6] if match else _check(str(message_id))[:30]
-    variant = "89ab"[int(_check(message_id)[30], 16) % 4]
-    return f"{h[0:8]}-{h[8:12]}-4{h[12:15]}-{variant}{h[15:18]}-{h[18:30]}"
+    return UUID_SHAPE.id_for(message_id)
 
 
 def message_id_in_uuid(value: str) -> str | None:
-    """The smsbridge id embedded by :func:`uuid_for`, or ``None``."""
-    if not is_uuid(value) or value[14] != "4":
-        return None
-    digits = value.replace("-", "")
-    h = digits[0:12] + digits[13:16] + digits[17:32]
-    candidate = "sb_" + h[:24]
-    return candidate if hmac.compare_digest(_check(candidate)[:6], h[24:30]) else None
+    """The smsbridge id carried by :func:`uuid_for`'s UUID, or ``None``."""
+    return UUID_SHAPE.message_id_in(value)
 
 
 def is_auth_id(value: str) -> bool:

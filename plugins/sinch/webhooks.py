@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from smsbridge import ids
 from smsbridge.errors import ProviderError
 from smsbridge.gateway.webhooks import (
     DeliveryReport,
@@ -77,7 +78,7 @@ def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
     reference = data.get("client_reference") if isinstance(data.get("client_reference"), str) else None
     code = str(parsed.code) if parsed.code is not None else None
     return [DeliveryReport(status=parsed.status, word=word, provider_id=parsed.batch_id,
-                           message_id=reference if reference and reference.startswith("sb_") else None,
+                           message_id=reference if ids.is_message_id(reference) else None,
                            at=parsed.at, code=code,
                            description=f"Sinch: {word}" + (f" (code {code})" if code else ""), raw=data)]
 

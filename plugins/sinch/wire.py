@@ -15,8 +15,6 @@ Pure functions, no I/O (shared/providers.md §5):
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import re
 import time
@@ -24,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
+from smsbridge import ids
 from smsbridge.errors import (AuthenticationError, InsufficientCredit, InvalidMessage, InvalidNumber,
                               NotFound, ProviderError, ProviderUnavailable, SmsBridgeError)
 from smsbridge.model import Status
@@ -162,37 +161,20 @@ def _ulid(value: int) -> str:
     return "".join(reversed(chars))
 
 
-_SB_ID = re.compile(r"^sb_([0-9a-f]{12})([0-9a-f]{12})$")
-
-
-def _check(message_id: str) -> int:
-    return int(hashlib.sha256(("sinch:" + message_id).encode("utf-8")).hexdigest()[:8], 16)
+BATCH_ID_SHAPE = ids.Ulid(salt="sinch:", foreign_salt="")
+"""A message as a Sinch batch id: a ULID whose time is the message's (:mod:`smsbridge.ids`)."""
 
 
 def id_for(message_id: str) -> str:
-    """The batch id (a ULID) smsbridge shows for one of its messages.
-
-    smsbridge ids are ``sb_`` + 12 hex digits of milliseconds + 12 random hex digits: the
-    ULID's time part is that very time, its 80 random bits hold the 48 random ones and a
-    32-bit check, so :func:`message_id_in_id` recovers the id without a lookup.
-    """
-    match = _SB_ID.match(str(message_id))
-    if match:
-        ms, rand = int(match.group(1), 16), int(match.group(2), 16)
-        return _ulid((ms << 80) | (rand << 32) | _check(message_id))
-    digest = int(hashlib.sha256(str(message_id).encode("utf-8")).hexdigest()[:32], 16)
-    return _ulid(digest & ((1 << 128) - 1))
+    """The batch id (a ULID) smsbridge shows for one of its messages: its time part is the
+    message's, its random bits carry the message id, so :func:`message_id_in_id` recovers
+    it without a lookup."""
+    return BATCH_ID_SHAPE.id_for(message_id)
 
 
 def message_id_in_id(batch_id: str) -> str | None:
-    if not is_id(batch_id):
-        return None
-    value = 0
-    for ch in batch_id:
-        value = (value << 5) | _CROCKFORD.index(ch)
-    ms, rand, check = value >> 80, (value >> 32) & ((1 << 48) - 1), value & 0xFFFFFFFF
-    candidate = f"sb_{ms:012x}{rand:012x}"
-    return candidate if hmac.compare_digest(_check(candidate).to_bytes(4, "big"), check.to_bytes(4, "big")) else None
+    """The smsbridge id carried by :func:`id_for`'s batch id, or ``None``."""
+    return BATCH_ID_SHAPE.message_id_in(batch_id)
 
 
 def format_time(when: datetime | None) -> str | None:

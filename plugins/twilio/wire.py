@@ -38,6 +38,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Iterable, Mapping
 from urllib.parse import urlencode
 
+from smsbridge import ids
 from smsbridge.errors import (
     AuthenticationError,
     DeliveryUnknown,
@@ -68,7 +69,6 @@ __all__ = [
 API_VERSION = "2010-04-01"
 ACCOUNT_SID_RE = re.compile(r"^AC[0-9a-fA-F]{32}$")
 MESSAGE_SID_RE = re.compile(r"^(?:SM|MM)[0-9a-f]{32}$")
-_HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 # Twilio's documented ceiling for a message body (error 21617).
 MAX_BODY_CHARS = 1600
@@ -111,42 +111,27 @@ def balance_path(account_sid: str) -> str:
     return f"/{API_VERSION}/Accounts/{account_sid}/Balance.json"
 
 
-_SB_ID = re.compile(r"^sb_([0-9a-f]{24})$")
+SID_SHAPE = ids.PrefixedHex("SM", salt="", accept=("MM",), keep_hex=True)
+"""A message as a Twilio sid: ``SM`` + 32 hex carrying the message id (:mod:`smsbridge.ids`)."""
 
 
 def sid_for(message_id: str) -> str:
     """The Twilio-shaped sid (``SM`` + 32 hex) smsbridge shows for one of its messages.
 
-    Deterministic, so the SDK shim and the gateway face show the *same* sid for the
-    same message, and reversible for smsbridge's own ids (``sb_`` + 24 hex): the sid
-    embeds those 24 hex digits plus an 8-digit check, so :func:`message_id_in_sid`
-    recovers the id without any lookup.  Other ids (a future format) are hashed; the
+    Deterministic, so the SDK shim and the gateway face show the *same* sid for the same
+    message, and reversible by :func:`message_id_in_sid` without any lookup
+    (:data:`SID_SHAPE` carries the id).  Ids smsbridge did not make are hashed; the
     gateway also stores every sid -> id alias in the journal, which covers them.
     """
-    text = str(message_id)
-    match = _SB_ID.match(text)
-    if match:
-        return "SM" + match.group(1) + _check(text)
-    if _HEX32.match(text):
-        return "SM" + text
-    return "SM" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def _check(message_id: str) -> str:
-    return hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:8]
+    return SID_SHAPE.id_for(message_id)
 
 
 def message_id_in_sid(sid: str) -> str | None:
-    """The smsbridge id embedded in a sid made by :func:`sid_for`, or None.
+    """The smsbridge id carried by a sid made by :func:`sid_for`, or None.
 
     A hashed sid (ids in another format) gives None: look it up in the journal's aliases.
     """
-    if not isinstance(sid, str) or not MESSAGE_SID_RE.match(sid):
-        return None
-    candidate = "sb_" + sid[2:26]
-    if hmac.compare_digest(_check(candidate), sid[26:]):
-        return candidate
-    return None
+    return SID_SHAPE.message_id_in(sid)
 
 
 def is_message_sid(value: str) -> bool:

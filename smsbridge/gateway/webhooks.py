@@ -152,14 +152,16 @@ def handlers() -> dict[str, Any]:
     from .. import plugins
 
     found: dict[str, Any] = {}
-    for impl in plugins.manager().hook.smsbridge_webhooks.get_hookimpls():
-        def register(name: str, handler: Any, _plugin: str = impl.plugin_name) -> None:
+    # pluggy makes each call (issue 17: hookimpl options and argument subsets honoured);
+    # each plugin's register is bound to its name, so a clash names both plugins.
+    for plugin_name, call in plugins.each_impl("smsbridge_webhooks"):
+        def register(name: str, handler: Any, _plugin: str = plugin_name) -> None:
             if name in found and found[name][0] != _plugin:
                 from ..errors import ConfigError
 
                 raise ConfigError(f"webhook handler {name!r} is registered by both {found[name][0]!r} and {_plugin!r}")
             found[name] = (_plugin, handler)
-        impl.function(register=register)
+        call(register=register)
     loaded: dict[str, Any] = {}
     for name, (plugin, handler) in found.items():
         try:
