@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 __all__ = ["CircuitBreaker"]
 
 
 class CircuitBreaker:
-    def __init__(self, failures: int = 5, cooldown: float = 30.0, clock=time.monotonic) -> None:
+    def __init__(self, failures: int = 5, cooldown: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.threshold = max(1, failures)
         self.cooldown = cooldown
         self._clock = clock

@@ -57,7 +57,8 @@ def _bridge(config: str | None) -> Any:
         return bridge
 
 
-@shared_task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=False)
+@shared_task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True,  # type: ignore[untyped-decorator]
+             ignore_result=False)
 def send_sms(self: Any, to: str, text: str, *, key: str | None = None, sender: str | None = None,
              backend: str | None = None, reference: str | None = None,
              config: str | None = None) -> dict[str, Any]:

@@ -11,6 +11,8 @@ numbers ourselves.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import phonenumbers
 
 from smsbridge.errors import InvalidNumber
@@ -36,7 +38,7 @@ _SPLIT: dict[str, tuple[str, str, str]] = {}
 _CACHE_SIZE = 512
 
 
-def _remember(cache: dict, key: object, value: object) -> None:
+def _remember(cache: dict[Any, Any], key: object, value: object) -> None:
     if len(cache) >= _CACHE_SIZE:
         cache.clear()
     cache[key] = value

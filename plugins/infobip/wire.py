@@ -417,7 +417,7 @@ def parse_send_request_v2(data: Any) -> list[SendRequest]:
 def send_reply(bulk_id: str | None, items: Iterable[tuple[str, str, Status | str | dict[str, Any], int]], *,
                version: int = 3) -> dict[str, Any]:
     """``items``: (messageId, to E.164, status or status object, message count)."""
-    messages = []
+    messages: list[dict[str, Any]] = []
     for message_id, to, status, count in items:
         status_obj = status if isinstance(status, dict) else status_object(status)
         if version >= 3:
@@ -439,7 +439,8 @@ def parse_send_reply(data: Any) -> list[ParsedStatus]:
     for m in data["messages"]:
         if not isinstance(m, Mapping):
             continue
-        status = m.get("status") if isinstance(m.get("status"), Mapping) else {}
+        raw_status = m.get("status")
+        status = raw_status if isinstance(raw_status, Mapping) else {}
         to = m.get("destination") or m.get("to")
         out.append(ParsedStatus(
             message_id=m.get("messageId") if isinstance(m.get("messageId"), str) else None,
@@ -508,8 +509,9 @@ def parse_reports(data: Any) -> list[ParsedStatus]:
     for r in results or []:
         if not isinstance(r, Mapping):
             continue
-        status = r.get("status") if isinstance(r.get("status"), Mapping) else {}
-        error = r.get("error") if isinstance(r.get("error"), Mapping) else {}
+        raw_status, raw_error = r.get("status"), r.get("error")
+        status = raw_status if isinstance(raw_status, Mapping) else {}
+        error = raw_error if isinstance(raw_error, Mapping) else {}
         to = r.get("to") or r.get("destination")
         out.append(ParsedStatus(
             message_id=r.get("messageId") if isinstance(r.get("messageId"), str) else None,

@@ -353,8 +353,10 @@ def message_json(*, id: str, originator: str | None, body: str,
 def parse_message(data: Any) -> ParsedMessage:
     if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
         raise ProviderError("MessageBird reply has no message id")
-    recipients = data.get("recipients") if isinstance(data.get("recipients"), Mapping) else {}
-    items = recipients.get("items") if isinstance(recipients.get("items"), list) else []
+    raw_recipients = data.get("recipients")
+    recipients = raw_recipients if isinstance(raw_recipients, Mapping) else {}
+    raw_items = recipients.get("items")
+    items = raw_items if isinstance(raw_items, list) else []
     pairs = []
     first_word = None
     first_at = None
@@ -431,7 +433,8 @@ def parse_balance(data: Any) -> tuple[Decimal, str]:
         amount = Decimal(str(data["amount"]))
     except (InvalidOperation, ValueError):
         raise ProviderError("MessageBird balance reply has an unreadable amount") from None
-    unit = data.get("type") if isinstance(data.get("type"), str) else "credits"
+    raw_unit = data.get("type")
+    unit = raw_unit if isinstance(raw_unit, str) else "credits"
     return amount, unit
 
 

@@ -113,5 +113,6 @@ class PlivoBackend(HttpBackend):
     def balance(self) -> Balance:
         data = self.read_reply(self.transport.request("GET", wire.account_path(self.auth_id)), wire.error_for_reply)
         amount = wire.parse_account(data)
-        unit = data.get("currency") if isinstance(data, dict) and isinstance(data.get("currency"), str) else "USD"
+        currency = data.get("currency") if isinstance(data, dict) else None
+        unit = currency if isinstance(currency, str) else "USD"
         return Balance(amount=amount, unit=unit, backend=self.name)

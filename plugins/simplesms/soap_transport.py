@@ -227,13 +227,14 @@ _WSDL_LOCK = threading.Lock()
 
 
 def _parse_wsdl(wsdl_url: str, transport: OfflineTransport) -> Document:
-    document = Document(wsdl_url, transport, settings=zeep.Settings())
+    # zeep's annotations say type[Transport]; it takes (and uses) an instance.
+    document = Document(wsdl_url, transport, settings=zeep.Settings())  # type: ignore[arg-type]
     # Import the SOAP-encoding schema now rather than at the first reply that
     # names a SOAP-ENC type: the cached Document is then never mutated while
     # several clients share it.
     document.types.get_type(f"{{{SOAP_ENCODING_NS}}}Array", fail_silently=True)
     detached = _DetachedTransport()
-    document.transport = detached
+    document.transport = detached  # type: ignore[assignment]  # an instance, as above
     document.types._transport = detached  # zeep keeps it here for late imports
     return document
 

@@ -310,7 +310,8 @@ def batch_json(*, id: str, to: Sequence[str], sender: str | None, body: str, cre
 def parse_batch(data: Any) -> ParsedBatch:
     if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
         raise ProviderError("Sinch reply has no batch id")
-    to = data.get("to") if isinstance(data.get("to"), list) else []
+    raw_to = data.get("to")
+    to = raw_to if isinstance(raw_to, list) else []
     return ParsedBatch(id=data["id"], to=tuple("+" + _msisdn(str(n)) for n in to),
                        canceled=bool(data.get("canceled")), created_at=parse_time(data.get("created_at")),
                        raw=data)

@@ -334,9 +334,10 @@ def _date_matches(created: datetime | None, on: Any, before: Any, after: Any) ->
     assert day is not None
     if on is not None and day != _day(on):
         return False
-    if before is not None and day > _day(before):  # Twilio's DateSent< is inclusive of the day
+    last, first = _day(before), _day(after)
+    if last is not None and day > last:  # Twilio's DateSent< is inclusive of the day
         return False
-    if after is not None and day < _day(after):
+    if first is not None and day < first:
         return False
     return True
 

@@ -486,7 +486,8 @@ def error_from_reply(http_status: int, payload: Any, *, backend: str | None = No
     text = ""
     if isinstance(payload, Mapping):
         try:
-            code = int(payload.get("code")) if payload.get("code") is not None else None
+            raw_code = payload.get("code")
+            code = int(raw_code) if raw_code is not None else None
         except (TypeError, ValueError):
             code = None
         text = str(payload.get("message") or "")

@@ -243,13 +243,13 @@ def credentials_from(authorization: str | None, params: Mapping[str, Any]) -> Cr
             return Credentials("basic")
         key, sep, secret = decoded.partition(":")
         return Credentials("basic", api_key=key, api_secret=secret if sep else None)
-    key = _one(params, "api_key")
+    api_key = _one(params, "api_key")
     if _one(params, "sig") is not None:
         signed = {str(k): v for k, v in ((k, _one(params, k)) for k in params) if k != "sig" and v is not None}
-        return Credentials("signature", api_key=key, sig=_one(params, "sig"),
+        return Credentials("signature", api_key=api_key, sig=_one(params, "sig"),
                            timestamp=_one(params, "timestamp"), signed=signed)
-    if key is not None or _one(params, "api_secret") is not None:
-        return Credentials("body", api_key=key, api_secret=_one(params, "api_secret"))
+    if api_key is not None or _one(params, "api_secret") is not None:
+        return Credentials("body", api_key=api_key, api_secret=_one(params, "api_secret"))
     return Credentials("none")
 
 
@@ -264,6 +264,7 @@ def sign(params: Mapping[str, Any], secret: str, method: str | None = "md5") -> 
     legacy plain MD5 of that string followed by the secret.  Same as
     ``vonage_http_client.Auth.sign_params`` and vonage 3.x ``Client.signature``.
     """
+    hasher: Any
     if method:
         hasher = hmac.new(secret.encode("utf-8"), digestmod=_DIGESTS[method])
     else:
@@ -301,7 +302,8 @@ def check_signature(credentials: Credentials, secret: str, *, now: float | None 
         with_none = {k: "None" for k in SEND_FIELDS}
         with_none.update(credentials.signed)
         readings.append(with_none)
-    methods: list[str | None] = {32: ["md5", None], 40: ["sha1"], 64: ["sha256"], 128: ["sha512"]}.get(len(sig), [])
+    by_length: dict[int, list[str | None]] = {32: ["md5", None], 40: ["sha1"], 64: ["sha256"], 128: ["sha512"]}
+    methods = by_length.get(len(sig), [])
     for method in methods:
         for reading in readings:
             if hmac.compare_digest(sign(reading, secret, method), sig):

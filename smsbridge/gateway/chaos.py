@@ -136,12 +136,14 @@ class GatewayMiddleware:
         if self.gateway.lost_held >= MAX_LOST:
             return False
         self.gateway.lost_held += 1
+        async def until_gone() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
         try:
-            async with asyncio.timeout(LOST_FOR):
-                while (await receive())["type"] != "http.disconnect":
-                    pass
+            await asyncio.wait_for(until_gone(), LOST_FOR)
             return True
-        except TimeoutError:
+        except asyncio.TimeoutError:
             return False
         finally:
             self.gateway.lost_held -= 1

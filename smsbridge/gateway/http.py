@@ -37,16 +37,20 @@ async def read_body(request: Request) -> bytes:
             raise BadRequest(400, "invalid Content-Length header")
         if int(declared) > limit:
             raise BadRequest(413, f"request body too large (limit {limit} bytes)")
-    chunks, size = [], 0
+    chunks: list[bytes] = []
     deadline = float(getattr(request.app.state, "body_timeout", DEFAULT_BODY_TIMEOUT))
-    try:
-        async with asyncio.timeout(deadline):  # a body trickled byte by byte must not hold the request
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise BadRequest(413, f"request body too large (limit {limit} bytes)")
-                chunks.append(chunk)
-    except TimeoutError:
+
+    async def collect() -> None:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BadRequest(413, f"request body too large (limit {limit} bytes)")
+            chunks.append(chunk)
+
+    try:  # a body trickled byte by byte must not hold the request (wait_for: Python 3.10 too)
+        await asyncio.wait_for(collect(), deadline)
+    except asyncio.TimeoutError:
         raise BadRequest(408, f"request body not received within {deadline:g} seconds") from None
     return b"".join(chunks)
 

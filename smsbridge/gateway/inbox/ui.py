@@ -268,7 +268,7 @@ def routes(inbox: Inbox) -> list[BaseRoute]:
         name = request.path_params["name"]
         if name not in _STATIC:
             return PlainTextResponse("not found", status_code=404)
-        data = resources.files(__package__).joinpath("static", name).read_bytes()
+        data = resources.files(__package__).joinpath("static").joinpath(name).read_bytes()
         return Response(data, media_type=_STATIC[name], headers={"Cache-Control": "no-cache"})
 
     async def home(request: Request) -> Response:
