@@ -16,8 +16,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 __all__ = ["Figure", "Mode", "interleaved", "paired_ratio", "fixed_server", "hu_numbers", "machine", "HERE", "REPO", "PYTHON",
            "venv_bin"]

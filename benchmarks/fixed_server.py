@@ -101,8 +101,8 @@ class _Protocol(asyncio.Protocol):
             self.transport.write(reply)
 
 
-async def _serve(port: int, latency: float, ready: "threading.Event | None" = None,
-                 out: "list[int] | None" = None) -> None:
+async def _serve(port: int, latency: float, ready: threading.Event | None = None,
+                 out: list[int] | None = None) -> None:
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: _Protocol(latency), "127.0.0.1", port, backlog=1024)
     bound = server.sockets[0].getsockname()[1]

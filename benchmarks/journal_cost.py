@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from common import Figure, Mode, fixed_server, hu_numbers, interleaved, paired_ratio
 from send_overhead import _bridge, bridge_sender

@@ -7,6 +7,7 @@ across ``exec``), so measuring ``smsbridge bulk`` straight from the benchmark ru
 (~10 MiB of its own, reported as ``floor_kib``) that imports next to nothing, well below what it
 measures; a figure close to the floor would be meaningless, and the caller checks that.
 """
+import json
 import os
 import resource
 import shutil
@@ -26,5 +27,5 @@ try:
         floor = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
 except (OSError, StopIteration):
     pass
-print('{"maxrss_kib": %d, "floor_kib": %d, "exit": %d, "seconds": %.3f}'
-      % (usage.ru_maxrss, floor, os.waitstatus_to_exitcode(status), time.perf_counter() - start))
+print(json.dumps({"maxrss_kib": usage.ru_maxrss, "floor_kib": floor, "exit": os.waitstatus_to_exitcode(status),
+                  "seconds": round(time.perf_counter() - start, 3)}))

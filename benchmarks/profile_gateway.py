@@ -77,6 +77,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import raw_asgi
+
     from smsbridge import Bridge
     from smsbridge.gateway import app as gateway_app
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 
 import uvicorn
+from fixed_server import _TWILIO
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from fixed_server import _TWILIO
 
 
 async def create(request: Request) -> Response:

@@ -106,9 +106,8 @@ def measure_rest_gateway(mode: Mode) -> Figure:
     import tempfile
 
     import requests
-    from gateway_rps import _free_port, _start, _stop
-
     from common import venv_bin
+    from gateway_rps import _free_port, _start, _stop
 
     with tempfile.TemporaryDirectory(prefix="smsbridge-bench-") as tmp:
         config = f"{tmp}/gateway.yaml"

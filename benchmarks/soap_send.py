@@ -28,8 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from lxml import etree
@@ -103,10 +104,9 @@ def bridge_client(url: str) -> tuple[Any, Callable[[], str]]:
 
 def captured_envelope(url: str) -> bytes:
     """The exact bytes zeep POSTs for this sendSMS (so both clients send the same thing)."""
-    from zeep.wsdl.utils import etree_to_string
-
     from smsbridge_plugins.simplesms import wire
     from smsbridge_plugins.simplesms.soap_transport import load_client
+    from zeep.wsdl.utils import etree_to_string
 
     client = load_client(f"{url}/sms.wsdl", requests.Session(), 10)
     parts = wire.split_recipient(TO)

@@ -15,11 +15,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (AuthenticationError, ConfigError, DeliveryUnknown, IdempotencyConflict, InsufficientCredit,
-                     InvalidMessage, InvalidNumber, NotFound, ProviderError, ProviderUnavailable, SmsBridgeError,
-                     UnsupportedOperation)
-from .model import (Balance, InboundMessage, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
-                    StatusReport)
+from .errors import (
+    AuthenticationError,
+    ConfigError,
+    DeliveryUnknown,
+    IdempotencyConflict,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+    SmsBridgeError,
+    UnsupportedOperation,
+)
+from .model import (
+    Balance,
+    InboundMessage,
+    Message,
+    MessageRecord,
+    MonthlyStat,
+    Receipt,
+    Status,
+    StatusEvent,
+    StatusReport,
+)
 
 if TYPE_CHECKING:
     from .backend import Backend, Option

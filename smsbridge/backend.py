@@ -17,8 +17,9 @@ Bridge enforces it (a per-message sender on a backend that cannot set one is ref
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import UnsupportedOperation
 
@@ -76,7 +77,7 @@ class Backend:
     in-process sandbox): the gateway may then call them on its event loop, skipping a
     worker-thread hop per request (docs/performance.md)."""
 
-    def __init__(self, name: str, settings: "Settings") -> None:
+    def __init__(self, name: str, settings: Settings) -> None:
         self.name = name
         self.settings = settings
 
@@ -88,19 +89,19 @@ class Backend:
             raise UnsupportedOperation(f"backend {self.name!r} has no base_url")
         return str(url)
 
-    def send(self, message: "Message") -> "Accepted":
+    def send(self, message: Message) -> Accepted:
         """Hand one message to the provider; return what it accepted. Never retried here."""
         raise UnsupportedOperation(f"backend {self.name!r} cannot send")
 
-    def status(self, provider_id: str) -> "StatusReport":
+    def status(self, provider_id: str) -> StatusReport:
         """The provider's current status for its own id (``StatusReport.id`` = provider id)."""
         raise UnsupportedOperation(f"backend {self.name!r} cannot look up a message's status")
 
-    def history(self, provider_id: str) -> "list[StatusEvent]":
+    def history(self, provider_id: str) -> list[StatusEvent]:
         """The status changes the provider recorded, oldest first."""
         raise UnsupportedOperation(f"backend {self.name!r} keeps no status history")
 
-    def lookup(self, message: "Message") -> "Accepted | None":
+    def lookup(self, message: Message) -> Accepted | None:
         """Find a message the provider may have accepted although its reply was lost.
 
         Used by ``smsbridge reconcile`` for journaled ``unknown`` messages: return what the
@@ -110,10 +111,10 @@ class Backend:
         """
         raise UnsupportedOperation(f"backend {self.name!r} cannot look up messages by reference")
 
-    def balance(self) -> "Balance":
+    def balance(self) -> Balance:
         raise UnsupportedOperation(f"backend {self.name!r} cannot report a balance")
 
-    def monthly_stats(self) -> "list[MonthlyStat]":
+    def monthly_stats(self) -> list[MonthlyStat]:
         raise UnsupportedOperation(f"backend {self.name!r} has no monthly statistics")
 
     def close(self) -> None:

@@ -12,23 +12,40 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import secrets
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from . import config as config_mod
 from . import fleet, ids, plugins, redaction, routing, validation
 from .backend import Backend
 from .breaker import CircuitBreaker
-from .errors import (ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber, NotFound, ProviderError,
-                     ProviderUnavailable, SmsBridgeError, UnsupportedOperation)
+from .errors import (
+    ConfigError,
+    DeliveryUnknown,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+    SmsBridgeError,
+)
 from .journal import fingerprint
-from .model import (Balance, InboundMessage, Message, MessageRecord, MonthlyStat, Receipt, Status, StatusEvent,
-                    StatusReport)
+from .model import (
+    Balance,
+    InboundMessage,
+    Message,
+    MessageRecord,
+    MonthlyStat,
+    Receipt,
+    Status,
+    StatusEvent,
+    StatusReport,
+)
 from .ratelimit import RateLimiter
 from .reports import RANK, claim_reports, webhook_url
 from .store import JournalStore, open_journal, redact_store
@@ -79,7 +96,7 @@ class Bridge:
 
     # -- construction ----------------------------------------------------------------------
     @classmethod
-    def from_config(cls, path: str | os.PathLike[str] | None = None) -> "Bridge":
+    def from_config(cls, path: str | os.PathLike[str] | None = None) -> Bridge:
         """From a YAML file: ``path``, else ``$SMSBRIDGE_CONFIG``, else ``./smsbridge.yaml``.
 
         The ``gateway`` section is validated here too (as by ``config check`` and ``serve``),
@@ -93,11 +110,11 @@ class Bridge:
         return cls(config)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Bridge":
+    def from_dict(cls, data: Mapping[str, Any]) -> Bridge:
         """From a mapping with the same schema as the YAML (``${VAR}`` works here too)."""
         return cls(config_mod.parse(data))
 
-    def __enter__(self) -> "Bridge":
+    def __enter__(self) -> Bridge:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -300,7 +317,8 @@ class Bridge:
         ``sender`` (:meth:`_for_backend`); the first backend's version is journaled, and a
         message the first backend cannot take is refused before anything is journaled.
         """
-        from . import numbers, text as text_mod
+        from . import numbers
+        from . import text as text_mod
 
         if backend is not None:
             self.backend(backend)
@@ -343,7 +361,8 @@ class Bridge:
     def _for_backend(self, original: _Original, name: str) -> Message:
         """The original message as backend ``name`` sends it: its region, transliteration,
         segment limit and sender.  Raises InvalidMessage / InvalidNumber when it cannot."""
-        from . import numbers, text as text_mod
+        from . import numbers
+        from . import text as text_mod
 
         settings = self._backends[name].settings
         message = original.message

@@ -8,7 +8,8 @@ queue's broker, so the counts are right whichever worker sent a row, and after a
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from .bulk import BulkFile
 from .model import Status

@@ -17,7 +17,8 @@ one raises :class:`~smsbridge.errors.ConfigError` naming both plugins.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -62,7 +63,7 @@ def smsbridge_http_shims(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def smsbridge_before_send(message: "Message", bridge: "Any", route: "tuple[str, ...]") -> "Message | None":
+def smsbridge_before_send(message: Message, bridge: Any, route: tuple[str, ...]) -> Message | None:
     """Called for every message before it is journaled and routed.
 
     ``bridge`` is the sending :class:`~smsbridge.bridge.Bridge` (its journal and config),
@@ -78,22 +79,22 @@ def smsbridge_before_send(message: "Message", bridge: "Any", route: "tuple[str, 
 
 
 @hookspec
-def smsbridge_after_send(message: "Message", receipt: "Receipt") -> None:
+def smsbridge_after_send(message: Message, receipt: Receipt) -> None:
     """Called after a provider accepted ``message``. Exceptions here are logged, not raised."""
 
 
 @hookspec
-def smsbridge_send_failed(message: "Message", error: "SmsBridgeError") -> None:
+def smsbridge_send_failed(message: Message, error: SmsBridgeError) -> None:
     """Called when a send ends in an error (after failover gave up). Exceptions are logged."""
 
 
 @hookspec
-def smsbridge_status_changed(message_id: str, old: "Status", new: "Status", report: "StatusReport") -> None:
+def smsbridge_status_changed(message_id: str, old: Status, new: Status, report: StatusReport) -> None:
     """Called when smsbridge learns a new status for a journaled message. Exceptions are logged."""
 
 
 @hookspec
-def smsbridge_inbound(message: "InboundMessage", bridge: "Any") -> None:
+def smsbridge_inbound(message: InboundMessage, bridge: Any) -> None:
     """Called once for every inbound SMS smsbridge receives (a provider's inbound webhook,
     or the sandbox inbox's "reply"), after it is journaled; a provider's retry of the same
     message does not call it again.  ``bridge`` (optional, as for ``smsbridge_before_send``)

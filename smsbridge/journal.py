@@ -41,9 +41,9 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ConfigError, IdempotencyConflict, InvalidMessage
 from .model import InboundMessage, Message, MessageRecord, Status, StatusEvent

@@ -6,10 +6,11 @@ provider's own words, kept verbatim in ``raw`` / ``description`` fields.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = [
     "Status",

@@ -18,12 +18,12 @@ from __future__ import annotations
 import copy
 import importlib
 import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import yaml
-
 from misbehaving import MisbehavingServer
 from php_soap_server import PhpSoapServer, require_php
 from webhooks import WebhookReceiver

@@ -132,7 +132,7 @@ class MisbehavingServer:
         self._sock.close()
         self._thread.join(timeout=2)
 
-    def __enter__(self) -> "MisbehavingServer":
+    def __enter__(self) -> MisbehavingServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -9,8 +9,20 @@ from pathlib import Path
 import pytest
 
 import smsbridge
-from smsbridge import (AuthenticationError, Bridge, ConfigError, DeliveryUnknown, InvalidMessage, InvalidNumber,
-                       NotFound, ProviderError, ProviderUnavailable, Receipt, SmsBridgeError, Status)
+from smsbridge import (
+    AuthenticationError,
+    Bridge,
+    ConfigError,
+    DeliveryUnknown,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+    Receipt,
+    SmsBridgeError,
+    Status,
+)
 
 sys.path.insert(0, str(Path(__file__).parent / "fakeplugin"))
 import smsbridge_fake  # noqa: E402

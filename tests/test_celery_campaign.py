@@ -18,12 +18,12 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import yaml
-
 from services import redis_server
 
 ROWS = int(os.environ.get("SMSBRIDGE_TEST_CAMPAIGN_ROWS", "10000"))  # the issue asks for 10,000

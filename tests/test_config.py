@@ -4,7 +4,8 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smsbridge import Bridge, ConfigError
 from smsbridge import config as config_mod

@@ -83,7 +83,7 @@ def fleet(tmp_path: Path, store: str) -> Iterator[Callable[..., list[str]]]:
                  "--workers", str(count)], stdout=log, stderr=subprocess.STDOUT))
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
-            _wait(lambda: _healthy(url), f"{url} to answer")
+            _wait(lambda url=url: _healthy(url), f"{url} to answer")
         return urls
 
     yield start

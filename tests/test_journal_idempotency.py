@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from test_bridge import chain_config, fake_plugin  # noqa: F401  (fixture)
 
 from smsbridge import Bridge, DeliveryUnknown, IdempotencyConflict, ProviderError, Status
-from test_bridge import chain_config, fake_plugin  # noqa: F401  (fixture)
 
 
 def sandbox_yaml(tmp_path: Path, latency: float = 0.0, store: str = "journal.sqlite3") -> Path:

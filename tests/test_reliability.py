@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from test_bridge import chain_config, fake_plugin  # noqa: F401  (fixture)
 
 from smsbridge import Bridge, DeliveryUnknown, ProviderUnavailable, Status
 from smsbridge.breaker import CircuitBreaker
-from test_bridge import chain_config, fake_plugin  # noqa: F401  (fixture)
 
 
 def test_breaker_opens_after_n_failures_and_probes_after_cooldown():

@@ -23,19 +23,17 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from lxml import etree
-
+from php_soap_server import PhpSoapServer
 from smsbridge_plugins.simplesms import soap_transport
 from smsbridge_plugins.simplesms.soap_decode import decode
 from smsbridge_plugins.simplesms.soap_transport import (
     BUNDLED_SCHEMAS,
     BUNDLED_WSDL,
-    OfflineTransport,
     SOAP_ENCODING_NS,
+    OfflineTransport,
     clear_wsdl_cache,
     load_client,
 )
-
-from php_soap_server import PhpSoapServer
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = "2024-03-05 10:20:30"

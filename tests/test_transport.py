@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from misbehaving import MisbehavingServer
 
 from smsbridge.errors import DeliveryUnknown, ProviderUnavailable
 from smsbridge.transport import HttpTransport
-from misbehaving import MisbehavingServer
 
 
 def transport(url: str, timeout: float = 0.5) -> HttpTransport:

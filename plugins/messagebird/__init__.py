@@ -6,7 +6,8 @@ entry point imports neither requests nor starlette (STYLE.md §10).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from smsbridge.backend import Option
 from smsbridge.hookspecs import hookimpl

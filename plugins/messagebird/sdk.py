@@ -52,7 +52,7 @@ def _time(value: Any) -> datetime | None:
 
 
 class Base:
-    def load(self, data: Any) -> "Base":
+    def load(self, data: Any) -> Base:
         if data is not None:
             for name, value in list(data.items()):
                 if hasattr(self, name) and not callable(getattr(self, name)):
@@ -176,7 +176,7 @@ class MessageList(Base):
         self._items = [Message().load(item) for item in value or []]  # type: ignore[misc]
 
     def __str__(self) -> str:
-        return "%s with %d items.\n" % (str(self.__class__), len(self.items or []))
+        return f"{self.__class__!s} with {len(self.items or [])} items.\n"  # the SDK's own wording
 
 
 class Balance(Base):

@@ -17,14 +17,23 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from smsbridge import ids
-from smsbridge.errors import (AuthenticationError, InsufficientCredit, InvalidMessage, InvalidNumber,
-                              NotFound, ProviderError, ProviderUnavailable, SmsBridgeError)
+from smsbridge.errors import (
+    AuthenticationError,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+    SmsBridgeError,
+)
 from smsbridge.gateway.faces import scheme_credential
 from smsbridge.model import Status
 

@@ -32,7 +32,8 @@ import os
 import pprint
 import sys
 import types
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from smsbridge.compat.shim import BridgeCache, ModuleAliases, bridge_attribute
 from smsbridge.errors import InvalidNumber, NotFound, SmsBridgeError
@@ -156,7 +157,7 @@ class Message(ResponseObject):
             raise ValueError(f"{self._identifier_string} must be set")
         return value
 
-    def get(self) -> "Message":
+    def get(self) -> Message:
         return self.client.messages.get(self.id)
 
     def delete(self) -> None:
@@ -204,7 +205,7 @@ _LIST_SCAN_PAGE = 100
 class Messages:
     """``client.messages``."""
 
-    def __init__(self, client: "RestClient") -> None:
+    def __init__(self, client: RestClient) -> None:
         self.client = client
 
     def create(self, dst: str | None = None, text: str | None = None, src: str | None = None, type_: str = "sms",
@@ -320,7 +321,7 @@ class Messages:
 
 
 class Accounts:
-    def __init__(self, client: "RestClient") -> None:
+    def __init__(self, client: RestClient) -> None:
         self.client = client
 
     def get(self) -> Account:
@@ -348,7 +349,7 @@ class RestClient:
 
     bridge = bridge_attribute(_bridges)
 
-    def __enter__(self) -> "RestClient":
+    def __enter__(self) -> RestClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

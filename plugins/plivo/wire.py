@@ -19,14 +19,23 @@ import hashlib
 import hmac
 import re
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from smsbridge import ids
-from smsbridge.errors import (AuthenticationError, InsufficientCredit, InvalidMessage, InvalidNumber,
-                              NotFound, ProviderError, ProviderUnavailable, SmsBridgeError)
+from smsbridge.errors import (
+    AuthenticationError,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+    SmsBridgeError,
+)
 from smsbridge.model import Status
 
 __all__ = [
@@ -507,7 +516,7 @@ def signature_v3(method: str, url: str, params: Mapping[str, str], nonce: str, a
         elif qs:
             base += "?" + qs
         base += "".join(f"{k}{params[k]}" for k in sorted(params))
-    digest = hmac.new(auth_token.encode("utf-8"), f"{base}.{nonce}".encode("utf-8"), hashlib.sha256).digest()
+    digest = hmac.new(auth_token.encode("utf-8"), f"{base}.{nonce}".encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode("ascii")
 
 

@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from smsbridge.backend import Backend, Option
-from smsbridge.errors import (DeliveryUnknown, InsufficientCredit, NotFound, ProviderUnavailable)
+from smsbridge.errors import DeliveryUnknown, InsufficientCredit, NotFound, ProviderUnavailable
 from smsbridge.model import Accepted, Balance, Message, MonthlyStat, Status, StatusEvent, StatusReport
 
 _SCHEMA = """

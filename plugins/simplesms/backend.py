@@ -10,7 +10,8 @@ and how each operation's ``response`` becomes a neutral result.
 from __future__ import annotations
 
 import logging
-from typing import Any, ClassVar, Hashable
+from collections.abc import Hashable
+from typing import Any, ClassVar
 
 from smsbridge.backend import Backend, Option
 from smsbridge.errors import AuthenticationError, DeliveryUnknown, ProviderUnavailable, SmsBridgeError

@@ -13,7 +13,8 @@ import asyncio
 import secrets
 import time
 import weakref
-from typing import Any, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
@@ -29,7 +30,7 @@ ALIAS_KIND = "simplesms"
 
 # Both faces hand out ids from the same space; one lock keeps the check and the insert of
 # a new id together (they also run on the event loop, between two awaits).
-_ids_locks: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
+_ids_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def _ids_lock() -> asyncio.Lock:

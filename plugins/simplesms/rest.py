@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from smsbridge.backend_http import HttpBackend, reply_json
 from smsbridge.errors import ProviderUnavailable

@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from smsbridge.backend import Option
 from smsbridge.backend_http import configured_timeout, http_transport

@@ -23,9 +23,10 @@ Two problems solved here (SPEC.md section 5, "SOAP"):
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests

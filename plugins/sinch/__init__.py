@@ -5,7 +5,8 @@ Hookimpls only, registered by ``"module:attr"`` strings (cheap to import).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from smsbridge.backend import Option
 from smsbridge.hookspecs import hookimpl

@@ -18,13 +18,22 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from smsbridge import ids
-from smsbridge.errors import (AuthenticationError, InsufficientCredit, InvalidMessage, InvalidNumber,
-                              NotFound, ProviderError, ProviderUnavailable, SmsBridgeError)
+from smsbridge.errors import (
+    AuthenticationError,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+    SmsBridgeError,
+)
 from smsbridge.model import Status
 
 __all__ = [

@@ -16,8 +16,9 @@ so the SDK shim, this face and the journal agree on them; each is also stored as
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request

@@ -35,8 +35,9 @@ import importlib
 import os
 import sys
 import types
+from collections.abc import Iterator
 from datetime import date, datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 
 from smsbridge.compat.shim import BridgeCache, ModuleAliases, bridge_attribute, overlay, real_sdk_installed
 from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
@@ -116,7 +117,7 @@ class MessageInstance:
         OUTBOUND_CALL = "outbound-call"
         OUTBOUND_REPLY = "outbound-reply"
 
-    def __init__(self, payload: dict[str, Any], client: "Client", smsbridge_id: str | None = None) -> None:
+    def __init__(self, payload: dict[str, Any], client: Client, smsbridge_id: str | None = None) -> None:
         self._client = client
         self._payload = payload
         self.body: str | None = payload.get("body")
@@ -142,10 +143,10 @@ class MessageInstance:
         self.subresource_uris: dict[str, Any] | None = payload.get("subresource_uris")
         self.smsbridge_id = smsbridge_id
 
-    def fetch(self) -> "MessageInstance":
+    def fetch(self) -> MessageInstance:
         return self._client.messages(self.sid or "").fetch()
 
-    def update(self, *args: Any, **kwargs: Any) -> "MessageInstance":
+    def update(self, *args: Any, **kwargs: Any) -> MessageInstance:
         return self._client.messages(self.sid or "").update(*args, **kwargs)
 
     def delete(self) -> bool:
@@ -172,7 +173,7 @@ class BalanceInstance:
 class MessageContext:
     """``client.messages(sid)``."""
 
-    def __init__(self, client: "Client", account_sid: str, sid: str) -> None:
+    def __init__(self, client: Client, account_sid: str, sid: str) -> None:
         self._client = client
         self._account_sid = account_sid
         self.sid = sid
@@ -215,7 +216,7 @@ class MessageContext:
 class MessageList:
     """``client.messages``: ``create``, ``list``, ``stream``, and ``client.messages(sid)``."""
 
-    def __init__(self, client: "Client", account_sid: str) -> None:
+    def __init__(self, client: Client, account_sid: str) -> None:
         self._client = client
         self._account_sid = account_sid
         self._uri = f"/Accounts/{account_sid}/Messages.json"
@@ -345,7 +346,7 @@ def _date_matches(created: datetime | None, on: Any, before: Any, after: Any) ->
 class BalanceList:
     """``client.balance``."""
 
-    def __init__(self, client: "Client", account_sid: str) -> None:
+    def __init__(self, client: Client, account_sid: str) -> None:
         self._client = client
         self._account_sid = account_sid
 
@@ -363,14 +364,14 @@ class BalanceList:
 class AccountContext:
     """``client.api.v2010.account`` / ``client.api.v2010.accounts(sid)``."""
 
-    def __init__(self, client: "Client", account_sid: str) -> None:
+    def __init__(self, client: Client, account_sid: str) -> None:
         self.sid = account_sid
         self.messages = MessageList(client, account_sid)
         self.balance = BalanceList(client, account_sid)
 
 
 class _V2010:
-    def __init__(self, client: "Client") -> None:
+    def __init__(self, client: Client) -> None:
         self._client = client
         self.account = AccountContext(client, client.account_sid)
 
@@ -382,7 +383,7 @@ class _Api:
     """``client.api``: ``v2010``, ``account``, ``messages``, ``balance``; ``base_url`` is kept
     (code written for the gateway may set it) but unused: there is no HTTP here."""
 
-    def __init__(self, client: "Client") -> None:
+    def __init__(self, client: Client) -> None:
         self.base_url = "https://api.twilio.com"
         self.v2010 = _V2010(client)
         self.account = self.v2010.account

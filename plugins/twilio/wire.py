@@ -31,11 +31,12 @@ import base64
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from smsbridge import ids

@@ -144,7 +144,7 @@ class Sms:
             raise ClientError(f"{status} response: {reply.get('detail') or reply.get('title')}")
         return reply
 
-    def send(self, message: "SmsMessage") -> "SmsResponse":
+    def send(self, message: SmsMessage) -> SmsResponse:
         return _Sms4(self._client).send(message)
 
 

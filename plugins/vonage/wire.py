@@ -30,10 +30,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 from smsbridge.errors import (
     AuthenticationError,
@@ -107,7 +108,7 @@ def message_ids_for(message_id: str, parts: int) -> list[str]:
     message; the gateway stores each as an alias of the smsbridge id.
     """
     parts = max(1, int(parts))
-    return [hashlib.sha256(f"{message_id}:{i}".encode("utf-8")).hexdigest()[:16].upper()
+    return [hashlib.sha256(f"{message_id}:{i}".encode()).hexdigest()[:16].upper()
             for i in range(parts)]
 
 
@@ -273,7 +274,7 @@ def sign(params: Mapping[str, Any], secret: str, method: str | None = "md5") -> 
         value = params[key]
         if isinstance(value, str):
             value = value.replace("&", "_").replace("=", "_")
-        hasher.update(f"&{key}={value}".encode("utf-8"))
+        hasher.update(f"&{key}={value}".encode())
     if not method:
         hasher.update(secret.encode("utf-8"))
     return hasher.hexdigest()

@@ -19,8 +19,9 @@ import importlib.util
 import os
 import sys
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 __all__ = ["BridgeCache", "bridge_attribute", "ModuleAliases", "overlay", "real_sdk_installed", "real_spec"]
 

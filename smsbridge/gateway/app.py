@@ -17,8 +17,9 @@ import logging
 import os
 import time
 from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Hashable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -74,7 +75,7 @@ class Gateway:
     faces' work stay answered).
     """
 
-    def __init__(self, bridge: "Bridge") -> None:
+    def __init__(self, bridge: Bridge) -> None:
         self.bridge = bridge
         self.clients: list[GatewayClient] = check_clients(bridge.config)
         options = bridge.config.gateway or {}
@@ -92,7 +93,7 @@ class Gateway:
         # Each webhook post: message id (when sent from a watch), url without query, status (issue 14).
         self.callback_log: deque[dict[str, Any]] = deque(maxlen=CALLBACK_LOG)
 
-    def for_face(self, face: str) -> "Gateway":
+    def for_face(self, face: str) -> Gateway:
         """This gateway as the face ``face`` sees it: the same state, and every message it
         sends stamped with its name (``MessageRecord.face``)."""
         view = copy.copy(self)
@@ -380,7 +381,7 @@ def _secret_keys() -> dict[str, frozenset[str]]:
     return out
 
 
-def create_app(config: "str | os.PathLike[str] | Mapping[str, Any] | Bridge | None" = None, *,
+def create_app(config: str | os.PathLike[str] | Mapping[str, Any] | Bridge | None = None, *,
                access_log: str | None = None) -> Starlette:
     """The gateway as an ASGI app, for any ASGI server or process manager (SPEC §9).
 
@@ -410,7 +411,7 @@ def create_app(config: "str | os.PathLike[str] | Mapping[str, Any] | Bridge | No
     return app
 
 
-def build_app(bridge: "Bridge", *, faces: list[str] | None = None, access_log: str | None = None,
+def build_app(bridge: Bridge, *, faces: list[str] | None = None, access_log: str | None = None,
               access_log_stream: Any = None, close_bridge: bool = False) -> Starlette:
     """The ASGI app serving every installed face (or only ``faces``); ``access_log``:
     ``"common"`` or ``"json"`` lines to ``access_log_stream`` (default stderr)."""

@@ -14,8 +14,9 @@ Each face (HTTP shim) declares the credential keys of its section when it regist
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..config import Config, _coerce, _reject_unknown, _suggest

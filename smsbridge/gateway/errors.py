@@ -19,8 +19,9 @@ No starlette import at module level: wire modules may build tables.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import SmsBridgeError
 
@@ -95,13 +96,13 @@ class ErrorTable:
     bad_request: Any  # the code for a BadRequest, or a function of its HTTP status
     internal: Any
     internal_message: str = "Internal error"
-    passthrough: Mapping[type[BaseException], Callable[[Any], "Response"]] = field(default_factory=dict)
+    passthrough: Mapping[type[BaseException], Callable[[Any], Response]] = field(default_factory=dict)
     name: str = "gateway"
 
     def rule_for(self, exc: BaseException) -> Rule | None:
         return next((rule for rule in self.rules if rule.matches(exc)), None)
 
-    def response(self, exc: BaseException, request: "Request | None" = None, **context: Any) -> "Response":
+    def response(self, exc: BaseException, request: Request | None = None, **context: Any) -> Response:
         """The face's answer to ``exc`` (any exception); ``context`` (e.g. the recipient)
         is passed on to ``render`` as keywords, for shapes that name it."""
         from .http import BadRequest
@@ -121,8 +122,8 @@ class ErrorTable:
             log.error("%s face failed%s", self.name, where, exc_info=exc)
         return self.render(500, self.internal, self.internal_message, **context)
 
-    async def guard(self, handler: Callable[[], Awaitable["Response"]],
-                    request: "Request | None" = None) -> "Response":
+    async def guard(self, handler: Callable[[], Awaitable[Response]],
+                    request: Request | None = None) -> Response:
         """``await handler()``, with any exception answered by :meth:`response`."""
         try:
             return await handler()

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidNumber, NotFound, SmsBridgeError
 
@@ -49,12 +50,12 @@ SCAN_PAGE = 500
 
 
 # -- sending -----------------------------------------------------------------------------
-async def send_each(gateway: "Gateway", client: "GatewayClient", numbers: Sequence[str], text: str, *,
+async def send_each(gateway: Gateway, client: GatewayClient, numbers: Sequence[str], text: str, *,
                     extra: Callable[[], Mapping[str, Any]], sender: str | None = None,
                     reference: str | None = None, invalid: list[str] | None = None,
                     stopped: Callable[[int, SmsBridgeError], None] | None = None,
                     idempotency_key: str | None = None,
-                    send_at: "datetime | None" = None) -> AsyncIterator["Receipt"]:
+                    send_at: datetime | None = None) -> AsyncIterator[Receipt]:
     """Send ``text`` to each of ``numbers`` in turn, yielding each receipt as it is accepted.
 
     ``extra()`` is called before each send (it may name what the earlier ones got).  An
@@ -114,14 +115,14 @@ def scheme_credential(header: str | None, scheme: str) -> str | None:
 
 
 # -- whose message -----------------------------------------------------------------------
-def visible_to(record: "MessageRecord", client: "GatewayClient") -> bool:
+def visible_to(record: MessageRecord, client: GatewayClient) -> bool:
     """Whether ``client`` may see the message: it sent it, or it was not sent through the gateway."""
     owner = record.gateway_client
     return owner is None or owner == client.name
 
 
-async def client_record(gateway: "Gateway", client: "GatewayClient", message_id: str, *,
-                        missing: str) -> "MessageRecord":
+async def client_record(gateway: Gateway, client: GatewayClient, message_id: str, *,
+                        missing: str) -> MessageRecord:
     """The message's record (status refreshed), or ``NotFound(missing)`` when another client sent it:
     another client's message does not exist for this one."""
     record = await gateway.record(message_id)
@@ -208,18 +209,18 @@ def parse_when(value: str, *, end_of_day: bool = False) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-async def fresh(gateway: "Gateway", record: "MessageRecord") -> "MessageRecord":
+async def fresh(gateway: Gateway, record: MessageRecord) -> MessageRecord:
     """The record with its latest status (a list must agree with a fetch); final ones as they are."""
     return record if record.status.final else await gateway.record(record.id)
 
 
 # -- one provider id, several messages ----------------------------------------------------
-async def alias_member(gateway: "Gateway", kind: str, group_id: str, index: int, message_id: str) -> None:
+async def alias_member(gateway: Gateway, kind: str, group_id: str, index: int, message_id: str) -> None:
     """Alias message number ``index`` (from 0) of the provider id ``group_id``."""
     await gateway.alias(kind, group_id if index == 0 else f"{group_id}/{index}", message_id)
 
 
-async def member_ids(gateway: "Gateway", kind: str, group_id: str) -> AsyncIterator[str]:
+async def member_ids(gateway: Gateway, kind: str, group_id: str) -> AsyncIterator[str]:
     """The smsbridge ids of members 1, 2, … of ``group_id`` (the first, number 0, is
     ``gateway.resolve(kind, group_id)``), resolved one by one as the caller asks."""
     n = 1
@@ -228,7 +229,7 @@ async def member_ids(gateway: "Gateway", kind: str, group_id: str) -> AsyncItera
         n += 1
 
 
-def idempotency_key(request: "Request", *headers: str) -> str | None:
+def idempotency_key(request: Request, *headers: str) -> str | None:
     """The caller's idempotency key: the first of ``headers`` present, then
     ``Idempotency-Key`` (every face); at most 255 characters of printable ASCII."""
     from .http import BadRequest

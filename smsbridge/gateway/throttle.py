@@ -18,7 +18,7 @@ import math
 import threading
 import time
 from collections import OrderedDict, deque
-from typing import Callable, Hashable
+from collections.abc import Callable, Hashable
 
 __all__ = ["FailureThrottle", "MAX_KEYS", "DEFAULT_LIMIT", "DEFAULT_WINDOW"]
 

@@ -5,11 +5,10 @@ import time
 from decimal import Decimal
 
 import pytest
+from gateway_configs import front_config
 
 from smsbridge import Bridge, Status
 from smsbridge.errors import AuthenticationError, DeliveryUnknown, InsufficientCredit, ProviderUnavailable
-
-from gateway_configs import front_config
 
 API_KEY = "infobip-api-key"   # as in conftest.py
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from smsbridge_plugins.infobip import wire
 
 API_KEY = "infobip-api-key"   # as in conftest.py

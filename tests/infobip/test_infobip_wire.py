@@ -5,14 +5,22 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
-from smsbridge.errors import (AuthenticationError, DeliveryUnknown, InsufficientCredit, InvalidMessage,
-                              InvalidNumber, NotFound, ProviderError, ProviderUnavailable)
-from smsbridge.model import Status
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from smsbridge_plugins.infobip import wire
-
 from wire_fuzz import json_values, read_raising_only_smsbridge_errors
+
+from smsbridge.errors import (
+    AuthenticationError,
+    DeliveryUnknown,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+)
+from smsbridge.model import Status
 
 # What the 6.x SDK put on the wire (providers.md §6.3, verified).
 SDK6_BODY = {"messages": [{"sender": "InfoSMS", "destinations": [{"to": "41793026727"}],

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from gateway_configs import face_config
 
 ACCESS_KEY = "test_gshuPaZoeEG6ovbc8M79w0QyM"

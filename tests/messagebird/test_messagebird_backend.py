@@ -5,12 +5,11 @@ import time
 from decimal import Decimal
 
 import pytest
-
-from smsbridge import Bridge, Status
-from smsbridge.errors import (AuthenticationError, DeliveryUnknown, InvalidMessage, ProviderUnavailable)
+from gateway_configs import front_config
 from smsbridge_plugins.messagebird import wire
 
-from gateway_configs import front_config
+from smsbridge import Bridge, Status
+from smsbridge.errors import AuthenticationError, DeliveryUnknown, InvalidMessage, ProviderUnavailable
 
 ACCESS_KEY = "test_gshuPaZoeEG6ovbc8M79w0QyM"   # as in conftest.py
 

@@ -10,7 +10,6 @@ import requests
 messagebird = pytest.importorskip("messagebird")
 from messagebird.client import USER_AGENT, ErrorException  # noqa: E402
 from messagebird.http_client import HttpClient  # noqa: E402
-
 from smsbridge_plugins.messagebird import wire  # noqa: E402
 
 ACCESS_KEY = "test_gshuPaZoeEG6ovbc8M79w0QyM"   # as in conftest.py

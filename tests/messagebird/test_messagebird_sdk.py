@@ -5,7 +5,6 @@ import textwrap
 from datetime import datetime
 
 import pytest
-
 from compat_shims import installed
 
 QUICKSTART = textwrap.dedent("""
@@ -51,9 +50,10 @@ def test_quickstart_unchanged_after_install(shim_config):
 
 
 def test_same_id_as_the_gateway_face(shim_config):
+    from smsbridge_plugins.messagebird import wire
+
     from smsbridge import Bridge
     from smsbridge.compat.messagebird import Client
-    from smsbridge_plugins.messagebird import wire
 
     with Bridge.from_config() as bridge:
         msg = Client(bridge=bridge).message_create("Shop", ["31612345678", "31687654321"], "two")

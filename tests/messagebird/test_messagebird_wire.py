@@ -6,11 +6,19 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-
-from smsbridge.errors import (AuthenticationError, DeliveryUnknown, InsufficientCredit, InvalidMessage,
-                              InvalidNumber, NotFound, ProviderError, ProviderUnavailable)
-from smsbridge.model import Status
 from smsbridge_plugins.messagebird import wire
+
+from smsbridge.errors import (
+    AuthenticationError,
+    DeliveryUnknown,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+)
+from smsbridge.model import Status
 
 # What the SDK put on the wire (providers.md §3.3, verified).
 SDK_SEND_BODY = {"reference": "ref-1", "reportUrl": "http://127.0.0.1:9/dlr", "originator": "smsbridge",
@@ -199,8 +207,8 @@ def test_report_query_round_trip():
 
 
 # -- hostile input: a face's parser raises only WireError, whatever the JSON ------------------
-from hypothesis import given, settings, strategies as st  # noqa: E402
-
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from wire_fuzz import json_values, read_raising_only_smsbridge_errors  # noqa: E402
 
 _json = json_values(floats=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from gateway_configs import face_config
 
 AUTH_ID = "MA" + "X" * 18

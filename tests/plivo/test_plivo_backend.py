@@ -5,12 +5,11 @@ import time
 from decimal import Decimal
 
 import pytest
+from gateway_configs import front_config
+from smsbridge_plugins.plivo import wire
 
 from smsbridge import Bridge, Status
 from smsbridge.errors import AuthenticationError, DeliveryUnknown, InvalidMessage, ProviderUnavailable
-from smsbridge_plugins.plivo import wire
-
-from gateway_configs import front_config
 
 AUTH_ID = "MA" + "X" * 18        # as in conftest.py
 AUTH_TOKEN = "plivo-token-123"

@@ -11,7 +11,6 @@ import requests
 plivo = pytest.importorskip("plivo")
 from plivo import exceptions  # noqa: E402
 from plivo.utils.signature_v3 import validate_v3_signature  # noqa: E402
-
 from smsbridge_plugins.plivo import wire  # noqa: E402
 
 AUTH_ID = "MA" + "X" * 18        # as in conftest.py

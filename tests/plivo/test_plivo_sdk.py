@@ -5,7 +5,6 @@ import textwrap
 import uuid
 
 import pytest
-
 from compat_shims import installed
 
 QUICKSTART = textwrap.dedent("""
@@ -74,9 +73,10 @@ def test_sdk_client_side_checks_and_errors(shim_config):
 
 
 def test_uuid_is_the_gateways(shim_config):
+    from smsbridge_plugins.plivo import wire
+
     from smsbridge import Bridge
     from smsbridge.compat import plivo
-    from smsbridge_plugins.plivo import wire
 
     with Bridge.from_config() as bridge:
         r = plivo.RestClient(bridge=bridge).messages.create(src="14156667777", dst="14156667778<14156667779", text="x")

@@ -5,14 +5,22 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
-from smsbridge.errors import (AuthenticationError, DeliveryUnknown, InsufficientCredit, InvalidMessage,
-                              InvalidNumber, NotFound, ProviderError, ProviderUnavailable)
-from smsbridge.model import Status
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from smsbridge_plugins.plivo import wire
-
 from wire_fuzz import json_values, read_raising_only_smsbridge_errors
+
+from smsbridge.errors import (
+    AuthenticationError,
+    DeliveryUnknown,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+)
+from smsbridge.model import Status
 
 AUTH_ID = "MA" + "X" * 18
 # What the SDK put on the wire (providers.md §4.3, verified).

@@ -12,11 +12,17 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from smsbridge_plugins.simplesms import gateway_rest
 
 from smsbridge import Bridge, Status
-from smsbridge.errors import (AuthenticationError, DeliveryUnknown, InsufficientCredit, NotFound,
-                              ProviderError, ProviderUnavailable)
-from smsbridge_plugins.simplesms import gateway_rest
+from smsbridge.errors import (
+    AuthenticationError,
+    DeliveryUnknown,
+    InsufficientCredit,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+)
 
 
 def rest_backend(url: str, credentials: dict, **overrides) -> dict:

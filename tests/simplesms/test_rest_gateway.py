@@ -18,10 +18,10 @@ import requests
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from smsbridge_plugins.simplesms import gateway_rest, wire
 
 from smsbridge import Bridge, Status
 from smsbridge.model import MonthlyStat
-from smsbridge_plugins.simplesms import gateway_rest, wire
 
 API = "/rest/SMSapi/"
 
@@ -270,7 +270,7 @@ def test_a_bad_content_length_is_400(face):
 def test_hostile_json_on_send(http, face, simplesms_client):
     token = login(http, face, simplesms_client)
     fields = '"country_code": "36", "area_code": "30", "number": "1234567"'
-    for body in ('{%s, "message": "\\udc80 lone"}' % fields, "[" * 50000):
+    for body in ('{' + fields + ', "message": "\\udc80 lone"}', "[" * 50000):
         reply = call(http, face, "sendSMS", body.encode(), token, headers={"Content-Type": "application/json"})
         assert_error(reply, 400, 400)
 

@@ -11,25 +11,30 @@ import asyncio
 import inspect
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import phonenumbers
 import pytest
+from simplesms.login_variants import LOST_LOGIN, NOT_PROOF_ON_SEND, REFUSED_CONNECT, params
+from smsbridge_plugins.simplesms import rest, wire
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from smsbridge import Bridge, Status
-from smsbridge.errors import (AuthenticationError, DeliveryUnknown, InsufficientCredit, ProviderError,
-                              ProviderUnavailable)
+from smsbridge.errors import (
+    AuthenticationError,
+    DeliveryUnknown,
+    InsufficientCredit,
+    ProviderError,
+    ProviderUnavailable,
+)
 from smsbridge.model import Message
-from smsbridge_plugins.simplesms import rest, wire
-
-from simplesms.login_variants import LOST_LOGIN, NOT_PROOF_ON_SEND, REFUSED_CONNECT, params
 
 CREDENTIALS = {"username": "user", "password": "secret-pw-123", "domain": "example.hu"}
 

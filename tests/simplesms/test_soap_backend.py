@@ -16,16 +16,24 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-
-from smsbridge import (AuthenticationError, Bridge, DeliveryUnknown, InsufficientCredit, NotFound,
-                       ProviderError, ProviderUnavailable, Status)
-
 from php_soap_server import PhpSoapServer
+
+from smsbridge import (
+    AuthenticationError,
+    Bridge,
+    DeliveryUnknown,
+    InsufficientCredit,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+    Status,
+)
 
 TO = "+36301234567"
 

@@ -7,17 +7,16 @@ in document/literal style with other part names, which the backend must simply u
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-
-from smsbridge import (AuthenticationError, Bridge, DeliveryUnknown, ProviderError, ProviderUnavailable,
-                       Status)
+from simplesms.login_variants import LOST_LOGIN, NOT_PROOF_ON_SEND, REFUSED_CONNECT, params
 from smsbridge_plugins.simplesms import wire
 from smsbridge_plugins.simplesms.gateway_soap import render_fault, render_response
 
-from simplesms.login_variants import LOST_LOGIN, NOT_PROOF_ON_SEND, REFUSED_CONNECT, params
+from smsbridge import AuthenticationError, Bridge, DeliveryUnknown, ProviderError, ProviderUnavailable, Status
 
 REPO = Path(__file__).resolve().parents[2]
 TO = "+36301234567"

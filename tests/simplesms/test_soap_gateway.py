@@ -5,7 +5,6 @@ and hostile XML.  The backend suite over this face is in ``test_soap_backend.py`
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import threading
@@ -17,15 +16,13 @@ from typing import Any
 import pytest
 import requests
 from lxml import etree
+from php_soap_server import require_php
+from smsbridge_plugins.simplesms import gateway_soap
+from smsbridge_plugins.simplesms.gateway_soap import SessionStore, SoapFault, parse_call, render_fault, render_response
+from smsbridge_plugins.simplesms.soap_decode import decode
 
 from smsbridge import Bridge, Status
 from smsbridge.gateway.clients import GatewayClient
-from smsbridge_plugins.simplesms import gateway_soap
-from smsbridge_plugins.simplesms.gateway_soap import (SessionStore, SoapFault, parse_call, render_fault,
-                                                      render_response)
-from smsbridge_plugins.simplesms.soap_decode import decode
-
-from php_soap_server import require_php
 
 REPO = Path(__file__).resolve().parents[2]
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"

@@ -10,12 +10,22 @@ import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from smsbridge.errors import (AuthenticationError, ConfigError, DeliveryUnknown, InsufficientCredit, InvalidMessage,
-                              InvalidNumber, NotFound, ProviderError, ProviderUnavailable, SmsBridgeError,
-                              UnsupportedOperation)
-from smsbridge.model import MessageRecord, MonthlyStat, Status, StatusEvent
 from smsbridge_plugins.simplesms import wire
+
+from smsbridge.errors import (
+    AuthenticationError,
+    ConfigError,
+    DeliveryUnknown,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+    SmsBridgeError,
+    UnsupportedOperation,
+)
+from smsbridge.model import MessageRecord, MonthlyStat, Status, StatusEvent
 
 BUDAPEST = ZoneInfo("Europe/Budapest")
 NOW = datetime(2024, 7, 1, 10, 0, 0, tzinfo=timezone.utc)

@@ -4,13 +4,17 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from smsbridge import Bridge, Status
-from smsbridge.errors import (AuthenticationError, ConfigError, DeliveryUnknown, ProviderUnavailable,
-                              UnsupportedOperation)
+from gateway_configs import front_config
 from smsbridge_plugins.sinch import wire
 
-from gateway_configs import front_config
+from smsbridge import Bridge, Status
+from smsbridge.errors import (
+    AuthenticationError,
+    ConfigError,
+    DeliveryUnknown,
+    ProviderUnavailable,
+    UnsupportedOperation,
+)
 
 PLAN = "plan123"           # as in conftest.py
 TOKEN = "sinch-api-token"

@@ -10,7 +10,6 @@ import requests
 
 sinch = pytest.importorskip("sinch", reason="the sinch SDK (2.x) is not installed in this venv")
 from sinch.domains.sms.api.v1.exceptions import SmsException  # noqa: E402
-
 from smsbridge_plugins.sinch import wire  # noqa: E402
 
 PLAN = "plan123"           # as in conftest.py

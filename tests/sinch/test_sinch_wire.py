@@ -5,14 +5,22 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
-from smsbridge.errors import (AuthenticationError, DeliveryUnknown, InsufficientCredit, InvalidMessage,
-                              InvalidNumber, NotFound, ProviderError, ProviderUnavailable)
-from smsbridge.model import Status
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from smsbridge_plugins.sinch import wire
-
 from wire_fuzz import json_values, read_raising_only_smsbridge_errors
+
+from smsbridge.errors import (
+    AuthenticationError,
+    DeliveryUnknown,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+)
+from smsbridge.model import Status
 
 # What the SDK put on the wire (providers.md §5.3, verified).
 SDK_SEND_BODY = {"to": ["46701234567"], "from": "12345", "body": "Hello Sinch", "type": "mt_text",

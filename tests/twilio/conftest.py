@@ -3,10 +3,10 @@ official SDK pointed at it (providers.md §1.3).  The webhook ``receiver`` comes
 tests/conftest.py."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-
 from gateway_configs import face_config
 
 AC = "AC" + "1" * 32

@@ -7,12 +7,18 @@ through the sandbox.  Everything the backend writes is read by the face, and bac
 from __future__ import annotations
 
 import pytest
-
-from smsbridge import (AuthenticationError, Bridge, DeliveryUnknown, InsufficientCredit, NotFound,
-                       ProviderUnavailable, Status)
+from gateway_configs import front_config
 from smsbridge_plugins.twilio import wire
 
-from gateway_configs import front_config
+from smsbridge import (
+    AuthenticationError,
+    Bridge,
+    DeliveryUnknown,
+    InsufficientCredit,
+    NotFound,
+    ProviderUnavailable,
+    Status,
+)
 
 AC = "AC" + "1" * 32
 TOKEN = "shop-auth-token"

@@ -14,10 +14,10 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from smsbridge_plugins.twilio import wire
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from smsbridge import Status
-from smsbridge_plugins.twilio import wire
 
 AC = "AC" + "1" * 32          # the "shop" client of conftest.twilio_config
 TOKEN = "shop-auth-token"

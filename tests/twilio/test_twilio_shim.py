@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
-from smsbridge import Bridge, Status
+from compat_shims import installed, run_quickstart
 from smsbridge_plugins.twilio import wire
 
-from compat_shims import installed, run_quickstart
+from smsbridge import Bridge, Status
 
 HU = "+36301234567"
 SENDER = "+15017122661"
@@ -75,8 +74,9 @@ def test_quickstart_unchanged_after_install(configured):
 
 
 def test_compat_import_is_the_plugins_module():
-    import smsbridge.compat.twilio as shim
     from smsbridge_plugins.twilio import sdk
+
+    import smsbridge.compat.twilio as shim
 
     assert shim is sdk
 

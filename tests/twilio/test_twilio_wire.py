@@ -13,10 +13,19 @@ from urllib.parse import parse_qsl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from smsbridge import (AuthenticationError, DeliveryUnknown, InsufficientCredit, InvalidMessage, InvalidNumber,
-                       NotFound, ProviderError, ProviderUnavailable, Status)
 from smsbridge_plugins.twilio import wire
+
+from smsbridge import (
+    AuthenticationError,
+    DeliveryUnknown,
+    InsufficientCredit,
+    InvalidMessage,
+    InvalidNumber,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+    Status,
+)
 
 AC = "AC" + "0" * 32
 

@@ -3,10 +3,10 @@ Vonage SDK forces https://, providers.md §2.3) and the official 4.x SDK pointed
 The webhook ``receiver`` for delivery receipts comes from tests/conftest.py."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-
 from gateway_configs import face_config
 
 KEY = "shopkey"

@@ -6,12 +6,20 @@ own Bridge sending through the sandbox.
 from __future__ import annotations
 
 import pytest
-
-from smsbridge import (AuthenticationError, Bridge, ConfigError, DeliveryUnknown, InsufficientCredit, InvalidMessage,
-                       ProviderUnavailable, Status, UnsupportedOperation)
+from gateway_configs import front_config
 from smsbridge_plugins.vonage import wire
 
-from gateway_configs import front_config
+from smsbridge import (
+    AuthenticationError,
+    Bridge,
+    ConfigError,
+    DeliveryUnknown,
+    InsufficientCredit,
+    InvalidMessage,
+    ProviderUnavailable,
+    Status,
+    UnsupportedOperation,
+)
 
 KEY, SECRET = "shopkey", "shop-secret"
 SIG_KEY, SIG_SECRET = "signedkey", "signature-secret-0123456789"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from smsbridge_plugins.vonage import wire
 
 KEY, SECRET = "shopkey", "shop-secret"

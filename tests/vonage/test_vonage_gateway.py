@@ -14,9 +14,9 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from smsbridge_plugins.vonage import wire
 
 from smsbridge import Status
-from smsbridge_plugins.vonage import wire
 
 KEY, SECRET = "shopkey", "shop-secret"
 SIG_KEY, SIG_SECRET, SIG_API_SECRET = "signedkey", "signature-secret-0123456789", "signed-api-secret"

@@ -3,11 +3,10 @@ run with only the import changed, or unchanged after ``install()``."""
 from __future__ import annotations
 
 import pytest
-
-from smsbridge import Bridge
+from compat_shims import installed, run_quickstart
 from smsbridge_plugins.vonage import wire
 
-from compat_shims import installed, run_quickstart
+from smsbridge import Bridge
 
 TO = "447911123456"
 
