@@ -161,7 +161,42 @@ def _epoch(value: datetime | float | int | None, name: str) -> float | None:
     raise InvalidMessage(f"{name} must be a datetime or epoch seconds, not {value!r:.40}", reason="bad_request")
 
 
-class Journal:
+class PendingAliases:
+    """Aliases the next ``begin()`` on this thread writes with its message (both journals).
+
+    A subclass sets ``self._pending = threading.local()`` and calls :meth:`_take_aliases`
+    inside ``begin``'s transaction.
+    """
+
+    _pending: threading.local
+
+    @contextlib.contextmanager
+    def aliasing(self, kind: str, alias_for: Any) -> Iterator[None]:
+        """Within this block, the next :meth:`begin` on this thread also writes the alias
+        ``(kind, alias_for(message_id))`` in the message's own transaction.
+
+        Why: a gateway face shows a provider-shaped id derived from the smsbridge id
+        (Twilio's ``SM…`` sid); writing it with the ``sending`` row saves a statement, a
+        commit and a worker-thread hop per create (issue 18), and the alias can never be
+        missing for a journaled message.  A replayed send (``begin`` returned an earlier
+        record) writes nothing; the caller writes the alias with :meth:`alias` if it must.
+        """
+        pending = getattr(self._pending, "aliases", None)
+        self._pending.aliases = (pending or []) + [(kind, alias_for)]
+        try:
+            yield
+        finally:
+            self._pending.aliases = pending
+
+    def _take_aliases(self, message_id: str) -> list[tuple[str, str, str]]:
+        pending = getattr(self._pending, "aliases", None)
+        if not pending:
+            return []
+        self._pending.aliases = None  # the next begin only
+        return [(kind, alias_for(message_id), message_id) for kind, alias_for in pending]
+
+
+class Journal(PendingAliases):
     """SQLite-backed journal; safe to share between threads of one process, and between
     processes on one file."""
 
@@ -335,30 +370,6 @@ class Journal:
                     self._db.executemany(_ALIAS_INSERT, aliases)
         return None
 
-    @contextlib.contextmanager
-    def aliasing(self, kind: str, alias_for: Any) -> Iterator[None]:
-        """Within this block, the next :meth:`begin` on this thread also writes the alias
-        ``(kind, alias_for(message_id))`` in the message's own transaction.
-
-        Why: a gateway face shows a provider-shaped id derived from the smsbridge id
-        (Twilio's ``SM…`` sid); writing it with the ``sending`` row saves a statement, a
-        commit and a worker-thread hop per create (issue 18), and the alias can never be
-        missing for a journaled message.  A replayed send (``begin`` returned an earlier
-        record) writes nothing; the caller writes the alias with :meth:`alias` if it must.
-        """
-        pending = getattr(self._pending, "aliases", None)
-        self._pending.aliases = (pending or []) + [(kind, alias_for)]
-        try:
-            yield
-        finally:
-            self._pending.aliases = pending
-
-    def _take_aliases(self, message_id: str) -> list[tuple[str, str, str]]:
-        pending = getattr(self._pending, "aliases", None)
-        if not pending:
-            return []
-        self._pending.aliases = None  # the next begin only
-        return [(kind, alias_for(message_id), message_id) for kind, alias_for in pending]
 
     def wait_settled(self, message_id: str, timeout: float) -> MessageRecord | None:
         """The record once it has left phase ``sending`` (polled up to ``timeout`` seconds),

@@ -36,7 +36,7 @@ from datetime import datetime, timezone
 from typing import Any, cast
 
 from .errors import ConfigError, IdempotencyConflict
-from .journal import _COLUMN_EXTRAS, Journal, _epoch, _now, _plain, _ts
+from .journal import _COLUMN_EXTRAS, Journal, PendingAliases, _epoch, _now, _plain, _ts
 from .model import InboundMessage, Message, MessageRecord, Status, StatusEvent
 from .store import redact_store, scrub
 
@@ -277,7 +277,7 @@ class _Pool:
         self._drop_idle()
 
 
-class PgJournal:
+class PgJournal(PendingAliases):
     """The PostgreSQL journal; safe to share between threads, processes and hosts."""
 
     _COLUMNS = Journal._COLUMNS
@@ -398,23 +398,6 @@ class PgJournal:
                 write_aliases(conn)
                 return None
 
-    @contextlib.contextmanager
-    def aliasing(self, kind: str, alias_for: Any) -> Iterator[None]:
-        """As :meth:`Journal.aliasing`: the next :meth:`begin` on this thread also writes
-        ``(kind, alias_for(message_id))`` in the message's own transaction."""
-        pending = getattr(self._pending, "aliases", None)
-        self._pending.aliases = (pending or []) + [(kind, alias_for)]
-        try:
-            yield
-        finally:
-            self._pending.aliases = pending
-
-    def _take_aliases(self, message_id: str) -> list[tuple[str, str, str]]:
-        pending = getattr(self._pending, "aliases", None)
-        if not pending:
-            return []
-        self._pending.aliases = None  # the next begin only
-        return [(kind, alias_for(message_id), message_id) for kind, alias_for in pending]
 
     def wait_settled(self, message_id: str, timeout: float) -> MessageRecord | None:
         """The record once it has left phase ``sending`` (polled up to ``timeout`` seconds)."""

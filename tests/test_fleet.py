@@ -10,7 +10,6 @@ are what was sent.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 import yaml
+from processes import free_port as _free_port
+from processes import healthy as _healthy
+from processes import wait_until as _wait
 
 AC = "AC" + "7" * 32
 TOKEN = "fleet-auth-token"
@@ -30,26 +31,6 @@ HU = "+36301234567"
 SENDER = "+15017122661"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
-    """Poll until ``condition()``: a generous liveness bound, not a speed figure."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return requests.get(url + "/_smsbridge/health", timeout=2).ok
-    except requests.RequestException:
-        return False
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,11 +17,9 @@ import http.client
 import http.server
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,9 @@ from typing import Any
 import pytest
 import requests
 import yaml
+from processes import free_port as _free_port
+from processes import healthy as _healthy
+from processes import wait_until as _wait
 
 from smsbridge import Bridge, Status
 
@@ -42,26 +43,6 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"
                "proxy-connection", "te", "trailer", "upgrade", "accept-encoding"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(condition: Callable[[], bool], what: str, seconds: float = 60.0) -> None:
-    """Poll until ``condition()``: a generous liveness bound, not a speed figure."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return requests.get(url + "/_smsbridge/health", timeout=2).ok
-    except requests.RequestException:
-        return False
 
 
 class Balancer:
