@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 __all__ = ["RateLimiter"]
 
 
 class RateLimiter:
-    def __init__(self, rate: float) -> None:
+    """``clock`` and ``sleep`` are the time source and the wait (tests pass fakes)."""
+
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.interval = 1.0 / rate
         self._lock = threading.Lock()
         self._next = 0.0
+        self._clock = clock
+        self._sleep = sleep
 
     def wait(self) -> None:
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             slot = max(now, self._next)
             self._next = slot + self.interval
-        delay = slot - time.monotonic()
+        delay = slot - self._clock()
         if delay > 0:
-            time.sleep(delay)
+            self._sleep(delay)

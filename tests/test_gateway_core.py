@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import requests
@@ -47,22 +46,25 @@ def test_chaos_lost_sends_but_never_answers(tmp_path, gateway):
 
 def test_chaos_latency_delays_the_reply(tmp_path, gateway):
     server = gateway(twilio_config(tmp_path, chaos=True))
-    start = time.monotonic()
-    assert create(server.url, headers={"X-Smsbridge-Chaos": "latency=0.4"}).status_code == 201
-    assert time.monotonic() - start >= 0.4
+    assert create(server.url, timeout=30).status_code == 201  # without chaos: answered
+    with pytest.raises(requests.ReadTimeout):  # a 5 s latency outlasts a 1 s client timeout
+        create(server.url, body="late", headers={"X-Smsbridge-Chaos": "latency=5"}, timeout=1)
 
 
 def test_backend_rate_limit_holds_across_concurrent_gateway_requests(tmp_path, gateway):
     server = gateway(twilio_config(tmp_path, rate_limit=10))
+    waits: list[float] = []
+    limiter = server.bridge._limiters["local"]
+    limiter._clock, limiter._sleep = (lambda: 0.0), waits.append  # a stopped clock: count, don't time
     results: list[int] = []
-    start = time.monotonic()
     threads = [threading.Thread(target=lambda: results.append(create(server.url).status_code)) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert results == [201] * 6
-    assert time.monotonic() - start >= 0.45  # 6 messages at 10/s: the last leaves 0.5 s after the first
+    # 6 messages at 10/s: one at once, then each held for its own 1/10 s slot.
+    assert sorted(round(w, 6) for w in waits) == [round(0.1 * k, 6) for k in range(1, 6)]
 
 
 def test_health_and_unknown_paths(tmp_path, gateway):

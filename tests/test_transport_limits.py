@@ -29,12 +29,12 @@ def fault_server(fault: str, **options: Any) -> FaultServer:
 
 @pytest.mark.parametrize("sending, error", [(True, DeliveryUnknown), (False, ProviderUnavailable)])
 def test_a_trickled_reply_is_cut_at_the_deadline(sending, error):
-    with fault_server("trickle", trickle_every=0.02) as server:  # the whole reply would take ~5 s
+    with fault_server("trickle", trickle_every=0.1) as server:  # the whole reply would take ~27 s
         start = time.monotonic()
         with pytest.raises(error) as info:
             transport(server.url, timeout=0.5).request("POST", "send", sending=sending, data={"a": "1"})
         elapsed = time.monotonic() - start
-    assert elapsed <= 2 * 0.5 + 1  # a correctness bound for the deadline rule, not a speed figure
+    assert elapsed <= 10  # the deadline rule (0.5 s), bounded generously: a per-read timeout would take ~27 s
     assert info.value.transport is True and "within 0.5 s" in str(info.value)
 
 
@@ -43,7 +43,7 @@ def test_a_deadline_covers_a_hanging_reply_too():
         start = time.monotonic()
         with pytest.raises(DeliveryUnknown):
             transport(server.url, timeout=0.4).request("POST", "send", sending=True)
-        assert time.monotonic() - start <= 2 * 0.4 + 1
+        assert time.monotonic() - start <= 10  # the deadline rule (0.4 s), bounded generously; a hang never ends
         assert server.accepted == 1
 
 
