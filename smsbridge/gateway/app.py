@@ -192,13 +192,12 @@ class Gateway:
 
         def send() -> Receipt:
             journal = self.bridge.journal
-            if alias is None or not hasattr(journal, "aliasing"):
+            if alias is None:
+                return self.bridge.send(to, text, **kwargs)
+            with journal.aliasing(*alias):  # both journals write it in the send's own transaction
                 receipt = self.bridge.send(to, text, **kwargs)
-            else:
-                with journal.aliasing(*alias):
-                    receipt = self.bridge.send(to, text, **kwargs)
-            if alias is not None and (receipt.replayed or not hasattr(journal, "aliasing")):
-                journal.alias(alias[0], alias[1](receipt.id), receipt.id)  # idempotent (INSERT OR REPLACE)
+            if receipt.replayed:  # an earlier send's receipt: its begin() wrote nothing
+                journal.alias(alias[0], alias[1](receipt.id), receipt.id)  # idempotent (an upsert)
             return receipt
 
         return await run_in_threadpool(send)
