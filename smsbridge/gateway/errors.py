@@ -24,19 +24,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SmsBridgeError
+from ..wire import ErrorReplies, Rule, WireError
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
 
-__all__ = ["Rule", "ErrorTable", "Render", "GatewayAbort"]
+__all__ = ["Rule", "ErrorTable", "GatewayAbort"]
 
 log = logging.getLogger("smsbridge.gateway")
-
-Render = Callable[..., "Response"]
-"""``render(http_status, provider_code, message, **context) -> Response`` in the
-provider's shape."""
-
 
 class GatewayAbort(BaseException):
     """The gateway itself ends a request (throttled, or refused by configured chaos).
@@ -53,58 +49,47 @@ class GatewayAbort(BaseException):
         self.headers = dict(headers or {})
 
 
-@dataclass(frozen=True)
-class Rule:
-    """How errors of class ``error`` (with the given field values) read at a face.
-
-    ``reason`` matches :attr:`InvalidMessage.reason`, ``transport`` and ``retry_safe``
-    the fields of the same names; ``None`` matches anything.  ``message`` is a fixed
-    text, a function of the error, or ``None`` for the error's own (redacted) message.
-    """
-
-    error: type[BaseException]
-    status: int
-    code: Any
-    message: str | Callable[[BaseException], str] | None = None
-    reason: str | None = None
-    transport: bool | None = None
-    retry_safe: bool | None = None
-
-    def matches(self, exc: BaseException) -> bool:
-        if not isinstance(exc, self.error):
-            return False
-        for name in ("reason", "transport", "retry_safe"):
-            wanted = getattr(self, name)
-            if wanted is not None and getattr(exc, name, None) != wanted:
-                return False
-        return True
-
-    def text(self, exc: BaseException) -> str:
-        if callable(self.message):
-            return self.message(exc)
-        if self.message is not None:
-            return self.message
-        return str(getattr(exc, "message", None) or exc) or type(exc).__name__
-
-
 @dataclass
 class ErrorTable:
-    """A face's error vocabulary; see the module doc."""
+    """A face's error vocabulary; see the module doc.
 
-    render: Render
-    rules: Sequence[Rule]
-    bad_request: Any  # the code for a BadRequest, or a function of its HTTP status
-    internal: Any
-    internal_message: str = "Internal error"
+    Built from the provider's :class:`~smsbridge.wire.ErrorReplies` (its wire module's
+    ``ERROR_REPLIES``, shared with the SDK shim): ``respond(status, body)`` wraps a body
+    in the face's response (JSON by default), ``bad_request`` is the provider's code for
+    malformed input (or a function of its HTTP status).
+    """
+
+    replies: ErrorReplies = None  # type: ignore[assignment]  # TRANSITIONAL: set by __post_init__
+    bad_request: Any = None
+    respond: Callable[[int, Any], Response] | None = None
     passthrough: Mapping[type[BaseException], Callable[[Any], Response]] = field(default_factory=dict)
     name: str = "gateway"
+    # TRANSITIONAL (removed once every face declares ERROR_REPLIES in its wire module):
+    render: Callable[..., Response] | None = None
+    rules: Sequence[Rule] = ()
+    internal: Any = None
+    internal_message: str = "Internal error"
+
+    def __post_init__(self) -> None:
+        if self.replies is None:
+            assert self.render is not None
+            self.replies = ErrorReplies(body=self.render, rules=self.rules, internal=self.internal,
+                                        internal_message=self.internal_message)
+            self.respond = lambda status, response: response
+
+    def _respond(self, status: int, body: Any) -> Response:
+        if self.respond is not None:
+            return self.respond(status, body)
+        from starlette.responses import JSONResponse
+
+        return JSONResponse(body, status_code=status)
 
     def rule_for(self, exc: BaseException) -> Rule | None:
-        return next((rule for rule in self.rules if rule.matches(exc)), None)
+        return self.replies.rule_for(exc)
 
     def response(self, exc: BaseException, request: Request | None = None, **context: Any) -> Response:
         """The face's answer to ``exc`` (any exception); ``context`` (e.g. the recipient)
-        is passed on to ``render`` as keywords, for shapes that name it."""
+        is passed on to the body builder as keywords, for shapes that name it."""
         from .http import BadRequest
 
         for kind, answer in self.passthrough.items():
@@ -113,14 +98,13 @@ class ErrorTable:
         if isinstance(exc, BadRequest):
             status = exc.status if exc.status < 500 else 400
             code = self.bad_request(status) if callable(self.bad_request) else self.bad_request
-            return self.render(status, code, exc.detail, **context)
+            return self._respond(status, self.replies.body(status, code, exc.detail, **context))
         rule = self.rule_for(exc)
-        if rule is not None and (isinstance(exc, SmsBridgeError) or rule.error is not Exception):
-            return self.render(rule.status, rule.code, rule.text(exc), **context)
-        if not isinstance(exc, SmsBridgeError):
+        handled = isinstance(exc, (SmsBridgeError, WireError)) or (rule is not None and rule.error is not Exception)
+        if not handled:
             where = f" on {request.method} {request.url.path}" if request is not None else ""
             log.error("%s face failed%s", self.name, where, exc_info=exc)
-        return self.render(500, self.internal, self.internal_message, **context)
+        return self._respond(*self.replies.reply(exc, **context))
 
     async def guard(self, handler: Callable[[], Awaitable[Response]],
                     request: Request | None = None) -> Response:
