@@ -47,6 +47,9 @@ CHECK = textwrap.dedent('''
     out["backends"] = sorted(registry.backends)
     out["faces"] = sorted(registry.http_shims)
     out["package"] = registry.plugins["acme"].package
+    import smsbridge_acme.wire
+    from smsbridge.wire import check_wire
+    out["wire"] = check_wire(smsbridge_acme.wire)
     clients = {"shop": {"acme": {"api_key": "shop-key"}}, "other": {"acme": {"api_key": "other-key"}}}
     server = run_in_thread({"default": "local", "store": str(tmp / "upstream.sqlite3"),
                             "backends": {"local": {"plugin": "sandbox", "path": str(tmp / "sandbox.sqlite3")}},
@@ -66,6 +69,8 @@ CHECK = textwrap.dedent('''
             receipt = bridge.send("+36301234567", "hello from acme")
             backend = bridge.backend("acme")
             out["provider_id"] = receipt.provider_id
+            # the upstream gateway's message id, carried in the ACME-shaped id its face showed
+            out["carried_id"] = smsbridge_acme.wire.message_id_in(receipt.provider_id)
             out["status"] = bridge.status(receipt.id).status.value
             sent = Message(to=receipt.to, text="hello from acme", id=receipt.id)  # as reconcile asks
             found = backend.lookup(sent)
@@ -143,6 +148,7 @@ def test_the_doc_plugin_follows_every_error_rule(acme_venv: Path) -> None:
     assert result.returncode == 0, result.stderr[-4000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert "acme" in out["backends"] and "acme" in out["faces"] and out["package"] == "smsbridge-acme"
+    assert out["wire"] == [], out["wire"]  # the page's wire module follows the convention
     verdicts = out["verdicts"]
     assert all(not problems for *_, problems in verdicts.values()), out["report"]
     assert set(verdicts) >= {"ok", "refused", "503", "429", "500", "hang", "reset", "trickle", "huge", "garbage"}
@@ -151,7 +157,9 @@ def test_the_doc_plugin_follows_every_error_rule(acme_venv: Path) -> None:
     assert verdicts["503"][:3] == ["ProviderUnavailable", 1, "failed"]
 
     # the healthy path ran through the page's face: ids, status, lookup for reconcile
-    assert out["provider_id"].startswith("sb_") and out["status"] in ("queued", "sent", "delivered")
+    # the face shows an ACME-shaped id (its ID_SHAPE) that carries smsbridge's id
+    assert len(out["provider_id"]) == 26 and out["carried_id"].startswith("sb_")
+    assert out["status"] in ("queued", "sent", "delivered")
     assert out["lookup"] == out["provider_id"] and out["lookup_other"] is None
     status, body = out["own"]
     assert status == 200 and body["id"] == out["provider_id"] and body["state"] in ("accepted", "sent", "delivered")
