@@ -351,14 +351,24 @@ class ProviderWire(Protocol):
     against it, and :func:`check_wire` checks any module at run time.
     """
 
-    STATUSES: StatusWords
-    TIMES: TimeFormat
-    ID_SHAPE: ids.Shape
-    REPLY_ERRORS: ReplyErrors
-    ERROR_REPLIES: ErrorReplies
+    # Read-only (properties), so a module's more specific value (ids.Ulid for ids.Shape) conforms.
+    @property
+    def STATUSES(self) -> StatusWords: ...  # module constants: read-only members
 
     @property
-    def WireError(self) -> type[WireError]: ...  # noqa: N802 - the class, by its conventional name
+    def TIMES(self) -> TimeFormat: ...
+
+    @property
+    def ID_SHAPE(self) -> ids.Shape: ...
+
+    @property
+    def REPLY_ERRORS(self) -> ReplyErrors: ...
+
+    @property
+    def ERROR_REPLIES(self) -> ErrorReplies: ...
+
+    @property
+    def WireError(self) -> type[WireError]: ...
 
     def to_status(self, word: object) -> Status: ...
 
