@@ -11,7 +11,7 @@ Serves what the official ``sinch`` SDK (2.x, service-plan token auth) calls::
 
 Callers send ``Authorization: Bearer <api_token>`` with their ``service_plan_id`` in the
 path, checked against ``gateway.clients.<name>.sinch``.  Batch ids are ULIDs
-(:func:`.wire.id_for` the first recipient's smsbridge id, aliased as ``sinch``); a batch
+(:func:`.wire.provider_id_for` the first recipient's smsbridge id, aliased as ``sinch``); a batch
 to several recipients is several smsbridge messages (aliases ``<id>/<n>``).  Errors are
 ``{"code", "text"}``.  Not supported: OAuth/project auth, cancel/replace/update, dry run,
 binary and MMS batches, groups, inbounds.
@@ -23,27 +23,18 @@ one ``delivery_report_sms`` once every recipient reached a final status.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from smsbridge.errors import (
-    IdempotencyConflict,
-    InsufficientCredit,
-    InvalidMessage,
-    InvalidNumber,
-    NotFound,
-    ProviderUnavailable,
-)
+from smsbridge.errors import NotFound
 from smsbridge.gateway.app import Gateway
 from smsbridge.gateway.clients import GatewayClient
-from smsbridge.gateway.errors import ErrorTable, Rule
+from smsbridge.gateway.errors import ErrorTable
 from smsbridge.gateway.faces import (
-    LastReported,
     alias_member,
     client_record,
     fresh,
@@ -56,6 +47,7 @@ from smsbridge.gateway.faces import (
     send_each,
 )
 from smsbridge.gateway.http import read_json
+from smsbridge.gateway.provider_face import Handler, ProviderFace
 from smsbridge.model import MessageRecord, Receipt, Status
 
 from . import wire
@@ -66,51 +58,45 @@ log = logging.getLogger("smsbridge.gateway.sinch")
 
 KIND = "sinch"
 PREFIX = "/xms/v1/"
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-
-
-def routes(gateway: Gateway) -> list[Route]:
-    face = SinchFace(gateway)
-    gateway.errors(PREFIX, face.render_http_error)
-    base = PREFIX + "{plan}"
-    return [
-        Route(base + "/batches", face.batches, methods=_METHODS),
-        Route(base + "/batches/{batch_id}", face.batch, methods=_METHODS),
-        Route(base + "/batches/{batch_id}/delivery_report", face.report, methods=_METHODS),
-        Route(base + "/batches/{batch_id}/delivery_report/{msisdn}", face.recipient_report, methods=_METHODS),
-        Route(base + "/delivery_reports", face.reports, methods=_METHODS),
-    ]
+_BASE = PREFIX + "{plan}"
 
 
 def _error(status: int, code: str, text: str) -> JSONResponse:
-    return JSONResponse(wire.error_json(code, text), status_code=status)
+    return JSONResponse(wire.error_body(status, code, text), status_code=status)
 
 
-def _field(exc: BaseException) -> str:
-    return "from" if getattr(exc, "reason", None) in ("bad_sender", "sender_unsupported") else "body"
+def _bad_request_code(status: int) -> str:
+    return "syntax_invalid_json" if status == 400 else "bad_request"
 
 
-ERRORS = ErrorTable(
-    name="sinch", render=_error, internal="internal_error",
-    bad_request=lambda status: "syntax_invalid_json" if status == 400 else "bad_request",
-    passthrough={wire.WireError: lambda exc: _error(exc.http_status, exc.code, exc.text)},
-    rules=[
-        Rule(InvalidNumber, 400, "syntax_invalid_parameter_format", lambda e: f"to: {e}"),
-        Rule(InvalidMessage, 400, "syntax_constraint_violation", lambda e: f"send_at: {e}", reason="not_scheduled"),
-        Rule(InvalidMessage, 400, "syntax_constraint_violation", lambda e: f"{_field(e)}: {e}"),
-        Rule(IdempotencyConflict, 409, "conflict", "Idempotency-Key was already used for another request"),
-        Rule(NotFound, 404, "not_found", "Batch not found"),
-        Rule(InsufficientCredit, 403, "insufficient_credit", "Not enough credit to send the batch"),
-        Rule(ProviderUnavailable, 503, "service_unavailable"),
-        Rule(Exception, 500, "internal_error"),
-    ])
+class SinchFace(ProviderFace):
+    """The XMS routes; errors through the wire module's ``ERROR_REPLIES`` (see the module doc)."""
 
+    kind: ClassVar[str] = KIND
+    paths: ClassVar[list[tuple[str, str]]] = [
+        (_BASE + "/batches", "batches"),
+        (_BASE + "/batches/{batch_id}", "batch"),
+        (_BASE + "/batches/{batch_id}/delivery_report", "report"),
+        (_BASE + "/batches/{batch_id}/delivery_report/{msisdn}", "recipient_report"),
+        (_BASE + "/delivery_reports", "reports"),
+    ]
+    error_prefixes: ClassVar[tuple[str, ...]] = (PREFIX,)
+    errors: ClassVar[ErrorTable] = ErrorTable(replies=wire.ERROR_REPLIES, bad_request=_bad_request_code,
+                                              name=KIND)
 
-class SinchFace:
     def __init__(self, gateway: Gateway) -> None:
-        self.gateway = gateway
-        self._reported = LastReported()  # by (batch id, recipient): the status word last posted
-        self._summaries: set[str] = set()
+        super().__init__(gateway)
+        self._summaries: set[str] = set()  # batches whose summary callback went out
+
+    def credentials(self, request: Request) -> dict[str, Any] | None:
+        """The plan id from the path and the ``Bearer`` token, as the client section names them."""
+        token = scheme_credential(request.headers.get("authorization"), "Bearer")
+        if token is None:
+            return None
+        return {"service_plan_id": request.path_params.get("plan"), "api_token": token}
+
+    def unauthorized(self, request: Request) -> Response:
+        return _error(401, "unauthorized", "Invalid service plan id or API token")
 
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
         if status == 404:
@@ -119,31 +105,21 @@ class SinchFace:
             return _error(405, "method_not_allowed", detail or "Method not allowed")
         if status >= 500:
             return _error(500, "internal_error", "Internal error")
-        return _error(status, "syntax_invalid_json" if status == 400 else "bad_request", detail)
+        return _error(status, _bad_request_code(status), detail)
 
-    async def _guard(self, request: Request, handler: Callable[[GatewayClient], Awaitable[Response]]) -> Response:
-        token = scheme_credential(request.headers.get("authorization"), "Bearer")
-        client = None
-        if token is not None:
-            client = self.gateway.authenticate(KIND, service_plan_id=request.path_params.get("plan"),
-                                               api_token=token)
-        if client is None:
-            return _error(401, "unauthorized", "Invalid service plan id or API token")
-        return await ERRORS.guard(lambda: handler(client), request)
-
-    def _unsupported(self, request: Request) -> Callable[[GatewayClient], Awaitable[Response]]:
+    def _unsupported(self, request: Request) -> Handler:
         async def handler(client: GatewayClient) -> Response:
-            raise wire.WireError(405, "method_not_allowed",
-                                 f"{request.method} is not supported by this gateway on this path")
+            raise wire.WireError(f"{request.method} is not supported by this gateway on this path",
+                                 status=405, code="method_not_allowed")
         return handler
 
     # -- batches -----------------------------------------------------------------------------
     async def batches(self, request: Request) -> Response:
         if request.method == "POST":
-            return await self._guard(request, lambda client: self._send(request, client))
+            return await self.serve(request, lambda client: self._send(request, client))
         if request.method == "GET":
-            return await self._guard(request, lambda client: self._list(request, client))
-        return await self._guard(request, self._unsupported(request))
+            return await self.serve(request, lambda client: self._list(request, client))
+        return await self.serve(request, self._unsupported(request))
 
     async def _send(self, request: Request, client: GatewayClient) -> Response:
         key = idempotency_key(request)
@@ -166,7 +142,7 @@ class SinchFace:
                                        reference=req.client_reference, extra=extra, idempotency_key=key,
                                        send_at=send_at):
             if batch_id is None:
-                batch_id = wire.id_for(receipt.id)
+                batch_id = wire.provider_id_for(receipt.id)
             await alias_member(self.gateway, KIND, batch_id, len(receipts), receipt.id)
             receipts.append(receipt)
         assert batch_id is not None
@@ -181,7 +157,7 @@ class SinchFace:
     async def _group(self, batch_id: str, client: GatewayClient) -> list[MessageRecord]:
         if not wire.is_id(batch_id):
             raise NotFound("batch not found")
-        first = await self.gateway.resolve(KIND, batch_id) or wire.message_id_in_id(batch_id)
+        first = await self.gateway.resolve(KIND, batch_id) or wire.message_id_in(batch_id)
         if first is None:
             raise NotFound("batch not found")
         records = [await client_record(self.gateway, client, first, missing="batch not found")]
@@ -234,8 +210,8 @@ class SinchFace:
                 try:
                     filters[bound] = parse_when(query[key])
                 except ValueError:
-                    raise wire.WireError(400, "syntax_invalid_parameter_format",
-                                         f"{key}: must be an ISO 8601 date or date-time") from None
+                    raise wire.WireError(f"{key}: must be an ISO 8601 date or date-time",
+                                         code="syntax_invalid_parameter_format", field=key) from None
         skip = page * size
         heads: list[MessageRecord] = []
         async for record in scan_journal(self.gateway, client=client, page=min(skip + size + 1, 500), **filters):
@@ -254,7 +230,7 @@ class SinchFace:
                 break
         batches = []
         for record in heads[:size]:
-            batch_id = await self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
+            batch_id = await self.gateway.alias_of(record.id, KIND) or wire.provider_id_for(record.id)
             try:
                 batches.append(self._render(batch_id, await self._group(batch_id, client)))
             except NotFound:
@@ -264,14 +240,14 @@ class SinchFace:
 
     async def batch(self, request: Request) -> Response:
         if request.method == "DELETE":
-            return await self._guard(request, lambda client: self._cancel(request, client))
+            return await self.serve(request, lambda client: self._cancel(request, client))
         if request.method != "GET":
-            return await self._guard(request, self._unsupported(request))
+            return await self.serve(request, self._unsupported(request))
 
         async def fetch(client: GatewayClient) -> Response:
             batch_id = request.path_params["batch_id"]
             return JSONResponse(self._render(batch_id, await self._group(batch_id, client)))
-        return await self._guard(request, fetch)
+        return await self.serve(request, fetch)
 
     async def _cancel(self, request: Request, client: GatewayClient) -> Response:
         """``DELETE /batches/{id}``: cancel a scheduled batch -> the batch, ``canceled: true``."""
@@ -283,28 +259,29 @@ class SinchFace:
     # -- delivery reports ------------------------------------------------------------------------
     async def report(self, request: Request) -> Response:
         if request.method != "GET":
-            return await self._guard(request, self._unsupported(request))
+            return await self.serve(request, self._unsupported(request))
 
         async def fetch(client: GatewayClient) -> Response:
             batch_id = request.path_params["batch_id"]
             records = await self._group(batch_id, client)
             kind = request.query_params.get("type") or "summary"
             if kind not in ("summary", "full"):
-                raise wire.WireError(400, "syntax_invalid_parameter_format", "type: must be summary or full")
+                raise wire.WireError("type: must be summary or full", code="syntax_invalid_parameter_format",
+                                     field="type")
             statuses = {s.lower() for s in (request.query_params.get("status") or "").split(",") if s}
             codes = {c for c in (request.query_params.get("code") or "").split(",") if c}
             pairs = [(r.to, r.status) for r in records
-                     if (not statuses or wire.status_to_wire(r.status).lower() in statuses)
+                     if (not statuses or wire.from_status(r.status).lower() in statuses)
                      and (not codes or str(wire.status_code(r.status)) in codes)]
             data = wire.summary_report_json(batch_id, pairs, full=kind == "full",
                                             client_reference=self._face(records[0]).get("client_reference"))
             data["total_message_count"] = len(records)
             return JSONResponse(data)
-        return await self._guard(request, fetch)
+        return await self.serve(request, fetch)
 
     async def recipient_report(self, request: Request) -> Response:
         if request.method != "GET":
-            return await self._guard(request, self._unsupported(request))
+            return await self.serve(request, self._unsupported(request))
 
         async def fetch(client: GatewayClient) -> Response:
             batch_id = request.path_params["batch_id"]
@@ -313,7 +290,7 @@ class SinchFace:
                 if record.to.lstrip("+") == msisdn:
                     return JSONResponse(self._recipient(batch_id, record))
             raise NotFound("no such recipient in the batch")
-        return await self._guard(request, fetch)
+        return await self.serve(request, fetch)
 
     def _recipient(self, batch_id: str, record: MessageRecord) -> dict[str, Any]:
         return wire.recipient_report_json(batch_id, record.to, record.status, at=record.updated_at,
@@ -323,7 +300,7 @@ class SinchFace:
 
     async def reports(self, request: Request) -> Response:
         if request.method != "GET":
-            return await self._guard(request, self._unsupported(request))
+            return await self.serve(request, self._unsupported(request))
 
         async def fetch(client: GatewayClient) -> Response:
             query = request.query_params
@@ -332,18 +309,18 @@ class SinchFace:
             statuses = {s.lower() for s in (query.get("status") or "").split(",") if s}
             ref = query.get("client_reference") or None
             records = await self._mine(client, lambda r: (not statuses
-                                                          or wire.status_to_wire(r.status).lower() in statuses)
+                                                          or wire.from_status(r.status).lower() in statuses)
                                        and (ref is None or self._face(r).get("client_reference") == ref),
                                        refresh=True)
             out = []
             for record in records[page * size:(page + 1) * size]:
                 face = self._face(record)
                 batch_id = face.get("parent") or await self.gateway.alias_of(record.id, KIND) \
-                    or wire.id_for(record.id)
+                    or wire.provider_id_for(record.id)
                 out.append(self._recipient(batch_id, record))
             return JSONResponse({"count": len(records), "page": page, "page_size": len(out),
                                  "delivery_reports": out})
-        return await self._guard(request, fetch)
+        return await self.serve(request, fetch)
 
     # -- callbacks ---------------------------------------------------------------------------------
     def _watch(self, message_id: str, batch_id: str, req: wire.SendRequest) -> None:
@@ -355,8 +332,8 @@ class SinchFace:
             if mode in ("per_recipient", "per_recipient_final"):
                 if mode == "per_recipient_final" and not record.status.final:
                     return
-                word = wire.status_to_wire(record.status)
-                if not self._reported.is_new((batch_id, record.to), word, final=record.status.final):
+                word = wire.from_status(record.status)
+                if not self.reported.is_new((batch_id, record.to), word, final=record.status.final):
                     return
                 await self.gateway.post_callback(url, json=self._recipient(batch_id, record),
                                                  headers={"Content-Type": "application/json"})
@@ -364,7 +341,7 @@ class SinchFace:
             # summary / full: one report once the whole batch is final.
             if not record.status.final or batch_id in self._summaries:
                 return
-            first = await self.gateway.resolve(KIND, batch_id) or wire.message_id_in_id(batch_id)
+            first = await self.gateway.resolve(KIND, batch_id) or wire.message_id_in(batch_id)
             records = [await self.gateway.call(self.gateway.bridge.record, first)] if first else [record]
             async for more in member_ids(self.gateway, KIND, batch_id):
                 records.append(await self.gateway.call(self.gateway.bridge.record, more))
@@ -384,13 +361,16 @@ def _send_at(value: Any) -> datetime | None:
     try:
         return parse_when(str(value))
     except ValueError:
-        raise wire.WireError(400, "syntax_invalid_parameter_format", "send_at: must be an ISO 8601 date-time") \
-            from None
+        raise wire.WireError("send_at: must be an ISO 8601 date-time", code="syntax_invalid_parameter_format",
+                             field="send_at") from None
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
     return query_int(value, default, low, high,
-                     invalid=lambda text: wire.WireError(400, "syntax_invalid_parameter_format",
-                                                         f"invalid integer {text!r}"),
-                     out_of_range=lambda n: wire.WireError(400, "syntax_constraint_violation",
-                                                           f"{n} is out of range {low}..{high}"))
+                     invalid=lambda text: wire.WireError(f"invalid integer {text!r}",
+                                                         code="syntax_invalid_parameter_format"),
+                     out_of_range=lambda n: wire.WireError(f"{n} is out of range {low}..{high}",
+                                                           code="syntax_constraint_violation"))
+
+
+routes = SinchFace.routes

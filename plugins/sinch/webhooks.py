@@ -100,7 +100,7 @@ def answer(kind: str) -> WebhookAnswer:
 def mo_json(message: InboundMessage) -> dict[str, Any]:
     """Sinch's ``mo_text`` callback body for ``message``."""
     when = wire.format_time(message.received_at)
-    return {"type": "mo_text", "id": wire.id_for(message.id), "from": message.from_.lstrip("+"),
+    return {"type": "mo_text", "id": wire.provider_id_for(message.id), "from": message.from_.lstrip("+"),
             "to": message.to.lstrip("+"), "body": message.text, "received_at": when, "sent_at": when,
             "operator_id": ""}
 

@@ -33,7 +33,7 @@ def test_send_get_list(sinch_client, sinch_gateway):
     assert sinch_client.sms.batches.get(batch_id=b.id).id == b.id
     page = sinch_client.sms.batches.list(page_size=10)
     assert [x.id for x in page.content()] == [b.id] and not page.has_next_page
-    assert sinch_gateway.bridge.record(wire.message_id_in_id(b.id)).text == "Hello Sinch"
+    assert sinch_gateway.bridge.record(wire.message_id_in(b.id)).text == "Hello Sinch"
 
 
 def test_delivery_reports(sinch_client):
