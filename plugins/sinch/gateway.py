@@ -5,16 +5,21 @@ Serves what the official ``sinch`` SDK (2.x, service-plan token auth) calls::
     POST /xms/v1/{plan}/batches                                  send     -> 201 batch
     GET  /xms/v1/{plan}/batches                                  list     -> 200 {count, page, page_size, batches}
     GET  /xms/v1/{plan}/batches/{batch_id}                       fetch    -> 200 batch
+    DELETE /xms/v1/{plan}/batches/{batch_id}                     cancel a scheduled batch -> 200 batch
     GET  /xms/v1/{plan}/batches/{batch_id}/delivery_report       summary/full report
     GET  /xms/v1/{plan}/batches/{batch_id}/delivery_report/{msisdn}   recipient report
     GET  /xms/v1/{plan}/delivery_reports                         recipient reports, paged
 
 Callers send ``Authorization: Bearer <api_token>`` with their ``service_plan_id`` in the
 path, checked against ``gateway.clients.<name>.sinch``.  Batch ids are ULIDs
-(:func:`.wire.provider_id_for` the first recipient's smsbridge id, aliased as ``sinch``); a batch
-to several recipients is several smsbridge messages (aliases ``<id>/<n>``).  Errors are
-``{"code", "text"}``.  Not supported: OAuth/project auth, cancel/replace/update, dry run,
-binary and MMS batches, groups, inbounds.
+(:func:`.wire.provider_id_for` the first recipient's smsbridge id, aliased as
+``sinch``); a batch to several recipients is several smsbridge messages (aliases
+``<id>/<n>``).  Errors are ``{"code", "text"}``, answered from
+:data:`.wire.ERROR_REPLIES` (the face's :class:`~smsbridge.gateway.errors.ErrorTable` is
+built on it, so what the face says reads back through :data:`.wire.REPLY_ERRORS` as the
+same error); authentication, routes and the guard are
+:class:`~smsbridge.gateway.provider_face.ProviderFace`'s.  Not supported: OAuth/project
+auth, replace/update, dry run, binary and MMS batches, groups, inbounds.
 
 Callbacks to ``callback_url``: ``per_recipient`` posts a ``recipient_delivery_report_sms``
 on every status change, ``per_recipient_final`` only the final one, ``summary``/``full``
@@ -31,21 +36,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from smsbridge.errors import NotFound
+from smsbridge.gateway import faces
 from smsbridge.gateway.app import Gateway
 from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable
-from smsbridge.gateway.faces import (
-    alias_member,
-    client_record,
-    fresh,
-    idempotency_key,
-    member_ids,
-    parse_when,
-    query_int,
-    scan_journal,
-    scheme_credential,
-    send_each,
-)
 from smsbridge.gateway.http import read_json
 from smsbridge.gateway.provider_face import Handler, ProviderFace
 from smsbridge.model import MessageRecord, Receipt, Status
@@ -90,7 +84,7 @@ class SinchFace(ProviderFace):
 
     def credentials(self, request: Request) -> dict[str, Any] | None:
         """The plan id from the path and the ``Bearer`` token, as the client section names them."""
-        token = scheme_credential(request.headers.get("authorization"), "Bearer")
+        token = faces.scheme_credential(request.headers.get("authorization"), "Bearer")
         if token is None:
             return None
         return {"service_plan_id": request.path_params.get("plan"), "api_token": token}
@@ -122,7 +116,7 @@ class SinchFace(ProviderFace):
         return await self.serve(request, self._unsupported(request))
 
     async def _send(self, request: Request, client: GatewayClient) -> Response:
-        key = idempotency_key(request)
+        key = faces.idempotency_key(request)
         body = await read_json(request)
         req = wire.parse_send_request(body)
         send_at = _send_at(body.get("send_at") if isinstance(body, dict) else None)
@@ -138,12 +132,12 @@ class SinchFace(ProviderFace):
                 face["parent"] = batch_id
             return {KIND: face}
 
-        async for receipt in send_each(self.gateway, client, req.to, req.body, sender=req.sender,
-                                       reference=req.client_reference, extra=extra, idempotency_key=key,
-                                       send_at=send_at):
+        async for receipt in faces.send_each(self.gateway, client, req.to, req.body, sender=req.sender,
+                                             reference=req.client_reference, extra=extra, idempotency_key=key,
+                                             send_at=send_at):
             if batch_id is None:
                 batch_id = wire.provider_id_for(receipt.id)
-            await alias_member(self.gateway, KIND, batch_id, len(receipts), receipt.id)
+            await faces.alias_member(self.gateway, KIND, batch_id, len(receipts), receipt.id)
             receipts.append(receipt)
         assert batch_id is not None
         if req.callback_url and req.delivery_report != "none":
@@ -160,8 +154,8 @@ class SinchFace(ProviderFace):
         first = await self.gateway.resolve(KIND, batch_id) or wire.message_id_in(batch_id)
         if first is None:
             raise NotFound("batch not found")
-        records = [await client_record(self.gateway, client, first, missing="batch not found")]
-        async for more in member_ids(self.gateway, KIND, batch_id):
+        records = [await faces.client_record(self.gateway, client, first, missing="batch not found")]
+        async for more in faces.member_ids(self.gateway, KIND, batch_id):
             records.append(await self.gateway.record(more))
         return records
 
@@ -186,10 +180,10 @@ class SinchFace(ProviderFace):
                     refresh: bool = False) -> list[MessageRecord]:
         """The client's messages (newest first) that ``accept``; ``refresh`` refreshes statuses first."""
         found = []
-        async for record in scan_journal(self.gateway, client=client):
+        async for record in faces.scan_journal(self.gateway, client=client):
             if KIND in record.extra and record.phase != "failed":
                 if refresh:
-                    record = await fresh(self.gateway, record)
+                    record = await faces.fresh(self.gateway, record)
                 if accept(record):
                     found.append(record)
         return found
@@ -208,13 +202,14 @@ class SinchFace(ProviderFace):
         for key, bound in (("start_date", "created_after"), ("end_date", "created_before")):
             if query.get(key):
                 try:
-                    filters[bound] = parse_when(query[key])
+                    filters[bound] = faces.parse_when(query[key])
                 except ValueError:
                     raise wire.WireError(f"{key}: must be an ISO 8601 date or date-time",
                                          code="syntax_invalid_parameter_format", field=key) from None
         skip = page * size
         heads: list[MessageRecord] = []
-        async for record in scan_journal(self.gateway, client=client, page=min(skip + size + 1, 500), **filters):
+        async for record in faces.scan_journal(self.gateway, client=client, page=min(skip + size + 1, 500),
+                                               **filters):
             face = self._face(record)
             if record.phase == "failed" or KIND not in record.extra or face.get("parent"):
                 continue
@@ -343,7 +338,7 @@ class SinchFace(ProviderFace):
                 return
             first = await self.gateway.resolve(KIND, batch_id) or wire.message_id_in(batch_id)
             records = [await self.gateway.call(self.gateway.bridge.record, first)] if first else [record]
-            async for more in member_ids(self.gateway, KIND, batch_id):
+            async for more in faces.member_ids(self.gateway, KIND, batch_id):
                 records.append(await self.gateway.call(self.gateway.bridge.record, more))
             if not all(r.status.final for r in records) or batch_id in self._summaries:
                 return
@@ -359,18 +354,18 @@ def _send_at(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     try:
-        return parse_when(str(value))
+        return faces.parse_when(str(value))
     except ValueError:
         raise wire.WireError("send_at: must be an ISO 8601 date-time", code="syntax_invalid_parameter_format",
                              field="send_at") from None
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
-    return query_int(value, default, low, high,
-                     invalid=lambda text: wire.WireError(f"invalid integer {text!r}",
-                                                         code="syntax_invalid_parameter_format"),
-                     out_of_range=lambda n: wire.WireError(f"{n} is out of range {low}..{high}",
-                                                           code="syntax_constraint_violation"))
+    return faces.query_int(value, default, low, high,
+                           invalid=lambda text: wire.WireError(f"invalid integer {text!r}",
+                                                               code="syntax_invalid_parameter_format"),
+                           out_of_range=lambda n: wire.WireError(f"{n} is out of range {low}..{high}",
+                                                                 code="syntax_constraint_violation"))
 
 
 routes = SinchFace.routes

@@ -176,3 +176,63 @@ def test_provider_id_for_is_a_reversible_ulid_with_the_send_time():
         value = value * 32 + wire._CROCKFORD.index(ch)
     assert value == ms
     assert wire.message_id_in(wire.new_id()) is None
+
+
+# -- the core wire convention (issue 17) ------------------------------------------------------------
+
+def test_the_module_follows_the_wire_convention():
+    from smsbridge import wire as convention
+
+    assert convention.check_wire(wire) == []
+    assert issubclass(wire.WireError, convention.WireError)
+
+
+def test_times_on_the_wire_keep_their_bytes():
+    when = datetime(2019, 8, 24, 14, 15, 22, 123456, tzinfo=timezone.utc)
+    assert wire.format_time(when) == "2019-08-24T14:15:22.123Z"
+    assert wire.format_time(when.replace(tzinfo=None)) == "2019-08-24T14:15:22.123Z"
+    assert wire.format_time(None) is None
+    assert wire.parse_time("2019-08-24T14:15:22.123Z") == when.replace(microsecond=123000)
+    assert wire.parse_time("2019-08-24T14:15:22") == when.replace(microsecond=0)
+    assert wire.parse_time("not a date") is None and wire.parse_time(42) is None
+
+
+@pytest.mark.parametrize("status,body,error", [
+    (403, {"code": "forbidden", "text": "no access to this plan"}, AuthenticationError),
+    (403, {"code": "out_of_credit", "text": "no money"}, InsufficientCredit),
+    (400, {"code": "illegal_number_type", "text": "to: landline"}, InvalidNumber),
+    (400, {"code": "syntax_invalid_parameter_format", "text": "from: too long"}, InvalidMessage),
+    (401, {"code": "syntax_invalid_parameter_format", "text": "to: x"}, AuthenticationError),
+    (429, {"code": "too_many_requests", "text": "slow down"}, ProviderUnavailable),
+    (500, {"code": "internal_error", "text": "boom"}, ProviderUnavailable),
+])
+def test_more_error_replies(status, body, error):
+    assert type(wire.error_from_reply(status, body)) is error
+
+
+@pytest.mark.parametrize("status,body", [
+    (500, {"code": "internal_error", "text": "boom"}),
+    (502, None),
+    (500, {"code": "syntax_invalid_parameter_format", "text": "to: x"}),
+])
+def test_a_5xx_to_a_send_is_delivery_unknown(status, body):
+    """Sinch may have taken the batch before failing: never re-sent."""
+    assert type(wire.error_from_reply(status, body, sending=True)) is DeliveryUnknown
+
+
+def test_a_send_reply_without_a_batch_is_delivery_unknown():
+    with pytest.raises(DeliveryUnknown):
+        wire.parse_send_reply({"to": ["46701234567"]}, backend="sinch")
+    assert wire.parse_send_reply(API_BATCH).id == API_BATCH["id"]
+
+
+def test_a_wire_error_is_answered_as_it_is():
+    refusal = wire.WireError("GET is not supported", status=405, code="method_not_allowed")
+    assert wire.reply_for_error(refusal) == (405, {"code": "method_not_allowed", "text": "GET is not supported"})
+    assert wire.reply_for_error(KeyError("x")) == (500, {"code": "internal_error", "text": "Internal error"})
+
+
+def test_new_ids_are_ulids_of_their_time():
+    ms = 1_700_000_000_000
+    value = int(wire.ID_SHAPE.digits_in(wire.new_id(ms / 1000)), 16)
+    assert value >> 80 == ms
