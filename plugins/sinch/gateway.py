@@ -28,7 +28,7 @@ one ``delivery_report_sms`` once every recipient reached a final status.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -41,7 +41,7 @@ from smsbridge.gateway.app import Gateway
 from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable
 from smsbridge.gateway.http import read_json
-from smsbridge.gateway.provider_face import Handler, ProviderFace
+from smsbridge.gateway.provider_face import ProviderFace
 from smsbridge.model import MessageRecord, Receipt, Status
 
 from . import wire
@@ -53,6 +53,9 @@ log = logging.getLogger("smsbridge.gateway.sinch")
 KIND = "sinch"
 PREFIX = "/xms/v1/"
 _BASE = PREFIX + "{plan}"
+
+Endpoint = Callable[[Request, GatewayClient], Awaitable[Response]]
+"""A handler for one HTTP method on one path: ``(request, authenticated client) -> response``."""
 
 
 def _error(status: int, code: str, text: str) -> JSONResponse:
@@ -101,19 +104,21 @@ class SinchFace(ProviderFace):
             return _error(500, "internal_error", "Internal error")
         return _error(status, _bad_request_code(status), detail)
 
-    def _unsupported(self, request: Request) -> Handler:
+    async def _by_method(self, request: Request, **handlers: Endpoint) -> Response:
+        """Serve ``request`` with the handler for its HTTP method; any other method is
+        Sinch's 405 (after authentication, as Sinch answers an unknown caller first)."""
+        chosen = handlers.get(request.method)
+
         async def handler(client: GatewayClient) -> Response:
-            raise wire.WireError(f"{request.method} is not supported by this gateway on this path",
-                                 status=405, code="method_not_allowed")
-        return handler
+            if chosen is None:
+                raise wire.WireError(f"{request.method} is not supported by this gateway on this path",
+                                     status=405, code="method_not_allowed")
+            return await chosen(request, client)
+        return await self.serve(request, handler)
 
     # -- batches -----------------------------------------------------------------------------
     async def batches(self, request: Request) -> Response:
-        if request.method == "POST":
-            return await self.serve(request, lambda client: self._send(request, client))
-        if request.method == "GET":
-            return await self.serve(request, lambda client: self._list(request, client))
-        return await self.serve(request, self._unsupported(request))
+        return await self._by_method(request, POST=self._send, GET=self._list)
 
     async def _send(self, request: Request, client: GatewayClient) -> Response:
         key = faces.idempotency_key(request)
@@ -234,15 +239,11 @@ class SinchFace(ProviderFace):
         return JSONResponse(wire.list_json(batches, page=page, page_size=size, count=count))
 
     async def batch(self, request: Request) -> Response:
-        if request.method == "DELETE":
-            return await self.serve(request, lambda client: self._cancel(request, client))
-        if request.method != "GET":
-            return await self.serve(request, self._unsupported(request))
+        return await self._by_method(request, GET=self._fetch, DELETE=self._cancel)
 
-        async def fetch(client: GatewayClient) -> Response:
-            batch_id = request.path_params["batch_id"]
-            return JSONResponse(self._render(batch_id, await self._group(batch_id, client)))
-        return await self.serve(request, fetch)
+    async def _fetch(self, request: Request, client: GatewayClient) -> Response:
+        batch_id = request.path_params["batch_id"]
+        return JSONResponse(self._render(batch_id, await self._group(batch_id, client)))
 
     async def _cancel(self, request: Request, client: GatewayClient) -> Response:
         """``DELETE /batches/{id}``: cancel a scheduled batch -> the batch, ``canceled: true``."""
@@ -253,39 +254,35 @@ class SinchFace(ProviderFace):
 
     # -- delivery reports ------------------------------------------------------------------------
     async def report(self, request: Request) -> Response:
-        if request.method != "GET":
-            return await self.serve(request, self._unsupported(request))
+        return await self._by_method(request, GET=self._report)
 
-        async def fetch(client: GatewayClient) -> Response:
-            batch_id = request.path_params["batch_id"]
-            records = await self._group(batch_id, client)
-            kind = request.query_params.get("type") or "summary"
-            if kind not in ("summary", "full"):
-                raise wire.WireError("type: must be summary or full", code="syntax_invalid_parameter_format",
-                                     field="type")
-            statuses = {s.lower() for s in (request.query_params.get("status") or "").split(",") if s}
-            codes = {c for c in (request.query_params.get("code") or "").split(",") if c}
-            pairs = [(r.to, r.status) for r in records
-                     if (not statuses or wire.from_status(r.status).lower() in statuses)
-                     and (not codes or str(wire.status_code(r.status)) in codes)]
-            data = wire.summary_report_json(batch_id, pairs, full=kind == "full",
-                                            client_reference=self._face(records[0]).get("client_reference"))
-            data["total_message_count"] = len(records)
-            return JSONResponse(data)
-        return await self.serve(request, fetch)
+    async def _report(self, request: Request, client: GatewayClient) -> Response:
+        batch_id = request.path_params["batch_id"]
+        records = await self._group(batch_id, client)
+        kind = request.query_params.get("type") or "summary"
+        if kind not in ("summary", "full"):
+            raise wire.WireError("type: must be summary or full", code="syntax_invalid_parameter_format",
+                                 field="type")
+        statuses = {s.lower() for s in (request.query_params.get("status") or "").split(",") if s}
+        codes = {c for c in (request.query_params.get("code") or "").split(",") if c}
+        pairs = [(r.to, r.status) for r in records
+                 if (not statuses or wire.from_status(r.status).lower() in statuses)
+                 and (not codes or str(wire.status_code(r.status)) in codes)]
+        data = wire.summary_report_json(batch_id, pairs, full=kind == "full",
+                                        client_reference=self._face(records[0]).get("client_reference"))
+        data["total_message_count"] = len(records)
+        return JSONResponse(data)
 
     async def recipient_report(self, request: Request) -> Response:
-        if request.method != "GET":
-            return await self.serve(request, self._unsupported(request))
+        return await self._by_method(request, GET=self._recipient_report)
 
-        async def fetch(client: GatewayClient) -> Response:
-            batch_id = request.path_params["batch_id"]
-            msisdn = request.path_params["msisdn"].lstrip("+")
-            for record in await self._group(batch_id, client):
-                if record.to.lstrip("+") == msisdn:
-                    return JSONResponse(self._recipient(batch_id, record))
-            raise NotFound("no such recipient in the batch")
-        return await self.serve(request, fetch)
+    async def _recipient_report(self, request: Request, client: GatewayClient) -> Response:
+        batch_id = request.path_params["batch_id"]
+        msisdn = request.path_params["msisdn"].lstrip("+")
+        for record in await self._group(batch_id, client):
+            if record.to.lstrip("+") == msisdn:
+                return JSONResponse(self._recipient(batch_id, record))
+        raise NotFound("no such recipient in the batch")
 
     def _recipient(self, batch_id: str, record: MessageRecord) -> dict[str, Any]:
         return wire.recipient_report_json(batch_id, record.to, record.status, at=record.updated_at,
@@ -294,28 +291,26 @@ class SinchFace(ProviderFace):
                                           parts=record.segments, encoding=record.encoding)
 
     async def reports(self, request: Request) -> Response:
-        if request.method != "GET":
-            return await self.serve(request, self._unsupported(request))
+        return await self._by_method(request, GET=self._reports)
 
-        async def fetch(client: GatewayClient) -> Response:
-            query = request.query_params
-            page = _int(query.get("page"), 0, 0, 10**6)
-            size = _int(query.get("page_size"), 30, 1, 100)
-            statuses = {s.lower() for s in (query.get("status") or "").split(",") if s}
-            ref = query.get("client_reference") or None
-            records = await self._mine(client, lambda r: (not statuses
-                                                          or wire.from_status(r.status).lower() in statuses)
-                                       and (ref is None or self._face(r).get("client_reference") == ref),
-                                       refresh=True)
-            out = []
-            for record in records[page * size:(page + 1) * size]:
-                face = self._face(record)
-                batch_id = face.get("parent") or await self.gateway.alias_of(record.id, KIND) \
-                    or wire.provider_id_for(record.id)
-                out.append(self._recipient(batch_id, record))
-            return JSONResponse({"count": len(records), "page": page, "page_size": len(out),
-                                 "delivery_reports": out})
-        return await self.serve(request, fetch)
+    async def _reports(self, request: Request, client: GatewayClient) -> Response:
+        query = request.query_params
+        page = _int(query.get("page"), 0, 0, 10**6)
+        size = _int(query.get("page_size"), 30, 1, 100)
+        statuses = {s.lower() for s in (query.get("status") or "").split(",") if s}
+        ref = query.get("client_reference") or None
+        records = await self._mine(client, lambda r: (not statuses
+                                                      or wire.from_status(r.status).lower() in statuses)
+                                   and (ref is None or self._face(r).get("client_reference") == ref),
+                                   refresh=True)
+        out = []
+        for record in records[page * size:(page + 1) * size]:
+            face = self._face(record)
+            batch_id = face.get("parent") or await self.gateway.alias_of(record.id, KIND) \
+                or wire.provider_id_for(record.id)
+            out.append(self._recipient(batch_id, record))
+        return JSONResponse({"count": len(records), "page": page, "page_size": len(out),
+                             "delivery_reports": out})
 
     # -- callbacks ---------------------------------------------------------------------------------
     def _watch(self, message_id: str, batch_id: str, req: wire.SendRequest) -> None:

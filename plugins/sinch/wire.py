@@ -209,12 +209,8 @@ def build_send(to: str | Sequence[str], body: str, sender: str | None, *,
     numbers = [to] if isinstance(to, str) else list(to)
     payload: dict[str, Any] = {"to": numbers, "body": body, "type": "mt_text",
                                "delivery_report": delivery_report}
-    if sender:
-        payload["from"] = sender
-    if callback_url:
-        payload["callback_url"] = callback_url
-    if client_reference:
-        payload["client_reference"] = client_reference
+    optional = {"from": sender, "callback_url": callback_url, "client_reference": client_reference}
+    payload.update((key, value) for key, value in optional.items() if value)
     return payload
 
 
