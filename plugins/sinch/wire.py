@@ -387,8 +387,9 @@ def parse_report(data: Any) -> ParsedReport:
 # -- errors -------------------------------------------------------------------------------------------
 
 def error_body(http_status: int, code: Any, text: str, **context: Any) -> dict[str, str]:
-    """Sinch's error body, ``{"code", "text"}`` (the HTTP status is the response's)."""
-    return {"code": str(code), "text": text}
+    """Sinch's error body, ``{"code", "text"}`` (the HTTP status is the response's; a
+    refusal without a code of its own reads as ``bad_request``)."""
+    return {"code": str(code) if code is not None else "bad_request", "text": text}
 
 
 def _read_error(data: Any) -> tuple[str | None, str | None]:
