@@ -22,7 +22,7 @@ GOLDEN = {
         ("sb_018f2a6b3c4d5e6f7a8b9c0d", "018f2a6b3c4d-5e6f-7a8b9c0d-588062f3"),
         ("sb_000000000000ffffffffffff", "000000000000-ffff-ffffffff-504f2abf"),
         ("legacy-42", "dac0192e8656-a8c5-dd8405fb-a936e9f0")]),
-    "sinch": ("id_for", "message_id_in_id", [
+    "sinch": ("provider_id_for", "message_id_in", [
         ("sb_018f2a6b3c4d5e6f7a8b9c0d", "01HWN6PF2DBSQQN2WW1MWBRF9P"),
         ("sb_000000000000ffffffffffff", "0000000000ZZZZZZZZZW89VQ03"),
         ("legacy-42", "6JYA2PBC9P8BM8R7KB0AKC2AQW")]),

@@ -15,12 +15,13 @@ The SMS API has no balance call, so ``balance`` is not a capability.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
 from smsbridge import lookup as lookup_rules
 from smsbridge.backend import Option
 from smsbridge.backend_http import HttpBackend, status_callback_url
-from smsbridge.errors import ConfigError, DeliveryUnknown, NotFound, ProviderError
+from smsbridge.errors import ConfigError, NotFound, ProviderError
 from smsbridge.model import Accepted, Message, Status, StatusReport
 
 from . import wire
@@ -66,12 +67,9 @@ class SinchBackend(HttpBackend):
                                delivery_report="per_recipient_final" if callback else "full",
                                callback_url=callback, client_reference=message.reference or message.id or None)
         resp = self.transport.request("POST", wire.batches_path(self.plan), json=body, sending=True)
-        data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300), sending=True)
-        try:
-            batch = wire.parse_batch(data)
-        except ProviderError:
-            raise DeliveryUnknown("Sinch accepted the request but its reply has no batch id",
-                                  backend=self.name) from None
+        data = self.read_reply(resp, partial(wire.error_from_reply, sending=True), ok=range(200, 300),
+                               sending=True)
+        batch = wire.parse_send_reply(data, backend=self.name)
         return Accepted(provider_id=batch.id, raw=data)
 
     def lookup(self, message: Message) -> Accepted | None:
@@ -86,7 +84,7 @@ class SinchBackend(HttpBackend):
         reference = message.reference or message.id
         resp = self.transport.request("GET", wire.batches_path(self.plan),
                                       params={"client_reference": reference, "page_size": 100})
-        data = self.read_reply(resp, wire.error_for_reply)
+        data = self.read_reply(resp, wire.error_from_reply)
         taken = lookup_rules.claimed(message)  # batches the journal holds for other messages
         for raw in (data.get("batches") or []) if isinstance(data, dict) else []:
             try:
@@ -100,11 +98,11 @@ class SinchBackend(HttpBackend):
 
     def status(self, provider_id: str) -> StatusReport:
         resp = self.transport.request("GET", wire.report_path(self.plan, provider_id), params={"type": "summary"})
-        data = self.read_reply(resp, wire.error_for_reply, ok=(200, 404))
+        data = self.read_reply(resp, wire.error_from_reply, ok=(200, 404))
         if resp.status_code == 404:
             # No report yet, or no such batch: the batch itself tells which.
             batch = self.read_reply(self.transport.request("GET", wire.batch_path(self.plan, provider_id)),
-                                    wire.error_for_reply)
+                                    wire.error_from_reply)
             parsed_batch = wire.parse_batch(batch)
             status = Status.REJECTED if parsed_batch.canceled else Status.QUEUED
             return StatusReport(id=provider_id, status=status,

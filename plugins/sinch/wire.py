@@ -12,6 +12,13 @@ Pure functions, no I/O (shared/providers.md §5):
   Unknown`` and a numeric ``code``;
 - errors ``{"code": "syntax_constraint_violation", "text": …}`` (400/401/403/404);
 - callbacks: JSON POST to ``callback_url`` of the same report shapes.
+
+The module follows the core wire convention (:mod:`smsbridge.wire`): the status words,
+time format, id shape and error codes are data (``STATUSES``, ``TIMES``, ``ID_SHAPE``,
+``REPLY_ERRORS``, ``ERROR_REPLIES``) and the conventional functions are bound from them,
+so the backend and the gateway face read and write Sinch's words through one table.
+Sinch-only pieces (delivery-report codes, ULID batch ids, paths, batch and report JSON)
+keep their own names.
 """
 from __future__ import annotations
 
@@ -23,56 +30,60 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from smsbridge import ids
-from smsbridge.errors import (
-    AuthenticationError,
-    InsufficientCredit,
-    InvalidMessage,
-    InvalidNumber,
-    NotFound,
-    ProviderError,
-    ProviderUnavailable,
-    SmsBridgeError,
-)
+from smsbridge import errors, ids
+from smsbridge import wire as convention
 from smsbridge.model import Status
+from smsbridge.wire import ErrorReplies, ReplyErrors, Rule, StatusWords
 
 __all__ = [
-    "DEFAULT_BASE_URL", "REGIONS", "WireError", "SendRequest", "ParsedBatch", "ParsedReport",
-    "STATUS_FROM_WIRE", "status_from_wire", "status_to_wire", "status_code", "new_id", "is_id",
-    "id_for", "message_id_in_id",
+    # the core wire convention (smsbridge.wire.ProviderWire)
+    "STATUSES", "to_status", "from_status", "TIMES", "format_time", "parse_time",
+    "ID_SHAPE", "provider_id_for", "message_id_in", "REPLY_ERRORS", "error_from_reply",
+    "ERROR_REPLIES", "reply_for_error", "WireError", "build_send", "parse_send_request", "parse_send_reply",
+    # Sinch's own
+    "DEFAULT_BASE_URL", "REGIONS", "DELIVERY_REPORTS", "SendRequest", "ParsedBatch", "ParsedReport",
+    "status_code", "new_id", "is_id", "error_body",
     "base_url_for_region", "batches_path", "batch_path", "report_path", "recipient_report_path",
-    "build_send", "parse_send_request", "batch_json", "parse_batch", "list_json",
-    "summary_report_json", "recipient_report_json", "parse_report", "error_json",
-    "error_for_reply", "error_for_exception", "format_time", "parse_time",
+    "batch_json", "parse_batch", "list_json", "summary_report_json", "recipient_report_json", "parse_report",
 ]
 
 DEFAULT_BASE_URL = "https://{region}.sms.api.sinch.com"
 REGIONS = ("us", "eu", "au", "br", "ca")
+DELIVERY_REPORTS = ("none", "summary", "full", "per_recipient", "per_recipient_final")
 
-STATUS_FROM_WIRE: Mapping[str, Status] = {
-    "queued": Status.QUEUED,
-    "dispatched": Status.SENT,
-    "delivered": Status.DELIVERED,
-    "failed": Status.UNDELIVERED,
-    "deleted": Status.FAILED,
-    "expired": Status.EXPIRED,
-    "rejected": Status.REJECTED,
-    "aborted": Status.REJECTED,
-    "cancelled": Status.REJECTED,
-    "unknown": Status.UNKNOWN,
-}
-_STATUS_TO_WIRE: Mapping[Status, str] = {
-    Status.QUEUED: "Queued",
-    Status.SENT: "Dispatched",
-    Status.DELIVERED: "Delivered",
-    Status.UNDELIVERED: "Failed",
-    Status.FAILED: "Failed",
-    Status.EXPIRED: "Expired",
-    Status.REJECTED: "Rejected",
-    Status.UNKNOWN: "Unknown",
-    Status.SCHEDULED: "Queued",
-    Status.CANCELED: "Aborted",
-}
+# --------------------------------------------------------------------------- status words
+
+STATUSES = StatusWords(
+    incoming={
+        "Queued": Status.QUEUED,
+        "Dispatched": Status.SENT,
+        "Delivered": Status.DELIVERED,
+        "Failed": Status.UNDELIVERED,
+        "Deleted": Status.FAILED,
+        "Expired": Status.EXPIRED,
+        "Rejected": Status.REJECTED,
+        "Aborted": Status.REJECTED,
+        "Cancelled": Status.REJECTED,
+        "Unknown": Status.UNKNOWN,
+    },
+    outgoing={
+        Status.QUEUED: "Queued",
+        Status.SENT: "Dispatched",
+        Status.DELIVERED: "Delivered",
+        Status.UNDELIVERED: "Failed",
+        Status.FAILED: "Failed",
+        Status.EXPIRED: "Expired",
+        Status.REJECTED: "Rejected",
+        Status.UNKNOWN: "Unknown",
+        Status.SCHEDULED: "Queued",
+        Status.CANCELED: "Aborted",
+    },
+)
+"""Sinch's delivery-report statuses (the SDK's enum is upper case, the API docs capitalised:
+matched case-insensitively); the face writes them capitalised."""
+to_status = STATUSES.to_status
+from_status = STATUSES.from_status
+
 # Delivery-report codes (Sinch "Delivery report error codes"): 400 Queued, 401 Dispatched,
 # 406 internal expiry, 408 internal reject; 0 is the SMSC's "delivered"; 404 stands for an
 # operator failure here.
@@ -89,23 +100,49 @@ _STATUS_CODE: Mapping[Status, int] = {
     Status.CANCELED: 408,
 }
 
+
+def status_code(status: Status | str) -> int:
+    """The delivery-report ``code`` the face writes next to :func:`from_status`'s word."""
+    return _STATUS_CODE.get(Status(status), 401)
+
+
+# --------------------------------------------------------------------------- moments
+
+TIMES = convention.ISO_MILLIS_Z
+"""ISO 8601 with milliseconds and ``Z``: ``2019-08-24T14:15:22.123Z`` (read: any ISO 8601)."""
+format_time = TIMES.format
+parse_time = TIMES.parse
+
+# --------------------------------------------------------------------------- ids
+
+ID_SHAPE = ids.Ulid(salt="sinch:", foreign_salt="")
+"""A message as a Sinch batch id: a ULID whose time part is the message's and whose
+random bits carry the message id, so :func:`message_id_in` recovers it without a lookup."""
+provider_id_for = ID_SHAPE.id_for
+message_id_in = ID_SHAPE.message_id_in
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _NUMBER_RE = re.compile(r"^\+?\d{3,15}$")
-DELIVERY_REPORTS = ("none", "summary", "full", "per_recipient", "per_recipient_final")
 
 
-class WireError(Exception):
-    """A request a Sinch face must refuse: ``{"code","text"}`` with ``http_status``."""
+def new_id(now: float | None = None) -> str:
+    """A fresh ULID (48-bit milliseconds + 80 random bits), for batches smsbridge did not
+    derive from a message id."""
+    ms = int((time.time() if now is None else now) * 1000)
+    return ID_SHAPE.layout(f"{(ms << 80) | int.from_bytes(os.urandom(10), 'big'):032x}", "")
 
-    def __init__(self, http_status: int, code: str, text: str) -> None:
-        super().__init__(text)
-        self.http_status = http_status
-        self.code = code
-        self.text = text
 
-    def as_json(self) -> dict[str, str]:
-        return error_json(self.code, self.text)
+def is_id(value: str) -> bool:
+    """Whether ``value`` has a batch id's form (26 upper-case Crockford characters)."""
+    return isinstance(value, str) and bool(_ID_RE.match(value))
+
+
+# --------------------------------------------------------------------------- refusals
+
+class WireError(convention.WireError):
+    """A request a Sinch face refuses, answered as ``{"code", "text"}`` with ``status``;
+    ``code`` is Sinch's string code and the text starts with the field at fault."""
 
 
 @dataclass(frozen=True)
@@ -140,72 +177,6 @@ class ParsedReport:
     raw: Mapping[str, Any]
 
 
-def status_from_wire(word: str | None) -> Status:
-    return STATUS_FROM_WIRE.get((word or "").strip().lower(), Status.UNKNOWN)
-
-
-def status_to_wire(status: Status | str) -> str:
-    return _STATUS_TO_WIRE.get(Status(status), "Unknown")
-
-
-def status_code(status: Status | str) -> int:
-    return _STATUS_CODE.get(Status(status), 401)
-
-
-def new_id(now: float | None = None) -> str:
-    """A ULID: 48-bit milliseconds + 80 random bits, Crockford base 32, 26 characters."""
-    ms = int((time.time() if now is None else now) * 1000)
-    return _ulid((ms << 80) | int.from_bytes(os.urandom(10), "big"))
-
-
-def is_id(value: str) -> bool:
-    return isinstance(value, str) and bool(_ID_RE.match(value))
-
-
-def _ulid(value: int) -> str:
-    chars = []
-    for _ in range(26):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
-
-
-BATCH_ID_SHAPE = ids.Ulid(salt="sinch:", foreign_salt="")
-"""A message as a Sinch batch id: a ULID whose time is the message's (:mod:`smsbridge.ids`)."""
-
-
-def id_for(message_id: str) -> str:
-    """The batch id (a ULID) smsbridge shows for one of its messages: its time part is the
-    message's, its random bits carry the message id, so :func:`message_id_in_id` recovers
-    it without a lookup."""
-    return BATCH_ID_SHAPE.id_for(message_id)
-
-
-def message_id_in_id(batch_id: str) -> str | None:
-    """The smsbridge id carried by :func:`id_for`'s batch id, or ``None``."""
-    return BATCH_ID_SHAPE.message_id_in(batch_id)
-
-
-def format_time(when: datetime | None) -> str | None:
-    """ISO 8601 with milliseconds and ``Z``: ``2019-08-24T14:15:22.123Z``."""
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    when = when.astimezone(timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-
-
 # -- paths -------------------------------------------------------------------------------------
 
 def base_url_for_region(region: str) -> str:
@@ -233,53 +204,55 @@ def recipient_report_path(plan: str, batch_id: str, recipient: str) -> str:
 def build_send(to: str | Sequence[str], body: str, sender: str | None, *,
                delivery_report: str = "per_recipient_final", callback_url: str | None = None,
                client_reference: str | None = None) -> dict[str, Any]:
+    """The ``POST /batches`` JSON the official SDK sends (an ``mt_text`` batch), so the
+    backend's requests and the SDK's read the same at the face."""
     numbers = [to] if isinstance(to, str) else list(to)
     payload: dict[str, Any] = {"to": numbers, "body": body, "type": "mt_text",
                                "delivery_report": delivery_report}
-    if sender:
-        payload["from"] = sender
-    if callback_url:
-        payload["callback_url"] = callback_url
-    if client_reference:
-        payload["client_reference"] = client_reference
+    optional = {"from": sender, "callback_url": callback_url, "client_reference": client_reference}
+    payload.update((key, value) for key, value in optional.items() if value)
     return payload
 
 
 def parse_send_request(data: Any) -> SendRequest:
+    """A ``POST /batches`` body read at the face; anything Sinch would refuse raises
+    :class:`WireError` with Sinch's code and a text naming the field at fault."""
     if not isinstance(data, Mapping):
-        raise WireError(400, "syntax_invalid_json", "The JSON body must be an object")
+        raise WireError("The JSON body must be an object", code="syntax_invalid_json")
     to = data.get("to")
     if isinstance(to, str):
         to = [to]
     if not isinstance(to, list) or not to:
-        raise WireError(400, "syntax_constraint_violation", "to: must contain at least one recipient")
+        raise WireError("to: must contain at least one recipient", code="syntax_constraint_violation", field="to")
     if len(to) > 1000:
-        raise WireError(400, "syntax_constraint_violation", "to: too many recipients (maximum 1000)")
+        raise WireError("to: too many recipients (maximum 1000)", code="syntax_constraint_violation", field="to")
     numbers = []
     for item in to:
         if not isinstance(item, str) or not _NUMBER_RE.match(item.strip()):
-            raise WireError(400, "syntax_invalid_parameter_format",
-                            f"to: invalid MSISDN {str(item)[:20]!r}")
+            raise WireError(f"to: invalid MSISDN {str(item)[:20]!r}",
+                            code="syntax_invalid_parameter_format", field="to")
         numbers.append("+" + item.strip().lstrip("+"))
     mtype = data.get("type") or "mt_text"
     if mtype != "mt_text":
-        raise WireError(400, "syntax_constraint_violation", f"type: {str(mtype)[:20]} is not supported")
+        raise WireError(f"type: {str(mtype)[:20]} is not supported", code="syntax_constraint_violation", field="type")
     body = data.get("body")
     if not isinstance(body, str) or body == "":
-        raise WireError(400, "syntax_constraint_violation", "body: must not be empty")
+        raise WireError("body: must not be empty", code="syntax_constraint_violation", field="body")
     sender = data.get("from")
     if sender is not None and (not isinstance(sender, str) or not sender.strip()):
-        raise WireError(400, "syntax_invalid_parameter_format", "from: invalid originator")
+        raise WireError("from: invalid originator", code="syntax_invalid_parameter_format", field="from")
     report = data.get("delivery_report") or "none"
     if report not in DELIVERY_REPORTS:
-        raise WireError(400, "syntax_invalid_parameter_format", "delivery_report: unknown type")
+        raise WireError("delivery_report: unknown type",
+                        code="syntax_invalid_parameter_format", field="delivery_report")
     callback = data.get("callback_url")
     if callback is not None and (not isinstance(callback, str)
                                  or not callback.startswith(("http://", "https://"))):
-        raise WireError(400, "syntax_invalid_parameter_format", "callback_url: must be a URL")
+        raise WireError("callback_url: must be a URL", code="syntax_invalid_parameter_format", field="callback_url")
     ref = data.get("client_reference")
     if ref is not None and not isinstance(ref, str):
-        raise WireError(400, "syntax_invalid_parameter_format", "client_reference: must be a string")
+        raise WireError("client_reference: must be a string",
+                        code="syntax_invalid_parameter_format", field="client_reference")
     return SendRequest(to=tuple(numbers), body=body, sender=sender.strip() if sender else None,
                        delivery_report=report, callback_url=callback or None,
                        client_reference=ref or None)
@@ -316,9 +289,20 @@ def batch_json(*, id: str, to: Sequence[str], sender: str | None, body: str, cre
     return {k: v for k, v in data.items() if v is not None}
 
 
+def parse_send_reply(data: Any, *, backend: str | None = None) -> ParsedBatch:
+    """Sinch's 201 to a send, read.  A success without a readable batch means Sinch took
+    the request and we cannot tell what it did: :class:`DeliveryUnknown`, never re-sent."""
+    try:
+        return parse_batch(data)
+    except errors.ProviderError:
+        raise errors.DeliveryUnknown("Sinch accepted the request but its reply has no batch id",
+                                     backend=backend) from None
+
+
 def parse_batch(data: Any) -> ParsedBatch:
+    """A batch (a send's reply, a fetch, a list entry); no batch id is a :class:`ProviderError`."""
     if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
-        raise ProviderError("Sinch reply has no batch id")
+        raise errors.ProviderError("Sinch reply has no batch id")
     raw_to = data.get("to")
     to = raw_to if isinstance(raw_to, list) else []
     return ParsedBatch(id=data["id"], to=tuple("+" + _msisdn(str(n)) for n in to),
@@ -340,7 +324,7 @@ def summary_report_json(batch_id: str, recipients: Iterable[tuple[str, Status | 
     total = 0
     for number, status in recipients:
         total += 1
-        groups.setdefault((status_code(status), status_to_wire(status)), []).append(_msisdn(number))
+        groups.setdefault((status_code(status), from_status(status)), []).append(_msisdn(number))
     statuses = []
     for (code, word), numbers in groups.items():
         entry: dict[str, Any] = {"code": code, "count": len(numbers), "status": word}
@@ -363,7 +347,7 @@ def recipient_report_json(batch_id: str, recipient: str, status: Status | str, *
         "batch_id": batch_id,
         "recipient": _msisdn(recipient),
         "code": status_code(status),
-        "status": status_to_wire(status),
+        "status": from_status(status),
         "at": format_time(at or created_at or datetime.now(timezone.utc)),
         "operator_status_at": format_time(at) if at else None,
         "client_reference": client_reference,
@@ -376,12 +360,12 @@ def recipient_report_json(batch_id: str, recipient: str, status: Status | str, *
 def parse_report(data: Any) -> ParsedReport:
     """Either report shape -> one status (for a batch of one recipient, the only one)."""
     if not isinstance(data, Mapping) or not isinstance(data.get("batch_id"), str):
-        raise ProviderError("Sinch delivery report has no batch_id")
+        raise errors.ProviderError("Sinch delivery report has no batch_id")
     if data.get("type") == "recipient_delivery_report_sms" or "recipient" in data:
         word = data.get("status") if isinstance(data.get("status"), str) else None
         code = data.get("code") if isinstance(data.get("code"), int) else None
         recipient = data.get("recipient")
-        return ParsedReport(batch_id=data["batch_id"], status=status_from_wire(word), status_word=word,
+        return ParsedReport(batch_id=data["batch_id"], status=to_status(word), status_word=word,
                             code=code, at=parse_time(data.get("at")),
                             recipient=("+" + _msisdn(recipient)) if isinstance(recipient, str) else None,
                             raw=data)
@@ -393,51 +377,77 @@ def parse_report(data: Any) -> ParsedReport:
     # The least advanced status wins for multi-recipient batches; one recipient has one.
     order = [Status.QUEUED, Status.SENT, Status.UNKNOWN, Status.DELIVERED, Status.UNDELIVERED,
              Status.FAILED, Status.EXPIRED, Status.REJECTED]
-    best = min(statuses, key=lambda s: order.index(status_from_wire(s.get("status"))))
+    best = min(statuses, key=lambda s: order.index(to_status(s.get("status"))))
     word = best.get("status") if isinstance(best.get("status"), str) else None
-    return ParsedReport(batch_id=data["batch_id"], status=status_from_wire(word), status_word=word,
+    return ParsedReport(batch_id=data["batch_id"], status=to_status(word), status_word=word,
                         code=best.get("code") if isinstance(best.get("code"), int) else None, at=None,
                         recipient=None, raw=data)
 
 
 # -- errors -------------------------------------------------------------------------------------------
 
-def error_json(code: str, text: str) -> dict[str, str]:
-    return {"code": code, "text": text}
+def error_body(http_status: int, code: Any, text: str, **context: Any) -> dict[str, str]:
+    """Sinch's error body, ``{"code", "text"}`` (the HTTP status is the response's; a
+    refusal without a code of its own reads as ``bad_request``)."""
+    return {"code": str(code) if code is not None else "bad_request", "text": text}
 
 
-def error_for_reply(http_status: int, data: Any, *, backend: str | None = None) -> SmsBridgeError:
-    code = data.get("code") if isinstance(data, Mapping) else None
-    code = code if isinstance(code, str) else None
-    text = data.get("text") if isinstance(data, Mapping) and isinstance(data.get("text"), str) else None
-    text = text or f"Sinch answered HTTP {http_status}"
-    if http_status == 401 or code in ("unauthorized", "authentication_failed"):
-        return AuthenticationError(text, code=code or http_status, backend=backend)
-    if code in ("insufficient_credit", "out_of_credit") or (http_status == 402):
-        return InsufficientCredit(text, code=code or http_status, backend=backend)
-    if http_status == 404 or code == "not_found":
-        return NotFound(text)
-    if code in ("syntax_invalid_parameter_format", "illegal_number_type") and text.lower().startswith("to"):
-        return InvalidNumber(text)
-    if code in ("syntax_constraint_violation", "syntax_invalid_parameter_format") and \
-            text.lower().startswith(("body", "from")):
-        return InvalidMessage(text)
-    if http_status in (429, 503):
-        return ProviderUnavailable(text, code=code or http_status, backend=backend)
-    return ProviderError(text, code=code or http_status, backend=backend)
+def _read_error(data: Any) -> tuple[str | None, str | None]:
+    code, text = data.get("code"), data.get("text")
+    return (code if isinstance(code, str) else None), (text if isinstance(text, str) else None)
 
 
-def error_for_exception(exc: BaseException) -> WireError:
-    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    if isinstance(exc, InvalidNumber):
-        return WireError(400, "syntax_invalid_parameter_format", f"to: {message}")
-    if isinstance(exc, InvalidMessage):
-        field = "from" if "sender" in message.lower() else "body"
-        return WireError(400, "syntax_constraint_violation", f"{field}: {message}")
-    if isinstance(exc, NotFound):
-        return WireError(404, "not_found", "Batch not found")
-    if isinstance(exc, InsufficientCredit):
-        return WireError(403, "insufficient_credit", "Not enough credit to send the batch")
-    if isinstance(exc, ProviderUnavailable):
-        return WireError(503, "service_unavailable", message)
-    return WireError(500, "internal_error", message)
+_NUMBER_CODES = frozenset({"syntax_invalid_parameter_format", "illegal_number_type"})
+_MESSAGE_CODES = frozenset({"syntax_constraint_violation", "syntax_invalid_parameter_format"})
+_CREDIT_CODES = ("insufficient_credit", "out_of_credit")
+
+
+def _field_errors(http_status: int, code: Any, text: str, backend: str | None) -> errors.SmsBridgeError | None:
+    """What the generic order cannot say: Sinch's syntax codes name the field at fault only
+    as the text's ``"<field>: "`` prefix (``to`` is the number, ``body``/``from`` the
+    message), and Sinch answers an account out of credit with **403**, which the generic
+    order would read as a credential refusal."""
+    if http_status == 401 or http_status >= 500:
+        return None  # a credential refusal, or the never-send-twice rule for 5xx: the generic order
+    field = text.split(":", 1)[0].strip().lower() if ":" in text else ""
+    if code in _NUMBER_CODES and field == "to":
+        return errors.InvalidNumber(text)
+    if code in _MESSAGE_CODES and field in ("body", "from"):
+        return errors.InvalidMessage(text)
+    if code in _CREDIT_CODES:
+        return errors.InsufficientCredit(f"Sinch account cannot pay: {text}", code=code, backend=backend)
+    return None
+
+
+REPLY_ERRORS = ReplyErrors(
+    provider="Sinch", read=_read_error,
+    auth=("unauthorized", "authentication_failed"),
+    credit=_CREDIT_CODES,
+    not_found=("not_found",),
+    special=_field_errors,
+)
+"""Sinch's error reply ``{"code", "text"}`` -> the smsbridge error (a 5xx to a send is
+:class:`DeliveryUnknown`: Sinch may have taken the batch)."""
+error_from_reply = REPLY_ERRORS.error_from_reply
+
+
+def _field_of(exc: BaseException) -> str:
+    return "from" if getattr(exc, "reason", None) in ("bad_sender", "sender_unsupported") else "body"
+
+
+ERROR_REPLIES = ErrorReplies(
+    body=error_body, internal="internal_error",
+    rules=[
+        Rule(errors.InvalidNumber, 400, "syntax_invalid_parameter_format", lambda e: f"to: {e}"),
+        Rule(errors.InvalidMessage, 400, "syntax_constraint_violation", lambda e: f"send_at: {e}",
+             reason="not_scheduled"),
+        Rule(errors.InvalidMessage, 400, "syntax_constraint_violation", lambda e: f"{_field_of(e)}: {e}"),
+        Rule(errors.IdempotencyConflict, 409, "conflict", "Idempotency-Key was already used for another request"),
+        Rule(errors.NotFound, 404, "not_found", "Batch not found"),
+        Rule(errors.InsufficientCredit, 403, "insufficient_credit", "Not enough credit to send the batch"),
+        Rule(errors.ProviderUnavailable, 503, "service_unavailable"),
+        Rule(Exception, 500, "internal_error"),  # any other smsbridge error: its own (redacted) message
+    ])
+"""An smsbridge error in Sinch's words (the gateway face's answers); each reads back
+through :data:`REPLY_ERRORS` as the same error class."""
+reply_for_error = ERROR_REPLIES.reply

@@ -30,7 +30,7 @@ def test_send_and_status(tmp_path, sinch_gateway):
     with client_bridge(tmp_path, sinch_gateway.url) as bridge:
         receipt = bridge.send("+46701234567", "via the backend", reference="order-7")
         assert wire.is_id(receipt.provider_id)
-        upstream = sinch_gateway.bridge.record(wire.message_id_in_id(receipt.provider_id))
+        upstream = sinch_gateway.bridge.record(wire.message_id_in(receipt.provider_id))
         assert (upstream.text, upstream.sender, upstream.reference) == ("via the backend", "12345", "order-7")
         deadline = time.monotonic() + 5
         while (report := bridge.status(receipt.id)).status is not Status.DELIVERED:

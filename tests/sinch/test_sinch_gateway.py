@@ -33,7 +33,7 @@ def test_send_get_list(sinch_client, sinch_gateway):
     assert sinch_client.sms.batches.get(batch_id=b.id).id == b.id
     page = sinch_client.sms.batches.list(page_size=10)
     assert [x.id for x in page.content()] == [b.id] and not page.has_next_page
-    assert sinch_gateway.bridge.record(wire.message_id_in_id(b.id)).text == "Hello Sinch"
+    assert sinch_gateway.bridge.record(wire.message_id_in(b.id)).text == "Hello Sinch"
 
 
 def test_delivery_reports(sinch_client):
@@ -136,3 +136,15 @@ def test_hostile_input_gets_sinch_errors(sinch_gateway, method, path, body):
                             timeout=10)
     assert 400 <= resp.status_code < 500, resp.text
     assert set(resp.json()) == {"code", "text"}
+
+
+@pytest.mark.parametrize("method,path", [("PUT", "/batches"), ("POST", "/batches/" + "0" * 26),
+                                         ("DELETE", "/batches/" + "0" * 26 + "/delivery_report"),
+                                         ("PATCH", "/delivery_reports")])
+def test_a_method_a_path_does_not_take_is_sinchs_405_after_authentication(sinch_gateway, method, path):
+    """The face answers an unknown caller first (401), then the method (405), both in Sinch's shape."""
+    url = f"{sinch_gateway.url}/xms/v1/{PLAN}{path}"
+    resp = requests.request(method, url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    assert resp.status_code == 405 and resp.json()["code"] == "method_not_allowed", resp.text
+    stranger = requests.request(method, url, headers={"Authorization": "Bearer nope"}, timeout=10)
+    assert stranger.status_code == 401 and stranger.json()["code"] == "unauthorized"

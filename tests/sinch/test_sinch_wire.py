@@ -38,12 +38,12 @@ API_BATCH = {"id": "01FC66621XXXXX119Z8PMV1QPQ", "to": ["46701234567"], "from": 
     ("Unknown", Status.UNKNOWN), ("DELIVERED", Status.DELIVERED), ("huh", Status.UNKNOWN),
 ])
 def test_status_words(word, status):
-    assert wire.status_from_wire(word) is status
+    assert wire.to_status(word) is status
 
 
 @pytest.mark.parametrize("status", list(Status))
 def test_status_round_trip_keeps_finality(status):
-    back = wire.status_from_wire(wire.status_to_wire(status))
+    back = wire.to_status(wire.from_status(status))
     assert back.final == status.final
 
 
@@ -81,8 +81,8 @@ def test_parse_send_request_reads_the_sdk_body():
 def test_bad_send_requests(data, code):
     with pytest.raises(wire.WireError) as info:
         wire.parse_send_request(data)
-    assert info.value.http_status == 400 and info.value.code == code
-    assert set(info.value.as_json()) == {"code", "text"}
+    assert info.value.status == 400 and info.value.code == code
+    assert set(wire.reply_for_error(info.value)[1]) == {"code", "text"}
 
 
 def test_batch_json_round_trip():
@@ -128,18 +128,18 @@ def test_recipient_report():
     (503, None, ProviderUnavailable),
 ])
 def test_error_replies(status, body, error):
-    assert type(wire.error_for_reply(status, body)) is error
+    assert type(wire.error_from_reply(status, body)) is error
 
 
 @pytest.mark.parametrize("exc,status", [
     (InvalidNumber("x"), 400), (InvalidMessage("x"), 400), (NotFound("x"), 404), (InsufficientCredit("x"), 403),
     (ProviderUnavailable("x"), 503), (DeliveryUnknown("x"), 500),
 ])
-def test_error_for_exception_round_trips(exc, status):
-    err = wire.error_for_exception(exc)
-    assert err.http_status == status
+def test_reply_for_error_round_trips(exc, status):
+    http_status, body = wire.reply_for_error(exc)
+    assert http_status == status
     if not isinstance(exc, (ProviderUnavailable, DeliveryUnknown)):
-        assert type(wire.error_for_reply(err.http_status, err.as_json())) is type(exc)
+        assert type(wire.error_from_reply(http_status, body)) is type(exc)
 
 
 _json = json_values()
@@ -152,27 +152,87 @@ def test_parse_send_request_never_crashes(data):
     try:
         wire.parse_send_request(data)
     except wire.WireError as exc:
-        assert exc.http_status == 400
+        assert exc.status == 400
 
 
 @settings(max_examples=200, deadline=None)
 @given(_json)
 def test_reply_readers_raise_only_smsbridge_errors(data):
-    read_raising_only_smsbridge_errors((wire.parse_batch, wire.parse_report), data)
-    wire.error_for_reply(400, data)
+    read_raising_only_smsbridge_errors((wire.parse_batch, wire.parse_send_reply, wire.parse_report), data)
+    wire.error_from_reply(400, data)
 
 
-def test_id_for_is_a_reversible_ulid_with_the_send_time():
+def test_provider_id_for_is_a_reversible_ulid_with_the_send_time():
     from smsbridge.bridge import new_message_id
 
     for _ in range(200):
         message_id = new_message_id()
-        batch_id = wire.id_for(message_id)
-        assert wire.is_id(batch_id) and wire.message_id_in_id(batch_id) == message_id
+        batch_id = wire.provider_id_for(message_id)
+        assert wire.is_id(batch_id) and wire.message_id_in(batch_id) == message_id
     # The ULID's time part is the message id's milliseconds: ids sort by time.
     ms = int(message_id[3:15], 16)
     value = 0
     for ch in batch_id[:10]:
         value = value * 32 + wire._CROCKFORD.index(ch)
     assert value == ms
-    assert wire.message_id_in_id(wire.new_id()) is None
+    assert wire.message_id_in(wire.new_id()) is None
+
+
+# -- the core wire convention (issue 17) ------------------------------------------------------------
+
+def test_the_module_follows_the_wire_convention():
+    from smsbridge import wire as convention
+
+    assert convention.check_wire(wire) == []
+    assert issubclass(wire.WireError, convention.WireError)
+
+
+def test_times_on_the_wire_keep_their_bytes():
+    when = datetime(2019, 8, 24, 14, 15, 22, 123456, tzinfo=timezone.utc)
+    assert wire.format_time(when) == "2019-08-24T14:15:22.123Z"
+    assert wire.format_time(when.replace(tzinfo=None)) == "2019-08-24T14:15:22.123Z"
+    assert wire.format_time(None) is None
+    assert wire.parse_time("2019-08-24T14:15:22.123Z") == when.replace(microsecond=123000)
+    assert wire.parse_time("2019-08-24T14:15:22") == when.replace(microsecond=0)
+    assert wire.parse_time("not a date") is None and wire.parse_time(42) is None
+
+
+@pytest.mark.parametrize("status,body,error", [
+    (403, {"code": "forbidden", "text": "no access to this plan"}, AuthenticationError),
+    (403, {"code": "out_of_credit", "text": "no money"}, InsufficientCredit),
+    (400, {"code": "illegal_number_type", "text": "to: landline"}, InvalidNumber),
+    (400, {"code": "syntax_invalid_parameter_format", "text": "from: too long"}, InvalidMessage),
+    (401, {"code": "syntax_invalid_parameter_format", "text": "to: x"}, AuthenticationError),
+    (429, {"code": "too_many_requests", "text": "slow down"}, ProviderUnavailable),
+    (500, {"code": "internal_error", "text": "boom"}, ProviderUnavailable),
+])
+def test_more_error_replies(status, body, error):
+    assert type(wire.error_from_reply(status, body)) is error
+
+
+@pytest.mark.parametrize("status,body", [
+    (500, {"code": "internal_error", "text": "boom"}),
+    (502, None),
+    (500, {"code": "syntax_invalid_parameter_format", "text": "to: x"}),
+])
+def test_a_5xx_to_a_send_is_delivery_unknown(status, body):
+    """Sinch may have taken the batch before failing: never re-sent."""
+    assert type(wire.error_from_reply(status, body, sending=True)) is DeliveryUnknown
+
+
+def test_a_send_reply_without_a_batch_is_delivery_unknown():
+    with pytest.raises(DeliveryUnknown):
+        wire.parse_send_reply({"to": ["46701234567"]}, backend="sinch")
+    assert wire.parse_send_reply(API_BATCH).id == API_BATCH["id"]
+
+
+def test_a_wire_error_is_answered_as_it_is():
+    refusal = wire.WireError("GET is not supported", status=405, code="method_not_allowed")
+    assert wire.reply_for_error(refusal) == (405, {"code": "method_not_allowed", "text": "GET is not supported"})
+    assert wire.reply_for_error(KeyError("x")) == (500, {"code": "internal_error", "text": "Internal error"})
+
+
+def test_new_ids_are_ulids_of_their_time():
+    ms = 1_700_000_000_000
+    value = int(wire.ID_SHAPE.digits_in(wire.new_id(ms / 1000)), 16)
+    assert value >> 80 == ms
