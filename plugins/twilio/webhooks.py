@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from smsbridge.gateway.webhooks import (
@@ -51,17 +50,9 @@ def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
     word = form.get("MessageStatus") or form.get("SmsStatus") or ""
     if not sid or not word:
         raise WebhookRejected(400, "a StatusCallback needs MessageSid and MessageStatus")
-    at = _done_date(form.get("RawDlrDoneDate"))
+    at = wire.DLR_DONE_DATE.parse(form.get("RawDlrDoneDate"))  # the carrier's YYMMDDhhmm, UTC
     return [DeliveryReport(status=status, word=word, provider_id=sid, at=at, code=code or None,
                            description=f"Twilio: {word}" + (f" (error {code})" if code else ""), raw=form)]
-
-
-def _done_date(text: str | None) -> datetime | None:
-    """``RawDlrDoneDate`` is the carrier's ``YYMMDDhhmm`` (UTC)."""
-    try:
-        return datetime.strptime(str(text), "%y%m%d%H%M").replace(tzinfo=timezone.utc) if text else None
-    except ValueError:
-        return None
 
 
 def inbound_messages(request: WebhookRequest) -> list[ReceivedSMS]:
@@ -80,7 +71,7 @@ def answer(kind: str) -> WebhookAnswer:
 
 def incoming_form(message: InboundMessage, account_sid: str) -> dict[str, str]:
     """Twilio's incoming-message webhook form for ``message``."""
-    sid = wire.sid_for(message.id)
+    sid = wire.provider_id_for(message.id)
     from smsbridge import text as text_mod
 
     return {

@@ -42,14 +42,14 @@ def test_create_returns_a_twilio_message(twilio_client, twilio_gateway):
     assert m.uri == f"/2010-04-01/Accounts/{AC}/Messages/{m.sid}.json"
     # the sid maps, through the journal, to the message the gateway's Bridge sent
     message_id = twilio_gateway.bridge.journal.resolve("twilio", m.sid)
-    assert message_id == wire.message_id_in_sid(m.sid)
+    assert message_id == wire.message_id_in(m.sid)
     assert twilio_gateway.bridge.record(message_id).text == "Hello"
 
 
 def test_ucs2_two_segment_message_reports_two_segments(twilio_client, twilio_gateway):
     m = twilio_client.messages.create(to=HU, from_=SENDER, body=TWO_SEGMENTS_UCS2)
     assert m.num_segments == "2"
-    record = twilio_gateway.bridge.record(wire.message_id_in_sid(m.sid))
+    record = twilio_gateway.bridge.record(wire.message_id_in(m.sid))
     assert (record.encoding, record.segments) == ("ucs2", 2)
     assert twilio_client.messages(m.sid).fetch().num_segments == "2"
 
@@ -57,7 +57,7 @@ def test_ucs2_two_segment_message_reports_two_segments(twilio_client, twilio_gat
 def test_fetch_agrees_with_bridge_status(twilio_client, twilio_gateway):
     m = twilio_client.messages.create(to=HU, from_=SENDER, body="fetch me")
     fetched = twilio_client.messages(m.sid).fetch()
-    report = twilio_gateway.bridge.status(wire.message_id_in_sid(m.sid))
+    report = twilio_gateway.bridge.status(wire.message_id_in(m.sid))
     assert fetched.sid == m.sid and fetched.body == "fetch me"
     assert fetched.status == "delivered" and report.status is Status.DELIVERED  # sandbox, delay 0
     assert wire.to_status(fetched.status) is report.status
