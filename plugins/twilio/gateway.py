@@ -26,8 +26,15 @@ from starlette.responses import JSONResponse, Response
 from smsbridge.errors import InvalidNumber, NotFound, UnsupportedOperation
 from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable
-from smsbridge.gateway.faces import basic_credentials, client_record, cursor_of, face_extra, idempotency_key, \
-    parse_when, scan_journal
+from smsbridge.gateway.faces import (
+    basic_credentials,
+    client_record,
+    cursor_of,
+    face_extra,
+    idempotency_key,
+    parse_when,
+    scan_journal,
+)
 from smsbridge.gateway.http import read_form
 from smsbridge.gateway.provider_face import Handler, ProviderFace
 from smsbridge.model import MessageRecord

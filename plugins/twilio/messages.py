@@ -1,4 +1,4 @@
-"""Twilio's JSON replies, both ways: a message, a page of messages, the balance.
+"""Twilio's message JSON, both ways: one message, and a page of messages.
 
 Twilio quirks that are the contract (verified against twilio 9.13, providers.md §1):
 ``num_segments`` and ``num_media`` are *strings*; ``price`` is a string or null; a list
@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,8 +19,7 @@ from .api import API_VERSION, message_path, messages_path
 from .statuses import STATUSES, default_error_code, int_or_none
 from .times import TIMES
 
-__all__ = ["render_message", "ParsedMessage", "parse_send_reply", "parse_list", "render_list",
-           "render_balance", "parse_balance"]
+__all__ = ["render_message", "ParsedMessage", "parse_send_reply", "parse_list", "render_list"]
 
 
 def render_message(*, account_sid: str, sid: str, to: str, body: str, status: Status | str,
@@ -146,19 +144,3 @@ def render_list(messages: list[dict[str, Any]], *, account_sid: str, page: int, 
         "start": start,
         "uri": uri(page),
     }
-
-
-def render_balance(account_sid: str, amount: Decimal | str | float, currency: str) -> dict[str, Any]:
-    value = Decimal(str(amount))
-    return {"account_sid": account_sid, "balance": f"{value:.2f}" if value == value.quantize(Decimal("0.01"))
-            else str(value), "currency": currency}
-
-
-def parse_balance(payload: Any) -> tuple[Decimal, str]:
-    if not isinstance(payload, Mapping):
-        raise ProviderError("Twilio balance reply is not a JSON object")
-    try:
-        amount = Decimal(str(payload.get("balance")))
-    except (InvalidOperation, ValueError):
-        raise ProviderError(f"Twilio balance is not a number: {payload.get('balance')!r}") from None
-    return amount, str(payload.get("currency") or "USD")

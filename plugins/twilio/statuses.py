@@ -54,9 +54,6 @@ def shown_error_code(status: Status, code: Any) -> int | None:
 
 
 def int_or_none(value: Any) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        return int(str(value))
-    except ValueError:
-        return None
+    """An error code as Twilio's number (they are all digits), or ``None``."""
+    text = "" if value is None else str(value).strip()
+    return int(text) if text.isdigit() else None

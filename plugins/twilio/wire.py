@@ -16,7 +16,7 @@ create request        :func:`build_send`              :func:`parse_send_request`
 list query            :func:`list_query`              :func:`page_window`               :mod:`.forms`
 message JSON          :func:`parse_send_reply`        :func:`render_message`            :mod:`.messages`
 list JSON             :func:`parse_list`              :func:`render_list`               :mod:`.messages`
-balance JSON          :func:`parse_balance`           :func:`render_balance`            :mod:`.messages`
+balance JSON          :func:`parse_balance`           :func:`render_balance`            :mod:`.balance`
 errors                :data:`REPLY_ERRORS`,           :data:`ERROR_REPLIES`,            :mod:`.error_map`
                       :func:`error_from_reply`        :func:`reply_for_error`,
                                                       :func:`render_error`
@@ -36,11 +36,11 @@ Twilio quirks that are the contract (verified against twilio 9.13, providers.md 
 from __future__ import annotations
 
 from .api import API_VERSION, MAX_BODY_CHARS, balance_path, message_path, messages_path
+from .balance import parse_balance, render_balance
 from .callbacks import parse_status_callback, signature, status_callback_form
 from .error_map import ERROR_REPLIES, REPLY_ERRORS, WireError, more_info, render_error
 from .forms import CreateRequest, build_send, form_value, list_query, page_window, parse_send_request
-from .messages import ParsedMessage, parse_balance, parse_list, parse_send_reply, render_balance, render_list, \
-    render_message
+from .messages import ParsedMessage, parse_list, parse_send_reply, render_list, render_message
 from .sids import ACCOUNT_SID_RE, ID_SHAPE, MESSAGE_SID_RE, is_message_sid
 from .statuses import FAILED, STATUSES, default_error_code, shown_error_code
 from .times import DATE_SENT_FILTER, DLR_DONE_DATE, TIMES

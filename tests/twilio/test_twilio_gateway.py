@@ -121,6 +121,18 @@ def test_unknown_account_and_mismatched_path_are_401(twilio_gateway, make_sdk_cl
     # authenticating as one account while addressing another's path
     r = requests.get(f"{twilio_gateway.url}/2010-04-01/Accounts/{OTHER_AC}/Messages.json", auth=(AC, TOKEN))
     assert r.status_code == 401 and r.json()["code"] == 20003
+    assert "AccountSid in the URL" in r.json()["message"]  # the caller is known: say what is wrong
+    wrong = requests.get(f"{twilio_gateway.url}/2010-04-01/Accounts/{OTHER_AC}/Messages.json", auth=(AC, "bad"))
+    assert wrong.status_code == 401 and wrong.json()["message"] == "Authenticate"  # unknown: say nothing more
+
+
+def test_wrong_methods_are_twilios_405_after_authentication(twilio_gateway):
+    base = f"{twilio_gateway.url}/2010-04-01/Accounts/{AC}"
+    for method, path in (("DELETE", "/Messages.json"), ("POST", "/Balance.json"),
+                         ("DELETE", f"/Messages/SM{'0' * 32}.json")):
+        r = requests.request(method, base + path, auth=(AC, TOKEN))
+        assert (r.status_code, r.json()["code"], r.json()["status"]) == (405, 20004, 405), (method, path)
+        assert requests.request(method, base + path, auth=(AC, "bad")).status_code == 401
 
 
 def test_invalid_number_is_the_sdks_own_400_21211(twilio_client, twilio_gateway):

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from smsbridge_plugins.twilio import wire
 
+import smsbridge.wire
 from smsbridge import (
     AuthenticationError,
     DeliveryUnknown,
@@ -28,6 +29,22 @@ from smsbridge import (
 )
 
 AC = "AC" + "0" * 32
+
+
+# --------------------------------------------------------------------------- the convention
+
+def test_the_wire_module_follows_the_core_convention():
+    assert smsbridge.wire.check_wire(wire) == []
+    assert issubclass(wire.WireError, smsbridge.wire.WireError)
+    refused = wire.WireError("A 'To' phone number is required.", code=21604, field="To")
+    assert (refused.status, refused.code, refused.field) == (400, 21604, "To")
+
+
+def test_the_face_answers_errors_from_the_wire_table():
+    """The face and the SDK shim answer from one table, so a caller sees the same error."""
+    from smsbridge_plugins.twilio.gateway import TwilioFace
+
+    assert TwilioFace.errors.replies is wire.ERROR_REPLIES
 
 
 # --------------------------------------------------------------------------- status words
@@ -198,6 +215,25 @@ def test_unparseable_dates_are_none(text):
     assert wire.parse_time(text) is None
 
 
+@pytest.mark.parametrize("status, code, shown", [
+    (Status.FAILED, "30007", 30007), (Status.UNDELIVERED, 30005, 30005), (Status.EXPIRED, "30003", 30003),
+    (Status.FAILED, "EC_UNKNOWN", None), (Status.FAILED, "1", None), (Status.FAILED, None, None),
+    (Status.DELIVERED, "30007", None),   # a delivered message shows no error code
+])
+def test_only_failed_messages_show_a_twilio_error_code(status, code, shown):
+    assert wire.shown_error_code(status, code) == shown
+
+
+def test_the_other_twilio_time_forms():
+    at = datetime(2024, 5, 1, 12, 30, 5, tzinfo=timezone.utc)
+    assert wire.list_query("+1", sent_after=at)["DateSent>"] == "2024-05-01T12:30:05Z"
+    assert "DateSent>" not in wire.list_query("+1")
+    assert wire.DLR_DONE_DATE.parse("2405011230") == datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
+    assert wire.DLR_DONE_DATE.parse("not a date") is None and wire.DLR_DONE_DATE.parse(None) is None
+    assert wire.format_time(at) == "Wed, 01 May 2024 12:30:05 +0000"
+    assert wire.parse_time("Wed, 01 May 2024 12:30:05 +0000") == at
+
+
 # --------------------------------------------------------------------------- list JSON
 
 def test_list_json_has_the_paging_keys_the_sdk_needs():
@@ -284,6 +320,33 @@ def test_face_answers_for_smsbridge_errors(error, status, code):
 def test_face_errors_read_back_as_the_same_error_class(error):
     status, body = wire.reply_for_error(error)
     assert type(wire.error_from_reply(status, body, sending=True)) is type(error)
+
+
+@pytest.mark.parametrize("reason, code", [
+    ("too_long", 21617), ("bad_sender", 21212), ("sender_unsupported", 21212), ("empty", 21602),
+    ("opted_out", 21610), ("not_scheduled", 21200), ("bad_request", 21200), ("vetoed", 30007),
+    ("bad_text", 30007),
+])
+def test_invalid_messages_read_by_reason_not_by_text(reason, code):
+    # the text says "too long" whatever the reason: only the reason decides
+    status, body = wire.reply_for_error(InvalidMessage("too long, empty sender", reason=reason))
+    assert (status, body["code"]) == (400, code)
+
+
+def test_21211_names_the_number_when_the_request_is_known():
+    _, named = wire.reply_for_error(InvalidNumber("'+1' is not a valid phone number"), to="+10000000000")
+    assert named["message"] == "The 'To' number +10000000000 is not a valid phone number."
+    _, plain = wire.reply_for_error(InvalidNumber("'+1' is not a valid phone number"))
+    assert plain["message"] == "The 'To' number is not a valid phone number."
+    _, other = wire.reply_for_error(NotFound("x"), to="+10000000000")  # only 21211 names it
+    assert other["message"] == "The requested resource was not found"
+
+
+def test_refusals_are_answered_as_they_are():
+    status, body = wire.reply_for_error(wire.WireError("SendAt is odd", code=35114))
+    assert (status, body) == (400, wire.render_error(400, 35114, "SendAt is odd"))
+    status, body = wire.reply_for_error(RuntimeError("secret detail"))
+    assert (status, body["code"], body["message"]) == (500, 20500, "Internal error")
 
 
 def test_upstream_credential_trouble_is_not_reported_as_the_callers():
