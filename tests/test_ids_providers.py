@@ -10,7 +10,7 @@ import importlib
 import pytest
 
 GOLDEN = {
-    "twilio": ("sid_for", "message_id_in_sid", [
+    "twilio": ("provider_id_for", "message_id_in", [
         ("sb_018f2a6b3c4d5e6f7a8b9c0d", "SM018f2a6b3c4d5e6f7a8b9c0d29e814b5"),
         ("sb_000000000000ffffffffffff", "SM000000000000ffffffffffff62067e01"),
         ("legacy-42", "SMd2f28565b13642e88c1e6b02a6c12afc")]),

@@ -107,7 +107,7 @@ def test_twilio_install_keeps_the_rest_of_the_real_sdk(config: Path) -> None:
     assert out[1] == "twilio.rest"  # after uninstall(), the real Client imports again
     with Bridge.from_config(config) as bridge:  # the send really went through smsbridge
         [record] = [r for r in bridge.journaled() if r.to == "+36301234567"]
-        assert wire.sid_for(record.id) == result["sid"]
+        assert wire.provider_id_for(record.id) == result["sid"]
 
 
 def test_twilio_create_async_and_status_callback(config: Path) -> None:

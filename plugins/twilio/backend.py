@@ -23,12 +23,7 @@ from typing import Any
 from smsbridge import lookup as lookup_rules
 from smsbridge.backend import Option
 from smsbridge.backend_http import HttpBackend, reply_json
-from smsbridge.errors import (
-    DeliveryUnknown,
-    InvalidMessage,
-    ProviderError,
-    ProviderUnavailable,
-)
+from smsbridge.errors import DeliveryUnknown, InvalidMessage, ProviderError, ProviderUnavailable
 from smsbridge.model import Accepted, Balance, Message, StatusReport
 
 from . import wire
@@ -70,14 +65,14 @@ class TwilioBackend(HttpBackend):
         extra = message.extra or {}
         # the caller's own URL, else this backend's, else the gateway's webhook (issue 15)
         callback = extra.get("status_callback") or self.settings.get("status_callback") or extra.get("webhook_url")
-        form = wire.create_form(message.to, message.text, sender=sender, status_callback=callback,
+        form = wire.build_send(message.to, message.text, sender=sender, status_callback=callback,
                                 messaging_service_sid=service if not message.sender else None)
         response = self.transport.request("POST", wire.messages_path(self.account_sid), data=form, sending=True)
         if response.status_code >= 300:
             raise wire.error_from_reply(response.status_code, reply_json(response), backend=self.name,
                                         sending=True)
         try:
-            parsed = wire.parse_message(response.json())
+            parsed = wire.parse_send_reply(response.json())
         except (ValueError, ProviderError) as exc:
             # A 2xx means Twilio took it; an unreadable body does not undo that.
             raise DeliveryUnknown(f"Twilio accepted the request but its reply is unreadable: {exc}",
@@ -90,7 +85,7 @@ class TwilioBackend(HttpBackend):
         if response.status_code != 200:
             raise wire.error_from_reply(response.status_code, reply_json(response), backend=self.name)
         try:
-            parsed = wire.parse_message(response.json())
+            parsed = wire.parse_send_reply(response.json())
         except (ValueError, ProviderError) as exc:
             raise ProviderUnavailable(f"unreadable Twilio reply: {exc}", backend=self.name) from None
         description = parsed.error_message or None

@@ -19,7 +19,7 @@ The Bridge comes from ``bridge=`` or ``Bridge.from_config()`` (``$SMSBRIDGE_CONF
 ``./smsbridge.yaml``), one per process and config.  Return objects are built from the
 very JSON the gateway's Twilio face renders (:mod:`.wire`), then read the way the SDK
 reads it, so attribute types match the SDK's (``num_segments`` a str, dates
-``datetime`` in UTC, ``error_code`` an int or None).  Sids are ``wire.sid_for(id)``:
+``datetime`` in UTC, ``error_code`` an int or None).  Sids are ``wire.provider_id_for(id)``:
 the same sid the gateway shows, and it carries the smsbridge id, so no lookup table is
 needed to fetch.  ``MessageInstance.smsbridge_id`` is the smsbridge id itself.
 
@@ -42,7 +42,7 @@ from typing import Any
 from smsbridge.compat.shim import BridgeCache, ModuleAliases, bridge_attribute, overlay, real_sdk_installed
 from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
 
-from . import wire
+from . import api, wire
 
 __all__ = ["Client", "TwilioException", "TwilioRestException", "MessageInstance", "BalanceInstance",
            "RequestValidator", "install", "uninstall"]
@@ -76,7 +76,8 @@ class TwilioRestException(TwilioException):
 
 def _rest_error(error: BaseException, *, verb: str, method: str, uri: str, to: str | None = None
                 ) -> TwilioRestException:
-    """The SDK's exception for what the gateway face would have answered."""
+    """The SDK's exception for what the gateway face would have answered: both answer
+    through the wire's :data:`~.wire.ERROR_REPLIES`."""
     status, body = wire.reply_for_error(error, to=to)
     return TwilioRestException(status, uri, f"Unable to {verb} record: {body['message']}", body["code"], method)
 
@@ -90,7 +91,7 @@ _bridges = BridgeCache()  # one Bridge per process and config file, shared by ev
 
 def _date(value: Any) -> datetime | None:
     # twilio.base.deserialize.rfc2822_datetime: UTC datetime, seconds precision
-    return wire.parse_rfc2822(value)
+    return wire.parse_time(value)
 
 
 class MessageInstance:
@@ -180,7 +181,7 @@ class MessageContext:
         self._uri = f"/Accounts/{account_sid}/Messages/{sid}.json"
 
     def fetch(self) -> MessageInstance:
-        message_id = wire.message_id_in_sid(self.sid)
+        message_id = wire.message_id_in(self.sid)
         bridge = self._client.bridge
         try:
             if message_id is None:
@@ -189,7 +190,7 @@ class MessageContext:
             record = bridge.record(message_id)
         except NotFound:
             raise TwilioRestException(404, self._uri, f"Unable to fetch record: The requested resource "
-                                      f"/{wire.API_VERSION}{self._uri} was not found", wire.E_NOT_FOUND,
+                                      f"/{wire.API_VERSION}{self._uri} was not found", api.E_NOT_FOUND,
                                       "GET") from None
         except SmsBridgeError as exc:
             raise _rest_error(exc, verb="fetch", method="GET", uri=self._uri) from None
@@ -203,11 +204,11 @@ class MessageContext:
 
     def update(self, *args: Any, **kwargs: Any) -> MessageInstance:
         raise TwilioRestException(405, self._uri, "Unable to update record: smsbridge cannot update, cancel or "
-                                  "redact messages", wire.E_METHOD_NOT_ALLOWED, "POST")
+                                  "redact messages", api.E_METHOD_NOT_ALLOWED, "POST")
 
     def delete(self) -> bool:
         raise TwilioRestException(405, self._uri, "Unable to delete record: smsbridge keeps every message in "
-                                  "its journal", wire.E_METHOD_NOT_ALLOWED, "DELETE")
+                                  "its journal", api.E_METHOD_NOT_ALLOWED, "DELETE")
 
     def __repr__(self) -> str:
         return f"<Twilio.Api.V2010.MessageContext account_sid={self._account_sid} sid={self.sid}>"
@@ -241,10 +242,10 @@ class MessageList:
         if media_url:
             form["MediaUrl"] = media_url
         try:
-            request = wire.parse_create_form({k: str(v) if not isinstance(v, list) else v for k, v in form.items()})
+            request = wire.parse_send_request({k: str(v) if not isinstance(v, list) else v
+                                               for k, v in form.items()})
         except wire.WireError as exc:
-            raise TwilioRestException(exc.status, self._uri, f"Unable to create record: {exc.message}", exc.code,
-                                      "POST") from None
+            raise _rest_error(exc, verb="create", method="POST", uri=self._uri) from None
         bridge = self._client.bridge
         # Passed through as the gateway faces do: a backend that can deliver status
         # callbacks (twilio, infobip) hands the URL to its provider; the others ignore it.
@@ -254,7 +255,7 @@ class MessageList:
         except SmsBridgeError as exc:
             raise _rest_error(exc, verb="create", method="POST", uri=self._uri, to=request.to) from None
         payload = wire.render_message(
-            account_sid=self._account_sid, sid=wire.sid_for(receipt.id), to=receipt.to, body=request.body,
+            account_sid=self._account_sid, sid=wire.provider_id_for(receipt.id), to=receipt.to, body=request.body,
             status=receipt.status, sender=receipt.sender or request.sender, segments=receipt.segments,
             created_at=receipt.created_at, updated_at=receipt.created_at,
             messaging_service_sid=request.messaging_service_sid)
@@ -284,7 +285,7 @@ class MessageList:
         journaled = getattr(self._client.bridge, "journaled", None)
         if journaled is None:
             raise TwilioRestException(405, self._uri, "Unable to fetch page: this Bridge cannot list messages",
-                                      wire.E_METHOD_NOT_ALLOWED, "GET")
+                                      api.E_METHOD_NOT_ALLOWED, "GET")
         size = max(1, min(int(page_size or 200), 1000))
         yielded, offset = 0, 0
         while limit is None or yielded < limit:
@@ -355,7 +356,7 @@ class BalanceList:
         try:
             balance = self._client.bridge.balance()
         except UnsupportedOperation as exc:
-            raise TwilioRestException(404, uri, f"Unable to fetch record: {exc}", wire.E_NOT_FOUND, "GET") from None
+            raise TwilioRestException(404, uri, f"Unable to fetch record: {exc}", api.E_NOT_FOUND, "GET") from None
         except SmsBridgeError as exc:
             raise _rest_error(exc, verb="fetch", method="GET", uri=uri) from None
         return BalanceInstance(wire.render_balance(self._account_sid, balance.amount, balance.unit))
@@ -425,14 +426,11 @@ class Client:
         return self.username, self.password
 
     def _instance(self, record: Any, account_sid: str) -> MessageInstance:
-        status = record.status
-        failed = status.value in ("failed", "undelivered", "rejected", "expired")
-        code = record.error_code if failed and str(record.error_code or "").isdigit() \
-            and len(str(record.error_code)) == 5 else None
         payload = wire.render_message(
-            account_sid=account_sid, sid=wire.sid_for(record.id), to=record.to, body=record.text, status=status,
-            sender=record.sender, segments=record.segments, created_at=record.created_at,
-            updated_at=record.updated_at, error_code=code, error_message=record.error)
+            account_sid=account_sid, sid=wire.provider_id_for(record.id), to=record.to, body=record.text,
+            status=record.status, sender=record.sender, segments=record.segments, created_at=record.created_at,
+            updated_at=record.updated_at, error_code=wire.shown_error_code(record.status, record.error_code),
+            error_message=record.error)
         return MessageInstance(payload, self, record.id)
 
     def __repr__(self) -> str:

@@ -15,17 +15,9 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
-from smsbridge.gateway.webhooks import (
-    DeliveryReport,
-    OutgoingWebhook,
-    ReceivedSMS,
-    WebhookAnswer,
-    WebhookRejected,
-    WebhookRequest,
-)
+from smsbridge.gateway import webhooks as hooks
 from smsbridge.model import InboundMessage
 
 from . import wire
@@ -35,52 +27,44 @@ __all__ = ["verify", "status_reports", "inbound_messages", "answer", "forward_in
 TWIML_EMPTY = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def verify(request: WebhookRequest, settings: Mapping[str, Any], kind: str) -> None:
+def verify(request: hooks.WebhookRequest, settings: Mapping[str, Any], kind: str) -> None:
     given = request.headers.get("x-twilio-signature")
     if not given:
-        raise WebhookRejected(403, "missing X-Twilio-Signature")
+        raise hooks.WebhookRejected(403, "missing X-Twilio-Signature")
     params = request.form_pairs() if request.method == "POST" else []
     expected = wire.signature(str(settings["auth_token"]), request.url, params)
     if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
-        raise WebhookRejected(403, "X-Twilio-Signature does not match")
+        raise hooks.WebhookRejected(403, "X-Twilio-Signature does not match")
 
 
-def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
+def status_reports(request: hooks.WebhookRequest) -> list[hooks.DeliveryReport]:
     form = request.form()
     sid, status, code = wire.parse_status_callback(form)
     word = form.get("MessageStatus") or form.get("SmsStatus") or ""
     if not sid or not word:
-        raise WebhookRejected(400, "a StatusCallback needs MessageSid and MessageStatus")
-    at = _done_date(form.get("RawDlrDoneDate"))
-    return [DeliveryReport(status=status, word=word, provider_id=sid, at=at, code=code or None,
+        raise hooks.WebhookRejected(400, "a StatusCallback needs MessageSid and MessageStatus")
+    at = wire.DLR_DONE_DATE.parse(form.get("RawDlrDoneDate"))  # the carrier's YYMMDDhhmm, UTC
+    return [hooks.DeliveryReport(status=status, word=word, provider_id=sid, at=at, code=code or None,
                            description=f"Twilio: {word}" + (f" (error {code})" if code else ""), raw=form)]
 
 
-def _done_date(text: str | None) -> datetime | None:
-    """``RawDlrDoneDate`` is the carrier's ``YYMMDDhhmm`` (UTC)."""
-    try:
-        return datetime.strptime(str(text), "%y%m%d%H%M").replace(tzinfo=timezone.utc) if text else None
-    except ValueError:
-        return None
-
-
-def inbound_messages(request: WebhookRequest) -> list[ReceivedSMS]:
+def inbound_messages(request: hooks.WebhookRequest) -> list[hooks.ReceivedSMS]:
     form = request.form()
     sid = form.get("MessageSid") or form.get("SmsSid")
     if not sid or "From" not in form or "To" not in form:
-        raise WebhookRejected(400, "an incoming message needs MessageSid, From and To")
-    return [ReceivedSMS(from_=form["From"], to=form["To"], text=form.get("Body", ""), provider_id=sid, raw=form)]
+        raise hooks.WebhookRejected(400, "an incoming message needs MessageSid, From and To")
+    return [hooks.ReceivedSMS(from_=form["From"], to=form["To"], text=form.get("Body", ""), provider_id=sid, raw=form)]
 
 
-def answer(kind: str) -> WebhookAnswer:
+def answer(kind: str) -> hooks.WebhookAnswer:
     if kind == "inbound":
-        return WebhookAnswer(200, TWIML_EMPTY, "text/xml")
-    return WebhookAnswer(204)
+        return hooks.WebhookAnswer(200, TWIML_EMPTY, "text/xml")
+    return hooks.WebhookAnswer(204)
 
 
 def incoming_form(message: InboundMessage, account_sid: str) -> dict[str, str]:
     """Twilio's incoming-message webhook form for ``message``."""
-    sid = wire.sid_for(message.id)
+    sid = wire.provider_id_for(message.id)
     from smsbridge import text as text_mod
 
     return {
@@ -93,7 +77,7 @@ def incoming_form(message: InboundMessage, account_sid: str) -> dict[str, str]:
     }
 
 
-def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url: str) -> OutgoingWebhook:
+def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url: str) -> hooks.OutgoingWebhook:
     """Twilio's incoming-message webhook, signed with the client's own auth token: the
     client's TwiML handler (and its ``RequestValidator``) take it as Twilio's."""
     form = incoming_form(message, str(credentials["account_sid"]))
@@ -101,4 +85,4 @@ def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url
                "Content-Type": "application/x-www-form-urlencoded",
                "User-Agent": "TwilioProxy/1.1 (smsbridge)",
                "I-Twilio-Idempotency-Token": f"{form['MessageSid']}-received"}
-    return OutgoingWebhook(url=url, data=form, headers=headers)
+    return hooks.OutgoingWebhook(url=url, data=form, headers=headers)

@@ -43,7 +43,7 @@ def test_send_status_and_balance_through_the_face(tw, twilio_gateway, make_sdk_c
     receipt = tw.send(HU, "Hello from the backend")
     assert receipt.backend == "tw" and wire.MESSAGE_SID_RE.match(receipt.provider_id)
     assert (receipt.status, receipt.segments, receipt.encoding) == (Status.QUEUED, 1, "gsm7")
-    gateway_id = wire.message_id_in_sid(receipt.provider_id)
+    gateway_id = wire.message_id_in(receipt.provider_id)
     assert twilio_gateway.bridge.record(gateway_id).sender == SENDER
 
     # the status the front Bridge reports, the one the SDK fetches, and the gateway's own agree
@@ -60,7 +60,7 @@ def test_send_status_and_balance_through_the_face(tw, twilio_gateway, make_sdk_c
 def test_two_segment_ucs2_counts_agree(tw, twilio_gateway):
     receipt = tw.send(HU, "ő" * 71)
     assert (receipt.segments, receipt.encoding) == (2, "ucs2")
-    assert twilio_gateway.bridge.record(wire.message_id_in_sid(receipt.provider_id)).segments == 2
+    assert twilio_gateway.bridge.record(wire.message_id_in(receipt.provider_id)).segments == 2
 
 
 def test_wrong_token_is_authentication_error(twilio_gateway, tmp_path):

@@ -42,14 +42,14 @@ def test_create_returns_a_twilio_message(twilio_client, twilio_gateway):
     assert m.uri == f"/2010-04-01/Accounts/{AC}/Messages/{m.sid}.json"
     # the sid maps, through the journal, to the message the gateway's Bridge sent
     message_id = twilio_gateway.bridge.journal.resolve("twilio", m.sid)
-    assert message_id == wire.message_id_in_sid(m.sid)
+    assert message_id == wire.message_id_in(m.sid)
     assert twilio_gateway.bridge.record(message_id).text == "Hello"
 
 
 def test_ucs2_two_segment_message_reports_two_segments(twilio_client, twilio_gateway):
     m = twilio_client.messages.create(to=HU, from_=SENDER, body=TWO_SEGMENTS_UCS2)
     assert m.num_segments == "2"
-    record = twilio_gateway.bridge.record(wire.message_id_in_sid(m.sid))
+    record = twilio_gateway.bridge.record(wire.message_id_in(m.sid))
     assert (record.encoding, record.segments) == ("ucs2", 2)
     assert twilio_client.messages(m.sid).fetch().num_segments == "2"
 
@@ -57,7 +57,7 @@ def test_ucs2_two_segment_message_reports_two_segments(twilio_client, twilio_gat
 def test_fetch_agrees_with_bridge_status(twilio_client, twilio_gateway):
     m = twilio_client.messages.create(to=HU, from_=SENDER, body="fetch me")
     fetched = twilio_client.messages(m.sid).fetch()
-    report = twilio_gateway.bridge.status(wire.message_id_in_sid(m.sid))
+    report = twilio_gateway.bridge.status(wire.message_id_in(m.sid))
     assert fetched.sid == m.sid and fetched.body == "fetch me"
     assert fetched.status == "delivered" and report.status is Status.DELIVERED  # sandbox, delay 0
     assert wire.to_status(fetched.status) is report.status
@@ -121,6 +121,18 @@ def test_unknown_account_and_mismatched_path_are_401(twilio_gateway, make_sdk_cl
     # authenticating as one account while addressing another's path
     r = requests.get(f"{twilio_gateway.url}/2010-04-01/Accounts/{OTHER_AC}/Messages.json", auth=(AC, TOKEN))
     assert r.status_code == 401 and r.json()["code"] == 20003
+    assert "AccountSid in the URL" in r.json()["message"]  # the caller is known: say what is wrong
+    wrong = requests.get(f"{twilio_gateway.url}/2010-04-01/Accounts/{OTHER_AC}/Messages.json", auth=(AC, "bad"))
+    assert wrong.status_code == 401 and wrong.json()["message"] == "Authenticate"  # unknown: say nothing more
+
+
+def test_wrong_methods_are_twilios_405_after_authentication(twilio_gateway):
+    base = f"{twilio_gateway.url}/2010-04-01/Accounts/{AC}"
+    for method, path in (("DELETE", "/Messages.json"), ("POST", "/Balance.json"),
+                         ("DELETE", f"/Messages/SM{'0' * 32}.json")):
+        r = requests.request(method, base + path, auth=(AC, TOKEN))
+        assert (r.status_code, r.json()["code"], r.json()["status"]) == (405, 20004, 405), (method, path)
+        assert requests.request(method, base + path, auth=(AC, "bad")).status_code == 401
 
 
 def test_invalid_number_is_the_sdks_own_400_21211(twilio_client, twilio_gateway):

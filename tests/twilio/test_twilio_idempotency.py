@@ -64,7 +64,7 @@ def test_a_retried_create_with_the_token_sends_once_and_replies_the_same(chaos_g
     assert [r.text for r in journaled] == ["exactly once"]
     from smsbridge_plugins.twilio import wire
 
-    assert message.sid == wire.sid_for(journaled[0].id)
+    assert message.sid == wire.provider_id_for(journaled[0].id)
     again = client.messages.create(to="+36301234567", from_="+15017122661", body="exactly once")
     assert again.sid == message.sid and len(chaos_gateway.bridge.journaled()) == 1
 

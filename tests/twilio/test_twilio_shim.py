@@ -89,7 +89,7 @@ def test_create_fetch_list_balance(bridge):
     assert wire.MESSAGE_SID_RE.match(m.sid) and m.account_sid == "AC" + "4" * 32
     assert (m.status, m.num_segments, m.error_code, m.from_) == ("queued", "2", None, SENDER)
     assert isinstance(m.date_created, datetime) and m.date_created.tzinfo is not None
-    assert m.smsbridge_id == wire.message_id_in_sid(m.sid)
+    assert m.smsbridge_id == wire.message_id_in(m.sid)
 
     fetched = client.messages(m.sid).fetch()
     assert fetched.status == "delivered" == bridge.status(m.smsbridge_id).status.value

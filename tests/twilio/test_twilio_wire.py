@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from smsbridge_plugins.twilio import wire
 
+import smsbridge.wire
 from smsbridge import (
     AuthenticationError,
     DeliveryUnknown,
@@ -28,6 +29,22 @@ from smsbridge import (
 )
 
 AC = "AC" + "0" * 32
+
+
+# --------------------------------------------------------------------------- the convention
+
+def test_the_wire_module_follows_the_core_convention():
+    assert smsbridge.wire.check_wire(wire) == []
+    assert issubclass(wire.WireError, smsbridge.wire.WireError)
+    refused = wire.WireError("A 'To' phone number is required.", code=21604, field="To")
+    assert (refused.status, refused.code, refused.field) == (400, 21604, "To")
+
+
+def test_the_face_answers_errors_from_the_wire_table():
+    """The face and the SDK shim answer from one table, so a caller sees the same error."""
+    from smsbridge_plugins.twilio.gateway import TwilioFace
+
+    assert TwilioFace.errors.replies is wire.ERROR_REPLIES
 
 
 # --------------------------------------------------------------------------- status words
@@ -66,34 +83,34 @@ def test_every_status_survives_the_round_trip_up_to_twilio_vocabulary(status):
 
 def test_sid_embeds_smsbridge_ids_reversibly():
     message_id = "sb_018f3c2a1b2c9d8e7f6a5b4c"
-    sid = wire.sid_for(message_id)
+    sid = wire.provider_id_for(message_id)
     assert wire.MESSAGE_SID_RE.match(sid) and len(sid) == 34
-    assert wire.message_id_in_sid(sid) == message_id
-    assert wire.sid_for(message_id) == sid  # deterministic: shim and gateway agree
+    assert wire.message_id_in(sid) == message_id
+    assert wire.provider_id_for(message_id) == sid  # deterministic: shim and gateway agree
 
 
 @given(st.text(alphabet="0123456789abcdef", min_size=24, max_size=24))
 def test_any_smsbridge_id_round_trips_through_its_sid(hexpart):
     message_id = "sb_" + hexpart
-    assert wire.message_id_in_sid(wire.sid_for(message_id)) == message_id
+    assert wire.message_id_in(wire.provider_id_for(message_id)) == message_id
 
 
 @pytest.mark.parametrize("message_id", ["42", "018f3c2a-uuid-ish", "x" * 80, "sb_TOOSHORT"])
 def test_other_ids_get_a_well_formed_sid_but_need_the_alias_table(message_id):
-    sid = wire.sid_for(message_id)
+    sid = wire.provider_id_for(message_id)
     assert wire.MESSAGE_SID_RE.match(sid)
-    assert wire.message_id_in_sid(sid) is None
+    assert wire.message_id_in(sid) is None
 
 
 @pytest.mark.parametrize("sid", ["SM" + "0" * 32, "SMnothex", "", "SM" + "0" * 33, "MM" + "f" * 32, None, 42])
 def test_forged_or_malformed_sids_yield_no_id(sid):
-    assert wire.message_id_in_sid(sid) is None
+    assert wire.message_id_in(sid) is None
 
 
 def test_tampered_sid_is_not_decoded():
-    sid = wire.sid_for("sb_018f3c2a1b2c9d8e7f6a5b4c")
+    sid = wire.provider_id_for("sb_018f3c2a1b2c9d8e7f6a5b4c")
     tampered = sid[:10] + ("0" if sid[10] != "0" else "1") + sid[11:]
-    assert wire.message_id_in_sid(tampered) is None
+    assert wire.message_id_in(tampered) is None
 
 
 # --------------------------------------------------------------------------- create
@@ -101,14 +118,14 @@ def test_tampered_sid_is_not_decoded():
 def test_create_form_is_what_the_sdk_sends():
     # providers.md §1.3: body To=%2B15558675310&StatusCallback=...&From=%2B15017122661&Body=Hello
     sdk_body = "To=%2B15558675310&StatusCallback=http%3A%2F%2F127.0.0.1%3A9%2Fcb&From=%2B15017122661&Body=Hello"
-    ours = wire.create_form("+15558675310", "Hello", sender="+15017122661", status_callback="http://127.0.0.1:9/cb")
+    ours = wire.build_send("+15558675310", "Hello", sender="+15017122661", status_callback="http://127.0.0.1:9/cb")
     assert ours == dict(parse_qsl(sdk_body))
 
 
 def test_backend_form_round_trips_through_the_face_parser():
-    form = wire.create_form("+36301234567", "Szia ő", sender="Acme", status_callback="https://x.test/cb",
+    form = wire.build_send("+36301234567", "Szia ő", sender="Acme", status_callback="https://x.test/cb",
                             messaging_service_sid="MG" + "1" * 32)
-    parsed = wire.parse_create_form(form)
+    parsed = wire.parse_send_request(form)
     assert parsed == wire.CreateRequest(to="+36301234567", body="Szia ő", sender="Acme",
                                         status_callback="https://x.test/cb", messaging_service_sid="MG" + "1" * 32)
 
@@ -125,12 +142,12 @@ def test_backend_form_round_trips_through_the_face_parser():
 ])
 def test_unusable_create_forms_get_twilios_own_codes(form, status, code):
     with pytest.raises(wire.WireError) as caught:
-        wire.parse_create_form(form)
+        wire.parse_send_request(form)
     assert (caught.value.status, caught.value.code) == (status, code)
 
 
 def test_repeated_form_keys_keep_the_last_value():
-    parsed = wire.parse_create_form({"To": ["+1", "+36301234567"], "Body": ["a", "b"]})
+    parsed = wire.parse_send_request({"To": ["+1", "+36301234567"], "Body": ["a", "b"]})
     assert (parsed.to, parsed.body) == ("+36301234567", "b")
 
 
@@ -167,7 +184,7 @@ def test_rendered_message_parses_back():
     at = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
     payload = wire.render_message(account_sid=AC, sid="SM" + "c" * 32, to="+36301234567", body="x",
                                   status=Status.DELIVERED, sender="Acme", segments=3, created_at=at, updated_at=at)
-    parsed = wire.parse_message(payload)
+    parsed = wire.parse_send_reply(payload)
     assert (parsed.sid, parsed.status, parsed.word, parsed.segments) == ("SM" + "c" * 32, Status.DELIVERED,
                                                                          "delivered", 3)
     assert parsed.updated_at == at and parsed.to == "+36301234567" and parsed.sender == "Acme"
@@ -182,7 +199,7 @@ def test_a_real_twilio_reply_parses():
             "price": "-0.00790", "price_unit": "USD", "messaging_service_sid": None,
             "sid": "SM" + "1" * 32, "status": "sent", "subresource_uris": {}, "to": "+15558675310",
             "uri": f"/2010-04-01/Accounts/{AC}/Messages/SM{'1' * 32}.json"}
-    parsed = wire.parse_message(real)
+    parsed = wire.parse_send_reply(real)
     assert parsed.status is Status.SENT and parsed.segments == 1
     assert parsed.created_at == datetime(2023, 8, 24, 5, 1, 45, tzinfo=timezone.utc)
 
@@ -190,12 +207,31 @@ def test_a_real_twilio_reply_parses():
 @pytest.mark.parametrize("payload", [None, [], {}, {"sid": ""}, {"sid": 5}, "SM..."])
 def test_replies_without_a_sid_are_provider_errors(payload):
     with pytest.raises(ProviderError):
-        wire.parse_message(payload)
+        wire.parse_send_reply(payload)
 
 
 @pytest.mark.parametrize("text", ["", "yesterday", None, 17, "Wed, 99 Foo 2010"])
 def test_unparseable_dates_are_none(text):
-    assert wire.parse_rfc2822(text) is None
+    assert wire.parse_time(text) is None
+
+
+@pytest.mark.parametrize("status, code, shown", [
+    (Status.FAILED, "30007", 30007), (Status.UNDELIVERED, 30005, 30005), (Status.EXPIRED, "30003", 30003),
+    (Status.FAILED, "EC_UNKNOWN", None), (Status.FAILED, "1", None), (Status.FAILED, None, None),
+    (Status.DELIVERED, "30007", None),   # a delivered message shows no error code
+])
+def test_only_failed_messages_show_a_twilio_error_code(status, code, shown):
+    assert wire.shown_error_code(status, code) == shown
+
+
+def test_the_other_twilio_time_forms():
+    at = datetime(2024, 5, 1, 12, 30, 5, tzinfo=timezone.utc)
+    assert wire.list_query("+1", sent_after=at)["DateSent>"] == "2024-05-01T12:30:05Z"
+    assert "DateSent>" not in wire.list_query("+1")
+    assert wire.DLR_DONE_DATE.parse("2405011230") == datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
+    assert wire.DLR_DONE_DATE.parse("not a date") is None and wire.DLR_DONE_DATE.parse(None) is None
+    assert wire.format_time(at) == "Wed, 01 May 2024 12:30:05 +0000"
+    assert wire.parse_time("Wed, 01 May 2024 12:30:05 +0000") == at
 
 
 # --------------------------------------------------------------------------- list JSON
@@ -262,9 +298,9 @@ def test_error_replies_map_to_smsbridge_errors(http, payload, sending, error):
 
 @pytest.mark.parametrize("error, status, code", [
     (InvalidNumber("'+1' is not a valid phone number"), 400, 21211),
-    (InvalidMessage("text needs 9 segments, more than max_segments 6"), 400, 21617),
-    (InvalidMessage("invalid sender '!!!'"), 400, 21212),
-    (InvalidMessage("vetoed by opt-out plugin"), 400, 30007),
+    (InvalidMessage("text needs 9 segments, more than max_segments 6", reason="too_long"), 400, 21617),
+    (InvalidMessage("invalid sender '!!!'", reason="bad_sender"), 400, 21212),
+    (InvalidMessage("vetoed by opt-out plugin", reason="vetoed"), 400, 30007),
     (NotFound("no such message"), 404, 20404),
     (InsufficientCredit("no credit"), 400, 20005),
     (ProviderUnavailable("down"), 503, 20503),
@@ -280,10 +316,37 @@ def test_face_answers_for_smsbridge_errors(error, status, code):
 
 
 @pytest.mark.parametrize("error", [InvalidNumber("x"), InsufficientCredit("x"), ProviderUnavailable("x"),
-                                   DeliveryUnknown("x"), NotFound("x"), InvalidMessage("too long: 9 segments")])
+                                   DeliveryUnknown("x"), NotFound("x"), InvalidMessage("too long: 9 segments", reason="too_long")])
 def test_face_errors_read_back_as_the_same_error_class(error):
     status, body = wire.reply_for_error(error)
     assert type(wire.error_from_reply(status, body, sending=True)) is type(error)
+
+
+@pytest.mark.parametrize("reason, code", [
+    ("too_long", 21617), ("bad_sender", 21212), ("sender_unsupported", 21212), ("empty", 21602),
+    ("opted_out", 21610), ("not_scheduled", 21200), ("bad_request", 21200), ("vetoed", 30007),
+    ("bad_text", 30007),
+])
+def test_invalid_messages_read_by_reason_not_by_text(reason, code):
+    # the text says "too long" whatever the reason: only the reason decides
+    status, body = wire.reply_for_error(InvalidMessage("too long, empty sender", reason=reason))
+    assert (status, body["code"]) == (400, code)
+
+
+def test_21211_names_the_number_when_the_request_is_known():
+    _, named = wire.reply_for_error(InvalidNumber("'+1' is not a valid phone number"), to="+10000000000")
+    assert named["message"] == "The 'To' number +10000000000 is not a valid phone number."
+    _, plain = wire.reply_for_error(InvalidNumber("'+1' is not a valid phone number"))
+    assert plain["message"] == "The 'To' number is not a valid phone number."
+    _, other = wire.reply_for_error(NotFound("x"), to="+10000000000")  # only 21211 names it
+    assert other["message"] == "The requested resource was not found"
+
+
+def test_refusals_are_answered_as_they_are():
+    status, body = wire.reply_for_error(wire.WireError("SendAt is odd", code=35114))
+    assert (status, body) == (400, wire.render_error(400, 35114, "SendAt is odd"))
+    status, body = wire.reply_for_error(RuntimeError("secret detail"))
+    assert (status, body["code"], body["message"]) == (500, 20500, "Internal error")
 
 
 def test_upstream_credential_trouble_is_not_reported_as_the_callers():
