@@ -19,7 +19,7 @@ their ``.errors``) resolve here; :func:`uninstall` undoes it.
 
 The Bridge comes from ``bridge=`` or ``Bridge.from_config()`` (``$SMSBRIDGE_CONFIG``, else
 ``./smsbridge.yaml``).  Requests are read by the gateway face's own parser
-(:func:`.wire.parse_send_params`) and replies are the dicts it renders, so the shim and
+(:func:`.wire.parse_send_request`) and replies are the dicts it renders, so the shim and
 ``/sms/json`` behave alike: ``message-count`` is the number of parts, each part has its
 own ``message-id`` (:func:`.wire.message_ids_for`, the ids the gateway shows too).
 Credentials are not checked: the smsbridge config decides where messages go.
@@ -107,7 +107,7 @@ class _HasBridge:
 def _send(bridge: Any, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """``(http_status, reply)`` for one ``/sms/json`` request: the face's logic, minus HTTP."""
     try:
-        sms = wire.parse_send_params(params)
+        sms = wire.parse_send_request(params)
     except wire.WireError as exc:
         return wire.reply_for_error(exc, to=str(params.get("to") or "") or None)
     try:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from smsbridge.gateway.webhooks import (
@@ -51,13 +50,6 @@ def verify(request: WebhookRequest, settings: Mapping[str, Any], kind: str) -> N
         raise WebhookRejected(403, "Vonage signature (sig) does not match, or its timestamp is too old")
 
 
-def _timestamp(text: str | None) -> datetime | None:
-    try:
-        return datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc) if text else None
-    except ValueError:
-        return None
-
-
 def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
     params = _params(request)
     message_id, status, err = wire.parse_dlr(params)
@@ -66,7 +58,7 @@ def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
         raise WebhookRejected(400, "a delivery receipt needs messageId and status")
     code = err if err not in (None, "", "0") else None
     return [DeliveryReport(status=status, word=word, provider_id=message_id,
-                           at=_timestamp(params.get("message-timestamp")), code=code,
+                           at=wire.parse_time(params.get("message-timestamp")), code=code,
                            description=f"Vonage: {word}" + (f" (err-code {err})" if code else ""), raw=params)]
 
 
@@ -75,7 +67,8 @@ def inbound_messages(request: WebhookRequest) -> list[ReceivedSMS]:
     if not params.get("msisdn") or not params.get("to") or not params.get("messageId"):
         raise WebhookRejected(400, "an inbound SMS needs msisdn, to and messageId")
     return [ReceivedSMS(from_=params["msisdn"], to=params["to"], text=params.get("text", ""),
-                        provider_id=params["messageId"], received_at=_timestamp(params.get("message-timestamp")),
+                        provider_id=params["messageId"],
+                        received_at=wire.parse_time(params.get("message-timestamp")),
                         raw=params)]
 
 
@@ -91,10 +84,10 @@ def inbound_params(message: InboundMessage, api_key: str) -> dict[str, str]:
     words = message.text.split()
     return {
         "msisdn": message.from_.lstrip("+"), "to": message.to.lstrip("+"),
-        "messageId": wire.message_ids_for(message.id, 1)[0], "text": message.text,
+        "messageId": wire.provider_id_for(message.id), "text": message.text,
         "type": "unicode" if unicode else "text", "keyword": words[0].upper() if words else "",
         "api-key": api_key,
-        "message-timestamp": message.received_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        "message-timestamp": wire.format_time(message.received_at) or "",
     }
 
 

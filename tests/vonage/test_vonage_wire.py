@@ -33,25 +33,25 @@ from smsbridge import (
 def test_send_params_are_what_the_4x_sdk_sends():
     # providers.md §2.3: body to=447700900000&from=AcmeInc&text=Hello&client-ref=ref-1
     sdk_body = "to=447700900000&from=AcmeInc&text=Hello&client-ref=ref-1"
-    ours = wire.send_params("+447700900000", "Hello", sender="AcmeInc", client_ref="ref-1")
+    ours = wire.build_send("+447700900000", "Hello", sender="AcmeInc", client_ref="ref-1")
     assert ours == dict(parse_qsl(sdk_body))
 
 
 def test_unicode_text_is_sent_as_type_unicode():
-    assert wire.send_params("+36301234567", "ő", sender="A", encoding="ucs2")["type"] == "unicode"
-    assert "type" not in wire.send_params("+36301234567", "o", sender="A", encoding="gsm7")
+    assert wire.build_send("+36301234567", "ő", sender="A", encoding="ucs2")["type"] == "unicode"
+    assert "type" not in wire.build_send("+36301234567", "o", sender="A", encoding="gsm7")
 
 
 def test_backend_params_round_trip_through_the_face_parser():
-    params = wire.send_params("+36301234567", "Szia ő", sender="Acme", encoding="ucs2", client_ref="r1",
+    params = wire.build_send("+36301234567", "Szia ő", sender="Acme", encoding="ucs2", client_ref="r1",
                               callback="https://x.test/dlr", status_report=True, ttl=60000)
-    parsed = wire.parse_send_params(params)
+    parsed = wire.parse_send_request(params)
     assert parsed == wire.SendRequest(to="+36301234567", text="Szia ő", sender="Acme", client_ref="r1",
                                       callback="https://x.test/dlr", status_report=True, type="unicode")
 
 
 def test_json_bodies_with_native_types_parse_too():
-    parsed = wire.parse_send_params({"to": 36301234567, "from": "Acme", "text": "hi", "status-report-req": False})
+    parsed = wire.parse_send_request({"to": 36301234567, "from": "Acme", "text": "hi", "status-report-req": False})
     assert parsed.to == "+36301234567" and parsed.status_report is False
 
 
@@ -70,14 +70,14 @@ def test_json_bodies_with_native_types_parse_too():
 ])
 def test_unusable_requests_get_vonages_status_codes(params, status):
     with pytest.raises(wire.WireError) as caught:
-        wire.parse_send_params(params)
-    assert caught.value.status == status and caught.value.http_status == 200
+        wire.parse_send_request(params)
+    assert caught.value.code == status and caught.value.status == 200
 
 
 @pytest.mark.parametrize("to, e164", [("447700900000", "+447700900000"), ("+36301234567", "+36301234567"),
                                       ("0036301234567", "+36301234567")])
 def test_numbers_arrive_as_bare_digits(to, e164):
-    assert wire.parse_send_params({"to": to, "from": "A", "text": "x"}).to == e164
+    assert wire.parse_send_request({"to": to, "from": "A", "text": "x"}).to == e164
 
 
 # --------------------------------------------------------------------------- credentials
@@ -178,7 +178,7 @@ def test_the_official_sdk_reads_our_reply():
 def test_message_ids_look_like_vonages_and_are_deterministic(message_id, parts):
     ids = wire.message_ids_for(message_id, parts)
     assert len(ids) == parts == len(set(ids))
-    assert all(len(i) == 16 and all(c in "0123456789ABCDEF" for c in i) for i in ids)
+    assert all(len(i) == 32 and all(c in "0123456789ABCDEF" for c in i) for i in ids)
     assert ids == wire.message_ids_for(message_id, parts)
 
 
@@ -235,13 +235,13 @@ def test_unreadable_200_replies_are_delivery_unknown(payload):
     (500, False, ProviderUnavailable),
 ])
 def test_http_errors_map_to_smsbridge_errors(http, sending, error):
-    assert type(wire.error_from_http(http, {"title": "x"}, sending=sending)) is error
+    assert type(wire.error_from_reply(http, {"title": "x"}, sending=sending)) is error
 
 
 @pytest.mark.parametrize("error, http, status", [
     (InvalidNumber("'+1' is not a valid phone number"), 200, "3"),
-    (InvalidMessage("needs 9 segments, more than max_segments 6"), 200, "12"),
-    (InvalidMessage("invalid sender '!!'"), 200, "15"),
+    (InvalidMessage("needs 9 segments, more than max_segments 6", reason="too_long"), 200, "12"),
+    (InvalidMessage("invalid sender '!!'", reason="bad_sender"), 200, "15"),
     (InvalidMessage("vetoed"), 200, "6"),
     (InsufficientCredit("no credit"), 200, "9"),
     (ProviderUnavailable("down"), 200, "5"),
