@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from smsbridge.compat.shim import BridgeCache, ModuleAliases, bridge_attribute
@@ -122,6 +123,16 @@ def _send(bridge: Any, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
                                        account_ref=sms.account_ref)
 
 
+def _balance(bridge: Any, refused: Callable[[int, SmsBridgeError], Exception]) -> dict[str, Any]:
+    """The ``get-balance`` reply both SDK generations read; a failure is raised as
+    ``refused(http_status, error)`` (404: the backend has no balance, else 503)."""
+    try:
+        balance = bridge.balance()
+    except SmsBridgeError as exc:
+        raise refused(404 if isinstance(exc, UnsupportedOperation) else 503, exc) from None
+    return wire.render_balance(balance.amount)
+
+
 # --------------------------------------------------------------------------- 2.x / 3.x
 
 class Sms:
@@ -155,13 +166,8 @@ class Account:
         self._client = client
 
     def get_balance(self) -> dict[str, Any]:
-        try:
-            balance = self._client.bridge.balance()
-        except UnsupportedOperation as exc:
-            raise ClientError(f"404 response: {exc}") from None
-        except SmsBridgeError as exc:
-            raise ServerError(f"balance unavailable: {exc}") from None
-        return wire.render_balance(balance.amount)
+        return _balance(self._client.bridge, lambda status, exc: ClientError(f"404 response: {exc}") if status == 404
+                        else ServerError(f"balance unavailable: {exc}"))
 
 
 class Client(_HasBridge):
@@ -383,13 +389,8 @@ class _Account4:
         self._client = client
 
     def get_balance(self) -> Balance:
-        try:
-            balance = self._client.bridge.balance()
-        except UnsupportedOperation as exc:
-            raise HttpRequestError(f"404 response from smsbridge: {exc}") from None
-        except SmsBridgeError as exc:
-            raise HttpRequestError(f"503 response from smsbridge: {exc}") from None
-        data = wire.render_balance(balance.amount)
+        data = _balance(self._client.bridge,
+                        lambda status, exc: HttpRequestError(f"{status} response from smsbridge: {exc}"))
         return Balance(value=data["value"], auto_reload=data["autoReload"])
 
 

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from smsbridge_plugins.vonage import wire
+from wire_fuzz import json_values, read_raising_only_smsbridge_errors
 
 from smsbridge import (
     AuthenticationError,
@@ -305,3 +306,65 @@ def test_search_message_shape():
                                        status=Status.DELIVERED, created_at=at, updated_at=at)
     assert found["final-status"] == "DELIVRD" and found["to"] == "36301234567"
     assert found["date-received"] == "2024-05-01 00:00:00"
+
+
+# --------------------------------------------------------------------------- the core's wire convention
+
+def test_the_wire_module_follows_the_convention():
+    from smsbridge.wire import WireError, check_wire
+
+    assert check_wire(wire) == []
+    assert issubclass(wire.WireError, WireError)
+    refusal = wire.WireError("Missing to param", code="2", field="to")  # a refused message: HTTP 200
+    assert (refusal.status, refusal.code, refusal.field, refusal.message) == (200, "2", "to", "Missing to param")
+    assert wire.reply_for_error(refusal, to="+36301234567") == (200, wire.render_send_error("2", "Missing to param",
+                                                                                            to="+36301234567"))
+    http_level = wire.WireError("Bad body", status=400, code=None)
+    assert wire.reply_for_error(http_level) == (400, wire.http_error_body(400, "Bad body"))
+
+
+def test_the_first_part_id_carries_the_message_id():
+    message_id = "sb_0192a3b4c5d6e7f8a9b0c1d2"
+    first, second = wire.message_ids_for(message_id, 2)
+    assert first == wire.provider_id_for(message_id) and first == first.upper() and len(first) == 32
+    assert wire.message_id_in(first) == message_id
+    assert wire.message_id_in(first.lower()) == message_id  # the face upper-cases, a caller may not
+    assert wire.message_id_in(second) is None                # other parts: journal aliases
+    assert wire.message_id_in("0A0000000123ABCD") is None    # a real Vonage id is not ours
+
+
+@pytest.mark.parametrize("word, status", [("DELIVERED", Status.DELIVERED), (" buffered ", Status.SENT),
+                                          ("accepted", Status.SENT), ("something new", Status.UNKNOWN)])
+def test_status_words_are_data(word, status):
+    assert wire.to_status(word) is status
+
+
+def test_every_status_has_a_receipt_word_and_a_final_status():
+    assert {wire.from_status(s) for s in Status} <= set(wire.STATUSES.incoming)
+    assert wire.FINAL_STATUSES.from_status(Status.QUEUED) == ""
+
+
+def test_message_timestamps_both_ways():
+    at = datetime(2024, 5, 1, 12, 30, 5, tzinfo=timezone.utc)
+    assert wire.format_time(at) == "2024-05-01 12:30:05"
+    assert wire.parse_time("2024-05-01 12:30:05") == at
+    assert wire.parse_time("not a time") is None and wire.parse_time("") is None
+
+
+@pytest.mark.parametrize("http, payload, error", [
+    (200, {"message-count": "1", "messages": [{"status": "4", "error-text": "Bad Credentials"}]}, AuthenticationError),
+    (200, {"message-count": "1", "messages": [{"status": "3", "error-text": "Invalid to address"}]}, InvalidNumber),
+    (200, {"message-count": "1", "messages": [{"status": "3", "error-text": "Invalid from param"}]}, InvalidMessage),
+    (200, {"message-count": "1", "messages": [{"status": "29"}]}, ProviderError),
+    (403, {"title": "Forbidden"}, AuthenticationError),
+    (500, None, ProviderUnavailable),
+])
+def test_one_table_reads_per_message_statuses_and_http_statuses(http, payload, error):
+    got = wire.error_from_reply(http, payload, backend="vg")
+    assert type(got) is error
+
+
+@given(json_values(floats=True), st.sampled_from([200, 400, 401, 429, 500, 503]))
+def test_hostile_replies_read_as_smsbridge_errors_only(payload, http):
+    read_raising_only_smsbridge_errors([wire.parse_send_reply, wire.parse_balance], payload)
+    assert isinstance(wire.error_from_reply(http, payload, sending=True), Exception)
