@@ -74,7 +74,7 @@ class VonageBackend(HttpBackend):
             return params
         params = dict(params, api_key=str(self.settings["api_key"]), timestamp=str(int(time.time())))
         method = self.settings.get("signature_method") or "md5"
-        params["sig"] = wire.sign(params, str(secret), None if method == "md5hash" else method)
+        params["sig"] = wire.sign(params, str(secret), method)
         return params
 
     # -- operations --------------------------------------------------------------------

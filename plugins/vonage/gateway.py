@@ -207,7 +207,7 @@ class VonageFace(ProviderFace):
                 if secret:
                     receipt["timestamp"] = str(int(time.time()))
                     receipt["nonce"] = secrets.token_hex(8)
-                    receipt["sig"] = wire.sign(receipt, str(secret), None if sig_method == "md5hash" else sig_method)
+                    receipt["sig"] = wire.sign(receipt, str(secret), sig_method)
                 if method == "GET":
                     await self.gateway.post_callback(url, data=receipt, method="GET")
                 elif method == "POST-JSON":

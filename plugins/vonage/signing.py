@@ -71,9 +71,12 @@ def sign(params: Mapping[str, Any], secret: str, method: str | None = "md5") -> 
 
     ``&key=value`` for every parameter sorted by key, ``&`` and ``=`` in values replaced
     by ``_``; HMAC with ``method`` (md5/sha1/sha256/sha512), or with ``method=None`` the
-    legacy plain MD5 of that string followed by the secret.  Same as
+    legacy plain MD5 of that string followed by the secret (also spelt ``"md5hash"``, as
+    the ``signature_method`` settings name it).  Same as
     ``vonage_http_client.Auth.sign_params`` and vonage 3.x ``Client.signature``.
     """
+    if method == "md5hash":
+        method = None
     hasher: Any
     if method:
         hasher = hmac.new(secret.encode("utf-8"), digestmod=_DIGESTS[method])

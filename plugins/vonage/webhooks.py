@@ -93,7 +93,7 @@ def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url
         method = str(credentials.get("signature_method") or "md5").lower()
         params["timestamp"] = str(int(time.time()))
         params["nonce"] = secrets.token_hex(16)
-        params["sig"] = wire.sign(params, str(secret), None if method == "md5hash" else method)
+        params["sig"] = wire.sign(params, str(secret), method)
     how = str(credentials.get("dlr_method") or "POST").upper()
     if how == "GET":
         return hooks.OutgoingWebhook(url=url, method="GET", data=params)

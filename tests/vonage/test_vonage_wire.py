@@ -31,7 +31,7 @@ from smsbridge import (
 
 # --------------------------------------------------------------------------- send request
 
-def test_send_params_are_what_the_4x_sdk_sends():
+def test_build_send_is_what_the_4x_sdk_sends():
     # providers.md §2.3: body to=447700900000&from=AcmeInc&text=Hello&client-ref=ref-1
     sdk_body = "to=447700900000&from=AcmeInc&text=Hello&client-ref=ref-1"
     ours = wire.build_send("+447700900000", "Hello", sender="AcmeInc", client_ref="ref-1")
@@ -131,7 +131,7 @@ def test_a_4x_sdk_request_verifies_although_it_signed_its_unset_fields():
     assert not wire.check_signature(creds, "wrong-secret")
 
 
-@pytest.mark.parametrize("method", ["md5", "sha512", None])
+@pytest.mark.parametrize("method", ["md5", "sha512", None, "md5hash"])
 def test_3x_style_signatures_verify(method):
     params = {"to": "447700900000", "from": "Acme", "text": "Hi", "api_key": "k", "timestamp": str(int(time.time()))}
     params["sig"] = wire.sign(params, "s", method)
