@@ -74,7 +74,7 @@ class VonageBackend(HttpBackend):
             return params
         params = dict(params, api_key=str(self.settings["api_key"]), timestamp=str(int(time.time())))
         method = self.settings.get("signature_method") or "md5"
-        params["sig"] = wire.sign(params, str(secret), None if method == "md5hash" else method)
+        params["sig"] = wire.sign(params, str(secret), method)
         return params
 
     # -- operations --------------------------------------------------------------------
@@ -86,12 +86,12 @@ class VonageBackend(HttpBackend):
         extra = message.extra or {}
         # the caller's own URL, else this backend's, else the gateway's webhook (issue 15)
         callback = extra.get("status_callback") or self.settings.get("callback") or extra.get("webhook_url")
-        params = wire.send_params(message.to, message.text, sender=sender, encoding=message.encoding,
-                                  client_ref=message.reference, callback=callback)
+        params = wire.build_send(message.to, message.text, sender=sender, encoding=message.encoding,
+                                 client_ref=message.reference, callback=callback)
         response = self.transport.request("POST", wire.SEND_PATH, data=self._signed(params), sending=True)
         if response.status_code != 200:
-            raise wire.error_from_http(response.status_code, reply_json(response), backend=self.name,
-                                       sending=True)
+            raise wire.error_from_reply(response.status_code, reply_json(response), backend=self.name,
+                                        sending=True)
         try:
             payload = response.json()
         except ValueError:
@@ -104,7 +104,7 @@ class VonageBackend(HttpBackend):
         params = self._signed({})
         response = self.transport.request("GET", wire.BALANCE_PATH, params=params or None)
         if response.status_code != 200:
-            raise wire.error_from_http(response.status_code, reply_json(response), backend=self.name)
+            raise wire.error_from_reply(response.status_code, reply_json(response), backend=self.name)
         try:
             amount = wire.parse_balance(response.json())
         except ValueError:

@@ -19,7 +19,7 @@ their ``.errors``) resolve here; :func:`uninstall` undoes it.
 
 The Bridge comes from ``bridge=`` or ``Bridge.from_config()`` (``$SMSBRIDGE_CONFIG``, else
 ``./smsbridge.yaml``).  Requests are read by the gateway face's own parser
-(:func:`.wire.parse_send_params`) and replies are the dicts it renders, so the shim and
+(:func:`.wire.parse_send_request`) and replies are the dicts it renders, so the shim and
 ``/sms/json`` behave alike: ``message-count`` is the number of parts, each part has its
 own ``message-id`` (:func:`.wire.message_ids_for`, the ids the gateway shows too).
 Credentials are not checked: the smsbridge config decides where messages go.
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from smsbridge.compat.shim import BridgeCache, ModuleAliases, bridge_attribute
@@ -107,7 +108,7 @@ class _HasBridge:
 def _send(bridge: Any, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """``(http_status, reply)`` for one ``/sms/json`` request: the face's logic, minus HTTP."""
     try:
-        sms = wire.parse_send_params(params)
+        sms = wire.parse_send_request(params)
     except wire.WireError as exc:
         return wire.reply_for_error(exc, to=str(params.get("to") or "") or None)
     try:
@@ -120,6 +121,16 @@ def _send(bridge: Any, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     ids = wire.message_ids_for(receipt.id, receipt.segments)
     return 200, wire.render_send_reply(to=receipt.to, message_ids=ids, client_ref=sms.client_ref,
                                        account_ref=sms.account_ref)
+
+
+def _balance(bridge: Any, refused: Callable[[int, SmsBridgeError], Exception]) -> dict[str, Any]:
+    """The ``get-balance`` reply both SDK generations read; a failure is raised as
+    ``refused(http_status, error)`` (404: the backend has no balance, else 503)."""
+    try:
+        balance = bridge.balance()
+    except SmsBridgeError as exc:
+        raise refused(404 if isinstance(exc, UnsupportedOperation) else 503, exc) from None
+    return wire.render_balance(balance.amount)
 
 
 # --------------------------------------------------------------------------- 2.x / 3.x
@@ -155,13 +166,8 @@ class Account:
         self._client = client
 
     def get_balance(self) -> dict[str, Any]:
-        try:
-            balance = self._client.bridge.balance()
-        except UnsupportedOperation as exc:
-            raise ClientError(f"404 response: {exc}") from None
-        except SmsBridgeError as exc:
-            raise ServerError(f"balance unavailable: {exc}") from None
-        return wire.render_balance(balance.amount)
+        return _balance(self._client.bridge, lambda status, exc: ClientError(f"404 response: {exc}") if status == 404
+                        else ServerError(f"balance unavailable: {exc}"))
 
 
 class Client(_HasBridge):
@@ -383,13 +389,8 @@ class _Account4:
         self._client = client
 
     def get_balance(self) -> Balance:
-        try:
-            balance = self._client.bridge.balance()
-        except UnsupportedOperation as exc:
-            raise HttpRequestError(f"404 response from smsbridge: {exc}") from None
-        except SmsBridgeError as exc:
-            raise HttpRequestError(f"503 response from smsbridge: {exc}") from None
-        data = wire.render_balance(balance.amount)
+        data = _balance(self._client.bridge,
+                        lambda status, exc: HttpRequestError(f"{status} response from smsbridge: {exc}"))
         return Balance(value=data["value"], auto_reload=data["autoReload"])
 
 

@@ -41,7 +41,7 @@ def plain_gateway(gateway, vonage_config):
 def test_send_and_balance_through_the_face(plain_gateway, tmp_path):
     with front(plain_gateway.url, tmp_path) as bridge:
         receipt = bridge.send(HU, "Hello from the backend", reference="order-7")
-        assert receipt.backend == "vg" and len(receipt.provider_id) == 16
+        assert receipt.backend == "vg" and len(receipt.provider_id) == 32
         gateway_id = plain_gateway.bridge.journal.resolve("vonage", receipt.provider_id)
         record = plain_gateway.bridge.record(gateway_id)
         assert (record.to, record.sender, record.reference) == (HU, "AcmeInc", "order-7")

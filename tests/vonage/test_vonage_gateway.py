@@ -31,7 +31,7 @@ def test_send_over_tls(vonage_client, vonage_gateway):
     assert response.message_count == "1"
     [part] = response.messages
     assert (part.to, part.status, part.client_ref) == (TO, "0", "ref-1")
-    assert len(part.message_id) == 16
+    assert len(part.message_id) == 32
     message_id = vonage_gateway.bridge.journal.resolve("vonage", part.message_id)
     record = vonage_gateway.bridge.record(message_id)
     assert (record.to, record.sender, record.text, record.reference) == ("+" + TO, "AcmeInc", "Hello", "ref-1")

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from smsbridge_plugins.vonage import wire
+from wire_fuzz import json_values, read_raising_only_smsbridge_errors
 
 from smsbridge import (
     AuthenticationError,
@@ -30,28 +31,28 @@ from smsbridge import (
 
 # --------------------------------------------------------------------------- send request
 
-def test_send_params_are_what_the_4x_sdk_sends():
+def test_build_send_is_what_the_4x_sdk_sends():
     # providers.md §2.3: body to=447700900000&from=AcmeInc&text=Hello&client-ref=ref-1
     sdk_body = "to=447700900000&from=AcmeInc&text=Hello&client-ref=ref-1"
-    ours = wire.send_params("+447700900000", "Hello", sender="AcmeInc", client_ref="ref-1")
+    ours = wire.build_send("+447700900000", "Hello", sender="AcmeInc", client_ref="ref-1")
     assert ours == dict(parse_qsl(sdk_body))
 
 
 def test_unicode_text_is_sent_as_type_unicode():
-    assert wire.send_params("+36301234567", "ő", sender="A", encoding="ucs2")["type"] == "unicode"
-    assert "type" not in wire.send_params("+36301234567", "o", sender="A", encoding="gsm7")
+    assert wire.build_send("+36301234567", "ő", sender="A", encoding="ucs2")["type"] == "unicode"
+    assert "type" not in wire.build_send("+36301234567", "o", sender="A", encoding="gsm7")
 
 
 def test_backend_params_round_trip_through_the_face_parser():
-    params = wire.send_params("+36301234567", "Szia ő", sender="Acme", encoding="ucs2", client_ref="r1",
+    params = wire.build_send("+36301234567", "Szia ő", sender="Acme", encoding="ucs2", client_ref="r1",
                               callback="https://x.test/dlr", status_report=True, ttl=60000)
-    parsed = wire.parse_send_params(params)
+    parsed = wire.parse_send_request(params)
     assert parsed == wire.SendRequest(to="+36301234567", text="Szia ő", sender="Acme", client_ref="r1",
                                       callback="https://x.test/dlr", status_report=True, type="unicode")
 
 
 def test_json_bodies_with_native_types_parse_too():
-    parsed = wire.parse_send_params({"to": 36301234567, "from": "Acme", "text": "hi", "status-report-req": False})
+    parsed = wire.parse_send_request({"to": 36301234567, "from": "Acme", "text": "hi", "status-report-req": False})
     assert parsed.to == "+36301234567" and parsed.status_report is False
 
 
@@ -70,14 +71,14 @@ def test_json_bodies_with_native_types_parse_too():
 ])
 def test_unusable_requests_get_vonages_status_codes(params, status):
     with pytest.raises(wire.WireError) as caught:
-        wire.parse_send_params(params)
-    assert caught.value.status == status and caught.value.http_status == 200
+        wire.parse_send_request(params)
+    assert caught.value.code == status and caught.value.status == 200
 
 
 @pytest.mark.parametrize("to, e164", [("447700900000", "+447700900000"), ("+36301234567", "+36301234567"),
                                       ("0036301234567", "+36301234567")])
 def test_numbers_arrive_as_bare_digits(to, e164):
-    assert wire.parse_send_params({"to": to, "from": "A", "text": "x"}).to == e164
+    assert wire.parse_send_request({"to": to, "from": "A", "text": "x"}).to == e164
 
 
 # --------------------------------------------------------------------------- credentials
@@ -130,7 +131,7 @@ def test_a_4x_sdk_request_verifies_although_it_signed_its_unset_fields():
     assert not wire.check_signature(creds, "wrong-secret")
 
 
-@pytest.mark.parametrize("method", ["md5", "sha512", None])
+@pytest.mark.parametrize("method", ["md5", "sha512", None, "md5hash"])
 def test_3x_style_signatures_verify(method):
     params = {"to": "447700900000", "from": "Acme", "text": "Hi", "api_key": "k", "timestamp": str(int(time.time()))}
     params["sig"] = wire.sign(params, "s", method)
@@ -178,7 +179,7 @@ def test_the_official_sdk_reads_our_reply():
 def test_message_ids_look_like_vonages_and_are_deterministic(message_id, parts):
     ids = wire.message_ids_for(message_id, parts)
     assert len(ids) == parts == len(set(ids))
-    assert all(len(i) == 16 and all(c in "0123456789ABCDEF" for c in i) for i in ids)
+    assert all(len(i) == 32 and all(c in "0123456789ABCDEF" for c in i) for i in ids)
     assert ids == wire.message_ids_for(message_id, parts)
 
 
@@ -235,13 +236,13 @@ def test_unreadable_200_replies_are_delivery_unknown(payload):
     (500, False, ProviderUnavailable),
 ])
 def test_http_errors_map_to_smsbridge_errors(http, sending, error):
-    assert type(wire.error_from_http(http, {"title": "x"}, sending=sending)) is error
+    assert type(wire.error_from_reply(http, {"title": "x"}, sending=sending)) is error
 
 
 @pytest.mark.parametrize("error, http, status", [
     (InvalidNumber("'+1' is not a valid phone number"), 200, "3"),
-    (InvalidMessage("needs 9 segments, more than max_segments 6"), 200, "12"),
-    (InvalidMessage("invalid sender '!!'"), 200, "15"),
+    (InvalidMessage("needs 9 segments, more than max_segments 6", reason="too_long"), 200, "12"),
+    (InvalidMessage("invalid sender '!!'", reason="bad_sender"), 200, "15"),
     (InvalidMessage("vetoed"), 200, "6"),
     (InsufficientCredit("no credit"), 200, "9"),
     (ProviderUnavailable("down"), 200, "5"),
@@ -305,3 +306,65 @@ def test_search_message_shape():
                                        status=Status.DELIVERED, created_at=at, updated_at=at)
     assert found["final-status"] == "DELIVRD" and found["to"] == "36301234567"
     assert found["date-received"] == "2024-05-01 00:00:00"
+
+
+# --------------------------------------------------------------------------- the core's wire convention
+
+def test_the_wire_module_follows_the_convention():
+    from smsbridge.wire import WireError, check_wire
+
+    assert check_wire(wire) == []
+    assert issubclass(wire.WireError, WireError)
+    refusal = wire.WireError("Missing to param", code="2", field="to")  # a refused message: HTTP 200
+    assert (refusal.status, refusal.code, refusal.field, refusal.message) == (200, "2", "to", "Missing to param")
+    assert wire.reply_for_error(refusal, to="+36301234567") == (200, wire.render_send_error("2", "Missing to param",
+                                                                                            to="+36301234567"))
+    http_level = wire.WireError("Bad body", status=400, code=None)
+    assert wire.reply_for_error(http_level) == (400, wire.http_error_body(400, "Bad body"))
+
+
+def test_the_first_part_id_carries_the_message_id():
+    message_id = "sb_0192a3b4c5d6e7f8a9b0c1d2"
+    first, second = wire.message_ids_for(message_id, 2)
+    assert first == wire.provider_id_for(message_id) and first == first.upper() and len(first) == 32
+    assert wire.message_id_in(first) == message_id
+    assert wire.message_id_in(first.lower()) == message_id  # the face upper-cases, a caller may not
+    assert wire.message_id_in(second) is None                # other parts: journal aliases
+    assert wire.message_id_in("0A0000000123ABCD") is None    # a real Vonage id is not ours
+
+
+@pytest.mark.parametrize("word, status", [("DELIVERED", Status.DELIVERED), (" buffered ", Status.SENT),
+                                          ("accepted", Status.SENT), ("something new", Status.UNKNOWN)])
+def test_status_words_are_data(word, status):
+    assert wire.to_status(word) is status
+
+
+def test_every_status_has_a_receipt_word_and_a_final_status():
+    assert {wire.from_status(s) for s in Status} <= set(wire.STATUSES.incoming)
+    assert wire.FINAL_STATUSES.from_status(Status.QUEUED) == ""
+
+
+def test_message_timestamps_both_ways():
+    at = datetime(2024, 5, 1, 12, 30, 5, tzinfo=timezone.utc)
+    assert wire.format_time(at) == "2024-05-01 12:30:05"
+    assert wire.parse_time("2024-05-01 12:30:05") == at
+    assert wire.parse_time("not a time") is None and wire.parse_time("") is None
+
+
+@pytest.mark.parametrize("http, payload, error", [
+    (200, {"message-count": "1", "messages": [{"status": "4", "error-text": "Bad Credentials"}]}, AuthenticationError),
+    (200, {"message-count": "1", "messages": [{"status": "3", "error-text": "Invalid to address"}]}, InvalidNumber),
+    (200, {"message-count": "1", "messages": [{"status": "3", "error-text": "Invalid from param"}]}, InvalidMessage),
+    (200, {"message-count": "1", "messages": [{"status": "29"}]}, ProviderError),
+    (403, {"title": "Forbidden"}, AuthenticationError),
+    (500, None, ProviderUnavailable),
+])
+def test_one_table_reads_per_message_statuses_and_http_statuses(http, payload, error):
+    got = wire.error_from_reply(http, payload, backend="vg")
+    assert type(got) is error
+
+
+@given(json_values(floats=True), st.sampled_from([200, 400, 401, 429, 500, 503]))
+def test_hostile_replies_read_as_smsbridge_errors_only(payload, http):
+    read_raising_only_smsbridge_errors([wire.parse_send_reply, wire.parse_balance], payload)
+    assert isinstance(wire.error_from_reply(http, payload, sending=True), Exception)
