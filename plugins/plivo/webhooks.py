@@ -86,7 +86,7 @@ def incoming_params(message: InboundMessage) -> dict[str, str]:
 
     units = text_mod.analyse(message.text).segments or 1
     return {"From": message.from_.lstrip("+"), "To": message.to.lstrip("+"), "Text": message.text,
-            "Type": "sms", "MessageUUID": wire.uuid_for(message.id), "Units": str(units),
+            "Type": "sms", "MessageUUID": wire.provider_id_for(message.id), "Units": str(units),
             "TotalRate": "0.00000", "TotalAmount": "0.00000", "MessageIntent": ""}
 
 
