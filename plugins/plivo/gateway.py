@@ -30,22 +30,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from smsbridge.errors import NotFound, UnsupportedOperation
+from smsbridge.gateway import faces
 from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable
-from smsbridge.gateway.faces import (
-    basic_credentials,
-    client_record,
-    face_extra,
-    fresh,
-    idempotency_key,
-    parse_when,
-    query_int,
-    scan_journal,
-    send_each,
-)
 from smsbridge.gateway.http import read_form, read_json
 from smsbridge.gateway.provider_face import Handler, ProviderFace
-from smsbridge.model import MessageRecord, Receipt
+from smsbridge.model import Balance, MessageRecord, Receipt
 
 from . import wire
 
@@ -83,7 +73,7 @@ class PlivoFace(ProviderFace):
 
     def credentials(self, request: Request) -> Mapping[str, Any] | None:
         """Basic ``auth_id:auth_token``, and only for the caller's own ``/v1/Account/{auth_id}/``."""
-        creds = basic_credentials(request.headers.get("authorization"))
+        creds = faces.basic_credentials(request.headers.get("authorization"))
         if creds is None or request.path_params.get("auth_id") != creds[0]:
             return None
         return {"auth_id": creds[0], "auth_token": creds[1]}
@@ -98,21 +88,22 @@ class PlivoFace(ProviderFace):
             return _error(500, "server error")
         return _error(status, detail or "invalid request")
 
-    def _not_allowed(self, request: Request) -> Handler:
-        async def handler(client: GatewayClient) -> Response:
-            raise wire.WireError(f'HTTP method "{request.method}" not allowed on this resource', status=405)
-        return handler
+    async def _by_method(self, request: Request, **handlers: Handler) -> Response:
+        """Serve the handler named for the request's method; any other method gets Plivo's
+        405 (after authentication, as Plivo answers it)."""
+        handler = handlers.get(request.method.lower())
+        if handler is None:
+            async def handler(client: GatewayClient) -> Response:
+                raise wire.WireError(f'HTTP method "{request.method}" not allowed on this resource', status=405)
+        return await self.serve(request, handler)
 
     # -- Message/ -------------------------------------------------------------------------------
     async def messages(self, request: Request) -> Response:
-        if request.method == "POST":
-            return await self.serve(request, lambda client: self._create(request, client))
-        if request.method == "GET":
-            return await self.serve(request, lambda client: self._list(request, client))
-        return await self.serve(request, self._not_allowed(request))
+        return await self._by_method(request, post=lambda client: self._create(request, client),
+                                     get=lambda client: self._list(request, client))
 
     async def _create(self, request: Request, client: GatewayClient) -> Response:
-        key = idempotency_key(request)
+        key = faces.idempotency_key(request)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = await (read_form(request) if ctype == "application/x-www-form-urlencoded" else read_json(request))
         req = wire.parse_send_request(body)
@@ -121,7 +112,7 @@ class PlivoFace(ProviderFace):
         receipts: list[Receipt] = []
         invalid: list[str] = []
         # Invalid numbers are left out (and listed in the reply); what was accepted stays accepted.
-        async for receipt in send_each(
+        async for receipt in faces.send_each(
                 self.gateway, client, req.dst, req.text, sender=req.src, invalid=invalid, idempotency_key=key,
                 extra=lambda: {KIND: {"src": req.src, "url": req.url, "method": req.method, "auth_id": auth_id}}):
             message_uuid = wire.provider_id_for(receipt.id)
@@ -135,7 +126,7 @@ class PlivoFace(ProviderFace):
         return JSONResponse(wire.send_reply(_api_id(), uuids, invalid), status_code=202)
 
     async def _render(self, record: MessageRecord, auth_id: str) -> dict[str, Any]:
-        face = face_extra(record, KIND)
+        face = faces.face_extra(record, KIND)
         message_uuid = await self.gateway.alias_of(record.id, KIND) or wire.provider_id_for(record.id)
         return wire.message_object(auth_id=auth_id, message_uuid=message_uuid, to=record.to,
                                    sender=record.sender or face.get("src"), status=record.status,
@@ -165,7 +156,7 @@ class PlivoFace(ProviderFace):
             if not query.get(key):
                 continue
             try:
-                when = parse_when(query[key])
+                when = faces.parse_when(query[key])
             except ValueError:
                 raise wire.WireError(f"invalid {key}: expected YYYY-MM-DD HH:MM[:SS]", status=400,
                                      field=key) from None
@@ -176,57 +167,56 @@ class PlivoFace(ProviderFace):
             else:
                 filters[bound] = when + timedelta(microseconds=1) if inclusive else when
         matched: list[MessageRecord] = []
-        skip = offset
-        async for record in scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500), **filters):
+        passed = 0  # listed records walked, the first ``offset`` of them skipped
+        page = min(offset + limit + 1, 500)
+        async for record in faces.scan_journal(self.gateway, client=client, page=page, **filters):
             if record.phase == "failed":
                 continue
             if state:
-                record = await fresh(self.gateway, record)
+                record = await faces.fresh(self.gateway, record)
                 if wire.from_status(record.status) != state:
                     continue
             if sender and (record.sender or "").lstrip("+") != sender.lstrip("+"):
                 continue
-            if skip:
-                skip -= 1
+            passed += 1
+            if passed <= offset:
                 continue
             matched.append(record)
             if len(matched) > limit:
                 break
         auth_id = request.path_params["auth_id"]
-        objects = [await self._render(await fresh(self.gateway, r), auth_id) for r in matched[:limit]]
+        objects = [await self._render(await faces.fresh(self.gateway, r), auth_id) for r in matched[:limit]]
         total = offset + len(objects) + (1 if len(matched) > limit else 0)
         return JSONResponse(wire.list_reply(_api_id(), auth_id, objects, limit=limit, offset=offset, total=total))
 
     # -- Message/{uuid}/ ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:
-        if request.method != "GET":
-            return await self.serve(request, self._not_allowed(request))
-
         async def fetch(client: GatewayClient) -> Response:
             message_uuid = request.path_params["uuid"]
             message_id = await self.gateway.resolve(KIND, message_uuid) or wire.message_id_in(message_uuid)
             if message_id is None:
                 raise NotFound("not found")
-            record = await client_record(self.gateway, client, message_id, missing="not found")
+            record = await faces.client_record(self.gateway, client, message_id, missing="not found")
             data = await self._render(record, request.path_params["auth_id"])
             data["api_id"] = _api_id()
             return JSONResponse(data)
-        return await self.serve(request, fetch)
+        return await self._by_method(request, get=fetch)
 
     # -- Account ---------------------------------------------------------------------------------
     async def account(self, request: Request) -> Response:
-        if request.method != "GET":
-            return await self.serve(request, self._not_allowed(request))
-
         async def fetch(client: GatewayClient) -> Response:
-            try:
-                bal = await self.gateway.call(self.gateway.bridge.balance, client.backend)
-            except UnsupportedOperation:
-                bal = None
+            bal = await self._balance(client)
             auth_id = request.path_params["auth_id"]
             return JSONResponse(wire.account_reply(_api_id(), auth_id, bal.amount if bal else "0",
                                                    name=client.name, unit=bal.unit if bal else "USD"))
-        return await self.serve(request, fetch)
+        return await self._by_method(request, get=fetch)
+
+    async def _balance(self, client: GatewayClient) -> Balance | None:
+        """The client's backend's balance; ``None`` (shown as 0) when it cannot tell one."""
+        try:
+            return await self.gateway.call(self.gateway.bridge.balance, client.backend)
+        except UnsupportedOperation:
+            return None
 
     # -- status callbacks ---------------------------------------------------------------------
     def _watch(self, message_id: str, message_uuid: str, url: str, method: str, token: str) -> None:
@@ -246,7 +236,7 @@ class PlivoFace(ProviderFace):
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
-    return query_int(value, default, low, high,
+    return faces.query_int(value, default, low, high,
                      invalid=lambda text: wire.WireError(f"invalid integer {text!r}", status=400),
                      out_of_range=lambda n: wire.WireError(f"value {n} out of range {low}..{high}", status=400))
 
