@@ -243,3 +243,9 @@ def test_the_fraction_token_is_the_cores():
     fmt = TimeFormat("%H:%M:%S%.f")
     assert fmt.format(datetime(2024, 1, 1, 1, 2, 3)) == "01:02:03"
     assert fmt.format(datetime(2024, 1, 1, 1, 2, 3, 40)) == "01:02:03.000040"
+
+
+@pytest.mark.parametrize("sender,written", [("+14155551234", "14155551234"), ("MyShop", "MyShop"), (None, None)])
+def test_sender_digits(sender, written):
+    """A number sender is written as digits, an alphanumeric one as it is (``src``, ``from_number``, ``From``)."""
+    assert wire.sender_digits(sender) == written
