@@ -93,7 +93,8 @@ def digits_of(number: str) -> str:
 
 
 def sender_digits(sender: str | None) -> str | None:
-    """A sender as Plivo writes it: a number as digits, an alphanumeric sender as it is."""
+    """A sender as Plivo writes it: a number (digits, perhaps after ``+``) as digits,
+    anything else (an alphanumeric sender) as it is."""
     return digits_of(sender) if sender and sender.lstrip("+").isdigit() else sender
 
 
