@@ -125,8 +125,9 @@ _ZONE_NO_COLON = re.compile(r"([+-]\d{2})(\d{2})$")
 @dataclass(frozen=True)
 class TimeFormat:
     """How a provider writes a moment, as data: a ``strftime`` pattern applied in UTC,
-    where ``%3f`` stands for milliseconds, or ``"rfc2822"`` (``Wed, 18 Aug 2010 20:01:40
-    +0000``, locale-independent).
+    where ``%3f`` stands for milliseconds and ``%.f`` for ``.`` and the microseconds, left
+    out when they are zero (as ``datetime.isoformat`` writes them), or ``"rfc2822"``
+    (``Wed, 18 Aug 2010 20:01:40 +0000``, locale-independent).
 
     :meth:`format` renders an aware or naive (= UTC) datetime; :meth:`parse` reads any
     ISO 8601 or RFC 2822 moment, with ``Z``, ``±HH:MM``, ``±HHMM`` or no zone (read as
@@ -146,6 +147,7 @@ class TimeFormat:
         if self.pattern == "rfc2822":
             return format_datetime(when.replace(microsecond=0))
         pattern = self.pattern.replace("%3f", f"{when.microsecond // 1000:03d}")
+        pattern = pattern.replace("%.f", f".{when.microsecond:06d}" if when.microsecond else "")
         return when.strftime(pattern)
 
     def parse(self, value: object) -> datetime | None:
@@ -172,7 +174,7 @@ def _read_moment(text: str, pattern: str) -> datetime | None:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         pass
-    if pattern != "rfc2822" and "%3f" not in pattern:
+    if pattern != "rfc2822" and "%3f" not in pattern and "%.f" not in pattern:
         try:
             return datetime.strptime(text, pattern)
         except ValueError:

@@ -26,7 +26,7 @@ GOLDEN = {
         ("sb_018f2a6b3c4d5e6f7a8b9c0d", "01HWN6PF2DBSQQN2WW1MWBRF9P"),
         ("sb_000000000000ffffffffffff", "0000000000ZZZZZZZZZW89VQ03"),
         ("legacy-42", "6JYA2PBC9P8BM8R7KB0AKC2AQW")]),
-    "plivo": ("uuid_for", "message_id_in_uuid", [
+    "plivo": ("provider_id_for", "message_id_in", [
         ("sb_018f2a6b3c4d5e6f7a8b9c0d", "018f2a6b-3c4d-45e6-bf7a-8b9c0dad7283"),
         ("sb_000000000000ffffffffffff", "00000000-0000-4fff-9fff-ffffff1129eb"),
         ("legacy-42", "a11047f9-57ad-47ea-a411-2649ceb8e368")]),

@@ -12,6 +12,7 @@ Config (SPEC §3 common keys plus)::
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, ClassVar
 
 from smsbridge import lookup as lookup_rules
@@ -57,7 +58,7 @@ class PlivoBackend(HttpBackend):
                                  f"(set backends.{self.name}.sender or pass sender=)", reason="bad_sender")
         body = wire.build_send(str(src), message.to, message.text, url=status_callback_url(message))
         resp = self.transport.request("POST", wire.message_path(self.auth_id), json=body, sending=True)
-        data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300), sending=True)
+        data = self.read_reply(resp, partial(wire.error_from_reply, sending=True), ok=range(200, 300), sending=True)
         try:
             uuids = wire.parse_send_reply(data)
         except ProviderError:
@@ -67,7 +68,7 @@ class PlivoBackend(HttpBackend):
 
     def status(self, provider_id: str) -> StatusReport:
         resp = self.transport.request("GET", wire.message_detail_path(self.auth_id, provider_id))
-        data = self.read_reply(resp, wire.error_for_reply)
+        data = self.read_reply(resp, wire.error_from_reply)
         parsed = wire.parse_message(data)
         description = parsed.state if not parsed.error_code else f"{parsed.state} (error {parsed.error_code})"
         return StatusReport(id=provider_id, status=parsed.status, updated_at=parsed.time,
@@ -83,13 +84,13 @@ class PlivoBackend(HttpBackend):
         after, before = window
         taken = lookup_rules.claimed(message)
         sender = message.sender or self.settings.get("sender")
-        wanted = wire.digits_of(sender) if sender and sender.lstrip("+").isdigit() else sender
+        wanted = wire.sender_digits(sender)
         candidates = []
         size = 20
         for page in range(self.lookup_pages):
             query = wire.list_query(message.to, after=after, before=before, limit=size, offset=page * size)
             data = self.read_reply(self.transport.request("GET", wire.message_path(self.auth_id), params=query),
-                                   wire.error_for_reply)
+                                   wire.error_from_reply)
             try:
                 items, more = wire.parse_list(data)
             except ProviderError as exc:
@@ -111,7 +112,7 @@ class PlivoBackend(HttpBackend):
         return Accepted(provider_id=best.uuid, status=best.status, segments=best.units, raw=best.raw)
 
     def balance(self) -> Balance:
-        data = self.read_reply(self.transport.request("GET", wire.account_path(self.auth_id)), wire.error_for_reply)
+        data = self.read_reply(self.transport.request("GET", wire.account_path(self.auth_id)), wire.error_from_reply)
         amount = wire.parse_account(data)
         currency = data.get("currency") if isinstance(data, dict) else None
         unit = currency if isinstance(currency, str) else "USD"

@@ -9,9 +9,10 @@ Serves what the official ``plivo`` SDK (4.x) calls::
 
 Callers authenticate with HTTP Basic ``auth_id:auth_token`` against
 ``gateway.clients.<name>.plivo`` (the SDK insists on ``MA``/``SA`` + 18 characters), and
-the ``auth_id`` in the path must be theirs.  Message UUIDs are :func:`.wire.uuid_for` the
+the ``auth_id`` in the path must be theirs.  Message UUIDs are :func:`.wire.provider_id_for` the
 smsbridge id (UUID4-shaped, one per destination), also stored as ``plivo`` aliases.
-Errors are ``{"api_id", "error"}``; the HTTP status picks the SDK's exception class.
+Errors are ``{"api_id", "error"}``; the HTTP status picks the SDK's exception class
+(:data:`.wire.ERROR_REPLIES`, which the SDK shim answers through too).
 
 Status callbacks: a send with ``url`` gets Plivo's callback (form POST, or a GET query
 with ``method=GET``) on every status change, signed with ``X-Plivo-Signature-V3`` and
@@ -21,40 +22,20 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from smsbridge.errors import (
-    IdempotencyConflict,
-    InsufficientCredit,
-    InvalidMessage,
-    InvalidNumber,
-    NotFound,
-    ProviderUnavailable,
-    UnsupportedOperation,
-)
-from smsbridge.gateway.app import Gateway
+from smsbridge.errors import NotFound, UnsupportedOperation
+from smsbridge.gateway import faces
 from smsbridge.gateway.clients import GatewayClient
-from smsbridge.gateway.errors import ErrorTable, Rule
-from smsbridge.gateway.faces import (
-    LastReported,
-    basic_credentials,
-    client_record,
-    face_extra,
-    fresh,
-    idempotency_key,
-    parse_when,
-    query_int,
-    scan_journal,
-    send_each,
-)
+from smsbridge.gateway.errors import ErrorTable
 from smsbridge.gateway.http import read_form, read_json
-from smsbridge.model import MessageRecord, Receipt
+from smsbridge.gateway.provider_face import Handler, ProviderFace
+from smsbridge.model import Balance, MessageRecord, Receipt
 
 from . import wire
 
@@ -64,21 +45,7 @@ log = logging.getLogger("smsbridge.gateway.plivo")
 
 KIND = "plivo"
 PREFIX = "/v1/Account/"
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 _UNAUTHORIZED = "Could not verify your access level for that URL. You have to login with proper credentials"
-
-
-def routes(gateway: Gateway) -> list[Route]:
-    face = PlivoFace(gateway)
-    gateway.errors(PREFIX, face.render_http_error)
-    return [
-        Route(PREFIX + "{auth_id}/Message/", face.messages, methods=_METHODS),
-        Route(PREFIX + "{auth_id}/Message/{uuid}/", face.message, methods=_METHODS),
-        Route(PREFIX + "{auth_id}/", face.account, methods=_METHODS),
-        # Plivo's Node SDK joins an empty id into the path: accounts.get() asks for
-        # /v1/Account/{auth_id}//, which Plivo serves as the account.
-        Route(PREFIX + "{auth_id}//", face.account, methods=_METHODS),
-    ]
 
 
 def _api_id() -> str:
@@ -89,30 +56,30 @@ def _error(status: int, error: str) -> JSONResponse:
     return JSONResponse(wire.error_json(_api_id(), error), status_code=status)
 
 
-def _render(status: int, code: Any, message: str) -> JSONResponse:
-    """Plivo's errors have no code: the HTTP status picks the SDK's exception class."""
-    return _error(status, message)
+class PlivoFace(ProviderFace):
+    """Plivo's Message API; see the module doc."""
 
+    kind = KIND
+    paths = (
+        (PREFIX + "{auth_id}/Message/", "messages"),
+        (PREFIX + "{auth_id}/Message/{uuid}/", "message"),
+        (PREFIX + "{auth_id}/", "account"),
+        # Plivo's Node SDK joins an empty id into the path: accounts.get() asks for
+        # /v1/Account/{auth_id}//, which Plivo serves as the account.
+        (PREFIX + "{auth_id}//", "account"),
+    )
+    error_prefixes = (PREFIX,)
+    errors = ErrorTable(replies=wire.ERROR_REPLIES, name=KIND)
 
-ERRORS = ErrorTable(
-    name="plivo", render=_render, bad_request=None, internal=None, internal_message="server error",
-    passthrough={wire.WireError: lambda exc: _error(exc.http_status, exc.error)},
-    rules=[
-        Rule(InvalidNumber, 400, None, lambda e: f"invalid dst parameter: {e}"),
-        Rule(InvalidMessage, 400, None),
-        Rule(IdempotencyConflict, 409, None, "idempotency key already used for another request"),
-        Rule(NotFound, 404, None, "not found"),
-        Rule(InsufficientCredit, 402, None, "insufficient credit"),
-        Rule(ProviderUnavailable, 503, None, lambda e: f"service unavailable: {e}"),
-        Rule(UnsupportedOperation, 404, None, "not found"),
-        Rule(Exception, 500, None, lambda e: f"server error: {e}"),
-    ])
+    def credentials(self, request: Request) -> Mapping[str, Any] | None:
+        """Basic ``auth_id:auth_token``, and only for the caller's own ``/v1/Account/{auth_id}/``."""
+        creds = faces.basic_credentials(request.headers.get("authorization"))
+        if creds is None or request.path_params.get("auth_id") != creds[0]:
+            return None
+        return {"auth_id": creds[0], "auth_token": creds[1]}
 
-
-class PlivoFace:
-    def __init__(self, gateway: Gateway) -> None:
-        self.gateway = gateway
-        self._reported = LastReported()  # by message UUID: the Plivo status word last posted
+    def unauthorized(self, request: Request) -> Response:
+        return _error(401, _UNAUTHORIZED)
 
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
         if status == 404:
@@ -121,28 +88,22 @@ class PlivoFace:
             return _error(500, "server error")
         return _error(status, detail or "invalid request")
 
-    async def _guard(self, request: Request, handler: Callable[[GatewayClient], Awaitable[Response]]) -> Response:
-        creds = basic_credentials(request.headers.get("authorization"))
-        client = self.gateway.authenticate(KIND, auth_id=creds[0], auth_token=creds[1]) if creds else None
-        if client is None or creds is None or request.path_params.get("auth_id") != creds[0]:
-            return _error(401, _UNAUTHORIZED)
-        return await ERRORS.guard(lambda: handler(client), request)
-
-    def _not_allowed(self, request: Request) -> Callable[[GatewayClient], Awaitable[Response]]:
-        async def handler(client: GatewayClient) -> Response:
-            raise wire.WireError(405, f'HTTP method "{request.method}" not allowed on this resource')
-        return handler
+    async def _by_method(self, request: Request, **handlers: Handler) -> Response:
+        """Serve the handler named for the request's method; any other method gets Plivo's
+        405 (after authentication, as Plivo answers it)."""
+        handler = handlers.get(request.method.lower())
+        if handler is None:
+            async def handler(client: GatewayClient) -> Response:
+                raise wire.WireError(f'HTTP method "{request.method}" not allowed on this resource', status=405)
+        return await self.serve(request, handler)
 
     # -- Message/ -------------------------------------------------------------------------------
     async def messages(self, request: Request) -> Response:
-        if request.method == "POST":
-            return await self._guard(request, lambda client: self._create(request, client))
-        if request.method == "GET":
-            return await self._guard(request, lambda client: self._list(request, client))
-        return await self._guard(request, self._not_allowed(request))
+        return await self._by_method(request, post=lambda client: self._create(request, client),
+                                     get=lambda client: self._list(request, client))
 
     async def _create(self, request: Request, client: GatewayClient) -> Response:
-        key = idempotency_key(request)
+        key = faces.idempotency_key(request)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         body = await (read_form(request) if ctype == "application/x-www-form-urlencoded" else read_json(request))
         req = wire.parse_send_request(body)
@@ -151,10 +112,10 @@ class PlivoFace:
         receipts: list[Receipt] = []
         invalid: list[str] = []
         # Invalid numbers are left out (and listed in the reply); what was accepted stays accepted.
-        async for receipt in send_each(
+        async for receipt in faces.send_each(
                 self.gateway, client, req.dst, req.text, sender=req.src, invalid=invalid, idempotency_key=key,
                 extra=lambda: {KIND: {"src": req.src, "url": req.url, "method": req.method, "auth_id": auth_id}}):
-            message_uuid = wire.uuid_for(receipt.id)
+            message_uuid = wire.provider_id_for(receipt.id)
             await self.gateway.alias(KIND, message_uuid, receipt.id)
             uuids.append(message_uuid)
             receipts.append(receipt)
@@ -165,8 +126,8 @@ class PlivoFace:
         return JSONResponse(wire.send_reply(_api_id(), uuids, invalid), status_code=202)
 
     async def _render(self, record: MessageRecord, auth_id: str) -> dict[str, Any]:
-        face = face_extra(record, KIND)
-        message_uuid = await self.gateway.alias_of(record.id, KIND) or wire.uuid_for(record.id)
+        face = faces.face_extra(record, KIND)
+        message_uuid = await self.gateway.alias_of(record.id, KIND) or wire.provider_id_for(record.id)
         return wire.message_object(auth_id=auth_id, message_uuid=message_uuid, to=record.to,
                                    sender=record.sender or face.get("src"), status=record.status,
                                    time=record.created_at, units=record.segments)
@@ -195,9 +156,10 @@ class PlivoFace:
             if not query.get(key):
                 continue
             try:
-                when = parse_when(query[key])
+                when = faces.parse_when(query[key])
             except ValueError:
-                raise wire.WireError(400, f"invalid {key}: expected YYYY-MM-DD HH:MM[:SS]") from None
+                raise wire.WireError(f"invalid {key}: expected YYYY-MM-DD HH:MM[:SS]", status=400,
+                                     field=key) from None
             if bound is None:  # an exact time: that second
                 filters["created_after"], filters["created_before"] = when, when + timedelta(seconds=1)
             elif bound == "created_after":
@@ -205,63 +167,62 @@ class PlivoFace:
             else:
                 filters[bound] = when + timedelta(microseconds=1) if inclusive else when
         matched: list[MessageRecord] = []
-        skip = offset
-        async for record in scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500), **filters):
+        passed = 0  # listed records walked, the first ``offset`` of them skipped
+        page = min(offset + limit + 1, 500)
+        async for record in faces.scan_journal(self.gateway, client=client, page=page, **filters):
             if record.phase == "failed":
                 continue
             if state:
-                record = await fresh(self.gateway, record)
-                if wire.status_to_wire(record.status) != state:
+                record = await faces.fresh(self.gateway, record)
+                if wire.from_status(record.status) != state:
                     continue
             if sender and (record.sender or "").lstrip("+") != sender.lstrip("+"):
                 continue
-            if skip:
-                skip -= 1
+            passed += 1
+            if passed <= offset:
                 continue
             matched.append(record)
             if len(matched) > limit:
                 break
         auth_id = request.path_params["auth_id"]
-        objects = [await self._render(await fresh(self.gateway, r), auth_id) for r in matched[:limit]]
+        objects = [await self._render(await faces.fresh(self.gateway, r), auth_id) for r in matched[:limit]]
         total = offset + len(objects) + (1 if len(matched) > limit else 0)
         return JSONResponse(wire.list_reply(_api_id(), auth_id, objects, limit=limit, offset=offset, total=total))
 
     # -- Message/{uuid}/ ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:
-        if request.method != "GET":
-            return await self._guard(request, self._not_allowed(request))
-
         async def fetch(client: GatewayClient) -> Response:
             message_uuid = request.path_params["uuid"]
-            message_id = await self.gateway.resolve(KIND, message_uuid) or wire.message_id_in_uuid(message_uuid)
+            message_id = await self.gateway.resolve(KIND, message_uuid) or wire.message_id_in(message_uuid)
             if message_id is None:
                 raise NotFound("not found")
-            record = await client_record(self.gateway, client, message_id, missing="not found")
+            record = await faces.client_record(self.gateway, client, message_id, missing="not found")
             data = await self._render(record, request.path_params["auth_id"])
             data["api_id"] = _api_id()
             return JSONResponse(data)
-        return await self._guard(request, fetch)
+        return await self._by_method(request, get=fetch)
 
     # -- Account ---------------------------------------------------------------------------------
     async def account(self, request: Request) -> Response:
-        if request.method != "GET":
-            return await self._guard(request, self._not_allowed(request))
-
         async def fetch(client: GatewayClient) -> Response:
-            try:
-                bal = await self.gateway.call(self.gateway.bridge.balance, client.backend)
-            except UnsupportedOperation:
-                bal = None
+            bal = await self._balance(client)
             auth_id = request.path_params["auth_id"]
             return JSONResponse(wire.account_reply(_api_id(), auth_id, bal.amount if bal else "0",
                                                    name=client.name, unit=bal.unit if bal else "USD"))
-        return await self._guard(request, fetch)
+        return await self._by_method(request, get=fetch)
+
+    async def _balance(self, client: GatewayClient) -> Balance | None:
+        """The client's backend's balance; ``None`` (shown as 0) when it cannot tell one."""
+        try:
+            return await self.gateway.call(self.gateway.bridge.balance, client.backend)
+        except UnsupportedOperation:
+            return None
 
     # -- status callbacks ---------------------------------------------------------------------
     def _watch(self, message_id: str, message_uuid: str, url: str, method: str, token: str) -> None:
         async def notify(record: MessageRecord) -> None:
-            word = wire.status_to_wire(record.status)
-            if not self._reported.is_new(message_uuid, word, final=record.status.final):
+            word = wire.from_status(record.status)
+            if not self.reported.is_new(message_uuid, word, final=record.status.final):
                 return
             params = wire.callback_params(message_uuid=message_uuid, to=record.to, sender=record.sender,
                                           status=record.status, units=record.segments, at=record.updated_at,
@@ -275,6 +236,10 @@ class PlivoFace:
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
-    return query_int(value, default, low, high,
-                     invalid=lambda text: wire.WireError(400, f"invalid integer {text!r}"),
-                     out_of_range=lambda n: wire.WireError(400, f"value {n} out of range {low}..{high}"))
+    return faces.query_int(value, default, low, high,
+                     invalid=lambda text: wire.WireError(f"invalid integer {text!r}", status=400),
+                     out_of_range=lambda n: wire.WireError(f"value {n} out of range {low}..{high}", status=400))
+
+
+routes = PlivoFace.routes
+"""The face factory registered through ``smsbridge_http_shims`` (``gateway:routes``)."""

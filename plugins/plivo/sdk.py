@@ -17,7 +17,7 @@ to this module (:func:`uninstall` undoes it).
 The Bridge comes from ``bridge=`` or ``Bridge.from_config()`` (``$SMSBRIDGE_CONFIG``, else
 ``./smsbridge.yaml``), one per process and config.  Objects carry the SDK's attributes,
 built from the JSON the gateway's Plivo face renders (:mod:`.wire`): ``message_uuid`` a
-list of UUID4 strings (:func:`.wire.uuid_for` the smsbridge id), ``units`` an int,
+list of UUID4 strings (:func:`.wire.provider_id_for` the smsbridge id), ``units`` an int,
 ``total_amount`` a string, ``error_code`` ``"000"`` unless it failed.  Errors raise the
 class the SDK picks for the HTTP status the face would answer.  ``messages.list`` lists
 the Bridge's journaled messages newest first, as Plivo lists an account's messages: a page
@@ -111,8 +111,10 @@ def _exception_for(status: int, error: str, *, posting_message: bool = False) ->
 
 
 def _exception(exc: BaseException, *, posting_message: bool = False) -> PlivoRestError:
-    err = wire.error_for_exception(exc)
-    return _exception_for(err.http_status, err.error, posting_message=posting_message)
+    """The SDK's exception for ``exc``: the status and text the gateway's Plivo face would
+    answer (:data:`.wire.ERROR_REPLIES`), read as the SDK reads them."""
+    status, body = wire.reply_for_error(exc)
+    return _exception_for(status, body["error"], posting_message=posting_message)
 
 
 # --------------------------------------------------------------------------- response objects
@@ -228,7 +230,7 @@ class Messages:
             req = wire.parse_send_request({"src": src, "dst": dst, "text": text, "type": type_,
                                            "powerpack_uuid": powerpack_uuid, "method": method, "url": url})
         except wire.WireError as exc:
-            raise _exception_for(exc.http_status, exc.error, posting_message=True) from None
+            raise _exception(exc, posting_message=True) from None
         bridge = self.client.bridge
         uuids: list[str] = []
         invalid: list[str] = []
@@ -245,7 +247,7 @@ class Messages:
                 if not uuids:
                     raise _exception(exc, posting_message=True) from None
                 break
-            uuids.append(wire.uuid_for(receipt.id))
+            uuids.append(wire.provider_id_for(receipt.id))
         if not uuids:
             raise _exception(first_error or InvalidNumber("invalid dst"), posting_message=True) from None
         return ResponseObject(wire.send_reply(wire.new_uuid(), uuids, invalid))
@@ -276,7 +278,7 @@ class Messages:
                     continue
                 message = None
                 if message_state:
-                    message = self._message(wire.uuid_for(record.id), record.id)
+                    message = self._message(wire.provider_id_for(record.id), record.id)
                     if getattr(message, "message_state", None) != message_state:
                         continue
                 if skip:
@@ -284,7 +286,7 @@ class Messages:
                     continue
                 if len(page) == limit:
                     return page, True
-                page.append(message or self._message(wire.uuid_for(record.id), record.id))
+                page.append(message or self._message(wire.provider_id_for(record.id), record.id))
             if len(records) < _LIST_SCAN_PAGE:
                 return page, False
             before = journal.cursor(records[-1])
@@ -292,7 +294,7 @@ class Messages:
     def get(self, message_uuid: str) -> Message:
         if not isinstance(message_uuid, str):
             raise ValidationError("message_uuid should be of type: ['str']")
-        message_id = wire.message_id_in_uuid(message_uuid)  # the UUID carries the smsbridge id
+        message_id = wire.message_id_in(message_uuid)  # the UUID carries the smsbridge id
         try:
             if message_id is None:
                 raise NotFound("not found")

@@ -19,14 +19,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from smsbridge.gateway.webhooks import (
-    DeliveryReport,
-    OutgoingWebhook,
-    ReceivedSMS,
-    WebhookAnswer,
-    WebhookRejected,
-    WebhookRequest,
-)
+from smsbridge.gateway import webhooks as hooks
 from smsbridge.model import InboundMessage
 
 from . import wire
@@ -34,50 +27,50 @@ from . import wire
 __all__ = ["verify", "status_reports", "inbound_messages", "answer", "forward_inbound"]
 
 
-def _params(request: WebhookRequest) -> dict[str, str]:
+def _params(request: hooks.WebhookRequest) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in request.params().items()}
 
 
-def verify(request: WebhookRequest, settings: Mapping[str, Any], kind: str) -> None:
+def verify(request: hooks.WebhookRequest, settings: Mapping[str, Any], kind: str) -> None:
     given = request.headers.get("x-plivo-signature-v3")
     nonce = request.headers.get("x-plivo-signature-v3-nonce")
     if not given or not nonce:
-        raise WebhookRejected(403, "missing X-Plivo-Signature-V3 / X-Plivo-Signature-V3-Nonce")
+        raise hooks.WebhookRejected(403, "missing X-Plivo-Signature-V3 / X-Plivo-Signature-V3-Nonce")
     params = {} if request.method == "GET" else _params(request)
     expected = wire.signature_v3(request.method, request.url, params, nonce, str(settings["auth_token"]))
     # Plivo may send several signatures (rotated tokens), comma-separated.
     if not any(hmac.compare_digest(expected, one.strip()) for one in given.split(",")):
-        raise WebhookRejected(403, "X-Plivo-Signature-V3 does not match")
+        raise hooks.WebhookRejected(403, "X-Plivo-Signature-V3 does not match")
 
 
-def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
+def status_reports(request: hooks.WebhookRequest) -> list[hooks.DeliveryReport]:
     params = _params(request)
     try:
         uuid, status, code = wire.parse_callback(params)
     except wire.WireError as exc:
-        raise WebhookRejected(400, f"not a Plivo status callback: {exc}") from None
+        raise hooks.WebhookRejected(400, f"not a Plivo status callback: {exc}") from None
     word = params.get("Status", "")
     if not word:
-        raise WebhookRejected(400, "a Plivo status callback needs Status")
+        raise hooks.WebhookRejected(400, "a Plivo status callback needs Status")
     # A long message's parts report under their own MessageUUID; the send returned the parent's.
     provider_id = params.get("ParentMessageUUID") or uuid
     code = code if code not in (None, "", "000") else None
-    return [DeliveryReport(status=status, word=word, provider_id=provider_id,
+    return [hooks.DeliveryReport(status=status, word=word, provider_id=provider_id,
                            at=wire.parse_time(params.get("DeliveryReportTime") or params.get("SentTime")),
                            code=code, description=f"Plivo: {word}" + (f" (error {code})" if code else ""),
                            raw=params)]
 
 
-def inbound_messages(request: WebhookRequest) -> list[ReceivedSMS]:
+def inbound_messages(request: hooks.WebhookRequest) -> list[hooks.ReceivedSMS]:
     params = _params(request)
     if not params.get("From") or not params.get("To") or not params.get("MessageUUID"):
-        raise WebhookRejected(400, "an incoming Plivo message needs From, To and MessageUUID")
-    return [ReceivedSMS(from_=params["From"], to=params["To"], text=params.get("Text", ""),
+        raise hooks.WebhookRejected(400, "an incoming Plivo message needs From, To and MessageUUID")
+    return [hooks.ReceivedSMS(from_=params["From"], to=params["To"], text=params.get("Text", ""),
                         provider_id=params["MessageUUID"], raw=params)]
 
 
-def answer(kind: str) -> WebhookAnswer:
-    return WebhookAnswer(200)
+def answer(kind: str) -> hooks.WebhookAnswer:
+    return hooks.WebhookAnswer(200)
 
 
 def incoming_params(message: InboundMessage) -> dict[str, str]:
@@ -86,16 +79,16 @@ def incoming_params(message: InboundMessage) -> dict[str, str]:
 
     units = text_mod.analyse(message.text).segments or 1
     return {"From": message.from_.lstrip("+"), "To": message.to.lstrip("+"), "Text": message.text,
-            "Type": "sms", "MessageUUID": wire.uuid_for(message.id), "Units": str(units),
+            "Type": "sms", "MessageUUID": wire.provider_id_for(message.id), "Units": str(units),
             "TotalRate": "0.00000", "TotalAmount": "0.00000", "MessageIntent": ""}
 
 
-def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url: str) -> OutgoingWebhook:
+def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url: str) -> hooks.OutgoingWebhook:
     """A form POST signed V3 with the client's own auth token: its Plivo handler (and
     ``validate_v3_signature``) take it as Plivo's."""
     params = incoming_params(message)
     nonce = secrets.token_hex(10)
     signature = wire.signature_v3("POST", url, params, nonce, str(credentials["auth_token"]))
-    return OutgoingWebhook(url=url, data=params, headers={"X-Plivo-Signature-V3": signature,
+    return hooks.OutgoingWebhook(url=url, data=params, headers={"X-Plivo-Signature-V3": signature,
                                                           "X-Plivo-Signature-V3-Nonce": nonce,
                                                           "User-Agent": "PlivoHTTP (smsbridge)"})

@@ -25,7 +25,7 @@ def test_send_status_balance(tmp_path, plivo_gateway):
     with client_bridge(tmp_path, plivo_gateway.url) as bridge:
         receipt = bridge.send("+14155556789", "via the backend")
         assert wire.is_uuid(receipt.provider_id) and receipt.status is Status.QUEUED
-        upstream = plivo_gateway.bridge.record(wire.message_id_in_uuid(receipt.provider_id))
+        upstream = plivo_gateway.bridge.record(wire.message_id_in(receipt.provider_id))
         assert (upstream.text, upstream.sender, upstream.to) == ("via the backend", "+14155551234", "+14155556789")
         deadline = time.monotonic() + 5
         while (report := bridge.status(receipt.id)).status is not Status.DELIVERED:

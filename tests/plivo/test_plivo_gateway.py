@@ -39,7 +39,7 @@ def test_send_get_list_account(plivo_client, plivo_gateway):
     account = plivo_client.account.get()
     assert account.cash_credits == "49.00000" and account.auth_id == AUTH_ID
 
-    message_id = wire.message_id_in_uuid(message_uuid)
+    message_id = wire.message_id_in(message_uuid)
     assert plivo_gateway.bridge.record(message_id).text == "Hello Plivo"
 
 

@@ -80,5 +80,5 @@ def test_uuid_is_the_gateways(shim_config):
 
     with Bridge.from_config() as bridge:
         r = plivo.RestClient(bridge=bridge).messages.create(src="14156667777", dst="14156667778<14156667779", text="x")
-        ids = [wire.message_id_in_uuid(u) for u in r.message_uuid]
+        ids = [wire.message_id_in(u) for u in r.message_uuid]
         assert all(ids) and [bridge.record(i).to for i in ids] == ["+14156667778", "+14156667779"]

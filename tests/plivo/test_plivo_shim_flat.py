@@ -67,7 +67,7 @@ def test_a_state_filter_and_the_last_page() -> None:
         client = sdk.RestClient("MA" + "X" * 18, "token", bridge=bridge)
         sent = [client.messages.create(src="+14155550100", dst="+14155550123", text=f"m{n}").message_uuid[0]
                 for n in range(5)]
-        provider.set_status(provider.provider_id_of(sdk.wire.message_id_in_uuid(sent[1])), Status.DELIVERED)
+        provider.set_status(provider.provider_id_of(sdk.wire.message_id_in(sent[1])), Status.DELIVERED)
         delivered = client.messages.list(message_state="delivered")
         assert [m.message_uuid for m in delivered] == [sent[1]] and delivered.meta.total_count == 1
         last = client.messages.list(limit=2, offset=4)

@@ -21,6 +21,8 @@ from smsbridge.errors import (
     ProviderUnavailable,
 )
 from smsbridge.model import Status
+from smsbridge.wire import TimeFormat, check_wire
+from smsbridge.wire import WireError as CoreWireError
 
 AUTH_ID = "MA" + "X" * 18
 # What the SDK put on the wire (providers.md §4.3, verified).
@@ -39,12 +41,12 @@ API_ACCOUNT = {"account_type": "standard", "api_id": "x", "auth_id": AUTH_ID, "a
     ("whatever", Status.UNKNOWN), (None, Status.UNKNOWN),
 ])
 def test_status_words(word, status):
-    assert wire.status_from_wire(word) is status
+    assert wire.to_status(word) is status
 
 
 @pytest.mark.parametrize("status", list(Status))
-def test_status_to_wire_is_a_word_the_sdk_list_filter_accepts(status):
-    assert wire.status_to_wire(status) in ("queued", "sent", "failed", "delivered", "undelivered", "rejected", "read")
+def test_from_status_is_a_word_the_sdk_list_filter_accepts(status):
+    assert wire.from_status(status) in ("queued", "sent", "failed", "delivered", "undelivered", "rejected", "read")
 
 
 def test_uuid_and_auth_id_shapes():
@@ -91,7 +93,7 @@ def test_multi_destination_and_sanitising():
 def test_bad_send_requests_are_400(data, fragment):
     with pytest.raises(wire.WireError) as info:
         wire.parse_send_request(data)
-    assert info.value.http_status == 400 and fragment in info.value.error
+    assert info.value.status == 400 and fragment in info.value.message
 
 
 def test_send_reply_both_ways():
@@ -137,18 +139,33 @@ def test_account_both_ways():
     (402, {"api_id": "a", "error": "insufficient credit"}, InsufficientCredit),
     (404, {"api_id": "a", "error": "not found"}, NotFound),
     (429, {"api_id": "a", "error": "rate_limit_exceeded"}, ProviderUnavailable),
-    (500, "garbage", ProviderError),
+    (403, {"api_id": "a", "error": "forbidden"}, AuthenticationError),
+    (400, {"api_id": "a", "error": "message expiry is invalid"}, ProviderError),
+    (500, "garbage", ProviderUnavailable),
 ])
 def test_error_replies(status, body, error):
-    assert type(wire.error_for_reply(status, body)) is error
+    assert type(wire.error_from_reply(status, body)) is error
+
+
+@pytest.mark.parametrize("status,body", [(500, "garbage"), (502, {"api_id": "a", "error": "insufficient credit"})])
+def test_a_5xx_to_a_send_is_delivery_unknown(status, body):
+    """Plivo may have accepted it before failing: never re-sent (the core's rule, whatever the text)."""
+    assert type(wire.error_from_reply(status, body, sending=True)) is DeliveryUnknown
 
 
 @pytest.mark.parametrize("exc,status", [
     (InvalidNumber("x"), 400), (InvalidMessage("x"), 400), (NotFound("x"), 404), (InsufficientCredit("x"), 402),
     (ProviderUnavailable("x"), 503), (DeliveryUnknown("x"), 500), (AuthenticationError("upstream"), 500),
 ])
-def test_error_for_exception(exc, status):
-    assert wire.error_for_exception(exc).http_status == status
+def test_reply_for_error(exc, status):
+    reply_status, body = wire.reply_for_error(exc)
+    assert reply_status == status and set(body) == {"api_id", "error"}
+
+
+def test_a_wire_error_is_answered_as_it_is():
+    assert wire.reply_for_error(wire.WireError("dst parameter not present", status=400))[1]["error"] == \
+        "dst parameter not present"
+    assert issubclass(wire.WireError, CoreWireError)
 
 
 def test_callback_params_and_back():
@@ -172,7 +189,7 @@ def test_parse_send_request_never_crashes(data):
     try:
         req = wire.parse_send_request(data)
     except wire.WireError as exc:
-        assert exc.http_status == 400
+        assert exc.status == 400
     else:
         assert req.dst and req.text
 
@@ -181,20 +198,20 @@ def test_parse_send_request_never_crashes(data):
 @given(_json)
 def test_reply_readers_raise_only_smsbridge_errors(data):
     read_raising_only_smsbridge_errors((wire.parse_message, wire.parse_account, wire.parse_send_reply), data)
-    wire.error_for_reply(400, data)
+    wire.error_from_reply(400, data)
 
 
-def test_uuid_for_is_a_reversible_uuid4():
+def test_provider_id_for_is_a_reversible_uuid4():
     import uuid
 
     from smsbridge.bridge import new_message_id
 
     for _ in range(200):
         message_id = new_message_id()
-        u = wire.uuid_for(message_id)
+        u = wire.provider_id_for(message_id)
         assert uuid.UUID(u).version == 4 and uuid.UUID(u).variant == uuid.RFC_4122
-        assert wire.message_id_in_uuid(u) == message_id
-    assert wire.message_id_in_uuid(wire.new_uuid()) is None and wire.message_id_in_uuid("x") is None
+        assert wire.message_id_in(u) == message_id
+    assert wire.message_id_in(wire.new_uuid()) is None and wire.message_id_in("x") is None
 
 
 @pytest.mark.parametrize("method", ["POST", "GET"])
@@ -205,3 +222,30 @@ def test_signature_v3_validates_with_the_sdk(method, url):
     sig = wire.signature_v3(method, url, params, "31415926", "token")
     assert plivo_sig.validate_v3_signature(method, url, "31415926", "token", sig, dict(params))
     assert not plivo_sig.validate_v3_signature(method, url, "31415926", "other", sig, dict(params))
+
+
+def test_the_wire_module_follows_the_convention():
+    assert check_wire(wire) == []
+
+
+@pytest.mark.parametrize("when,text", [
+    (datetime(2024, 5, 1, 10, 11, 12, tzinfo=timezone.utc), "2024-05-01 10:11:12+00:00"),
+    (datetime(2024, 5, 1, 10, 11, 12, 123456, tzinfo=timezone.utc), "2024-05-01 10:11:12.123456+00:00"),
+    (datetime(2024, 5, 1, 10, 11, 12, 5), "2024-05-01 10:11:12.000005+00:00"),
+])
+def test_message_time_is_isoformat_with_a_space(when, text):
+    """``%.f``: the fraction as ``isoformat`` writes it (none when zero), read back to the moment."""
+    assert wire.format_time(when) == text == when.replace(tzinfo=timezone.utc).isoformat(sep=" ")
+    assert wire.parse_time(text) == when.replace(tzinfo=timezone.utc)
+
+
+def test_the_fraction_token_is_the_cores():
+    fmt = TimeFormat("%H:%M:%S%.f")
+    assert fmt.format(datetime(2024, 1, 1, 1, 2, 3)) == "01:02:03"
+    assert fmt.format(datetime(2024, 1, 1, 1, 2, 3, 40)) == "01:02:03.000040"
+
+
+@pytest.mark.parametrize("sender,written", [("+14155551234", "14155551234"), ("MyShop", "MyShop"), (None, None)])
+def test_sender_digits(sender, written):
+    """A number sender is written as digits, an alphanumeric one as it is (``src``, ``from_number``, ``From``)."""
+    assert wire.sender_digits(sender) == written
