@@ -82,7 +82,7 @@ def inbound_json(message: InboundMessage) -> dict[str, Any]:
     words = message.text.split()
     keyword = words[0].upper() if words else ""
     return {"results": [{
-        "messageId": wire.message_id_for(message.id), "from": message.from_.lstrip("+"),
+        "messageId": wire.provider_id_for(message.id), "from": message.from_.lstrip("+"),
         "to": message.to.lstrip("+"), "text": message.text,
         "cleanText": message.text[len(words[0]):].strip() if words else "", "keyword": keyword,
         "receivedAt": wire.format_time(message.received_at),
