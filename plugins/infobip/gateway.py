@@ -23,6 +23,11 @@ is handed out **once** (per gateway process), only for messages with a final sta
 logs show every message's current status.  A message sent with
 ``webhooks.delivery.url`` (v3) or ``notifyUrl`` (v2) gets the report POSTed as
 ``{"results": [...]}`` when final (and on every change with ``intermediateReport``).
+
+The plumbing (routes, authentication, error guarding) is
+:class:`~smsbridge.gateway.provider_face.ProviderFace`'s; errors read as the wire module's
+``ERROR_REPLIES`` (v3) and ``ERROR_REPLIES_V2`` say, so the backend reads back what the
+face writes.
 """
 from __future__ import annotations
 
@@ -34,7 +39,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from smsbridge import errors
+from smsbridge.errors import (
+    DeliveryUnknown,
+    InsufficientCredit,
+    InvalidNumber,
+    NotFound,
+    SmsBridgeError,
+    UnsupportedOperation,
+)
+from smsbridge.gateway.app import Gateway
 from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable
 from smsbridge.gateway.faces import face_extra, fresh, idempotency_key, parse_when, query_int, scan_journal
@@ -82,7 +95,7 @@ class InfobipFace(ProviderFace):
     error_prefixes = ("/sms/3/", "/sms/2/", "/sms/1/", "/account/1/")
     errors = ERRORS_V3
 
-    def __init__(self, gateway: Any) -> None:
+    def __init__(self, gateway: Gateway) -> None:
         super().__init__(gateway)
         self._handed_out: set[str] = set()       # message ids whose final report was fetched
         self._handed_lock = threading.Lock()
@@ -147,7 +160,7 @@ class InfobipFace(ProviderFace):
             records = [r async for r in scan_journal(self.gateway, client=client)
                        if face_extra(r, KIND).get("bulk_id") == bulk_id] if bulk_id else []
             if not records:
-                raise errors.NotFound("bulk not found")
+                raise NotFound("bulk not found")
             if request.method == "PUT":
                 body = await read_json(request)
                 if not isinstance(body, dict) or body.get("status") != "CANCELED":
@@ -170,7 +183,7 @@ class InfobipFace(ProviderFace):
         items: list[tuple[str, str, Any, int]] = []
         accepted = 0
         invalid: list[tuple[str, str]] = []
-        stop: errors.SmsBridgeError | None = None
+        stop: SmsBridgeError | None = None
         for i, req in enumerate(requests):
             for j, dest in enumerate(req.destinations):
                 if stop is not None:
@@ -186,16 +199,16 @@ class InfobipFace(ProviderFace):
                                                       reference=req.callback_data, extra=extra,
                                                       idempotency_key=f"{key}/{i}/{j}" if key else None,
                                                       send_at=send_at)
-                except errors.InvalidNumber:
+                except InvalidNumber:
                     invalid.append((f"messages[{i}].destinations[{j}].to", "invalid destination address"))
                     items.append((dest.message_id or wire.new_message_id(), dest.to,
                                   wire.status_object(name="REJECTED_DESTINATION"), 0))
                     continue
-                except errors.InsufficientCredit as exc:
+                except InsufficientCredit as exc:
                     items.append((await self._name(dest.message_id, exc.message_id), dest.to,
                                   wire.status_object(name="REJECTED_NOT_ENOUGH_CREDITS"), 0))
                     continue
-                except errors.DeliveryUnknown as exc:
+                except DeliveryUnknown as exc:
                     if not accepted:
                         raise
                     stop = exc
@@ -203,7 +216,7 @@ class InfobipFace(ProviderFace):
                                   {**wire.status_object(name="PENDING_ENROUTE"),
                                    "description": f"Delivery unknown: {exc.message}"}, 0))
                     continue
-                except errors.SmsBridgeError as exc:
+                except SmsBridgeError as exc:
                     if not accepted:
                         raise
                     stop = exc
@@ -284,7 +297,7 @@ class InfobipFace(ProviderFace):
                     continue
                 try:
                     await consider(await self.gateway.record(target), True)
-                except errors.NotFound:
+                except NotFound:
                     continue
             return out[:limit]
         async for record in scan_journal(self.gateway, client=client, **filters):
@@ -350,7 +363,7 @@ class InfobipFace(ProviderFace):
         async def handler(client: GatewayClient) -> Response:
             try:
                 bal = await self.gateway.call(self.gateway.bridge.balance, client.backend)
-            except errors.UnsupportedOperation:
+            except UnsupportedOperation:
                 raise wire.WireError("No balance available for this account.", status=404) from None
             return JSONResponse(wire.balance_json(bal.amount, bal.unit.upper() if len(bal.unit) == 3 else bal.unit))
         return await self._serve(request, 3, "GET", handler)

@@ -8,7 +8,7 @@ Infobip's own; each concept lives in its own module:
 ====================  ==================================================================  ===============
 concept               names                                                               module
 ====================  ==================================================================  ===============
-auth, ids, moments    ``AUTH_SCHEME``, :func:`auth_header`, :func:`parse_auth_header`,    :mod:`.shapes`
+auth, ids, moments    :func:`auth_header`, :func:`parse_auth_header`,                     :mod:`.shapes`
                       ``ID_SHAPE``, :func:`provider_id_for`, :func:`message_id_in`,
                       ``TIMES``, :func:`format_time`, :func:`parse_time`
 status words          ``STATUSES``, :func:`to_status`, :func:`from_status`,               :mod:`.statuses`
@@ -54,16 +54,7 @@ from .sends import (
     parse_send_request_v2,
     send_reply,
 )
-from .shapes import (
-    AUTH_SCHEME,
-    DEFAULT_BASE_URL,
-    ID_SHAPE,
-    TIMES,
-    auth_header,
-    new_bulk_id,
-    new_message_id,
-    parse_auth_header,
-)
+from .shapes import DEFAULT_BASE_URL, ID_SHAPE, TIMES, auth_header, new_bulk_id, new_message_id, parse_auth_header
 from .statuses import CATALOGUE, STATUSES, ParsedStatus, error_object, status_from_object, status_object
 
 __all__ = [
@@ -72,7 +63,7 @@ __all__ = [
     "provider_id_for", "message_id_in", "REPLY_ERRORS", "error_from_reply", "ERROR_REPLIES", "reply_for_error",
     "WireError", "build_send", "parse_send_request", "parse_send_reply",
     # Infobip's own
-    "AUTH_SCHEME", "DEFAULT_BASE_URL", "auth_header", "parse_auth_header", "new_message_id", "new_bulk_id",
+    "DEFAULT_BASE_URL", "auth_header", "parse_auth_header", "new_message_id", "new_bulk_id",
     "CATALOGUE", "ParsedStatus", "status_object", "status_from_object", "error_object",
     "Destination", "SendRequest", "build_send_v2", "parse_send_request_v2", "send_reply",
     "report_json", "reports_json", "parse_reports", "log_json", "logs_json", "balance_json", "parse_balance",

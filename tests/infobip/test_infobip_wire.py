@@ -67,7 +67,7 @@ def test_status_objects_are_complete_and_read_back(status):
     assert back.final == status.final
 
 
-def test_build_send_v3_matches_the_sdk():
+def test_build_send_matches_the_sdk():
     assert wire.build_send("+41793026727", "Hello Infobip", "InfoSMS", notify_url="http://127.0.0.1:9/dlr",
                            callback_data="ref-1") == SDK6_BODY
 
