@@ -139,7 +139,7 @@ def _read(data: Any) -> tuple[Any, str | None]:
         return None, None
     if isinstance(data.get("errorCode"), str):
         text = str(data.get("description") or "")
-        for v in data.get("violations") or []:
+        for v in _list(data.get("violations")):
             if isinstance(v, Mapping):
                 text += f"; {v.get('property')}: {v.get('violation')}"
         return data["errorCode"], text
@@ -150,6 +150,10 @@ def _read(data: Any) -> tuple[Any, str | None]:
     if isinstance(exc.get("validationErrors"), Mapping):
         text += "".join(f"; {prop}: {msgs}" for prop, msgs in exc["validationErrors"].items())
     return str(exc.get("messageId") or "") or None, text
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _service_exception(data: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -165,7 +169,7 @@ def _violated(data: Any) -> list[str]:
     if not isinstance(data, Mapping):
         return []
     if isinstance(data.get("errorCode"), str):
-        return [str(v.get("property") or "") for v in data.get("violations") or [] if isinstance(v, Mapping)]
+        return [str(v.get("property") or "") for v in _list(data.get("violations")) if isinstance(v, Mapping)]
     exc = _service_exception(data)
     found = exc.get("validationErrors") if exc is not None else None
     return [str(prop) for prop in found] if isinstance(found, Mapping) else []

@@ -289,3 +289,9 @@ def test_a_refusal_lists_every_violation():
                                        (500, 500), (503, 500)])
 def test_v2_errors_use_statuses_the_5x_sdk_reads(status, v2):
     assert wire.v2_status(status) == v2
+
+
+@pytest.mark.parametrize("body", [{"errorCode": "E400", "violations": 5}, {"errorCode": "E400", "violations": "x"},
+                                  {"requestError": {"serviceException": {"validationErrors": 5}}}])
+def test_odd_error_bodies_still_read(body):
+    assert type(wire.error_from_reply(400, body)) is ProviderError
