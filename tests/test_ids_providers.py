@@ -18,7 +18,7 @@ GOLDEN = {
         ("sb_018f2a6b3c4d5e6f7a8b9c0d", "018f2a6b3c4d5e6f7a8b9c0d1522a7a6"),
         ("sb_000000000000ffffffffffff", "000000000000ffffffffffffba0ed317"),
         ("legacy-42", "d2f28565b13642e88c1e6b02a6c12afc")]),
-    "infobip": ("message_id_for", "message_id_in", [
+    "infobip": ("provider_id_for", "message_id_in", [
         ("sb_018f2a6b3c4d5e6f7a8b9c0d", "018f2a6b3c4d-5e6f-7a8b9c0d-588062f3"),
         ("sb_000000000000ffffffffffff", "000000000000-ffff-ffffffff-504f2abf"),
         ("legacy-42", "dac0192e8656-a8c5-dd8405fb-a936e9f0")]),

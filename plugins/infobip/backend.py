@@ -16,6 +16,7 @@ when no new report is waiting.
 from __future__ import annotations
 
 import threading
+from functools import partial
 from typing import Any, ClassVar
 
 from smsbridge.backend import Option
@@ -48,11 +49,11 @@ class InfobipBackend(HttpBackend):
     def send(self, message: Message) -> Accepted:
         # Infobip lets the caller name the message: use smsbridge's id, so a message whose
         # reply was lost can be found again by `reconcile` (lookup below).
-        body = wire.build_send_v3(message.to, message.text, message.sender or self.settings.get("sender"),
-                                  notify_url=status_callback_url(message), callback_data=message.reference or None,
-                                  message_id=message.id or None)
+        body = wire.build_send(message.to, message.text, message.sender or self.settings.get("sender"),
+                               notify_url=status_callback_url(message), callback_data=message.reference or None,
+                               message_id=message.id or None)
         resp = self.transport.request("POST", "sms/3/messages", json=body, sending=True)
-        data = self.read_reply(resp, wire.error_for_reply, ok=range(200, 300), sending=True)
+        data = self.read_reply(resp, partial(wire.error_from_reply, sending=True), ok=range(200, 300), sending=True)
         try:
             parsed = wire.parse_send_reply(data)[0]
         except ProviderError:
@@ -68,7 +69,7 @@ class InfobipBackend(HttpBackend):
     def status(self, provider_id: str) -> StatusReport:
         for path in ("sms/3/reports", "sms/3/logs"):
             data = self.read_reply(self.transport.request("GET", path, params={"messageId": provider_id}),
-                                   wire.error_for_reply)
+                                   wire.error_from_reply)
             for parsed in wire.parse_reports(data):
                 if parsed.message_id == provider_id:
                     report = StatusReport(id=provider_id, status=parsed.status, updated_at=parsed.done_at,
@@ -84,13 +85,13 @@ class InfobipBackend(HttpBackend):
     def lookup(self, message: Message) -> Accepted | None:
         """Infobip's logs by ``messageId`` (= smsbridge's id, set at sending)."""
         data = self.read_reply(self.transport.request("GET", "sms/3/logs", params={"messageId": message.id}),
-                               wire.error_for_reply)
+                               wire.error_from_reply)
         for parsed in wire.parse_reports(data):
             if parsed.message_id == message.id:
                 return Accepted(provider_id=message.id, status=parsed.status, raw=parsed.raw)
         return None
 
     def balance(self) -> Balance:
-        data = self.read_reply(self.transport.request("GET", "account/1/balance"), wire.error_for_reply)
+        data = self.read_reply(self.transport.request("GET", "account/1/balance"), wire.error_from_reply)
         amount, unit = wire.parse_balance(data)
         return Balance(amount=amount, unit=unit, backend=self.name)

@@ -10,7 +10,7 @@ Serves what both official Python SDKs call::
 
 Callers send ``Authorization: App <api_key>``, checked against
 ``gateway.clients.<name>.infobip.api_key``.  Message ids are the caller's own
-``destinations[].messageId`` when given, else :func:`.wire.message_id_for` the smsbridge
+``destinations[].messageId`` when given, else :func:`.wire.provider_id_for` the smsbridge
 id; both are stored as ``infobip`` aliases.  Every reply is HTTP 200 on success; errors
 come in the v3 shape under ``/sms/3/`` and ``/account/``, in the v2 ``requestError``
 shape under ``/sms/1/`` and ``/sms/2/`` (explicit JSON nulls, as the 5.x SDK sends them,
@@ -23,161 +23,124 @@ is handed out **once** (per gateway process), only for messages with a final sta
 logs show every message's current status.  A message sent with
 ``webhooks.delivery.url`` (v3) or ``notifyUrl`` (v2) gets the report POSTed as
 ``{"results": [...]}`` when final (and on every change with ``intermediateReport``).
+
+The plumbing (routes, authentication, error guarding) is
+:class:`~smsbridge.gateway.provider_face.ProviderFace`'s; errors read as the wire module's
+``ERROR_REPLIES`` (v3) and ``ERROR_REPLIES_V2`` say, so the backend reads back what the
+face writes.
 """
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from smsbridge.errors import (
     DeliveryUnknown,
-    IdempotencyConflict,
     InsufficientCredit,
-    InvalidMessage,
     InvalidNumber,
     NotFound,
-    ProviderUnavailable,
     SmsBridgeError,
     UnsupportedOperation,
 )
 from smsbridge.gateway.app import Gateway
 from smsbridge.gateway.clients import GatewayClient
-from smsbridge.gateway.errors import ErrorTable, Rule
-from smsbridge.gateway.faces import (
-    LastReported,
-    face_extra,
-    fresh,
-    idempotency_key,
-    parse_when,
-    query_int,
-    scan_journal,
-)
+from smsbridge.gateway.errors import ErrorTable
+from smsbridge.gateway.faces import face_extra, fresh, idempotency_key, parse_when, query_int, scan_journal
 from smsbridge.gateway.http import read_json
+from smsbridge.gateway.provider_face import Handler, ProviderFace
 from smsbridge.model import MessageRecord, Status
 
 from . import wire
 
 __all__ = ["routes", "InfobipFace"]
 
-log = logging.getLogger("smsbridge.gateway.infobip")
-
 KIND = "infobip"
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-# The 5.x SDK turns these statuses into SMSResponseError and anything else into a ValueError.
-_V2_STATUSES = (400, 401, 403, 404, 429, 500)
+
+ERRORS_V3 = ErrorTable(replies=wire.ERROR_REPLIES, bad_request="body", name="infobip")
+"""Errors under ``/sms/3/`` and ``/account/``: the v3 shape."""
+ERRORS_V2 = ErrorTable(replies=wire.ERROR_REPLIES_V2, bad_request="body", name="infobip",
+                       respond=lambda status, body: JSONResponse(body, status_code=wire.v2_status(status)))
+"""Errors under ``/sms/1/`` and ``/sms/2/``: the v2 shape, with a status the 5.x SDK reads."""
+_V2_PREFIXES = ("/sms/1/", "/sms/2/")
 
 
-def routes(gateway: Gateway) -> list[Route]:
-    face = InfobipFace(gateway)
-    gateway.errors("/sms/3/", face.render_v3)
-    gateway.errors("/sms/2/", face.render_v2)
-    gateway.errors("/sms/1/", face.render_v2)
-    gateway.errors("/account/1/", face.render_v3)
-    return [
-        Route("/sms/3/messages", face.send_v3, methods=_METHODS),
-        Route("/sms/2/text/advanced", face.send_v2, methods=_METHODS),
-        Route("/sms/3/reports", face.reports_v3, methods=_METHODS),
-        Route("/sms/1/reports", face.reports_v1, methods=_METHODS),
-        Route("/sms/3/logs", face.logs_v3, methods=_METHODS),
-        Route("/sms/1/logs", face.logs_v1, methods=_METHODS),
-        Route("/account/1/balance", face.balance, methods=_METHODS),
-        Route("/sms/1/bulks/status", face.bulk_status, methods=_METHODS),
-    ]
+def _table(version: int) -> ErrorTable:
+    return ERRORS_V3 if version >= 3 else ERRORS_V2
 
 
-def _error(err: wire.WireError, version: int) -> JSONResponse:
-    status = err.http_status
-    if version < 3 and status not in _V2_STATUSES:
-        status = 500 if status >= 500 else 400
-    return JSONResponse(err.as_json(version), status_code=status)
+def _version_of(request: Request) -> int:
+    """The API version whose error shape answers ``request`` (by its path)."""
+    return 2 if request.url.path.startswith(_V2_PREFIXES) else 3
 
 
-def _errors(version: int) -> ErrorTable:
-    """The face's error table for API ``version`` (3, or 2 for the v1/v2 shapes).
+class InfobipFace(ProviderFace):
+    """Infobip's SMS API (v3 and v2) over the gateway; see the module doc."""
 
-    A code is ``(violated property or None, v2 messageId or None)``."""
-    def render(status: int, code: Any, message: str) -> JSONResponse:
-        prop, v2_id = code
-        violations = [(prop, message)] if prop else []
-        description = "Request cannot be processed." if prop else message
-        return _error(wire.WireError(status, description, violations=violations, v2_id=v2_id), version)
+    kind = KIND
+    paths = (
+        ("/sms/3/messages", "send_v3"),
+        ("/sms/2/text/advanced", "send_v2"),
+        ("/sms/3/reports", "reports_v3"),
+        ("/sms/1/reports", "reports_v1"),
+        ("/sms/3/logs", "logs_v3"),
+        ("/sms/1/logs", "logs_v1"),
+        ("/account/1/balance", "balance"),
+        ("/sms/1/bulks/status", "bulk_status"),
+    )
+    error_prefixes = ("/sms/3/", "/sms/2/", "/sms/1/", "/account/1/")
+    errors = ERRORS_V3
 
-    def prop(exc: BaseException) -> str:
-        return "messages[0].sender" if getattr(exc, "reason", None) in ("bad_sender", "sender_unsupported") \
-            else "messages[0].content.text"
-
-    return ErrorTable(
-        name="infobip", render=render, bad_request=("body", None), internal=(None, "GENERAL_ERROR"),
-        internal_message="Internal error.",
-        passthrough={wire.WireError: lambda exc: _error(exc, version)},
-        rules=[
-            Rule(InvalidNumber, 400, ("messages[0].destinations[0].to", None), "invalid destination address"),
-            Rule(InvalidMessage, 400, ("messages[0].sendAt", None), reason="not_scheduled"),
-            Rule(InvalidMessage, 400, ("messages[0].sender", None), reason="bad_sender"),
-            Rule(InvalidMessage, 400, ("messages[0].sender", None), reason="sender_unsupported"),
-            Rule(InvalidMessage, 400, ("messages[0].content.text", None)),
-            Rule(IdempotencyConflict, 409, (None, "BAD_REQUEST"),
-                 "Idempotency-Key was already used for another request."),
-            Rule(NotFound, 404, (None, None), "Not found."),
-            Rule(UnsupportedOperation, 404, (None, None), "No balance available for this account."),
-            Rule(ProviderUnavailable, 503, (None, "GENERAL_ERROR"), lambda e: f"Service unavailable: {e}"),
-            Rule(Exception, 500, (None, "GENERAL_ERROR"), lambda e: f"Internal error: {e}"),
-        ])
-
-
-ERRORS = {3: _errors(3), 2: _errors(2)}
-
-
-class InfobipFace:
     def __init__(self, gateway: Gateway) -> None:
-        self.gateway = gateway
+        super().__init__(gateway)
         self._handed_out: set[str] = set()       # message ids whose final report was fetched
         self._handed_lock = threading.Lock()
-        self._notified = LastReported()  # by public message id: the status last POSTed
 
-    # -- plumbing --------------------------------------------------------------------------
-    def _render(self, status: int, detail: str, version: int) -> Response:
-        if status == 404:
-            return _error(wire.WireError(404, "Not found."), version)
-        if status == 405:
-            return _error(wire.WireError(405, detail or "Method not allowed."), version)
-        if status >= 500:
-            return _error(wire.WireError(500, "Internal error."), version)
-        return _error(wire.WireError(status, detail or "Request cannot be processed."), version)
-
-    def render_v3(self, request: Request, status: int, detail: str) -> Response:
-        return self._render(status, detail, 3)
-
-    def render_v2(self, request: Request, status: int, detail: str) -> Response:
-        return self._render(status, detail, 2)
-
-    async def _guard(self, request: Request, version: int, method: str,
-                     handler: Callable[[GatewayClient], Awaitable[Response]]) -> Response:
+    # -- what the base class asks of a face --------------------------------------------------
+    def credentials(self, request: Request) -> Mapping[str, Any] | None:
         key = wire.parse_auth_header(request.headers.get("authorization"))
-        client = self.gateway.authenticate(KIND, api_key=key) if key else None
-        if client is None:
-            return _error(wire.WireError(401, "Invalid login details"), version)
-        if request.method != method:
-            return _error(wire.WireError(405, f"Request method '{request.method}' is not supported"), version)
-        return await ERRORS[3 if version >= 3 else 2].guard(lambda: handler(client), request)
+        return {"api_key": key} if key else None
+
+    def unauthorized(self, request: Request) -> Response:
+        return self._refuse(request, wire.WireError("Invalid login details", status=401))
+
+    def render_http_error(self, request: Request, status: int, detail: str) -> Response:
+        if status == 404:
+            refusal = wire.WireError("Not found.", status=404)
+        elif status == 405:
+            refusal = wire.WireError(detail or "Method not allowed.", status=405)
+        elif status >= 500:
+            refusal = wire.WireError("Internal error.", status=500)
+        else:
+            refusal = wire.WireError(detail or wire.INVALID, status=status)
+        return self._refuse(request, refusal)
+
+    def _refuse(self, request: Request, refusal: wire.WireError) -> Response:
+        return _table(_version_of(request)).response(refusal, request)
+
+    async def _serve(self, request: Request, version: int, method: str, handler: Handler) -> Response:
+        """:meth:`serve` in ``version``'s error shape, refusing any method but ``method``
+        (after authentication, as Infobip does)."""
+        async def checked(client: GatewayClient) -> Response:
+            if request.method != method:
+                raise wire.WireError(f"Request method '{request.method}' is not supported", status=405)
+            return await handler(client)
+        return await self.serve(request, checked, errors=_table(version))
 
     # -- sending ---------------------------------------------------------------------------
     async def send_v3(self, request: Request) -> Response:
         async def handler(client: GatewayClient) -> Response:
             key = idempotency_key(request)
             body = await read_json(request)
-            requests = wire.parse_send_request_v3(body)
+            requests = wire.parse_send_request(body)
             schedule = _dig(body, "options", "schedule")
             send_at, bulk = _schedule(schedule.get("sendAt"), "options.schedule.sendAt"), schedule.get("bulkId")
             return await self._send(client, requests, 3, key, send_at, bulk if isinstance(bulk, str) else None)
-        return await self._guard(request, 3, "POST", handler)
+        return await self._serve(request, 3, "POST", handler)
 
     async def send_v2(self, request: Request) -> Response:
         async def handler(client: GatewayClient) -> Response:
@@ -187,7 +150,7 @@ class InfobipFace:
             messages = body.get("messages") if isinstance(body, dict) else None
             first = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
             return await self._send(client, requests, 2, key, _schedule(first.get("sendAt"), "messages[0].sendAt"))
-        return await self._guard(request, 2, "POST", handler)
+        return await self._serve(request, 2, "POST", handler)
 
     async def bulk_status(self, request: Request) -> Response:
         """``GET|PUT /sms/1/bulks/status?bulkId=``: a scheduled bulk's status; PUT
@@ -201,16 +164,16 @@ class InfobipFace:
             if request.method == "PUT":
                 body = await read_json(request)
                 if not isinstance(body, dict) or body.get("status") != "CANCELED":
-                    raise wire.WireError(400, "Request cannot be processed.",
-                                         violations=[("status", "only CANCELED is supported")])
+                    raise wire.invalid("status", "only CANCELED is supported")
                 records = [await self.gateway.call(self.gateway.bridge.cancel, r.id) for r in records]
             statuses = {r.status for r in records}
             word = "CANCELED" if statuses == {Status.CANCELED} else "PENDING" if Status.SCHEDULED in statuses \
                 else "FINISHED"
             return JSONResponse({"bulkId": bulk_id, "status": word})
         if request.method not in ("GET", "PUT"):
-            return _error(wire.WireError(405, f"Request method '{request.method}' is not supported"), 2)
-        return await self._guard(request, 2, request.method, handler)
+            return self._refuse(request, wire.WireError(f"Request method '{request.method}' is not supported",
+                                                        status=405))
+        return await self._serve(request, 2, request.method, handler)
 
     async def _send(self, client: GatewayClient, requests: list[wire.SendRequest], version: int,
                     key: str | None = None, send_at: datetime | None = None,
@@ -266,21 +229,21 @@ class InfobipFace:
                 if req.notify_url and req.notify:
                     self._watch(receipt.id, message_id, req, version, bulk_id)
         if invalid and len(invalid) == len(items):
-            raise wire.WireError(400, "Request cannot be processed.", violations=invalid, v2_id="BAD_REQUEST")
+            raise wire.WireError(wire.INVALID, violations=invalid)
         return JSONResponse(wire.send_reply(bulk_id, items, version=version), status_code=200)
 
     async def _name(self, given: str | None, message_id: str | None) -> str:
         """The messageId the caller sees for a journaled message (aliased for look-ups)."""
         if message_id is None:
             return given or wire.new_message_id()
-        name = given or wire.message_id_for(message_id)
+        name = given or wire.provider_id_for(message_id)
         await self.gateway.alias(KIND, name, message_id)
         return name
 
     async def _public_id(self, record: MessageRecord) -> str:
         face = face_extra(record, KIND)
         return face.get("message_id") or await self.gateway.alias_of(record.id, KIND) \
-            or wire.message_id_for(record.id)
+            or wire.provider_id_for(record.id)
 
     # -- reports and logs ----------------------------------------------------------------------
     async def _find(self, client: GatewayClient, query: Any, *, only_final: bool, limit: int) -> list[MessageRecord]:
@@ -298,8 +261,7 @@ class InfobipFace:
                 try:
                     filters[bound] = parse_when(query[key])
                 except ValueError:
-                    raise wire.WireError(400, "Request cannot be processed.",
-                                         violations=[(key, "must be an ISO 8601 date-time")]) from None
+                    raise wire.invalid(key, "must be an ISO 8601 date-time") from None
         out: list[MessageRecord] = []
 
         async def consider(record: MessageRecord, refreshed: bool) -> None:
@@ -359,7 +321,7 @@ class InfobipFace:
                     chosen.append(record)
             results = [await self._report(record, version) for record in chosen]
             return JSONResponse(wire.reports_json(results))
-        return await self._guard(request, version, "GET", handler)
+        return await self._serve(request, version, "GET", handler)
 
     async def _report(self, record: MessageRecord, version: int) -> dict[str, Any]:
         face = face_extra(record, KIND)
@@ -388,7 +350,7 @@ class InfobipFace:
                                           done_at=record.updated_at, count=record.segments,
                                           bulk_id=face.get("bulk_id"), version=version))
             return JSONResponse(wire.logs_json(logs, version=version, limit=limit))
-        return await self._guard(request, version, "GET", handler)
+        return await self._serve(request, version, "GET", handler)
 
     async def logs_v3(self, request: Request) -> Response:
         return await self._logs(request, 3)
@@ -402,9 +364,9 @@ class InfobipFace:
             try:
                 bal = await self.gateway.call(self.gateway.bridge.balance, client.backend)
             except UnsupportedOperation:
-                raise wire.WireError(404, "No balance available for this account.") from None
+                raise wire.WireError("No balance available for this account.", status=404) from None
             return JSONResponse(wire.balance_json(bal.amount, bal.unit.upper() if len(bal.unit) == 3 else bal.unit))
-        return await self._guard(request, 3, "GET", handler)
+        return await self._serve(request, 3, "GET", handler)
 
     # -- delivery-report webhooks -----------------------------------------------------------------
     def _watch(self, message_id: str, public_id: str, req: wire.SendRequest, version: int,
@@ -415,7 +377,7 @@ class InfobipFace:
         async def notify(record: MessageRecord) -> None:
             if not record.status.final and not req.intermediate_report:
                 return
-            if not self._notified.is_new(public_id, record.status, final=record.status.final):
+            if not self.reported.is_new(public_id, record.status, final=record.status.final):
                 return
             report = wire.report_json(message_id=public_id, to=record.to, sender=req.sender or record.sender,
                                       status=record.status, sent_at=record.created_at, done_at=record.updated_at,
@@ -443,11 +405,9 @@ def _schedule(value: Any, where: str) -> datetime | None:
     try:
         when = parse_when(str(value))
     except ValueError:
-        raise wire.WireError(400, "Request cannot be processed.",
-                             violations=[(where, "must be an ISO 8601 date-time")]) from None
+        raise wire.invalid(where, "must be an ISO 8601 date-time") from None
     if when - datetime.now(timezone.utc) > SCHEDULE_MAX:
-        raise wire.WireError(400, "Request cannot be processed.",
-                             violations=[(where, "cannot be more than 180 days in the future")])
+        raise wire.invalid(where, "cannot be more than 180 days in the future")
     return when
 
 
@@ -456,5 +416,8 @@ def _rejected(name: str, description: str) -> dict[str, Any]:
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
-    return query_int(value, default, low, high, invalid=lambda text: wire.WireError(
-        400, "Request cannot be processed.", violations=[("limit", "must be a number")]))
+    return query_int(value, default, low, high, invalid=lambda text: wire.invalid("limit", "must be a number"))
+
+
+routes = InfobipFace.routes
+"""The face factory registered in ``__init__.py`` (``smsbridge_plugins.infobip.gateway:routes``)."""

@@ -17,14 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from smsbridge import ids
-from smsbridge.gateway.webhooks import (
-    DeliveryReport,
-    OutgoingWebhook,
-    ReceivedSMS,
-    WebhookAnswer,
-    WebhookRejected,
-    WebhookRequest,
-)
+from smsbridge.gateway import webhooks as hooks
 from smsbridge.model import InboundMessage
 
 from . import wire
@@ -32,15 +25,15 @@ from . import wire
 __all__ = ["status_reports", "inbound_messages", "answer", "forward_inbound"]
 
 
-def _results(request: WebhookRequest) -> list[Mapping[str, Any]]:
+def _results(request: hooks.WebhookRequest) -> list[Mapping[str, Any]]:
     data = request.json()
     results = data.get("results") if isinstance(data, Mapping) else None
     if not isinstance(results, list):
-        raise WebhookRejected(400, "an Infobip webhook needs a 'results' list")
+        raise hooks.WebhookRejected(400, "an Infobip webhook needs a 'results' list")
     return [r for r in results if isinstance(r, Mapping)]
 
 
-def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
+def status_reports(request: hooks.WebhookRequest) -> list[hooks.DeliveryReport]:
     _results(request)
     out = []
     for parsed in wire.parse_reports(request.json()):
@@ -52,7 +45,7 @@ def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
             error = {}
         code = str(error.get("id")) if error.get("id") not in (None, 0) else None
         # The backend names each message with smsbridge's id (its messageId).
-        out.append(DeliveryReport(status=parsed.status, word=word, provider_id=parsed.message_id,
+        out.append(hooks.DeliveryReport(status=parsed.status, word=word, provider_id=parsed.message_id,
                                   message_id=parsed.message_id if ids.is_message_id(parsed.message_id) else None,
                                   at=parsed.done_at, code=code,
                                   description=f"Infobip: {word}" + (f" ({parsed.error})" if parsed.error else ""),
@@ -60,19 +53,19 @@ def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
     return out
 
 
-def inbound_messages(request: WebhookRequest) -> list[ReceivedSMS]:
+def inbound_messages(request: hooks.WebhookRequest) -> list[hooks.ReceivedSMS]:
     out = []
     for r in _results(request):
         if not r.get("messageId") or not r.get("from") or not r.get("to"):
-            raise WebhookRejected(400, "an Infobip inbound SMS needs messageId, from and to")
-        out.append(ReceivedSMS(from_=str(r["from"]), to=str(r["to"]), text=str(r.get("text") or ""),
+            raise hooks.WebhookRejected(400, "an Infobip inbound SMS needs messageId, from and to")
+        out.append(hooks.ReceivedSMS(from_=str(r["from"]), to=str(r["to"]), text=str(r.get("text") or ""),
                                provider_id=str(r["messageId"]), received_at=wire.parse_time(r.get("receivedAt")),
                                raw=dict(r)))
     return out
 
 
-def answer(kind: str) -> WebhookAnswer:
-    return WebhookAnswer(200)
+def answer(kind: str) -> hooks.WebhookAnswer:
+    return hooks.WebhookAnswer(200)
 
 
 def inbound_json(message: InboundMessage) -> dict[str, Any]:
@@ -82,7 +75,7 @@ def inbound_json(message: InboundMessage) -> dict[str, Any]:
     words = message.text.split()
     keyword = words[0].upper() if words else ""
     return {"results": [{
-        "messageId": wire.message_id_for(message.id), "from": message.from_.lstrip("+"),
+        "messageId": wire.provider_id_for(message.id), "from": message.from_.lstrip("+"),
         "to": message.to.lstrip("+"), "text": message.text,
         "cleanText": message.text[len(words[0]):].strip() if words else "", "keyword": keyword,
         "receivedAt": wire.format_time(message.received_at),
@@ -91,6 +84,6 @@ def inbound_json(message: InboundMessage) -> dict[str, Any]:
         "messageCount": 1, "pendingMessageCount": 0}
 
 
-def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url: str) -> OutgoingWebhook:
+def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url: str) -> hooks.OutgoingWebhook:
     """The inbound JSON (unsigned, as Infobip sends it)."""
-    return OutgoingWebhook(url=url, json=inbound_json(message), headers={"User-Agent": "Infobip (smsbridge)"})
+    return hooks.OutgoingWebhook(url=url, json=inbound_json(message), headers={"User-Agent": "Infobip (smsbridge)"})

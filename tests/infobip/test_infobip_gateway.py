@@ -134,6 +134,8 @@ HOSTILE = [
     ("POST", "/sms/2/text/advanced", b"x" * 200_000),
     ("GET", "/sms/3/reports?limit=abc", None),
     ("GET", "/sms/3/messages", None),
+    ("GET", "/sms/2/text/advanced", None),      # a 405, as the 5.x SDK reads it: 400
+    ("DELETE", "/sms/1/bulks/status", None),
     ("GET", "/sms/3/nothing", None),
     ("GET", "/sms/1/nothing", None),
 ]

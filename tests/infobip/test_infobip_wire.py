@@ -56,24 +56,24 @@ STATUS_PENDING = {"groupId": 1, "groupName": "PENDING", "id": 26, "name": "PENDI
     (None, Status.UNKNOWN), ({}, Status.UNKNOWN),
 ])
 def test_status_objects(obj, status):
-    assert wire.status_from_wire(obj) is status
+    assert wire.status_from_object(obj) is status
 
 
 @pytest.mark.parametrize("status", list(Status))
 def test_status_objects_are_complete_and_read_back(status):
     obj = wire.status_object(status)
     assert set(obj) == {"groupId", "groupName", "id", "name", "description"}
-    back = wire.status_from_wire(obj)
+    back = wire.status_from_object(obj)
     assert back.final == status.final
 
 
-def test_build_send_v3_matches_the_sdk():
-    assert wire.build_send_v3("+41793026727", "Hello Infobip", "InfoSMS", notify_url="http://127.0.0.1:9/dlr",
-                              callback_data="ref-1") == SDK6_BODY
+def test_build_send_matches_the_sdk():
+    assert wire.build_send("+41793026727", "Hello Infobip", "InfoSMS", notify_url="http://127.0.0.1:9/dlr",
+                           callback_data="ref-1") == SDK6_BODY
 
 
 def test_parse_v3_request():
-    [req] = wire.parse_send_request_v3(SDK6_BODY)
+    [req] = wire.parse_send_request(SDK6_BODY)
     assert req.sender == "InfoSMS" and req.text == "Hello Infobip"
     assert [d.to for d in req.destinations] == ["+41793026727"]
     assert req.notify_url == "http://127.0.0.1:9/dlr" and req.callback_data == "ref-1"
@@ -99,14 +99,14 @@ def test_parse_v2_request_with_nulls():
     (2, [], "body"),
 ])
 def test_bad_requests_name_the_property(version, data, prop):
-    parse = wire.parse_send_request_v3 if version == 3 else wire.parse_send_request_v2
+    parse = wire.parse_send_request if version == 3 else wire.parse_send_request_v2
     with pytest.raises(wire.WireError) as info:
         parse(data)
-    assert info.value.http_status == 400
+    assert info.value.status == 400
     assert info.value.violations[0][0] == prop
-    v3 = info.value.as_json(3)
+    v3 = wire.reply_for_error(info.value)[1]
     assert set(v3) == {"errorCode", "description", "action", "violations", "resources"} and v3["errorCode"] == "E400"
-    v2 = info.value.as_json(2)
+    v2 = wire.ERROR_REPLIES_V2.reply(info.value)[1]
     assert v2["requestError"]["serviceException"]["messageId"] == "BAD_REQUEST"
     assert prop in v2["requestError"]["serviceException"]["validationErrors"]
 
@@ -180,21 +180,27 @@ def test_balance():
     (404, None, NotFound),
     (429, {"requestError": {"serviceException": {"messageId": "TOO_MANY_REQUESTS", "text": "slow"}}},
      ProviderUnavailable),
-    (500, "x", ProviderError),
+    (500, "x", ProviderUnavailable),
 ])
 def test_error_replies(status, body, error):
-    assert type(wire.error_for_reply(status, body)) is error
+    assert type(wire.error_from_reply(status, body)) is error
+
+
+def test_a_5xx_to_a_send_is_delivery_unknown():
+    """Infobip may have accepted the message before failing: never sent twice."""
+    assert type(wire.error_from_reply(500, "x", sending=True)) is DeliveryUnknown
+    assert type(wire.error_from_reply(503, None, sending=True)) is ProviderUnavailable
 
 
 @pytest.mark.parametrize("exc,status", [
     (InvalidNumber("x"), 400), (InvalidMessage("x"), 400), (NotFound("x"), 404),
     (ProviderUnavailable("x"), 503), (DeliveryUnknown("x"), 500),
 ])
-def test_error_for_exception_round_trips(exc, status):
-    err = wire.error_for_exception(exc)
-    assert err.http_status == status
-    for version in (2, 3):
-        back = wire.error_for_reply(err.http_status, err.as_json(version))
+def test_reply_for_error_round_trips(exc, status):
+    for replies in (wire.ERROR_REPLIES, wire.ERROR_REPLIES_V2):
+        got, body = replies.reply(exc)
+        assert got == status
+        back = wire.error_from_reply(got, body)
         if status < 500:
             assert type(back) is type(exc)
 
@@ -214,25 +220,78 @@ _message = st.dictionaries(_msg_keys, _json, max_size=8)
 @settings(max_examples=300, deadline=None)
 @given(st.one_of(_json, st.fixed_dictionaries({"messages": st.lists(_message, max_size=3)})))
 def test_parsers_never_crash(data):
-    for parse in (wire.parse_send_request_v3, wire.parse_send_request_v2):
+    for parse in (wire.parse_send_request, wire.parse_send_request_v2):
         try:
             parse(data)
         except wire.WireError as exc:
-            assert exc.http_status == 400
+            assert exc.status == 400
 
 
 @settings(max_examples=200, deadline=None)
 @given(_json)
 def test_reply_readers_raise_only_smsbridge_errors(data):
     read_raising_only_smsbridge_errors((wire.parse_send_reply, wire.parse_reports, wire.parse_balance), data)
-    wire.error_for_reply(400, data)
-    wire.status_from_wire(data)
+    wire.error_from_reply(400, data)
+    wire.status_from_object(data)
 
 
-def test_message_id_for_is_reversible():
+def test_provider_id_for_is_reversible():
     from smsbridge.bridge import new_message_id
 
     for _ in range(200):
         message_id = new_message_id()
-        assert wire.message_id_in(wire.message_id_for(message_id)) == message_id
+        assert wire.message_id_in(wire.provider_id_for(message_id)) == message_id
     assert wire.message_id_in(wire.new_message_id()) is None and wire.message_id_in("my-id-1") is None
+
+
+def test_the_wire_module_follows_the_convention():
+    from smsbridge.wire import check_wire
+
+    assert check_wire(wire) == []
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_status_words_both_ways(status):
+    word = wire.from_status(status)
+    assert wire.status_object(status)["name"] == word
+    assert wire.to_status(word).final == status.final
+    assert wire.to_status(word.lower()) is wire.to_status(word)
+
+
+def test_unknown_words_read_as_unknown():
+    assert wire.to_status("NOT_A_WORD") is Status.UNKNOWN and wire.to_status(None) is Status.UNKNOWN
+    assert wire.to_status("REJECTED") is Status.REJECTED  # a bare group name
+
+
+def test_moments_keep_their_bytes():
+    moment = datetime(2019, 11, 9, 16, 0, 0, 123456, tzinfo=timezone.utc)
+    assert wire.format_time(moment) == "2019-11-09T16:00:00.123+0000"
+    assert wire.format_time(moment.replace(tzinfo=None)) == "2019-11-09T16:00:00.123+0000"
+    assert wire.format_time(None) is None
+    assert wire.parse_time("2019-11-09T16:00:00.123+0000") == moment.replace(microsecond=123000)
+    assert wire.parse_time("not a date") is None and wire.parse_time(None) is None
+
+
+def test_a_refusal_lists_every_violation():
+    err = wire.invalid("messages[0].destinations[0].to", "invalid destination address",
+                       ("messages[0].destinations[1].to", "invalid destination address"))
+    assert (err.status, err.field, err.message) == (400, "messages[0].destinations[0].to", wire.INVALID)
+    status, v3 = wire.reply_for_error(err)
+    assert status == 400 and [v["property"] for v in v3["violations"]] == [
+        "messages[0].destinations[0].to", "messages[0].destinations[1].to"]
+    _, v2 = wire.ERROR_REPLIES_V2.reply(err)
+    assert set(v2["requestError"]["serviceException"]["validationErrors"]) == {
+        "messages[0].destinations[0].to", "messages[0].destinations[1].to"}
+    assert type(wire.error_from_reply(400, v3)) is InvalidNumber
+
+
+@pytest.mark.parametrize("status,v2", [(400, 400), (401, 401), (405, 400), (409, 400), (413, 400), (429, 429),
+                                       (500, 500), (503, 500)])
+def test_v2_errors_use_statuses_the_5x_sdk_reads(status, v2):
+    assert wire.v2_status(status) == v2
+
+
+@pytest.mark.parametrize("body", [{"errorCode": "E400", "violations": 5}, {"errorCode": "E400", "violations": "x"},
+                                  {"requestError": {"serviceException": {"validationErrors": 5}}}])
+def test_odd_error_bodies_still_read(body):
+    assert type(wire.error_from_reply(400, body)) is ProviderError
