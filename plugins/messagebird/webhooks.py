@@ -142,7 +142,7 @@ def inbound_messages(request: WebhookRequest) -> list[ReceivedSMS]:
     if not sender or not to or not provider_id:
         raise WebhookRejected(400, "an inbound SMS needs id, originator and recipient")
     text = params.get("body", params.get("message", ""))
-    when = wire.parse_datetime(params.get("createdDatetime") or params.get("receive_datetime"))
+    when = wire.parse_time(params.get("createdDatetime") or params.get("receive_datetime"))
     return [ReceivedSMS(from_=sender, to=to, text=text, provider_id=provider_id, received_at=when, raw=params)]
 
 
@@ -152,9 +152,9 @@ def answer(kind: str) -> WebhookAnswer:
 
 def inbound_query(message: InboundMessage) -> dict[str, str]:
     """MessageBird's inbound-SMS forward for ``message``."""
-    return {"id": wire.id_for(message.id), "recipient": wire.msisdn(message.to),
+    return {"id": wire.provider_id_for(message.id), "recipient": wire.msisdn(message.to),
             "originator": wire.msisdn(message.from_), "body": message.text,
-            "createdDatetime": wire.format_datetime(message.received_at) or ""}
+            "createdDatetime": wire.format_time(message.received_at) or ""}
 
 
 def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url: str) -> OutgoingWebhook:

@@ -37,7 +37,7 @@ def test_send_fetch_list_balance(mb_client, mb_gateway):
     assert (balance.amount, balance.type, balance.payment) == (49.0, "credits", "prepaid")
 
     # The gateway's id agrees with the journal: the same message, whichever way it is asked.
-    message_id = wire.message_id_in_id(m.id)
+    message_id = wire.message_id_in(m.id)
     assert mb_gateway.bridge.status(message_id).status.value in ("queued", "sent", "delivered")
 
 
