@@ -28,21 +28,10 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from smsbridge.errors import NotFound, SmsBridgeError, UnsupportedOperation
+from smsbridge.errors import NotFound, SmsBridgeError
+from smsbridge.gateway import faces
 from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable
-from smsbridge.gateway.faces import (
-    alias_member,
-    face_extra,
-    fresh,
-    idempotency_key,
-    member_ids,
-    parse_when,
-    query_int,
-    scan_journal,
-    send_each,
-    visible_to,
-)
 from smsbridge.gateway.http import read_form, read_json
 from smsbridge.gateway.provider_face import Handler, ProviderFace
 from smsbridge.model import MessageRecord, Receipt, Status
@@ -118,7 +107,7 @@ class MessageBirdFace(ProviderFace):
         return await read_json(request)
 
     async def _create(self, request: Request, client: GatewayClient) -> Response:
-        key = idempotency_key(request)
+        key = faces.idempotency_key(request)
         req = wire.parse_send_request(await self._body(request))
         send_at = _scheduled(req.extra.get("scheduledDatetime"))
         receipts: list[Receipt] = []
@@ -136,12 +125,12 @@ class MessageBirdFace(ProviderFace):
             log.warning("messagebird face: recipient %d of %d failed: %s", index + 1, len(req.recipients), exc)
 
         # MessageBird drops incorrect recipients and sends to the rest.
-        async for receipt in send_each(self.gateway, client, req.recipients, req.body, sender=req.originator,
-                                       reference=req.reference, extra=extra, stopped=stopped,
-                                       idempotency_key=key, send_at=send_at):
+        async for receipt in faces.send_each(self.gateway, client, req.recipients, req.body,
+                                             sender=req.originator, reference=req.reference, extra=extra,
+                                             stopped=stopped, idempotency_key=key, send_at=send_at):
             if mb_id is None:
                 mb_id = wire.provider_id_for(receipt.id)
-            await alias_member(self.gateway, KIND, mb_id, len(receipts), receipt.id)
+            await faces.alias_member(self.gateway, KIND, mb_id, len(receipts), receipt.id)
             receipts.append(receipt)
         assert mb_id is not None
         if req.report_url:
@@ -162,13 +151,13 @@ class MessageBirdFace(ProviderFace):
         if first is None:
             raise NotFound("message not found")
         records = [await self.gateway.record(first)]
-        async for more in member_ids(self.gateway, KIND, mb_id):
+        async for more in faces.member_ids(self.gateway, KIND, mb_id):
             records.append(await self.gateway.record(more))
         return records
 
     def _render(self, mb_id: str, records: list[MessageRecord], href_base: str) -> dict[str, Any]:
         head = records[0]
-        face = face_extra(head, KIND)
+        face = faces.face_extra(head, KIND)
         data = wire.message_json(
             id=mb_id, originator=face.get("originator") or head.sender, body=head.text,
             recipients=[(r.to, r.status, r.updated_at) for r in records], created_at=head.created_at,
@@ -187,12 +176,12 @@ class MessageBirdFace(ProviderFace):
             raise wire.WireError("status is invalid", code=wire.CODE_INVALID, field="status")
         matched: list[MessageRecord] = []
         skip = offset
-        async for record in scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500)):
+        async for record in faces.scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500)):
             face = record.extra.get(KIND)
             if not isinstance(face, dict) or face.get("parent") or record.phase == "failed":
                 continue
             if status_filter:
-                record = await fresh(self.gateway, record)
+                record = await faces.fresh(self.gateway, record)
                 if wire.from_status(record.status) != status_filter:
                     continue
             if skip:
@@ -223,39 +212,35 @@ class MessageBirdFace(ProviderFace):
 
     async def _delete(self, request: Request, client: GatewayClient) -> Response:
         """``DELETE /messages/{id}``: cancel a scheduled message (every recipient) -> 204."""
-        mb_id = request.path_params["id"]
-        if not wire.is_id(mb_id):
-            raise NotFound("message not found")
-        records = await self._group(mb_id)
-        if not visible_to(records[0], client):
-            raise NotFound("message not found")
+        mb_id, records = await self._visible_group(request, client)
         for record in records:
             await self.gateway.call(self.gateway.bridge.cancel, record.id)
         return Response(status_code=204)
 
     async def _fetch(self, request: Request, client: GatewayClient) -> Response:
+        mb_id, records = await self._visible_group(request, client)
+        return JSONResponse(self._render(mb_id, records, self._href_base(request)))
+
+    async def _visible_group(self, request: Request, client: GatewayClient) -> tuple[str, list[MessageRecord]]:
+        """The path's MessageBird id and its records; 404 for an id of no message ``client`` may see."""
         mb_id = request.path_params["id"]
         if not wire.is_id(mb_id):
             raise NotFound("message not found")
         records = await self._group(mb_id)
-        if not visible_to(records[0], client):
+        if not faces.visible_to(records[0], client):
             raise NotFound("message not found")
-        return JSONResponse(self._render(mb_id, records, self._href_base(request)))
+        return mb_id, records
 
     # -- /balance --------------------------------------------------------------------------------
     async def balance(self, request: Request) -> Response:
-        if request.method != "GET":
-            return await self.serve(request, self._not_allowed(request))
+        return await self.serve(request, self._balance if request.method == "GET" else self._not_allowed(request))
 
-        async def fetch(client: GatewayClient) -> Response:
-            try:
-                bal = await self.gateway.call(self.gateway.bridge.balance, client.backend)
-            except UnsupportedOperation:
-                raise wire.WireError("No balance available for this account", status=404,
-                                     code=wire.CODE_NOT_FOUND) from None
-            unit = "credits" if bal.unit.lower().startswith("credit") else bal.unit.lower()
-            return JSONResponse(wire.balance_json(bal.amount, unit))
-        return await self.serve(request, fetch)
+    async def _balance(self, client: GatewayClient) -> Response:
+        """The client's backend's balance; a backend without one is 404 code 20 (the
+        ``UnsupportedOperation`` rule of :data:`.wire.ERROR_REPLIES`)."""
+        bal = await self.gateway.call(self.gateway.bridge.balance, client.backend)
+        unit = "credits" if bal.unit.lower().startswith("credit") else bal.unit.lower()
+        return JSONResponse(wire.balance_json(bal.amount, unit))
 
     # -- delivery reports ------------------------------------------------------------------------
     def _watch(self, message_id: str, mb_id: str, url: str, reference: str | None) -> None:
@@ -279,13 +264,13 @@ def _scheduled(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     try:
-        return parse_when(str(value))
+        return faces.parse_when(str(value))
     except ValueError:
         raise wire.WireError("scheduledDatetime is invalid", code=wire.CODE_INVALID, field="scheduledDatetime") from None
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
-    return query_int(value, default, low, high,
+    return faces.query_int(value, default, low, high,
                      invalid=lambda text: wire.WireError(f"invalid number {text!r}", code=wire.CODE_INVALID))
 
 

@@ -56,7 +56,7 @@ STATUS_REASON: Mapping[Status, str] = {
 TIMES = ISO_SECONDS
 """RFC 3339 to the second in UTC: ``2016-05-03T14:26:57+00:00``, as the API writes it."""
 
-ID_SHAPE = ids.GroupedHex((32,), salt="messagebird:", foreign_salt="")
+ID_SHAPE: ids.Shape = ids.GroupedHex((32,), salt="messagebird:", foreign_salt="")
 """A message as a MessageBird id: 32 lower-case hex carrying the message id
 (:mod:`smsbridge.ids`), so the SDK shim and the gateway face agree without a lookup."""
 
