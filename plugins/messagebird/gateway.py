@@ -21,6 +21,7 @@ status change of each recipient (``id, reference, recipient, status, statusDatet
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -29,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from smsbridge.errors import NotFound, SmsBridgeError
-from smsbridge.gateway import faces
+from smsbridge.gateway import faces, paging
 from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable
 from smsbridge.gateway.http import read_form, read_json
@@ -174,26 +175,24 @@ class MessageBirdFace(ProviderFace):
         status_filter = query.get("status") or None
         if status_filter is not None and status_filter not in wire.STATUSES.incoming:
             raise wire.WireError("status is invalid", code=wire.CODE_INVALID, field="status")
-        matched: list[MessageRecord] = []
-        skip = offset
-        async for record in faces.scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500)):
-            face = record.extra.get(KIND)
-            if not isinstance(face, dict) or face.get("parent") or record.phase == "failed":
-                continue
-            if status_filter:
-                record = await faces.fresh(self.gateway, record)
-                if wire.from_status(record.status) != status_filter:
+
+        async def listed() -> AsyncIterator[MessageRecord]:
+            """The client's MessageBird messages (one per MessageBird id), newest first."""
+            async for record in faces.scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500)):
+                face = record.extra.get(KIND)
+                if not isinstance(face, dict) or face.get("parent") or record.phase == "failed":
                     continue
-            if skip:
-                skip -= 1
-                continue
-            matched.append(record)
-            if len(matched) > limit:
-                break
+                if status_filter:
+                    record = await faces.fresh(self.gateway, record)
+                    if wire.from_status(record.status) != status_filter:
+                        continue
+                yield record
+
+        matched, more = await paging.page(listed(), offset=offset, limit=limit)
         items = []
         base = self._href_base(request)
-        total = offset + min(len(matched), limit) + (1 if len(matched) > limit else 0)
-        for record in matched[:limit]:
+        total = offset + len(matched) + (1 if more else 0)
+        for record in matched:
             mb_id = await self.gateway.alias_of(record.id, KIND) or wire.provider_id_for(record.id)
             try:
                 group = await self._group(mb_id)
