@@ -14,7 +14,7 @@ GOLDEN = {
         ("sb_018f2a6b3c4d5e6f7a8b9c0d", "SM018f2a6b3c4d5e6f7a8b9c0d29e814b5"),
         ("sb_000000000000ffffffffffff", "SM000000000000ffffffffffff62067e01"),
         ("legacy-42", "SMd2f28565b13642e88c1e6b02a6c12afc")]),
-    "messagebird": ("id_for", "message_id_in_id", [
+    "messagebird": ("provider_id_for", "message_id_in", [
         ("sb_018f2a6b3c4d5e6f7a8b9c0d", "018f2a6b3c4d5e6f7a8b9c0d1522a7a6"),
         ("sb_000000000000ffffffffffff", "000000000000ffffffffffffba0ed317"),
         ("legacy-42", "d2f28565b13642e88c1e6b02a6c12afc")]),

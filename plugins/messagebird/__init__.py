@@ -34,5 +34,5 @@ def smsbridge_http_shims(register: Callable[..., Any]) -> None:
 
 
 @hookimpl
-def smsbridge_webhooks(register):
+def smsbridge_webhooks(register: Callable[..., Any]) -> None:
     register("messagebird", "smsbridge_plugins.messagebird.webhooks")

@@ -11,6 +11,7 @@ Config (SPEC §3 common keys plus)::
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from smsbridge import lookup as lookup_rules
@@ -51,9 +52,9 @@ class MessageBirdBackend(HttpBackend):
                                reference=message.reference or message.id or None, report_url=report_url,
                                datacoding="unicode" if message.encoding == "ucs2" else "plain")
         resp = self.transport.request("POST", "messages", json=body, sending=True)
-        data = self.read_reply(resp, wire.error_for_reply, ok=(200, 201), sending=True)
+        data = self.read_reply(resp, partial(wire.error_from_reply, sending=True), ok=(200, 201), sending=True)
         try:
-            parsed = wire.parse_message(data)
+            parsed = wire.parse_send_reply(data)
         except ProviderError:
             # A 2xx we cannot read: the message was probably accepted, but we have no id.
             raise DeliveryUnknown("MessageBird accepted the request but its reply has no message id",
@@ -61,7 +62,7 @@ class MessageBirdBackend(HttpBackend):
         return Accepted(provider_id=parsed.id, status=parsed.status, raw=data)
 
     def status(self, provider_id: str) -> StatusReport:
-        data = self.read_reply(self.transport.request("GET", f"messages/{provider_id}"), wire.error_for_reply)
+        data = self.read_reply(self.transport.request("GET", f"messages/{provider_id}"), wire.error_from_reply)
         parsed = wire.parse_message(data)
         return StatusReport(id=provider_id, status=parsed.status, updated_at=parsed.status_at,
                             description=parsed.status_word, raw=data)
@@ -78,7 +79,7 @@ class MessageBirdBackend(HttpBackend):
         for page in range(self.lookup_pages):
             data = self.read_reply(self.transport.request("GET", "messages",
                                                           params=wire.list_query(limit=size, offset=page * size)),
-                                   wire.error_for_reply)
+                                   wire.error_from_reply)
             try:
                 items, more = wire.parse_list_page(data)
             except ProviderError as exc:
@@ -96,6 +97,6 @@ class MessageBirdBackend(HttpBackend):
                                   " was sent; not searched to the end", backend=self.name)
 
     def balance(self) -> Balance:
-        data = self.read_reply(self.transport.request("GET", "balance"), wire.error_for_reply)
+        data = self.read_reply(self.transport.request("GET", "balance"), wire.error_from_reply)
         amount, unit = wire.parse_balance(data)
         return Balance(amount=amount, unit=unit, backend=self.name)

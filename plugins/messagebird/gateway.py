@@ -8,7 +8,7 @@ Serves what the official ``messagebird`` SDK (2.x) calls::
     GET  /balance             balance  -> 200 {payment, type, amount}
 
 Callers send ``Authorization: AccessKey <key>``, checked against
-``gateway.clients.<name>.messagebird.access_key``.  Ids are :func:`.wire.id_for` the
+``gateway.clients.<name>.messagebird.access_key``.  Ids are :func:`.wire.provider_id_for` the
 smsbridge id (32 hex), also stored as ``messagebird`` aliases; a message to several
 recipients is one MessageBird id over several smsbridge messages (aliases
 ``<id>/<n>``).  Every error is ``{"errors": [...]}`` with HTTP 401, 404 or 422 only: the
@@ -21,41 +21,20 @@ status change of each recipient (``id, reference, recipient, status, statusDatet
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from smsbridge.errors import (
-    IdempotencyConflict,
-    InsufficientCredit,
-    InvalidMessage,
-    InvalidNumber,
-    NotFound,
-    SmsBridgeError,
-    UnsupportedOperation,
-)
-from smsbridge.gateway.app import Gateway
+from smsbridge.errors import NotFound, SmsBridgeError
+from smsbridge.gateway import faces, paging
 from smsbridge.gateway.clients import GatewayClient
-from smsbridge.gateway.errors import ErrorTable, Rule
-from smsbridge.gateway.faces import (
-    LastReported,
-    alias_member,
-    face_extra,
-    fresh,
-    idempotency_key,
-    member_ids,
-    parse_when,
-    query_int,
-    scan_journal,
-    send_each,
-    visible_to,
-)
+from smsbridge.gateway.errors import ErrorTable
 from smsbridge.gateway.http import read_form, read_json
+from smsbridge.gateway.provider_face import Handler, ProviderFace
 from smsbridge.model import MessageRecord, Receipt, Status
 
 from . import wire
@@ -65,87 +44,46 @@ __all__ = ["routes", "MessageBirdFace"]
 log = logging.getLogger("smsbridge.gateway.messagebird")
 
 KIND = "messagebird"
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-def routes(gateway: Gateway) -> list[Route]:
-    """The face factory registered through ``smsbridge_http_shims``."""
-    face = MessageBirdFace(gateway)
-    gateway.errors("/messages", face.render_http_error)
-    gateway.errors("/balance", face.render_http_error)
-    return [
-        Route("/messages", face.messages, methods=_METHODS),
-        Route("/messages/{id}", face.message, methods=_METHODS),
-        Route("/balance", face.balance, methods=_METHODS),
-    ]
+def _respond(status: int, body: Any) -> JSONResponse:
+    """An error body with a status the SDK reads (401, 404 or 422; see the module doc)."""
+    return JSONResponse(body, status_code=status if status in wire.SDK_STATUSES else 422)
 
 
-def _error(err: wire.WireError) -> JSONResponse:
-    return JSONResponse(err.as_json(), status_code=err.http_status)
+ERRORS = ErrorTable(replies=wire.ERROR_REPLIES, bad_request=wire.ErrorCode(wire.CODE_BAD_REQUEST),
+                    respond=_respond, name=KIND)
 
 
-_UNAUTHORIZED = wire.WireError(wire.CODE_AUTH, "Request not allowed (incorrect access_key)", "access_key",
-                               http_status=401)
+class MessageBirdFace(ProviderFace):
+    """The legacy SMS REST API; plumbing from :class:`ProviderFace`, errors from
+    :data:`.wire.ERROR_REPLIES` (the SDK shim answers through the same table)."""
 
-
-def _render(status: int, code: Any, message: str) -> JSONResponse:
-    """``code`` is ``(MessageBird code, parameter)``; the status is 401, 404 or 422 (module doc)."""
-    number, parameter = code
-    return _error(wire.WireError(number, message, parameter, http_status=status if status in (401, 404) else 422))
-
-
-def _parameter(exc: BaseException) -> str:
-    return "originator" if getattr(exc, "reason", None) in ("bad_sender", "sender_unsupported") else "body"
-
-
-# Upstream trouble (including the upstream refusing *our* credentials) is an internal
-# error from the caller's point of view.
-ERRORS = ErrorTable(
-    name="messagebird", render=_render, bad_request=(wire.CODE_BAD_REQUEST, None),
-    internal=(wire.CODE_INTERNAL, None),
-    passthrough={wire.WireError: _error},
-    rules=[
-        Rule(InvalidNumber, 422, (wire.CODE_MISSING, "recipients"), "no (correct) recipients found"),
-        Rule(InvalidMessage, 422, (wire.CODE_INVALID, "originator"), reason="bad_sender"),
-        Rule(InvalidMessage, 422, (wire.CODE_INVALID, "originator"), reason="sender_unsupported"),
-        Rule(InvalidMessage, 422, (wire.CODE_INVALID, "scheduledDatetime"), reason="not_scheduled"),
-        Rule(InvalidMessage, 422, (wire.CODE_INVALID, "body")),
-        Rule(IdempotencyConflict, 422, (wire.CODE_INVALID, "Idempotency-Key"),
-             "idempotency key already used for another request"),
-        Rule(NotFound, 404, (wire.CODE_NOT_FOUND, None), "message not found"),
-        Rule(InsufficientCredit, 422, (wire.CODE_NO_BALANCE, None), "Not enough balance"),
-        Rule(UnsupportedOperation, 404, (wire.CODE_NOT_FOUND, None), "No balance available for this account"),
-        Rule(SmsBridgeError, 422, (wire.CODE_INTERNAL, None), lambda e: f"Internal error: {e}"),
-    ])
-
-
-class MessageBirdFace:
-    def __init__(self, gateway: Gateway) -> None:
-        self.gateway = gateway
-        self._reported = LastReported()  # by (MessageBird id, recipient): the status word last reported
+    kind = KIND
+    paths = (("/messages", "messages"), ("/messages/{id}", "message"), ("/balance", "balance"))
+    error_prefixes = ("/messages", "/balance")
+    errors = ERRORS
+    # self.reported: by (MessageBird id, recipient), the status word last reported
 
     # -- plumbing --------------------------------------------------------------------------
+    def credentials(self, request: Request) -> dict[str, Any] | None:
+        key = wire.parse_auth_header(request.headers.get("authorization"))
+        return None if key is None else {"access_key": key}
+
+    def unauthorized(self, request: Request) -> Response:
+        return ERRORS.response(wire.UNAUTHORIZED, request)
+
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
         """App-level errors under our paths, mapped onto 401/404/422 (see module doc)."""
-        if status == 404:
-            return _error(wire.WireError(wire.CODE_NOT_FOUND, "Not found", None, http_status=404))
         if status == 401:
-            return _error(_UNAUTHORIZED)
-        if status >= 500:
-            return _error(wire.WireError(wire.CODE_INTERNAL, "Internal error", None))
-        return _error(wire.WireError(wire.CODE_BAD_REQUEST, f"Bad request: {detail}", None))
-
-    def _client(self, request: Request) -> GatewayClient | None:
-        key = wire.parse_auth_header(request.headers.get("authorization"))
-        if key is None:
-            return None
-        return self.gateway.authenticate(KIND, access_key=key)
-
-    async def _guard(self, request: Request, handler: Callable[[GatewayClient], Awaitable[Response]]) -> Response:
-        client = self._client(request)
-        if client is None:
-            return _error(_UNAUTHORIZED)
-        return await ERRORS.guard(lambda: handler(client), request)
+            return self.unauthorized(request)
+        if status == 404:
+            refusal = wire.WireError("Not found", status=404, code=wire.CODE_NOT_FOUND)
+        elif status >= 500:
+            refusal = wire.WireError("Internal error", code=wire.CODE_INTERNAL)
+        else:
+            refusal = wire.WireError(f"Bad request: {detail}", code=wire.CODE_BAD_REQUEST)
+        return ERRORS.response(refusal, request)
 
     def _href_base(self, request: Request) -> str:
         return str(request.base_url).rstrip("/")
@@ -153,14 +91,14 @@ class MessageBirdFace:
     # -- /messages ---------------------------------------------------------------------------
     async def messages(self, request: Request) -> Response:
         if request.method == "POST":
-            return await self._guard(request, lambda client: self._create(request, client))
+            return await self.serve(request, lambda client: self._create(request, client))
         if request.method == "GET":
-            return await self._guard(request, lambda client: self._list(request, client))
-        return await self._guard(request, self._not_allowed(request))
+            return await self.serve(request, lambda client: self._list(request, client))
+        return await self.serve(request, self._not_allowed(request))
 
-    def _not_allowed(self, request: Request) -> Callable[[GatewayClient], Awaitable[Response]]:
+    def _not_allowed(self, request: Request) -> Handler:
         async def handler(client: GatewayClient) -> Response:
-            raise wire.WireError(wire.CODE_BAD_REQUEST, f"{request.method} is not supported on this path", None)
+            raise wire.WireError(f"{request.method} is not supported on this path", code=wire.CODE_BAD_REQUEST)
         return handler
 
     async def _body(self, request: Request) -> Any:
@@ -170,7 +108,7 @@ class MessageBirdFace:
         return await read_json(request)
 
     async def _create(self, request: Request, client: GatewayClient) -> Response:
-        key = idempotency_key(request)
+        key = faces.idempotency_key(request)
         req = wire.parse_send_request(await self._body(request))
         send_at = _scheduled(req.extra.get("scheduledDatetime"))
         receipts: list[Receipt] = []
@@ -188,12 +126,12 @@ class MessageBirdFace:
             log.warning("messagebird face: recipient %d of %d failed: %s", index + 1, len(req.recipients), exc)
 
         # MessageBird drops incorrect recipients and sends to the rest.
-        async for receipt in send_each(self.gateway, client, req.recipients, req.body, sender=req.originator,
-                                       reference=req.reference, extra=extra, stopped=stopped,
-                                       idempotency_key=key, send_at=send_at):
+        async for receipt in faces.send_each(self.gateway, client, req.recipients, req.body,
+                                             sender=req.originator, reference=req.reference, extra=extra,
+                                             stopped=stopped, idempotency_key=key, send_at=send_at):
             if mb_id is None:
-                mb_id = wire.id_for(receipt.id)
-            await alias_member(self.gateway, KIND, mb_id, len(receipts), receipt.id)
+                mb_id = wire.provider_id_for(receipt.id)
+            await faces.alias_member(self.gateway, KIND, mb_id, len(receipts), receipt.id)
             receipts.append(receipt)
         assert mb_id is not None
         if req.report_url:
@@ -205,29 +143,29 @@ class MessageBirdFace:
             reference=req.reference, datacoding=req.datacoding or "plain", validity=req.validity,
             href_base=self._href_base(request))
         if send_at is not None and receipts[0].status is Status.SCHEDULED:
-            data["scheduledDatetime"] = wire.format_datetime(send_at)
+            data["scheduledDatetime"] = wire.format_time(send_at)
         return JSONResponse(data, status_code=201)
 
     async def _group(self, mb_id: str) -> list[MessageRecord]:
         """The records behind one MessageBird id (one per recipient)."""
-        first = await self.gateway.resolve(KIND, mb_id) or wire.message_id_in_id(mb_id)
+        first = await self.gateway.resolve(KIND, mb_id) or wire.message_id_in(mb_id)
         if first is None:
             raise NotFound("message not found")
         records = [await self.gateway.record(first)]
-        async for more in member_ids(self.gateway, KIND, mb_id):
+        async for more in faces.member_ids(self.gateway, KIND, mb_id):
             records.append(await self.gateway.record(more))
         return records
 
     def _render(self, mb_id: str, records: list[MessageRecord], href_base: str) -> dict[str, Any]:
         head = records[0]
-        face = face_extra(head, KIND)
+        face = faces.face_extra(head, KIND)
         data = wire.message_json(
             id=mb_id, originator=face.get("originator") or head.sender, body=head.text,
             recipients=[(r.to, r.status, r.updated_at) for r in records], created_at=head.created_at,
             reference=face.get("reference") or head.reference, datacoding=face.get("datacoding") or "plain",
             validity=face.get("validity"), href_base=href_base)
         if head.send_at is not None:
-            data["scheduledDatetime"] = wire.format_datetime(head.send_at)
+            data["scheduledDatetime"] = wire.format_time(head.send_at)
         return data
 
     async def _list(self, request: Request, client: GatewayClient) -> Response:
@@ -235,29 +173,27 @@ class MessageBirdFace:
         limit = _int(query.get("limit"), 20, 1, 450)
         offset = _int(query.get("offset"), 0, 0, 10**9)
         status_filter = query.get("status") or None
-        if status_filter is not None and status_filter not in wire.STATUS_FROM_WIRE:
-            raise wire.WireError(wire.CODE_INVALID, "status is invalid", "status")
-        matched: list[MessageRecord] = []
-        skip = offset
-        async for record in scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500)):
-            face = record.extra.get(KIND)
-            if not isinstance(face, dict) or face.get("parent") or record.phase == "failed":
-                continue
-            if status_filter:
-                record = await fresh(self.gateway, record)
-                if wire.status_to_wire(record.status) != status_filter:
+        if status_filter is not None and status_filter not in wire.STATUSES.incoming:
+            raise wire.WireError("status is invalid", code=wire.CODE_INVALID, field="status")
+
+        async def listed() -> AsyncIterator[MessageRecord]:
+            """The client's MessageBird messages (one per MessageBird id), newest first."""
+            async for record in faces.scan_journal(self.gateway, client=client, page=min(offset + limit + 1, 500)):
+                face = record.extra.get(KIND)
+                if not isinstance(face, dict) or face.get("parent") or record.phase == "failed":
                     continue
-            if skip:
-                skip -= 1
-                continue
-            matched.append(record)
-            if len(matched) > limit:
-                break
+                if status_filter:
+                    record = await faces.fresh(self.gateway, record)
+                    if wire.from_status(record.status) != status_filter:
+                        continue
+                yield record
+
+        matched, more = await paging.page(listed(), offset=offset, limit=limit)
         items = []
         base = self._href_base(request)
-        total = offset + min(len(matched), limit) + (1 if len(matched) > limit else 0)
-        for record in matched[:limit]:
-            mb_id = await self.gateway.alias_of(record.id, KIND) or wire.id_for(record.id)
+        total = offset + len(matched) + (1 if more else 0)
+        for record in matched:
+            mb_id = await self.gateway.alias_of(record.id, KIND) or wire.provider_id_for(record.id)
             try:
                 group = await self._group(mb_id)
             except NotFound:
@@ -268,53 +204,49 @@ class MessageBirdFace:
     # -- /messages/{id} ------------------------------------------------------------------------
     async def message(self, request: Request) -> Response:
         if request.method == "DELETE":
-            return await self._guard(request, lambda client: self._delete(request, client))
+            return await self.serve(request, lambda client: self._delete(request, client))
         if request.method != "GET":
-            return await self._guard(request, self._not_allowed(request))
-        return await self._guard(request, lambda client: self._fetch(request, client))
+            return await self.serve(request, self._not_allowed(request))
+        return await self.serve(request, lambda client: self._fetch(request, client))
 
     async def _delete(self, request: Request, client: GatewayClient) -> Response:
         """``DELETE /messages/{id}``: cancel a scheduled message (every recipient) -> 204."""
-        mb_id = request.path_params["id"]
-        if not wire.is_id(mb_id):
-            raise NotFound("message not found")
-        records = await self._group(mb_id)
-        if not visible_to(records[0], client):
-            raise NotFound("message not found")
+        mb_id, records = await self._visible_group(request, client)
         for record in records:
             await self.gateway.call(self.gateway.bridge.cancel, record.id)
         return Response(status_code=204)
 
     async def _fetch(self, request: Request, client: GatewayClient) -> Response:
+        mb_id, records = await self._visible_group(request, client)
+        return JSONResponse(self._render(mb_id, records, self._href_base(request)))
+
+    async def _visible_group(self, request: Request, client: GatewayClient) -> tuple[str, list[MessageRecord]]:
+        """The path's MessageBird id and its records; 404 for an id of no message ``client`` may see."""
         mb_id = request.path_params["id"]
         if not wire.is_id(mb_id):
             raise NotFound("message not found")
         records = await self._group(mb_id)
-        if not visible_to(records[0], client):
+        if not faces.visible_to(records[0], client):
             raise NotFound("message not found")
-        return JSONResponse(self._render(mb_id, records, self._href_base(request)))
+        return mb_id, records
 
     # -- /balance --------------------------------------------------------------------------------
     async def balance(self, request: Request) -> Response:
-        if request.method != "GET":
-            return await self._guard(request, self._not_allowed(request))
+        return await self.serve(request, self._balance if request.method == "GET" else self._not_allowed(request))
 
-        async def fetch(client: GatewayClient) -> Response:
-            try:
-                bal = await self.gateway.call(self.gateway.bridge.balance, client.backend)
-            except UnsupportedOperation:
-                raise wire.WireError(wire.CODE_NOT_FOUND, "No balance available for this account", None,
-                                     http_status=404) from None
-            unit = "credits" if bal.unit.lower().startswith("credit") else bal.unit.lower()
-            return JSONResponse(wire.balance_json(bal.amount, unit))
-        return await self._guard(request, fetch)
+    async def _balance(self, client: GatewayClient) -> Response:
+        """The client's backend's balance; a backend without one is 404 code 20 (the
+        ``UnsupportedOperation`` rule of :data:`.wire.ERROR_REPLIES`)."""
+        bal = await self.gateway.call(self.gateway.bridge.balance, client.backend)
+        unit = "credits" if bal.unit.lower().startswith("credit") else bal.unit.lower()
+        return JSONResponse(wire.balance_json(bal.amount, unit))
 
     # -- delivery reports ------------------------------------------------------------------------
     def _watch(self, message_id: str, mb_id: str, url: str, reference: str | None) -> None:
         async def notify(record: MessageRecord) -> None:
             key = (mb_id, record.to)
-            word = wire.status_to_wire(record.status)
-            if not self._reported.is_new(key, word, final=record.status.final):
+            word = wire.from_status(record.status)
+            if not self.reported.is_new(key, word, final=record.status.final):
                 return  # smsbridge statuses that read the same in MessageBird's words: one report
             query = wire.report_query(id=mb_id, recipient=record.to, status=record.status,
                                       at=record.updated_at, reference=reference,
@@ -331,11 +263,15 @@ def _scheduled(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     try:
-        return parse_when(str(value))
+        return faces.parse_when(str(value))
     except ValueError:
-        raise wire.WireError(wire.CODE_INVALID, "scheduledDatetime is invalid", "scheduledDatetime") from None
+        raise wire.WireError("scheduledDatetime is invalid", code=wire.CODE_INVALID, field="scheduledDatetime") from None
 
 
 def _int(value: str | None, default: int, low: int, high: int) -> int:
-    return query_int(value, default, low, high,
-                     invalid=lambda text: wire.WireError(wire.CODE_INVALID, f"invalid number {text!r}", None))
+    return faces.query_int(value, default, low, high,
+                     invalid=lambda text: wire.WireError(f"invalid number {text!r}", code=wire.CODE_INVALID))
+
+
+routes = MessageBirdFace.routes
+"""The face factory registered through ``smsbridge_http_shims`` (``gateway:routes``)."""

@@ -18,7 +18,7 @@ The Bridge comes from ``bridge=`` or ``Bridge.from_config()`` (``$SMSBRIDGE_CONF
 ``./smsbridge.yaml``), one per process and config.  Objects are built from the very JSON
 the gateway's MessageBird face renders (:mod:`.wire`) and loaded the way the SDK loads it,
 so attributes match (``createdDatetime`` a datetime, ``recipients["items"][i].recipient``
-an int).  Ids are :func:`.wire.id_for` the smsbridge id — the id the gateway shows too.
+an int).  Ids are :func:`.wire.provider_id_for` the smsbridge id — the id the gateway shows too.
 ``message_list`` lists the messages sent through this module in this process (the public
 Bridge API has no listing).  Not supported: ``message_delete``, MMS, voice and the other
 MessageBird APIs.
@@ -47,7 +47,7 @@ VERSION = "2.2.0+smsbridge"
 def _time(value: Any) -> datetime | None:
     if value is None:
         return None
-    parsed = wire.parse_datetime(value)
+    parsed = wire.parse_time(value)
     return parsed.replace(microsecond=0) if parsed else None
 
 
@@ -197,14 +197,10 @@ _HREF = wire.DEFAULT_BASE_URL
 
 
 def _exception(error: BaseException) -> ErrorException:
-    err = wire.error_for_exception(error)
-    return ErrorException([Error().load({"code": err.code, "description": err.description,  # type: ignore[list-item]
-                                         "parameter": err.parameter})])
-
-
-def _wire_exception(err: wire.WireError) -> ErrorException:
-    return ErrorException([Error().load({"code": err.code, "description": err.description,  # type: ignore[list-item]
-                                         "parameter": err.parameter})])
+    """The SDK's exception for ``error``, in the very words the gateway face answers it
+    with (:data:`.wire.ERROR_REPLIES`)."""
+    _, body = wire.reply_for_error(error)
+    return ErrorException([Error().load(item) for item in body["errors"]])  # type: ignore[misc]
 
 
 class Client:
@@ -228,7 +224,7 @@ class Client:
         try:
             req = wire.parse_send_request(data)
         except wire.WireError as exc:
-            raise _wire_exception(exc) from None
+            raise _exception(exc) from None
         receipts = []
         first_error: SmsBridgeError | None = None
         for number in req.recipients:
@@ -244,7 +240,7 @@ class Client:
                 break
         if not receipts:
             raise _exception(first_error or InvalidNumber("no (correct) recipients found")) from None
-        mb_id = wire.id_for(receipts[0].id)
+        mb_id = wire.provider_id_for(receipts[0].id)
         with _sent_lock:
             _sent[mb_id] = [r.id for r in receipts]
         created = receipts[0].created_at or datetime.now(timezone.utc)
@@ -259,7 +255,7 @@ class Client:
             known = _sent.get(mb_id)
         if known:
             return list(known)
-        message_id = wire.message_id_in_id(str(mb_id))
+        message_id = wire.message_id_in(str(mb_id))
         if message_id is None:
             raise NotFound("message not found")
         return [message_id]
@@ -307,8 +303,7 @@ class Client:
                                                  href_base=_HREF))
 
     def message_delete(self, id: str) -> None:
-        raise ErrorException([Error().load({"code": wire.CODE_INVALID,  # type: ignore[list-item]
-                                            "description": "smsbridge cannot delete messages", "parameter": None})])
+        raise _exception(wire.WireError("smsbridge cannot delete messages", code=wire.CODE_INVALID))
 
     def balance(self) -> Balance:
         try:

@@ -29,14 +29,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from smsbridge import ids
-from smsbridge.gateway.webhooks import (
-    DeliveryReport,
-    OutgoingWebhook,
-    ReceivedSMS,
-    WebhookAnswer,
-    WebhookRejected,
-    WebhookRequest,
-)
+from smsbridge.gateway import webhooks as hooks
 from smsbridge.model import InboundMessage
 
 from . import wire
@@ -105,59 +98,59 @@ def check_jwt(token: str, signing_key: str, url: str, body: bytes, *, now: float
     return None
 
 
-def verify(request: WebhookRequest, settings: Mapping[str, Any], kind: str) -> None:
+def verify(request: hooks.WebhookRequest, settings: Mapping[str, Any], kind: str) -> None:
     key = settings.get("signing_key")
     if not key:
         return  # no signing key configured: MessageBird's reports are taken unsigned
     token = request.headers.get(HEADER)
     if not token:
-        raise WebhookRejected(403, "missing MessageBird-Signature-JWT")
+        raise hooks.WebhookRejected(403, "missing MessageBird-Signature-JWT")
     problem = check_jwt(token, str(key), request.url, request.body)
     if problem:
-        raise WebhookRejected(403, f"MessageBird-Signature-JWT refused: {problem}")
+        raise hooks.WebhookRejected(403, f"MessageBird-Signature-JWT refused: {problem}")
 
 
-def status_reports(request: WebhookRequest) -> list[DeliveryReport]:
+def status_reports(request: hooks.WebhookRequest) -> list[hooks.DeliveryReport]:
     params = {str(k): str(v) for k, v in request.params().items()}
     try:
         mb_id, recipient, status, at = wire.parse_report(params)
     except wire.WireError as exc:
-        raise WebhookRejected(400, f"not a MessageBird status report: {exc}") from None
+        raise hooks.WebhookRejected(400, f"not a MessageBird status report: {exc}") from None
     word = params.get("status", "")
     reason = params.get("statusReason") or ""
     code = params.get("statusErrorCode") or None
     reference = params.get("reference") or None
     # The backend sends smsbridge's id as the reference when the caller gave none.
-    return [DeliveryReport(status=status, word=word, provider_id=mb_id,
+    return [hooks.DeliveryReport(status=status, word=word, provider_id=mb_id,
                            message_id=reference if ids.is_message_id(reference) else None, at=at,
                            code=code, description=f"MessageBird: {word}" + (f" ({reason})" if reason else ""),
                            raw=params)]
 
 
-def inbound_messages(request: WebhookRequest) -> list[ReceivedSMS]:
+def inbound_messages(request: hooks.WebhookRequest) -> list[hooks.ReceivedSMS]:
     params = {str(k): "" if v is None else str(v) for k, v in request.params().items()}
     sender = params.get("originator")
     to = params.get("recipient") or params.get("shortcode")
     provider_id = params.get("id") or params.get("mid")
     if not sender or not to or not provider_id:
-        raise WebhookRejected(400, "an inbound SMS needs id, originator and recipient")
+        raise hooks.WebhookRejected(400, "an inbound SMS needs id, originator and recipient")
     text = params.get("body", params.get("message", ""))
-    when = wire.parse_datetime(params.get("createdDatetime") or params.get("receive_datetime"))
-    return [ReceivedSMS(from_=sender, to=to, text=text, provider_id=provider_id, received_at=when, raw=params)]
+    when = wire.parse_time(params.get("createdDatetime") or params.get("receive_datetime"))
+    return [hooks.ReceivedSMS(from_=sender, to=to, text=text, provider_id=provider_id, received_at=when, raw=params)]
 
 
-def answer(kind: str) -> WebhookAnswer:
-    return WebhookAnswer(200, b"OK")
+def answer(kind: str) -> hooks.WebhookAnswer:
+    return hooks.WebhookAnswer(200, b"OK")
 
 
 def inbound_query(message: InboundMessage) -> dict[str, str]:
     """MessageBird's inbound-SMS forward for ``message``."""
-    return {"id": wire.id_for(message.id), "recipient": wire.msisdn(message.to),
+    return {"id": wire.provider_id_for(message.id), "recipient": wire.msisdn(message.to),
             "originator": wire.msisdn(message.from_), "body": message.text,
-            "createdDatetime": wire.format_datetime(message.received_at) or ""}
+            "createdDatetime": wire.format_time(message.received_at) or ""}
 
 
-def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url: str) -> OutgoingWebhook:
+def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url: str) -> hooks.OutgoingWebhook:
     """A GET with the inbound fields in the query, signed with the client's ``signing_key``
     (``MessageBird-Signature-JWT``) when it has one."""
     full = url + ("&" if "?" in url else "?") + urlencode(inbound_query(message))
@@ -165,4 +158,4 @@ def forward_inbound(message: InboundMessage, credentials: Mapping[str, Any], url
     key = credentials.get("signing_key")
     if key:
         headers["MessageBird-Signature-JWT"] = signature_jwt(str(key), full)
-    return OutgoingWebhook(url=full, method="GET", headers=headers)
+    return hooks.OutgoingWebhook(url=full, method="GET", headers=headers)

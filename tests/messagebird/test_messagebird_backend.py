@@ -26,7 +26,7 @@ def test_send_status_balance(tmp_path, mb_gateway):
         assert receipt.backend == "mb" and wire.is_id(receipt.provider_id)
         assert receipt.status is Status.SENT  # MessageBird says "sent" for an immediate send
         # The provider id is the one the face shows: it resolves to the gateway's journal entry.
-        upstream = wire.message_id_in_id(receipt.provider_id)
+        upstream = wire.message_id_in(receipt.provider_id)
         assert mb_gateway.bridge.record(upstream).text == "via the backend"
         assert mb_gateway.bridge.record(upstream).sender == "smsbridge"
         deadline = time.monotonic() + 5
@@ -41,7 +41,7 @@ def test_send_status_balance(tmp_path, mb_gateway):
 def test_sender_per_message(tmp_path, mb_gateway):
     with client_bridge(tmp_path, mb_gateway.url) as bridge:
         receipt = bridge.send("+31612345678", "x", sender="Shop")
-        assert mb_gateway.bridge.record(wire.message_id_in_id(receipt.provider_id)).sender == "Shop"
+        assert mb_gateway.bridge.record(wire.message_id_in(receipt.provider_id)).sender == "Shop"
 
 
 def test_no_sender_is_invalid_message(tmp_path, mb_gateway):

@@ -37,7 +37,7 @@ def test_send_fetch_list_balance(mb_client, mb_gateway):
     assert (balance.amount, balance.type, balance.payment) == (49.0, "credits", "prepaid")
 
     # The gateway's id agrees with the journal: the same message, whichever way it is asked.
-    message_id = wire.message_id_in_id(m.id)
+    message_id = wire.message_id_in(m.id)
     assert mb_gateway.bridge.status(message_id).status.value in ("queued", "sent", "delivered")
 
 
@@ -166,3 +166,24 @@ def test_list_status_filter_sees_fresh_statuses(mb_client):
     m = mb_client.message_create("smsbridge", "31612345678", "x")
     time.sleep(0.6)   # two sandbox delivery steps, no fetch in between
     assert [i.id for i in mb_client.message_list(status="delivered").items] == [m.id]
+
+
+def test_a_backend_without_balance_reads_the_same_from_face_and_shim(gateway, mb_config):
+    """Face and SDK shim answer through one table (wire.ERROR_REPLIES): the same words."""
+    from smsbridge import Bridge
+    from smsbridge.compat.messagebird import Client
+    from smsbridge.compat.messagebird import ErrorException as ShimErrorException
+
+    key = "live_nobalance000000000000"
+    mb_config["backends"]["nobal"] = {"plugin": "sinch", "service_plan_id": "p", "api_token": "t"}
+    mb_config["gateway"]["clients"]["nobal"] = {"backend": "nobal", "messagebird": {"access_key": key}}
+    server = gateway(mb_config, faces=["messagebird"])
+    resp = requests.get(server.url + "/balance", headers={"Authorization": f"AccessKey {key}"}, timeout=10)
+    face_error = resp.json()["errors"][0]
+    assert resp.status_code == 404 and face_error["code"] == wire.CODE_NOT_FOUND
+    with Bridge.from_dict({**mb_config, "default": "nobal"}) as bridge:
+        with pytest.raises(ShimErrorException) as info:
+            Client(bridge=bridge).balance()
+    shim_error = info.value.errors[0]
+    assert (shim_error.code, shim_error.description, shim_error.parameter) == \
+        (face_error["code"], face_error["description"], face_error["parameter"])

@@ -57,7 +57,7 @@ def test_same_id_as_the_gateway_face(shim_config):
 
     with Bridge.from_config() as bridge:
         msg = Client(bridge=bridge).message_create("Shop", ["31612345678", "31687654321"], "two")
-        assert wire.message_id_in_id(msg.id) is not None
+        assert wire.message_id_in(msg.id) is not None
         assert msg.recipients["totalCount"] == 2
         assert len(Client(bridge=bridge).message(msg.id).recipients["items"]) == 2
 

@@ -43,14 +43,14 @@ API_MESSAGE = {
     ("SENT", Status.SENT), ("nonsense", Status.UNKNOWN), (None, Status.UNKNOWN),
 ])
 def test_status_words(word, status):
-    assert wire.status_from_wire(word) is status
+    assert wire.to_status(word) is status
 
 
 @pytest.mark.parametrize("status", list(Status))
 def test_every_status_has_a_word_that_reads_back_close(status):
-    word = wire.status_to_wire(status)
-    assert word in wire.STATUS_FROM_WIRE
-    back = wire.status_from_wire(word)
+    word = wire.from_status(status)
+    assert word in wire.STATUSES.incoming
+    back = wire.to_status(word)
     assert back.final == status.final or status is Status.UNKNOWN
 
 
@@ -106,9 +106,11 @@ def test_recipients_comma_string_or_array(recipients, expected):
 def test_bad_send_requests_are_422_with_a_parameter(data, code, parameter):
     with pytest.raises(wire.WireError) as info:
         wire.parse_send_request(data)
-    assert info.value.code == code and info.value.parameter == parameter
-    assert info.value.http_status == 422
-    assert list(info.value.as_json()) == ["errors"]
+    assert info.value.code == code and info.value.field == parameter
+    assert info.value.status == 422
+    status, body = wire.reply_for_error(info.value)
+    assert status == 422 and body == {"errors": [{"code": code, "description": info.value.message,
+                                                  "parameter": parameter}]}
 
 
 def test_message_json_round_trip_and_types():
@@ -168,12 +170,31 @@ def test_balance_both_ways():
     (404, {"errors": [{"code": 20, "description": "message not found", "parameter": None}]}, NotFound),
     (422, {"errors": [{"code": 9, "description": "body is required", "parameter": "body"}]}, InvalidMessage),
     (422, {"errors": [{"code": 99, "description": "Internal error", "parameter": None}]}, ProviderError),
+    (422, {"errors": [{"code": 10, "description": "type is invalid", "parameter": "type"}]}, ProviderError),
     (503, "not json", ProviderUnavailable),
-    (500, None, ProviderError),
+    (429, None, ProviderUnavailable),
+    (500, None, ProviderUnavailable),
 ])
 def test_error_replies(status, body, error):
-    exc = wire.error_for_reply(status, body, backend="mb")
+    exc = wire.error_from_reply(status, body, backend="mb")
     assert type(exc) is error
+    if type(exc) is ProviderError:  # MessageBird documents no refusal as coming before acceptance
+        assert not exc.retry_safe and exc.code == str(body["errors"][0]["code"])
+
+
+@pytest.mark.parametrize("status,body", [(500, None), (502, "<html>"),
+                                          (500, {"errors": [{"code": 99, "description": "Internal error"}]})])
+def test_a_5xx_to_a_send_is_unknown(status, body):
+    assert type(wire.error_from_reply(status, body, sending=True)) is DeliveryUnknown
+
+
+def test_face_errors_read_back_as_the_same_error_class():
+    for error in (InvalidNumber("x"), InvalidMessage("empty"), InsufficientCredit("x"), NotFound("x"),
+                  InvalidMessage("bad sender", reason="bad_sender")):
+        status, body = wire.reply_for_error(error)
+        assert type(wire.error_from_reply(status, body, sending=True)) is type(error)
+    status, body = wire.reply_for_error(DeliveryUnknown("upstream may have sent it"))
+    assert not wire.error_from_reply(status, body, sending=True).retry_safe  # never failed over
 
 
 @pytest.mark.parametrize("exc,status,code", [
@@ -182,9 +203,9 @@ def test_error_replies(status, body, error):
     (DeliveryUnknown("?"), 422, 99), (AuthenticationError("upstream"), 422, 99),
 ])
 def test_faces_only_use_statuses_the_sdk_parses(exc, status, code):
-    err = wire.error_for_exception(exc)
-    assert (err.http_status, err.code) == (status, code)
-    assert err.http_status in (401, 404, 405, 422)
+    got_status, body = wire.reply_for_error(exc)
+    assert (got_status, body["errors"][0]["code"]) == (status, code)
+    assert got_status in (401, 404, 405, 422)
 
 
 @pytest.mark.parametrize("header,key", [
@@ -222,7 +243,7 @@ def test_parse_send_request_never_crashes(data):
     try:
         req = wire.parse_send_request(data)
     except wire.WireError as exc:
-        assert exc.http_status in (401, 404, 422)
+        assert exc.status in (401, 404, 422)
     else:
         assert req.recipients and all(r.startswith("+") for r in req.recipients)
 
@@ -231,7 +252,7 @@ def test_parse_send_request_never_crashes(data):
 @given(_json)
 def test_reply_readers_raise_only_smsbridge_errors(data):
     read_raising_only_smsbridge_errors((wire.parse_message, wire.parse_balance, wire.parse_list), data)
-    wire.error_for_reply(422, data)
+    wire.error_from_reply(422, data)
 
 
 def test_id_for_is_reversible_for_smsbridge_ids():
@@ -239,7 +260,30 @@ def test_id_for_is_reversible_for_smsbridge_ids():
 
     for _ in range(200):
         message_id = new_message_id()
-        mb_id = wire.id_for(message_id)
-        assert wire.is_id(mb_id) and wire.message_id_in_id(mb_id) == message_id
-    assert wire.message_id_in_id(wire.new_id()) is None
-    assert wire.is_id(wire.id_for("some-other-id")) and wire.message_id_in_id("nope") is None
+        mb_id = wire.provider_id_for(message_id)
+        assert wire.is_id(mb_id) and wire.message_id_in(mb_id) == message_id
+    assert wire.message_id_in(wire.new_id()) is None
+    assert wire.is_id(wire.provider_id_for("some-other-id")) and wire.message_id_in("nope") is None
+
+
+def test_the_wire_module_follows_the_core_convention():
+    from smsbridge.wire import check_wire
+
+    assert check_wire(wire) == []
+
+
+def test_moments_as_the_api_writes_them():
+    at = datetime(2016, 5, 3, 14, 26, 57, 999999, tzinfo=timezone.utc)
+    assert wire.format_time(at) == "2016-05-03T14:26:57+00:00"
+    assert wire.format_time(at.replace(tzinfo=None)) == "2016-05-03T14:26:57+00:00"
+    for text in ("2016-05-03T14:26:57+00:00", "2016-05-03T14:26:57Z", "2016-05-03T16:26:57+02:00"):
+        assert wire.parse_time(text) == at.replace(microsecond=0)
+    assert wire.parse_time("yesterday") is None and wire.parse_time(None) is None
+
+
+def test_error_codes_carry_their_parameter_and_print_bare():
+    code = wire.ErrorCode(9, "recipients")
+    assert code == 9 and str(code) == "9" and json.dumps({"code": code}) == '{"code": 9}'
+    assert code.parameter == "recipients"
+    err = wire.error_from_reply(422, {"errors": [{"code": 21, "description": "Bad request", "parameter": None}]})
+    assert err.code == "21"
