@@ -40,7 +40,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from . import ids
 from .errors import (
@@ -57,7 +57,7 @@ from .errors import (
 from .model import Status
 
 __all__ = ["ProviderWire", "WireError", "StatusWords", "TimeFormat", "ReplyErrors", "Rule", "ErrorReplies",
-           "RFC2822", "ISO_SECONDS", "ISO_MILLIS_Z", "check_wire"]
+           "RFC2822", "ISO_SECONDS", "ISO_MILLIS_Z", "check_wire", "Bound", "bind", "CONVENTION"]
 
 
 # --------------------------------------------------------------------------- refusals
@@ -394,6 +394,50 @@ class ProviderWire(Protocol):
     def parse_send_request(self, *args: Any, **kwargs: Any) -> Any: ...
 
     def parse_send_reply(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class _ErrorFromReply(Protocol):
+    def __call__(self, http_status: int, payload: Any, *, backend: str | None = None,
+                 sending: bool = False) -> SmsBridgeError: ...
+
+
+class _ReplyForError(Protocol):
+    def __call__(self, exc: BaseException, **context: Any) -> tuple[int, Any]: ...
+
+
+class Bound(NamedTuple):
+    """The convention's functions, bound from a provider's data by :func:`bind`."""
+
+    to_status: Callable[[object], Status]
+    from_status: Callable[[Status | str], str]
+    format_time: Callable[[datetime | None], str | None]
+    parse_time: Callable[[object], datetime | None]
+    provider_id_for: Callable[[str], str]
+    message_id_in: Callable[[object], str | None]
+    error_from_reply: _ErrorFromReply
+    reply_for_error: _ReplyForError
+
+
+def bind(statuses: StatusWords, times: TimeFormat, id_shape: ids.Shape, reply_errors: ReplyErrors,
+         error_replies: ErrorReplies) -> Bound:
+    """The convention's functions for a provider's declared data, in :class:`Bound`'s order.
+
+    A wire module writes them in one statement, so that no provider re-writes (or re-binds
+    by hand) what every provider's are::
+
+        (to_status, from_status, format_time, parse_time, provider_id_for, message_id_in,
+         error_from_reply, reply_for_error) = bind(STATUSES, TIMES, ID_SHAPE, REPLY_ERRORS, ERROR_REPLIES)
+    """
+    return Bound(statuses.to_status, statuses.from_status, times.format, times.parse, id_shape.id_for,
+                 id_shape.message_id_in, reply_errors.error_from_reply, error_replies.reply)
+
+
+CONVENTION: tuple[str, ...] = (
+    "STATUSES", "TIMES", "ID_SHAPE", "REPLY_ERRORS", "ERROR_REPLIES", "WireError", *Bound._fields,
+    "build_send", "parse_send_request", "parse_send_reply",
+)
+"""Every name of the convention.  A wire module lists them in its ``__all__`` (literally: mypy
+reads a module's exports from a literal ``__all__`` only); a test checks that it does."""
 
 
 _CONVENTION = {

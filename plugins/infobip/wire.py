@@ -31,6 +31,8 @@ the 5.x SDK serialises every unset field as an explicit ``null``, which readers 
 """
 from __future__ import annotations
 
+from smsbridge.wire import bind
+
 from .error_map import (
     ERROR_REPLIES,
     ERROR_REPLIES_V2,
@@ -58,10 +60,10 @@ from .shapes import DEFAULT_BASE_URL, ID_SHAPE, TIMES, auth_header, new_bulk_id,
 from .statuses import CATALOGUE, STATUSES, ParsedStatus, error_object, status_from_object, status_object
 
 __all__ = [
-    # the convention (smsbridge.wire.ProviderWire)
-    "STATUSES", "to_status", "from_status", "TIMES", "format_time", "parse_time", "ID_SHAPE",
-    "provider_id_for", "message_id_in", "REPLY_ERRORS", "error_from_reply", "ERROR_REPLIES", "reply_for_error",
-    "WireError", "build_send", "parse_send_request", "parse_send_reply",
+    # the convention (smsbridge.wire.CONVENTION)
+    "STATUSES", "TIMES", "ID_SHAPE", "REPLY_ERRORS", "ERROR_REPLIES", "WireError", "to_status", "from_status",
+    "format_time", "parse_time", "provider_id_for", "message_id_in", "error_from_reply", "reply_for_error",
+    "build_send", "parse_send_request", "parse_send_reply",
     # Infobip's own
     "DEFAULT_BASE_URL", "auth_header", "parse_auth_header", "new_message_id", "new_bulk_id",
     "CATALOGUE", "ParsedStatus", "status_object", "status_from_object", "error_object",
@@ -71,11 +73,5 @@ __all__ = [
     "rejection_for_status",
 ]
 
-to_status = STATUSES.to_status
-from_status = STATUSES.from_status
-format_time = TIMES.format
-parse_time = TIMES.parse
-provider_id_for = ID_SHAPE.id_for
-message_id_in = ID_SHAPE.message_id_in
-error_from_reply = REPLY_ERRORS.error_from_reply
-reply_for_error = ERROR_REPLIES.reply
+(to_status, from_status, format_time, parse_time, provider_id_for, message_id_in,
+ error_from_reply, reply_for_error) = bind(STATUSES, TIMES, ID_SHAPE, REPLY_ERRORS, ERROR_REPLIES)

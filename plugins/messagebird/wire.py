@@ -35,6 +35,8 @@ SDK parses only 200/201/204/401/404/405/422, a face answers errors with 401, 404
 """
 from __future__ import annotations
 
+from smsbridge.wire import bind
+
 from .error_codes import (
     CODE_AUTH,
     CODE_BAD_REQUEST,
@@ -86,9 +88,9 @@ from .vocabulary import (
 )
 
 __all__ = [
-    # the convention (smsbridge.wire.ProviderWire)
-    "STATUSES", "to_status", "from_status", "TIMES", "format_time", "parse_time", "ID_SHAPE", "provider_id_for",
-    "message_id_in", "REPLY_ERRORS", "error_from_reply", "ERROR_REPLIES", "reply_for_error", "WireError",
+    # the convention (smsbridge.wire.CONVENTION)
+    "STATUSES", "TIMES", "ID_SHAPE", "REPLY_ERRORS", "ERROR_REPLIES", "WireError", "to_status", "from_status",
+    "format_time", "parse_time", "provider_id_for", "message_id_in", "error_from_reply", "reply_for_error",
     "build_send", "parse_send_request", "parse_send_reply",
     # MessageBird's own
     "AUTH_SCHEME", "DEFAULT_BASE_URL", "STATUS_REASON", "new_id", "is_id", "msisdn", "e164", "auth_header",
@@ -99,11 +101,5 @@ __all__ = [
     "parse_report",
 ]
 
-to_status = STATUSES.to_status
-from_status = STATUSES.from_status
-format_time = TIMES.format
-parse_time = TIMES.parse
-provider_id_for = ID_SHAPE.id_for
-message_id_in = ID_SHAPE.message_id_in
-error_from_reply = REPLY_ERRORS.error_from_reply
-reply_for_error = ERROR_REPLIES.reply
+(to_status, from_status, format_time, parse_time, provider_id_for, message_id_in,
+ error_from_reply, reply_for_error) = bind(STATUSES, TIMES, ID_SHAPE, REPLY_ERRORS, ERROR_REPLIES)

@@ -41,6 +41,8 @@ status callbacks, signatures    :func:`callback_params`, :func:`parse_callback`,
 """
 from __future__ import annotations
 
+from smsbridge.wire import bind
+
 from .callbacks import callback_params, parse_callback, signature_v3
 from .errors import ERROR_REPLIES, REPLY_ERRORS, WireError, error_json
 from .resources import (
@@ -72,10 +74,10 @@ from .vocabulary import (
 )
 
 __all__ = [
-    # the convention (smsbridge.wire.ProviderWire)
-    "STATUSES", "to_status", "from_status", "TIMES", "format_time", "parse_time", "ID_SHAPE",
-    "provider_id_for", "message_id_in", "REPLY_ERRORS", "error_from_reply", "ERROR_REPLIES",
-    "reply_for_error", "WireError", "build_send", "parse_send_request", "parse_send_reply",
+    # the convention (smsbridge.wire.CONVENTION)
+    "STATUSES", "TIMES", "ID_SHAPE", "REPLY_ERRORS", "ERROR_REPLIES", "WireError", "to_status", "from_status",
+    "format_time", "parse_time", "provider_id_for", "message_id_in", "error_from_reply", "reply_for_error",
+    "build_send", "parse_send_request", "parse_send_reply",
     # Plivo's own
     "DEFAULT_BASE_URL", "error_code_for", "new_uuid", "is_uuid", "is_auth_id", "digits_of", "sender_digits",
     "account_path", "message_path", "message_detail_path", "error_json", "SendRequest", "send_reply",
@@ -83,11 +85,5 @@ __all__ = [
     "account_reply", "parse_account", "callback_params", "parse_callback", "signature_v3",
 ]
 
-to_status = STATUSES.to_status
-from_status = STATUSES.from_status
-format_time = TIMES.format
-parse_time = TIMES.parse
-provider_id_for = ID_SHAPE.id_for
-message_id_in = ID_SHAPE.message_id_in
-error_from_reply = REPLY_ERRORS.error_from_reply
-reply_for_error = ERROR_REPLIES.reply
+(to_status, from_status, format_time, parse_time, provider_id_for, message_id_in,
+ error_from_reply, reply_for_error) = bind(STATUSES, TIMES, ID_SHAPE, REPLY_ERRORS, ERROR_REPLIES)

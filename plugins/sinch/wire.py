@@ -33,13 +33,13 @@ from typing import Any
 from smsbridge import errors, ids
 from smsbridge import wire as convention
 from smsbridge.model import Status
-from smsbridge.wire import ErrorReplies, ReplyErrors, Rule, StatusWords
+from smsbridge.wire import ErrorReplies, ReplyErrors, Rule, StatusWords, bind
 
 __all__ = [
-    # the core wire convention (smsbridge.wire.ProviderWire)
-    "STATUSES", "to_status", "from_status", "TIMES", "format_time", "parse_time",
-    "ID_SHAPE", "provider_id_for", "message_id_in", "REPLY_ERRORS", "error_from_reply",
-    "ERROR_REPLIES", "reply_for_error", "WireError", "build_send", "parse_send_request", "parse_send_reply",
+    # the convention (smsbridge.wire.CONVENTION)
+    "STATUSES", "TIMES", "ID_SHAPE", "REPLY_ERRORS", "ERROR_REPLIES", "WireError", "to_status", "from_status",
+    "format_time", "parse_time", "provider_id_for", "message_id_in", "error_from_reply", "reply_for_error",
+    "build_send", "parse_send_request", "parse_send_reply",
     # Sinch's own
     "DEFAULT_BASE_URL", "REGIONS", "DELIVERY_REPORTS", "SendRequest", "ParsedBatch", "ParsedReport",
     "status_code", "new_id", "is_id", "error_body",
@@ -81,8 +81,6 @@ STATUSES = StatusWords(
 )
 """Sinch's delivery-report statuses (the SDK's enum is upper case, the API docs capitalised:
 matched case-insensitively); the face writes them capitalised."""
-to_status = STATUSES.to_status
-from_status = STATUSES.from_status
 
 # Delivery-report codes (Sinch "Delivery report error codes"): 400 Queued, 401 Dispatched,
 # 406 internal expiry, 408 internal reject; 0 is the SMSC's "delivered"; 404 stands for an
@@ -110,16 +108,12 @@ def status_code(status: Status | str) -> int:
 
 TIMES = convention.ISO_MILLIS_Z
 """ISO 8601 with milliseconds and ``Z``: ``2019-08-24T14:15:22.123Z`` (read: any ISO 8601)."""
-format_time = TIMES.format
-parse_time = TIMES.parse
 
 # --------------------------------------------------------------------------- ids
 
 ID_SHAPE = ids.Ulid(salt="sinch:", foreign_salt="")
 """A message as a Sinch batch id: a ULID whose time part is the message's and whose
 random bits carry the message id, so :func:`message_id_in` recovers it without a lookup."""
-provider_id_for = ID_SHAPE.id_for
-message_id_in = ID_SHAPE.message_id_in
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -428,7 +422,6 @@ REPLY_ERRORS = ReplyErrors(
 )
 """Sinch's error reply ``{"code", "text"}`` -> the smsbridge error (a 5xx to a send is
 :class:`DeliveryUnknown`: Sinch may have taken the batch)."""
-error_from_reply = REPLY_ERRORS.error_from_reply
 
 
 def _field_of(exc: BaseException) -> str:
@@ -450,4 +443,5 @@ ERROR_REPLIES = ErrorReplies(
     ])
 """An smsbridge error in Sinch's words (the gateway face's answers); each reads back
 through :data:`REPLY_ERRORS` as the same error class."""
-reply_for_error = ERROR_REPLIES.reply
+(to_status, from_status, format_time, parse_time, provider_id_for, message_id_in,
+ error_from_reply, reply_for_error) = bind(STATUSES, TIMES, ID_SHAPE, REPLY_ERRORS, ERROR_REPLIES)

@@ -35,6 +35,8 @@ Twilio quirks that are the contract (verified against twilio 9.13, providers.md 
 """
 from __future__ import annotations
 
+from smsbridge.wire import bind
+
 from .api import API_VERSION, MAX_BODY_CHARS, balance_path, message_path, messages_path
 from .balance import parse_balance, render_balance
 from .callbacks import parse_status_callback, signature, status_callback_form
@@ -46,10 +48,10 @@ from .statuses import FAILED, STATUSES, default_error_code, shown_error_code
 from .times import DATE_SENT_FILTER, DLR_DONE_DATE, TIMES
 
 __all__ = [
-    # the convention (smsbridge.wire.ProviderWire)
-    "STATUSES", "to_status", "from_status", "TIMES", "format_time", "parse_time",
-    "ID_SHAPE", "provider_id_for", "message_id_in", "REPLY_ERRORS", "error_from_reply",
-    "ERROR_REPLIES", "reply_for_error", "WireError", "build_send", "parse_send_request", "parse_send_reply",
+    # the convention (smsbridge.wire.CONVENTION)
+    "STATUSES", "TIMES", "ID_SHAPE", "REPLY_ERRORS", "ERROR_REPLIES", "WireError", "to_status", "from_status",
+    "format_time", "parse_time", "provider_id_for", "message_id_in", "error_from_reply", "reply_for_error",
+    "build_send", "parse_send_request", "parse_send_reply",
     # Twilio's own
     "API_VERSION", "MAX_BODY_CHARS", "ACCOUNT_SID_RE", "MESSAGE_SID_RE", "is_message_sid",
     "messages_path", "message_path", "balance_path",
@@ -59,11 +61,5 @@ __all__ = [
     "render_error", "more_info", "status_callback_form", "parse_status_callback", "signature",
 ]
 
-to_status = STATUSES.to_status
-from_status = STATUSES.from_status
-format_time = TIMES.format
-parse_time = TIMES.parse
-provider_id_for = ID_SHAPE.id_for
-message_id_in = ID_SHAPE.message_id_in
-error_from_reply = REPLY_ERRORS.error_from_reply
-reply_for_error = ERROR_REPLIES.reply
+(to_status, from_status, format_time, parse_time, provider_id_for, message_id_in,
+ error_from_reply, reply_for_error) = bind(STATUSES, TIMES, ID_SHAPE, REPLY_ERRORS, ERROR_REPLIES)

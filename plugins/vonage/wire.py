@@ -42,6 +42,7 @@ from typing import Any
 
 from smsbridge import ids
 from smsbridge.errors import DeliveryUnknown, ProviderError
+from smsbridge.wire import bind
 
 from .params import digits, encodable, one, truthy
 from .receipts import FINAL_STATUSES, SCTS, STATUSES, TIMES, parse_dlr, render_dlr, render_search_message
@@ -49,10 +50,10 @@ from .refusals import ERROR_REPLIES, ERROR_TEXT, REPLY_ERRORS, WireError, http_e
 from .signing import SEND_FIELDS, SIGNATURE_TOLERANCE, Credentials, check_signature, credentials_from, sign
 
 __all__ = [
-    # the convention (smsbridge.wire.ProviderWire)
-    "STATUSES", "to_status", "from_status", "TIMES", "format_time", "parse_time",
-    "ID_SHAPE", "provider_id_for", "message_id_in", "REPLY_ERRORS", "error_from_reply",
-    "ERROR_REPLIES", "reply_for_error", "WireError", "build_send", "parse_send_request", "parse_send_reply",
+    # the convention (smsbridge.wire.CONVENTION)
+    "STATUSES", "TIMES", "ID_SHAPE", "REPLY_ERRORS", "ERROR_REPLIES", "WireError", "to_status", "from_status",
+    "format_time", "parse_time", "provider_id_for", "message_id_in", "error_from_reply", "reply_for_error",
+    "build_send", "parse_send_request", "parse_send_reply",
     # Vonage's own
     "SEND_PATH", "BALANCE_PATH", "SEARCH_PATH", "message_ids_for", "SendRequest", "SendResult", "encodable",
     "ERROR_TEXT", "render_send_reply", "render_send_error", "http_error_body",
@@ -64,13 +65,6 @@ __all__ = [
 SEND_PATH = "/sms/json"
 BALANCE_PATH = "/account/get-balance"
 SEARCH_PATH = "/search/message"
-
-to_status = STATUSES.to_status
-from_status = STATUSES.from_status
-format_time = TIMES.format
-parse_time = TIMES.parse
-error_from_reply = REPLY_ERRORS.error_from_reply
-reply_for_error = ERROR_REPLIES.reply
 
 
 # --------------------------------------------------------------------------- ids
@@ -87,8 +81,8 @@ class _UpperHex(ids.GroupedHex):
 
 ID_SHAPE: ids.Shape = _UpperHex((32,), salt="vonage:")
 """32 upper-case hex digits that carry the message id (the first part's ``message-id``)."""
-provider_id_for = ID_SHAPE.id_for
-message_id_in = ID_SHAPE.message_id_in
+(to_status, from_status, format_time, parse_time, provider_id_for, message_id_in,
+ error_from_reply, reply_for_error) = bind(STATUSES, TIMES, ID_SHAPE, REPLY_ERRORS, ERROR_REPLIES)
 
 
 def message_ids_for(message_id: str, parts: int) -> list[str]:
