@@ -11,7 +11,7 @@ from typing import Any
 from .recipients import join_recipient, split_recipient
 from .values import first_of, id_text
 
-__all__ = ["connect_form", "send_form", "sms_id_form", "parse_connect_form", "parse_send_form",
+__all__ = ["connect_form", "build_send", "sms_id_form", "parse_connect_form", "parse_send_request",
            "parse_sms_id_form"]
 
 
@@ -20,7 +20,7 @@ def connect_form(username: str, password: str, domain: str) -> dict[str, str]:
     return {"username": username, "password": password, "domain": domain}
 
 
-def send_form(e164: str, text: str) -> dict[str, str]:
+def build_send(e164: str, text: str) -> dict[str, str]:
     """The ``sendSMS`` POST form: the split number and the text."""
     return {**split_recipient(e164), "message": text}
 
@@ -44,7 +44,7 @@ def parse_connect_form(form: Mapping[str, Any]) -> tuple[str, str, str] | None:
     return values[0], values[1], values[2]
 
 
-def parse_send_form(form: Mapping[str, Any]) -> tuple[str, str]:
+def parse_send_request(form: Mapping[str, Any]) -> tuple[str, str]:
     """``(e164, text)`` from a sendSMS request (REST or SOAP field names).
 
     Raises ``KeyError(field)`` for a missing field (a malformed request, code 400) and

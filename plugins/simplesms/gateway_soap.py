@@ -54,15 +54,16 @@ from xml.sax.saxutils import quoteattr
 from lxml import etree
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from smsbridge.errors import SmsBridgeError
 from smsbridge.gateway.clients import GatewayClient
+from smsbridge.gateway.errors import ErrorTable
 from smsbridge.gateway.http import BadRequest, read_body
+from smsbridge.gateway.provider_face import ProviderFace
 from smsbridge.gateway.tokens import InvalidToken, TokenSigner
 
 from . import wire
-from .face_calls import FaceCalls, Refusal
+from .face_calls import FaceCalls
 from .soap_decode import decode
 
 __all__ = ["routes", "SoapFace", "SoapFault", "SessionStore", "Session", "parse_call", "render_response",
@@ -377,25 +378,36 @@ def live_faces() -> list[SoapFace]:
 # The face
 
 
-def routes(gateway: Any) -> list[Route]:
-    """The face factory (called by :mod:`.gateway`, which adds the REST face)."""
-    face = SoapFace(gateway)
-    gateway.errors("/soap", face.render_http_error)
-    return [
-        Route("/sms.wsdl", face.wsdl, methods=["GET", "HEAD"], name="simplesms-soap-wsdl"),
-        Route("/soap", face.endpoint, methods=["GET", "HEAD", "POST"], name="simplesms-soap"),
-    ]
+def _error_table(operation: str) -> ErrorTable:
+    """``operation``'s errors (:data:`.wire.ERROR_REPLIES`) as its reply envelope: a
+    simpleSMS error reply is a successful SOAP call (HTTP 200), whatever the HTTP status
+    the REST face gives it.  A failure of our own is a Server Fault (:meth:`SoapFace.endpoint`
+    turns it into a :class:`SoapFault`, which passes through)."""
+    return ErrorTable(replies=wire.ERROR_REPLIES, bad_request=wire.E_BAD_REQUEST, name="simplesms SOAP",
+                      respond=lambda status, body: _reply(operation, body),
+                      passthrough={SoapFault: lambda fault: _fault_response(fault)})
 
 
-class SoapFace(FaceCalls):
+class SoapFace(ProviderFace, FaceCalls):
     """Request handlers and the session store; one instance per gateway app.
 
-    The calls themselves (``send_sms``, ``get_status``, ...) and the ``sms_id`` rules are
-    :class:`.face_calls.FaceCalls`', shared with the REST face, so both faces agree.
+    Routes and the error prefix are :class:`~smsbridge.gateway.provider_face.ProviderFace`'s;
+    the endpoint is the face's own (a SOAP call names its operation in the body, and its
+    session rides in a cookie that replies renew).  The calls themselves (``send_sms``,
+    ``get_status``, ...) and the ``sms_id`` rules are :class:`.face_calls.FaceCalls`',
+    shared with the REST face, so both faces agree.
     """
 
+    kind = "simplesms"
+    paths = (("/sms.wsdl", "wsdl"), ("/soap", "endpoint"))
+    error_prefixes = ("/soap",)
+    methods = ("GET", "HEAD", "POST")
+    tables = {operation: _error_table(operation) for operation in OPERATIONS}
+    errors = tables["connect"]
+
     def __init__(self, gateway: Any) -> None:
-        super().__init__(gateway, part_name=_part_name)
+        ProviderFace.__init__(self, gateway)
+        FaceCalls.__init__(self, gateway, part_name=_part_name)
         self.sessions = SessionStore(gateway.clients_for("simplesms"))
         self.calls: dict[str, int] = {name: 0 for name in OPERATIONS}  # served calls, by operation
         self.wsdl_served = 0
@@ -405,6 +417,10 @@ class SoapFace(FaceCalls):
     # -- HTTP ----------------------------------------------------------------------------
     async def wsdl(self, request: Request) -> Response:
         """``GET /sms.wsdl``: our WSDL, its ``soap:address`` pointing back at this server."""
+        if request.method not in ("GET", "HEAD"):
+            response = self.gateway.render_error(request, 405, "Method Not Allowed")
+            response.headers["Allow"] = "GET, HEAD"
+            return response
         self.wsdl_served += 1
         return Response(wsdl_for(_endpoint_url(request, self.gateway)), media_type="text/xml; charset=utf-8")
 
@@ -427,13 +443,18 @@ class SoapFace(FaceCalls):
                 return await self.connect(request, args)
             session = self.sessions.lookup(request.cookies.get(SESSION_COOKIE))
             if session is None:
-                return _reply(operation, wire.error_reply(wire.E_SESSION))
-            try:
-                response = _reply(operation, wire.ok_reply(await self._handlers[operation](session.client, args)))
-            except Refusal as exc:
-                response = _reply(operation, wire.error_reply(exc.code, exc.message))
-            except SmsBridgeError as exc:
-                response = _reply(operation, wire.error_reply_for(exc))
+                return self.unauthorized(request, operation)
+            client = session.client
+
+            async def call() -> Response:
+                try:
+                    return _reply(operation, wire.ok_reply(await self._handlers[operation](client, args)))
+                except (SmsBridgeError, wire.WireError):
+                    raise  # the error reply ERROR_REPLIES gives it
+                except Exception as exc:  # ours: a Server fault, never a stack trace
+                    log.exception("simplesms SOAP face failed on %s", operation)
+                    raise SoapFault("Server", "Internal server error") from exc
+            response = await self.tables[operation].guard(call, request)
             if session.renewed:
                 _set_session_cookie(request, response, session.renewed)
             return response
@@ -442,6 +463,19 @@ class SoapFace(FaceCalls):
         except Exception:  # never a crash, never a stack trace to the caller
             log.exception("simplesms SOAP face failed")
             return _fault_response(SoapFault("Server", "Internal server error"))
+
+    def credentials(self, request: Request) -> Mapping[str, Any] | None:
+        """The ``PHPSESSID`` session cookie (the session is the face's own: :class:`SessionStore`)."""
+        sid = request.cookies.get(SESSION_COOKIE)
+        return {"session": sid} if sid else None
+
+    def client(self, request: Request) -> GatewayClient | None:
+        """The client of the request's live session, else ``None``."""
+        return self.sessions.get(request.cookies.get(SESSION_COOKIE))
+
+    def unauthorized(self, request: Request, operation: str = "connect") -> Response:
+        """simpleSMS's "not logged in" reply (code 102), which makes a client connect again."""
+        return _reply(operation, wire.error_reply(wire.E_SESSION))
 
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
         """Errors the app raises under /soap (404, 405, 413, 500) as SOAP Faults."""
@@ -498,3 +532,7 @@ def _reply(operation: str, value: Any) -> Response:
 def _fault_response(fault: SoapFault, headers: Mapping[str, str] | None = None) -> Response:
     return Response(render_fault(fault.code, fault.string), status_code=fault.status,
                     media_type="text/xml; charset=utf-8", headers=dict(headers or {}))
+
+
+routes = SoapFace.routes
+"""The face factory (:mod:`.gateway` adds the REST face's)."""

@@ -74,15 +74,15 @@ def test_join_recipient_refuses_bad_numbers(parts):
 
 def test_request_forms():
     assert wire.connect_form("u", "p", "d.hu") == {"username": "u", "password": "p", "domain": "d.hu"}
-    assert wire.send_form("+36301234567", "Szia!") == {"country_code": "36", "area_code": "30",
+    assert wire.build_send("+36301234567", "Szia!") == {"country_code": "36", "area_code": "30",
                                                        "number": "1234567", "message": "Szia!"}
     assert wire.sms_id_form(1001) == {"sms_id": "1001"}
     assert wire.parse_connect_form({"userName": "u", "userPassword": "p", "domainName": "d"}) == ("u", "p", "d")
     assert wire.parse_connect_form({"username": "u", "password": "", "domain": "d"}) is None
-    assert wire.parse_send_form({"strCountryCode": "36", "strAreaCode": "30", "strNumber": "1234567",
+    assert wire.parse_send_request({"strCountryCode": "36", "strAreaCode": "30", "strNumber": "1234567",
                                  "strMessage": "x"}) == ("+36301234567", "x")
     with pytest.raises(KeyError, match="message"):
-        wire.parse_send_form({"country_code": "36", "area_code": "30", "number": "1234567"})
+        wire.parse_send_request({"country_code": "36", "area_code": "30", "number": "1234567"})
     assert wire.parse_sms_id_form({"numSMSID": 5}) == "5"
     with pytest.raises(KeyError):
         wire.parse_sms_id_form({})
@@ -284,13 +284,13 @@ def test_parse_token_errors():
     (" 42 ", "42"),
 ])
 def test_parse_sms_id(response, expected):
-    assert wire.parse_sms_id(response) == expected
+    assert wire.parse_send_reply(response) == expected
 
 
 @pytest.mark.parametrize("response", [None, {}, {"sms_id": None}, True, "", [], [1, 2], {"sms_id": {"x": 1}}])
 def test_parse_sms_id_refuses(response):
     with pytest.raises(wire.MalformedReply):
-        wire.parse_sms_id(response)
+        wire.parse_send_reply(response)
 
 
 @pytest.mark.parametrize("word, status", [
@@ -509,7 +509,7 @@ def test_token_round_trip(token, expires):
 @given(sms_id=st.integers(min_value=0, max_value=2**53) | st.from_regex(r"[0-9A-Za-z_-]{1,20}", fullmatch=True))
 def test_sms_id_round_trip(sms_id):
     reply = wire.ok_reply(wire.send_response(sms_id))
-    assert wire.parse_sms_id(wire.parse_reply(reply, operation=wire.SEND)) == str(sms_id).strip()
+    assert wire.parse_send_reply(wire.parse_reply(reply, operation=wire.SEND)) == str(sms_id).strip()
 
 
 @given(to=e164_numbers, text=st.text(min_size=1, max_size=40), status=statuses, created=aware_datetimes,
@@ -553,7 +553,7 @@ def test_monthly_round_trip(stats):
 def test_recipient_round_trip(to):
     parts = wire.split_recipient(to)
     assert wire.join_recipient(parts["country_code"], parts["area_code"], parts["number"]) == to
-    assert wire.parse_send_form(wire.send_form(to, "x")) == (to, "x")
+    assert wire.parse_send_request(wire.build_send(to, "x")) == (to, "x")
 
 
 def _ambiguous_in_budapest(at: datetime) -> bool:
