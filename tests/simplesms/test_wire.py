@@ -128,7 +128,7 @@ def test_parse_reply_refuses_non_objects():
 
 
 def test_error_messages_are_redacted_and_short():
-    exc = wire.error_for(500, "boom password=hunter2 Bearer abc.def " + "x" * 1000, operation=wire.CREDIT)
+    exc = wire.error_from_reply(200, wire.error_reply(500, "boom password=hunter2 Bearer abc.def " + "x" * 1000))
     assert "hunter2" not in str(exc) and "abc.def" not in str(exc)
     assert len(exc.message) < 300
 
@@ -161,7 +161,13 @@ def test_error_messages_are_redacted_and_short():
     ("sms_not_found", wire.STATUS, wire.MessageNotFound, False),
 ])
 def test_error_table(code, operation, cls, retry_safe):
-    exc = wire.error_for(code, None, operation=operation, backend="b")
+    reply = {"success": False, "error": True, **({} if code is None else {"error_code": code})}
+    if operation in (wire.STATUS, wire.HISTORY):  # "no SMS with this id" needs the operation: parse_reply's
+        with pytest.raises(SmsBridgeError) as info:
+            wire.parse_reply(reply, operation=operation, backend="b")
+        exc = info.value
+    else:
+        exc = wire.error_from_reply(200, reply, backend="b", sending=operation == wire.SEND)
     assert type(exc) is cls or (cls is NotFound and isinstance(exc, NotFound))
     assert exc.retry_safe is retry_safe
     assert isinstance(exc, ProviderError)  # every provider answer carries .code and .backend
@@ -169,7 +175,9 @@ def test_error_table(code, operation, cls, retry_safe):
 
 
 def test_message_not_found_is_both_kinds():
-    exc = wire.error_for(404, "No SMS with this id", operation=wire.STATUS, backend="b")
+    with pytest.raises(NotFound) as info:
+        wire.parse_reply(wire.error_reply(404, "No SMS with this id"), operation=wire.STATUS, backend="b")
+    exc = info.value
     assert isinstance(exc, NotFound) and isinstance(exc, ProviderError) and exc.code == "404"
 
 
@@ -187,8 +195,8 @@ def test_is_auth_expired(code, expired):
     (500, wire.SEND, DeliveryUnknown), (502, wire.SEND, DeliveryUnknown), (504, wire.SEND, DeliveryUnknown),
     (502, wire.STATUS, ProviderUnavailable), (404, wire.SEND, ProviderError),
 ])
-def test_error_for_http(status, operation, cls):
-    exc = wire.error_for_http(status, operation=operation, backend="b")
+def test_error_from_reply_for_an_http_page(status, operation, cls):
+    exc = wire.error_from_reply(status, None, backend="b", sending=operation == wire.SEND)
     assert type(exc) is cls
     if cls is ProviderError:
         assert exc.retry_safe  # a 4xx page: refused before acceptance
@@ -300,13 +308,13 @@ def test_parse_sms_id_refuses(response):
     ("elküldve", Status.SENT), ("  delivered  ", Status.DELIVERED), ("3", Status.DELIVERED), (4, Status.UNDELIVERED),
     ("gibberish", Status.UNKNOWN), (None, Status.UNKNOWN),
 ])
-def test_status_from_word(word, status):
-    assert wire.status_from_word(word) is status
+def test_to_status(word, status):
+    assert wire.to_status(word) is status
 
 
 def test_status_words_and_codes_round_trip():
     for status in Status:
-        assert wire.status_from_word(wire.word_for_status(status)) is status
+        assert wire.to_status(wire.from_status(status)) is status
         assert wire.status_from_code(wire.code_for_status(status)) is status
 
 
@@ -338,9 +346,9 @@ def test_parse_status_date_is_budapest_time():
 
 
 def test_the_repeated_autumn_hour_reads_as_summer_time():
-    assert wire.parse_date("2024-10-27 02:30:00") == datetime(2024, 10, 27, 0, 30, tzinfo=timezone.utc)
-    assert wire.parse_date("2024-03-31 02:30:00") is not None           # the skipped hour: read as CET
-    assert wire.format_date(datetime(2024, 10, 27, 1, 30, tzinfo=timezone.utc)) == "2024-10-27 02:30:00"
+    assert wire.parse_time("2024-10-27 02:30:00") == datetime(2024, 10, 27, 0, 30, tzinfo=timezone.utc)
+    assert wire.parse_time("2024-03-31 02:30:00") is not None           # the skipped hour: read as CET
+    assert wire.format_time(datetime(2024, 10, 27, 1, 30, tzinfo=timezone.utc)) == "2024-10-27 02:30:00"
 
 
 def test_parse_status_refuses_no_status():
@@ -418,15 +426,16 @@ def test_parse_monthly_edges():
 
 # -- server side ------------------------------------------------------------------------
 @pytest.mark.parametrize("exc, code", [
-    (InvalidNumber("bad"), 201), (InvalidMessage("message text is empty"), 202),
+    (InvalidNumber("bad"), 201), (InvalidMessage("message text is empty", reason="empty"), 202),
     (InvalidMessage("message text needs 14 segments"), 203), (AuthenticationError("no"), 101),
     (InsufficientCredit("poor"), 301), (NotFound("gone"), 404), (UnsupportedOperation("no stats"), 501),
     (ProviderUnavailable("down"), 503), (DeliveryUnknown("maybe"), 504),
     (ProviderError("refused", pre_acceptance=True), 203), (ProviderError("odd", code=21211), 502),
     (ConfigError("backend primary is incomplete"), 503), (SmsBridgeError("?"), 500),
 ])
-def test_error_reply_for(exc, code):
-    reply = wire.error_reply_for(exc)
+def test_reply_for_error(exc, code):
+    status, reply = wire.reply_for_error(exc)
+    assert status == wire.http_status_for(code)
     assert reply == {"success": False, "error": True, "error_code": code, "error_message": exc.message}
 
 
@@ -434,10 +443,10 @@ def test_error_reply_for(exc, code):
     AuthenticationError("x"), InsufficientCredit("x"), ProviderUnavailable("x"), DeliveryUnknown("x"),
     ProviderError("x"), ProviderError("x", pre_acceptance=True),
 ])
-def test_error_reply_for_round_trips_the_error_class(exc):
+def test_reply_for_error_round_trips_the_error_class(exc):
     """What a face answers for an error, the caller's backend raises as the same kind."""
     with pytest.raises(type(exc)) as info:
-        wire.parse_reply(wire.error_reply_for(exc), operation=wire.SEND)
+        wire.parse_reply(wire.reply_for_error(exc)[1], operation=wire.SEND)
     assert type(info.value) is type(exc) and info.value.retry_safe is exc.retry_safe
 
 
@@ -494,7 +503,9 @@ def test_error_reply_round_trip(code, message, operation):
     with pytest.raises(ProviderError) as info:
         wire.parse_reply(wire.error_reply(code, message), operation=operation)
     assert info.value.code == str(code)
-    expected = wire.error_for(code, message, operation=operation)
+    expected = wire.error_from_reply(200, wire.error_reply(code, message), sending=operation == wire.SEND)
+    if isinstance(expected, wire.MessageNotFound) and operation not in (wire.STATUS, wire.HISTORY):
+        expected = ProviderError("no SMS id was asked for")
     if operation == wire.CONNECT:  # a refused connect is a refused login, whatever the code
         expected = wire.refused_login(expected)
     assert type(info.value) is type(expected)
@@ -524,7 +535,7 @@ def test_status_round_trip(to, text, status, created, delay):
     readings = {updated, updated - timedelta(hours=1), updated + timedelta(hours=1)} \
         if _ambiguous_in_budapest(updated) else {updated}
     assert report.updated_at in readings
-    assert (report.status, report.raw) == (status, wire.word_for_status(status))
+    assert (report.status, report.raw) == (status, wire.from_status(status))
     assert wire.join_recipient(response["country_code"], response["area_code"], response["number"]) == to
 
 
