@@ -45,6 +45,8 @@ read); the renderers produce one canonical shape that every parser reads.
 """
 from __future__ import annotations
 
+from smsbridge.wire import WireError
+
 from .codes import (
     CODE_KEYS,
     CONNECT,
@@ -74,8 +76,6 @@ from .codes import (
     MalformedReply,
     MessageNotFound,
 )
-from smsbridge.wire import WireError
-
 from .dates import TIMES, _CentralEurope, budapest  # noqa: F401  (_CentralEurope: tests)
 from .error_map import (
     ERROR_REPLIES,

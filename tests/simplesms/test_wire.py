@@ -571,3 +571,58 @@ def _ambiguous_in_budapest(at: datetime) -> bool:
     local = at.astimezone(ZoneInfo("Europe/Budapest")).replace(tzinfo=None)
     zone = ZoneInfo("Europe/Budapest")
     return local.replace(tzinfo=zone, fold=0).utcoffset() != local.replace(tzinfo=zone, fold=1).utcoffset()
+
+
+# -- the core's convention -----------------------------------------------------------------
+def test_wire_follows_the_core_convention():
+    from smsbridge.wire import check_wire
+
+    assert check_wire(wire) == []
+
+
+def test_provider_id_for_is_a_time_ordered_number_that_carries_nothing():
+    from smsbridge import ids
+
+    first = ids.new_message_id()
+    later = f"sb_{int(first[3:15], 16) + 1:012x}{first[15:]}"      # one millisecond after
+    sms_id = wire.provider_id_for(first)
+    assert sms_id == wire.provider_id_for(first)                     # every process proposes the same
+    assert sms_id.isdigit() and int(sms_id) < 2**53                  # JavaScript reads it exactly
+    assert int(wire.provider_id_for(later)) > int(sms_id)            # increasing with time
+    assert int(sms_id) // 1000 == int(first[3:15], 16)               # milliseconds * 1000 + 3 digits
+    assert wire.message_id_in(sms_id) is None                        # the journal's alias finds it
+    assert int(wire.provider_id_for("not-ours")) < 2**53
+
+
+@pytest.mark.parametrize("word, status", [
+    ("not_delivered", Status.UNDELIVERED), ("in-progress", Status.SENT), ("IN PROGRESS", Status.SENT),
+    ("0", Status.UNKNOWN), (9, Status.CANCELED), ("nem kézbesíthető", Status.UNDELIVERED),
+])
+def test_status_spellings(word, status):
+    assert wire.to_status(word) is status
+
+
+def test_times_are_budapest_wall_clock_both_ways():
+    summer = datetime(2024, 7, 1, 10, 0, tzinfo=timezone.utc)
+    assert wire.format_time(summer) == "2024-07-01 12:00:00"
+    assert wire.format_time(summer.replace(tzinfo=None)) == "2024-07-01 12:00:00"   # naive = UTC
+    assert wire.parse_time("2024-07-01 12:00:00") == summer
+    assert wire.parse_time("2024.07.01 12:00") == summer                            # PHP's variants
+    assert wire.parse_time(summer.timestamp()) == summer
+    assert wire.parse_time("garbage") is None and wire.parse_time(None) is None
+
+
+def test_a_send_reads_codes_500_and_504_as_maybe_accepted():
+    for code in (wire.E_INTERNAL, wire.E_UNKNOWN):
+        reply = wire.error_reply(code)
+        assert type(wire.error_from_reply(200, reply, sending=True)) is DeliveryUnknown
+        assert type(wire.error_from_reply(200, reply)) is ProviderUnavailable
+
+
+def test_refusal_is_the_cores_wire_error():
+    from smsbridge.wire import WireError
+
+    refusal = wire.refusal(wire.E_SESSION)
+    assert isinstance(refusal, WireError) and wire.WireError is WireError
+    assert (refusal.status, refusal.code, refusal.message) == (401, 102, wire.ERROR_MESSAGES[wire.E_SESSION])
+    assert wire.reply_for_error(refusal) == (401, wire.error_reply(102))
