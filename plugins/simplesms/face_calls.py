@@ -74,10 +74,7 @@ class FaceCalls:
 
     # -- operations ----------------------------------------------------------------------
     async def send_sms(self, client: Any, params: Mapping[str, Any]) -> Any:
-        try:
-            to, text = wire.parse_send_request(params)
-        except KeyError as exc:
-            raise wire.refusal(wire.E_BAD_REQUEST, f"Missing parameter: {self._part_name(exc.args[0])}") from None
+        to, text = wire.parse_send_request(params, part_name=self._part_name)
         receipt = await self.gateway.send(client, to, text)
         return wire.send_response(await self._new_sms_id(receipt.id))
 
@@ -102,10 +99,7 @@ class FaceCalls:
     # -- ids -----------------------------------------------------------------------------
     async def _owned(self, client: Any, params: Mapping[str, Any]) -> tuple[str, str]:
         """The ``sms_id`` asked for and its smsbridge id, if this client sent it (else 404)."""
-        try:
-            sms_id = wire.parse_sms_id_form(params)
-        except KeyError:
-            raise wire.refusal(wire.E_BAD_REQUEST, f"Missing parameter: {self._part_name('sms_id')}") from None
+        sms_id = wire.parse_sms_id_form(params, part_name=self._part_name)
         message_id = await self.gateway.resolve(ALIAS_KIND, sms_id) if sms_id.isascii() and sms_id.isdigit() \
             else None
         if message_id is None:

@@ -81,11 +81,12 @@ def test_request_forms():
     assert wire.parse_connect_form({"username": "u", "password": "", "domain": "d"}) is None
     assert wire.parse_send_request({"strCountryCode": "36", "strAreaCode": "30", "strNumber": "1234567",
                                  "strMessage": "x"}) == ("+36301234567", "x")
-    with pytest.raises(KeyError, match="message"):
+    with pytest.raises(wire.WireError, match="message") as info:
         wire.parse_send_request({"country_code": "36", "area_code": "30", "number": "1234567"})
+    assert (info.value.status, info.value.code, info.value.field) == (400, wire.E_BAD_REQUEST, "message")
     assert wire.parse_sms_id_form({"numSMSID": 5}) == "5"
-    with pytest.raises(KeyError):
-        wire.parse_sms_id_form({})
+    with pytest.raises(wire.WireError, match="numSMSID"):
+        wire.parse_sms_id_form({}, part_name=lambda name: "numSMSID")
 
 
 # -- replies ----------------------------------------------------------------------------
