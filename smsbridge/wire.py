@@ -204,7 +204,9 @@ class ReplyErrors:
     code sets say which codes mean what (compared as text, so ``21211`` and ``"21211"``
     match).  :meth:`error_from_reply` applies the rules every provider shares, in order:
 
-    1. ``special(http_status, code, text, backend)``, when given, may answer first;
+    1. ``special(http_status, code, text, backend)``, when given, may answer first (on a
+       send, ``special_send``, when given, before it: for a code whose meaning depends on
+       whether the message may have been accepted);
     2. HTTP 401/403 or an ``auth`` code: :class:`AuthenticationError`;
     3. HTTP 429, an ``unavailable_http`` status or a ``throttle`` code: :class:`ProviderUnavailable`;
     4. HTTP 402 or a ``credit`` code: :class:`InsufficientCredit`;
@@ -227,6 +229,7 @@ class ReplyErrors:
     not_found: Collection[Any] = ()
     unavailable_http: Collection[int] = (503,)
     special: Callable[[int, Any, str, str | None], SmsBridgeError | None] | None = None
+    special_send: Callable[[int, Any, str, str | None], SmsBridgeError | None] | None = None
     _sets: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -247,8 +250,8 @@ class ReplyErrors:
         text = str(text or "").strip() or f"HTTP {http_status}"
         shown = code if code not in (None, "") else http_status
         name = self.provider
-        if self.special is not None:
-            answer = self.special(http_status, code, text, backend)
+        for special in (self.special_send if sending else None, self.special):
+            answer = special(http_status, code, text, backend) if special is not None else None
             if answer is not None:
                 return answer
         if http_status in (401, 403) or self._is("auth", code):

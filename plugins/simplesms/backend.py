@@ -107,7 +107,7 @@ class SimpleSmsBackend(Backend):
     def send(self, message: Message) -> Accepted:
         response = self._call(wire.SEND, *self._send_args(message), sending=True)
         try:
-            sms_id = wire.parse_sms_id(response)
+            sms_id = wire.parse_send_reply(response)
         except wire.MalformedReply as exc:
             raise DeliveryUnknown(f"simpleSMS accepted the message but its reply is unreadable: {exc}",
                                   backend=self.name) from None

@@ -5,7 +5,7 @@ provider (``tests/php/simplesms_server.php``); the others are smsbridge's own, u
 the gateway faces for what the provider's documentation does not cover.
 
 ====  ===============================================  =================================
-code  meaning                                          client error (:func:`.error_map.error_for`)
+code  meaning                                          client error (.error_map)
 ====  ===============================================  =================================
 101   wrong username, password or domain               AuthenticationError
 102   not logged in, or the token/session expired      AuthenticationError (reconnect once)

@@ -3,6 +3,11 @@
 The provider is Hungarian and documents dates without a zone; ISO 8601 with an offset is
 read as given.  Every parsed date is aware, in UTC.  Where no tz database is installed
 (``zoneinfo`` without ``tzdata``, e.g. on Windows), a built-in CET/CEST rule stands in.
+
+:data:`TIMES` is the core's :class:`~smsbridge.wire.TimeFormat` for it, with two things
+the core's cannot say, both simpleSMS's alone: it *renders* in Budapest wall-clock time
+(the core's renders in UTC), and it *reads* more than ISO 8601 and RFC 2822 (``.``
+separators, one-digit months, Unix timestamps), as PHP services write dates.
 Split from :mod:`.wire`, which re-exports these names.
 """
 from __future__ import annotations
@@ -11,7 +16,9 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-__all__ = ["budapest", "parse_date", "format_date"]
+from smsbridge.wire import TimeFormat
+
+__all__ = ["budapest", "TIMES", "BudapestTime"]
 
 def budapest() -> tzinfo:
     """Europe/Budapest (zoneinfo; a built-in CET/CEST rule where no tz database exists)."""
@@ -65,7 +72,7 @@ _DATE_RE = re.compile(r"\s*(\d{4})[-.](\d{1,2})[-.](\d{1,2})(?:[ T](\d{1,2}):(\d
                       r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$", re.IGNORECASE)
 
 
-def parse_date(value: Any) -> datetime | None:
+def _parse_date(value: Any) -> datetime | None:
     """An aware UTC datetime from a provider date, or ``None`` when absent or unreadable.
 
     ``YYYY-MM-DD HH:MM:SS`` (also ``.`` separated, ``T``, fractions; naive = Budapest),
@@ -106,10 +113,24 @@ def parse_date(value: Any) -> datetime | None:
     return naive.replace(tzinfo=timezone(sign * offset)).astimezone(timezone.utc)
 
 
-def format_date(value: datetime | None) -> str | None:
-    """``YYYY-MM-DD HH:MM:SS`` in Budapest time (naive datetimes are taken as UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(budapest()).strftime("%Y-%m-%d %H:%M:%S")
+class BudapestTime(TimeFormat):
+    """A :class:`~smsbridge.wire.TimeFormat` whose ``pattern`` is applied in ``naive_zone``
+    (Budapest), not in UTC, and whose reader is simpleSMS's tolerant one."""
+
+    def format(self, when: datetime | None) -> str | None:
+        """``when`` (aware, or naive = UTC) as Budapest wall-clock time in ``pattern``."""
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.astimezone(self.naive_zone).strftime(self.pattern)
+
+    def parse(self, value: object) -> datetime | None:
+        """``YYYY-MM-DD HH:MM:SS`` (also ``.`` separated, ``T``, fractions; naive = Budapest),
+        ISO 8601 with ``Z`` or an offset, a bare date, or a Unix timestamp (number), aware
+        in UTC; ``None`` when absent or unreadable."""
+        return _parse_date(value)
+
+
+TIMES = BudapestTime("%Y-%m-%d %H:%M:%S", naive_zone=budapest())
+"""``2024-07-01 12:00:00``, Budapest time."""

@@ -23,7 +23,7 @@ from smsbridge.gateway.faces import visible_to
 
 from . import wire
 
-__all__ = ["FaceCalls", "Refusal", "ALIAS_KIND"]
+__all__ = ["FaceCalls", "ALIAS_KIND"]
 
 ALIAS_KIND = "simplesms"
 """The journal alias kind of ``sms_id``\\ s: an ``sms_id`` names the same message on both faces."""
@@ -40,15 +40,6 @@ def _ids_lock() -> asyncio.Lock:
     if lock is None:
         lock = _ids_locks[loop] = asyncio.Lock()
     return lock
-
-
-class Refusal(Exception):
-    """A call answered with a simpleSMS error reply (``code``, ``message``), not a result."""
-
-    def __init__(self, code: int, message: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 Call = Callable[[Any, Mapping[str, Any]], Awaitable[Any]]
@@ -83,10 +74,7 @@ class FaceCalls:
 
     # -- operations ----------------------------------------------------------------------
     async def send_sms(self, client: Any, params: Mapping[str, Any]) -> Any:
-        try:
-            to, text = wire.parse_send_form(params)
-        except KeyError as exc:
-            raise Refusal(wire.E_BAD_REQUEST, f"Missing parameter: {self._part_name(exc.args[0])}") from None
+        to, text = wire.parse_send_request(params, part_name=self._part_name)
         receipt = await self.gateway.send(client, to, text)
         return wire.send_response(await self._new_sms_id(receipt.id))
 
@@ -111,10 +99,7 @@ class FaceCalls:
     # -- ids -----------------------------------------------------------------------------
     async def _owned(self, client: Any, params: Mapping[str, Any]) -> tuple[str, str]:
         """The ``sms_id`` asked for and its smsbridge id, if this client sent it (else 404)."""
-        try:
-            sms_id = wire.parse_sms_id_form(params)
-        except KeyError:
-            raise Refusal(wire.E_BAD_REQUEST, f"Missing parameter: {self._part_name('sms_id')}") from None
+        sms_id = wire.parse_sms_id_form(params, part_name=self._part_name)
         message_id = await self.gateway.resolve(ALIAS_KIND, sms_id) if sms_id.isascii() and sms_id.isdigit() \
             else None
         if message_id is None:
@@ -128,12 +113,14 @@ class FaceCalls:
         return sms_id, message_id
 
     async def _new_sms_id(self, message_id: str) -> str:
-        """A fresh numeric id for an accepted message, stored as its alias: milliseconds
-        since 1970 times 1000 plus three random digits (increasing, below 2**53 so
-        JavaScript reads it exactly)."""
+        """A numeric id for an accepted message, stored as its alias: the one
+        :data:`.wire.ID_SHAPE` derives from the message id (milliseconds times 1000 plus
+        three digits: increasing, below 2**53 so JavaScript reads it exactly), or, when
+        another message holds that one, the current milliseconds times 1000 plus three
+        random digits."""
         async with _ids_lock():
-            while True:
+            sms_id = wire.provider_id_for(message_id)
+            while await self.gateway.resolve(ALIAS_KIND, sms_id) is not None:
                 sms_id = str(int(time.time() * 1000) * 1000 + secrets.randbelow(1000))
-                if await self.gateway.resolve(ALIAS_KIND, sms_id) is None:
-                    await self.gateway.alias(ALIAS_KIND, sms_id, message_id)
-                    return sms_id
+            await self.gateway.alias(ALIAS_KIND, sms_id, message_id)
+            return sms_id

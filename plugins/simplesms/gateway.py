@@ -5,11 +5,8 @@ from typing import Any
 
 
 def routes(gateway: Any) -> list[Any]:
-    from .gateway_rest import routes as rest_routes
+    """Both faces' routes (each a :class:`~smsbridge.gateway.provider_face.ProviderFace`)."""
+    from .gateway_rest import RestFace
+    from .gateway_soap import SoapFace
 
-    found = list(rest_routes(gateway))
-    try:
-        from .gateway_soap import routes as soap_routes
-    except ImportError:  # the SOAP face is optional while it is being built
-        return found
-    return found + list(soap_routes(gateway))
+    return [*RestFace.routes(gateway), *SoapFace.routes(gateway)]

@@ -33,38 +33,38 @@ Decisions (where the provider's documentation is silent):
   given at the top level and inside ``response``.  Other calls need
   ``Authorization: Bearer <token>``; a missing, forged, tampered or expired token answers
   HTTP 401, code 102, which makes clients connect again.
-- **Ids.**  Each accepted message gets a numeric ``sms_id`` (milliseconds since 1970
-  times 1000 plus three random digits: increasing, below 2**53 so JavaScript reads it
-  exactly), stored as a ``simplesms`` alias of the smsbridge id; a client sees only the
-  messages it sent (others' ids answer code 404).
-- **Errors** come in the provider's shape (:func:`.wire.error_reply`), with HTTP 200 for
-  application errors as the provider does, 401 for login problems, and the protocol
-  status for request problems: 400 malformed or missing parameters, 404 unknown
-  operation, 405 wrong method, 413 body over ``gateway.max_body``, 415 content type;
-  500 (code 500) only for an internal failure.  The code table is in :mod:`.wire`.
+- **Ids.**  Each accepted message gets a numeric ``sms_id`` (:data:`.wire.ID_SHAPE`:
+  milliseconds since 1970 times 1000 plus three digits: increasing, below 2**53 so
+  JavaScript reads it exactly), stored as a ``simplesms`` alias of the smsbridge id; a
+  client sees only the messages it sent (others' ids answer code 404).
+- **Errors** come in the provider's shape (:data:`.wire.ERROR_REPLIES`, the table the
+  face's :class:`~smsbridge.gateway.errors.ErrorTable` is built from, in JSON or XML as
+  the caller asks), with HTTP 200 for application errors as the provider does, 401 for
+  login problems, and the protocol status for request problems: 400 malformed or missing
+  parameters, 404 unknown operation, 405 wrong method, 413 body over ``gateway.max_body``,
+  415 content type; 500 (code 500) only for an internal failure.  The code table is in
+  :mod:`.codes`.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from smsbridge.errors import SmsBridgeError
+from smsbridge.gateway.clients import GatewayClient
+from smsbridge.gateway.errors import ErrorTable
 from smsbridge.gateway.faces import scheme_credential
 from smsbridge.gateway.http import BadRequest, read_form, read_json
+from smsbridge.gateway.provider_face import Handler, ProviderFace
 from smsbridge.gateway.tokens import InvalidToken, TokenSigner
 
 from . import wire
-from .face_calls import ALIAS_KIND, FaceCalls, Refusal  # noqa: F401  (ALIAS_KIND: still importable from here)
+from .face_calls import ALIAS_KIND, FaceCalls  # noqa: F401  (ALIAS_KIND: still importable from here)
 
 __all__ = ["routes", "RestFace", "PREFIX", "TOKEN_LIFETIME", "TOKEN_PURPOSE", "GET_OPERATIONS", "wants_xml"]
-
-log = logging.getLogger("smsbridge.gateway.simplesms")
 
 PREFIX = "/rest/SMSapi/"
 TOKEN_LIFETIME = 3600.0
@@ -73,21 +73,11 @@ TOKEN_PURPOSE = "simplesms-rest"
 """The purpose signed into the face's bearer tokens: they are no SOAP session, nor any
 other face's token."""
 
-_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
 GET_OPERATIONS = frozenset({wire.CREDIT, wire.MONTHLY, wire.STATUS, wire.HISTORY})
 """Operations the face also answers on GET (the documentation names POST, GET and DELETE):
 the ones that read, with their parameters in the query string.  ``connect`` and
 ``sendSMS`` stay POST only: a GET would put a password or a message in URLs and logs,
 and a GET must not change anything."""
-
-
-def routes(gateway: Any) -> list[Route]:
-    """The face factory (called by :mod:`.gateway`, which adds the SOAP face)."""
-    face = RestFace(gateway)
-    gateway.errors(PREFIX, face.render_http_error)
-    return [Route(PREFIX + operation, face.endpoint(operation), methods=_ALL_METHODS,
-                  name=f"simplesms-rest-{operation}") for operation in wire.OPERATIONS]
 
 
 def _reply(body: Any, status: int = 200, headers: Mapping[str, str] | None = None, *, xml: bool = False) -> Response:
@@ -102,6 +92,21 @@ def _error(code: int, message: str | None = None, *, status: int | None = None,
            headers: Mapping[str, str] | None = None, xml: bool = False) -> Response:
     return _reply(wire.error_reply(code, message), wire.http_status_for(code) if status is None else status, headers,
                   xml=xml)
+
+
+def _bad_request_code(status: int) -> int:
+    """The code of a malformed request: 413 for one too large, else 400."""
+    return wire.E_TOO_LARGE if status == 413 else wire.E_BAD_REQUEST
+
+
+def _table(xml: bool) -> ErrorTable:
+    """The face's errors (:data:`.wire.ERROR_REPLIES`) as JSON replies, or as XML ones."""
+    return ErrorTable(replies=wire.ERROR_REPLIES, bad_request=_bad_request_code, name="simplesms REST",
+                      respond=lambda status, body: _reply(body, status, xml=xml))
+
+
+JSON_ERRORS = _table(xml=False)
+XML_ERRORS = _table(xml=True)
 
 
 _XML_TYPES = frozenset({"application/xml", "text/xml"})
@@ -131,25 +136,77 @@ def wants_xml(accept: str | None) -> bool:
     return best["xml"] > best["json"]
 
 
-class RestFace(FaceCalls):
+class RestFace(ProviderFace, FaceCalls):
     """Request handlers and the token signer; one instance per gateway app.
 
-    The calls themselves (``send_sms``, ``get_status``, ...: each returns the reply's
-    ``response``) are :class:`.face_calls.FaceCalls`', shared with the SOAP face.
+    The plumbing (routes, error prefix, authenticate-then-guard) is
+    :class:`~smsbridge.gateway.provider_face.ProviderFace`'s; the calls themselves
+    (``send_sms``, ``get_status``, ...: each returns the reply's ``response``) are
+    :class:`.face_calls.FaceCalls`', shared with the SOAP face.
     """
 
+    kind = "simplesms"
+    paths = tuple((PREFIX + operation, f"on_{operation}") for operation in wire.OPERATIONS)
+    error_prefixes = (PREFIX,)
+    errors = JSON_ERRORS
+    methods = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
     def __init__(self, gateway: Any) -> None:
-        super().__init__(gateway)
+        ProviderFace.__init__(self, gateway)
+        FaceCalls.__init__(self, gateway)
         # Stateless: any process of the fleet verifies any other's tokens (issue 13).
         self.tokens = TokenSigner(TOKEN_PURPOSE, gateway.clients_for("simplesms"), section="simplesms")
         self._handlers: dict[str, Callable[[Any, Mapping[str, Any]], Awaitable[Any]]] = self.handlers()
 
-    # -- plumbing ----------------------------------------------------------------------
-    def endpoint(self, operation: str) -> Callable[[Request], Awaitable[Response]]:
-        async def handle(request: Request) -> Response:
-            return await self.dispatch(request, operation)
-        handle.__name__ = f"simplesms_{operation}"
-        return handle
+    # -- one handler per operation (ProviderFace.paths) ----------------------------------
+    async def on_connect(self, request: Request) -> Response:
+        return await self.dispatch(request, wire.CONNECT)
+
+    async def on_sendSMS(self, request: Request) -> Response:  # noqa: N802 - the operation's name
+        return await self.dispatch(request, wire.SEND)
+
+    async def on_getCreditNumber(self, request: Request) -> Response:  # noqa: N802
+        return await self.dispatch(request, wire.CREDIT)
+
+    async def on_getMonthlyStat(self, request: Request) -> Response:  # noqa: N802
+        return await self.dispatch(request, wire.MONTHLY)
+
+    async def on_getStatus(self, request: Request) -> Response:  # noqa: N802
+        return await self.dispatch(request, wire.STATUS)
+
+    async def on_getHistory(self, request: Request) -> Response:  # noqa: N802
+        return await self.dispatch(request, wire.HISTORY)
+
+    # -- what ProviderFace asks of a face ------------------------------------------------
+    def credentials(self, request: Request) -> Mapping[str, Any] | None:
+        """The bearer token the request carries (``Authorization: Bearer <access_token>``)."""
+        token = scheme_credential(request.headers.get("authorization"), "Bearer")
+        return None if token is None else {"access_token": token}
+
+    def client(self, request: Request) -> GatewayClient | None:
+        """The client whose signed bearer token the request carries (no credentials are
+        matched here: ``connect`` did that, and the token proves it)."""
+        credentials = self.credentials(request)
+        if credentials is None:
+            return None
+        try:
+            return self.tokens.verify(credentials["access_token"]).client
+        except InvalidToken:
+            return None
+
+    def unauthorized(self, request: Request) -> Response:
+        """HTTP 401, code 102, which makes clients connect again."""
+        credentials = self.credentials(request)
+        if credentials is None:
+            message = "Not logged in: send Authorization: Bearer <access_token>"
+        else:
+            message = "Not logged in or the token has expired"
+            try:
+                self.tokens.verify(credentials["access_token"])
+            except InvalidToken as exc:
+                if exc.reason == "expired":
+                    message = "The token has expired"
+        return _error(wire.E_SESSION, message, xml=wants_xml(request.headers.get("accept")))
 
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
         """Errors the app raises under /rest/SMSapi/ (404, 405, 413, 500) in simpleSMS's shape."""
@@ -165,55 +222,44 @@ class RestFace(FaceCalls):
             return _error(wire.E_INTERNAL, "Internal server error", status=status, xml=xml)
         return _error(wire.E_BAD_REQUEST, detail or "Bad request", status=status, xml=xml)
 
+    # -- the call ------------------------------------------------------------------------
     async def dispatch(self, request: Request, operation: str) -> Response:
+        """One call: the method checked, the caller authenticated (but for ``connect``),
+        every error answered by the face's table in JSON or XML."""
         xml = wants_xml(request.headers.get("accept"))
         reading = request.method in ("GET", "HEAD") and operation in GET_OPERATIONS
         if request.method != "POST" and not reading:
             allow = "GET, HEAD, POST" if operation in GET_OPERATIONS else "POST"
             return _error(wire.E_METHOD, f"{operation} takes {allow.replace(', HEAD', '')}", status=405,
                           headers={"Allow": allow}, xml=xml)
-        try:
-            if operation == wire.CONNECT:
+        table = XML_ERRORS if xml else JSON_ERRORS
+        if operation == wire.CONNECT:
+            async def connect() -> Response:
                 return _reply(await self.connect(await _read_params(request)), xml=xml)
-            client = self._client(request)  # before reading the body: strangers get 401 cheaply
+            return await table.guard(connect, request)
+
+        async def call(client: GatewayClient) -> Response:
             params = _query_params(request) if reading else await _read_params(request)
             return _reply(wire.ok_reply(await self._handlers[operation](client, params)), xml=xml)
-        except Refusal as exc:
-            return _error(exc.code, exc.message, xml=xml)
-        except BadRequest as exc:
-            code = wire.E_TOO_LARGE if exc.status == 413 else wire.E_BAD_REQUEST
-            return _error(code, exc.detail, status=exc.status, xml=xml)
-        except SmsBridgeError as exc:
-            body = wire.error_reply_for(exc)
-            return _reply(body, wire.http_status_for(body["error_code"]), xml=xml)
-        except Exception:  # never a bare 500 page: the provider's shape, and a log line
-            log.exception("simplesms REST face failed on %s", operation)
-            return _error(wire.E_INTERNAL, "Internal server error", status=500, xml=xml)
+        handler: Handler = call
+        return await self.serve(request, handler, errors=table)
 
     # -- login -------------------------------------------------------------------------
     async def connect(self, form: Mapping[str, Any]) -> dict[str, Any]:
-        """A ``connect`` reply (a new token), or :class:`Refusal` code 101."""
+        """A ``connect`` reply (a new token), or a refusal (code 101)."""
         login = self.authenticate(form)
         if login is None:
-            raise Refusal(wire.E_LOGIN)
+            raise wire.refusal(wire.E_LOGIN)
         token = self.tokens.issue(login[0], float(TOKEN_LIFETIME))
         return wire.token_reply(token.value, datetime.fromtimestamp(token.expires, timezone.utc))
-
-    def _client(self, request: Request) -> Any:
-        """The client whose bearer token the request carries, else a 401 (code 102)."""
-        token = scheme_credential(request.headers.get("authorization"), "Bearer")
-        if token is None:
-            raise Refusal(wire.E_SESSION, "Not logged in: send Authorization: Bearer <access_token>")
-        try:
-            return self.tokens.verify(token).client
-        except InvalidToken as exc:
-            if exc.reason == "expired":
-                raise Refusal(wire.E_SESSION, "The token has expired") from None
-            raise Refusal(wire.E_SESSION, "Not logged in or the token has expired") from None
 
     def revoke_all(self) -> None:
         """Refuse, in this process, every token issued so far (tests, operations)."""
         self.tokens.revoke_all()
+
+
+routes = RestFace.routes
+"""The face factory (:mod:`.gateway` adds the SOAP face's)."""
 
 
 def _query_params(request: Request) -> dict[str, Any]:

@@ -19,9 +19,11 @@ one (SPEC §5), so a client that works against this face works against the provi
   reply that last set its cookie; replies renew the cookie once it is a minute old, so a
   caller that keeps cookies is logged out after about 24 idle minutes, as by PHP.
 
-The reply *content* (success/error flags, error codes, status words, the ``response``
-payloads) comes from ``wire.py``, shared with the REST face, so both faces answer alike;
-message ids are the same ``simplesms`` aliases the REST face hands out.
+The envelopes (rendering PHP's arrays, reading calls, refusing hostile XML) are
+:mod:`.soap_envelopes`'.  The reply *content* (success/error flags, error codes, status
+words, the ``response`` payloads) comes from ``wire.py``, shared with the REST face, so
+both faces answer alike; message ids are the same ``simplesms`` aliases the REST face
+hands out.
 
 Faults.  SOAP 1.1 (§6.2) and WS-I BP R1126 answer every Fault with HTTP 500, and this face
 does so.  Faults caused by the request — malformed or hostile XML, a DTD, an unknown
@@ -39,249 +41,49 @@ whole (as PHP does: "DTD are not supported by SOAP"), so neither XXE nor entity 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from lxml import etree
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from smsbridge.errors import SmsBridgeError
 from smsbridge.gateway.clients import GatewayClient
+from smsbridge.gateway.errors import ErrorTable
 from smsbridge.gateway.http import BadRequest, read_body
+from smsbridge.gateway.provider_face import ProviderFace
 from smsbridge.gateway.tokens import InvalidToken, TokenSigner
 
 from . import wire
-from .face_calls import FaceCalls, Refusal
-from .soap_decode import decode
+from .face_calls import FaceCalls
+from .soap_envelopes import (  # noqa: F401  (SOAP_ENV, SOAP12_ENV, SERVICE_NS: importable from here)
+    OPERATIONS,
+    SERVICE_NS,
+    SOAP12_ENV,
+    SOAP_ENV,
+    SoapFault,
+    parse_call,
+    render_fault,
+    render_response,
+)
 
 __all__ = ["routes", "SoapFace", "SoapFault", "SessionStore", "Session", "parse_call", "render_response",
            "render_fault", "wsdl_for", "OPERATIONS", "live_faces", "SESSION_PURPOSE"]
 
 log = logging.getLogger("smsbridge.gateway.simplesms.soap")
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
-SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
-SERVICE_NS = "urn:SMSapi"
 SESSION_COOKIE = "PHPSESSID"
 SESSION_PURPOSE = "simplesms-soap"
 """The purpose signed into session ids: a session id is no REST bearer token, and back."""
 
-#: Operation name -> its parts, in order (sms.wsdl; SPEC §5).
-OPERATIONS: dict[str, tuple[str, ...]] = {
-    "connect": ("userName", "userPassword", "domainName"),
-    "sendSMS": ("strCountryCode", "strAreaCode", "strNumber", "strMessage"),
-    "getCreditNumber": (),
-    "getMonthlyStat": (),
-    "getStatus": ("numSMSID",),
-    "getHistory": ("numSMSID",),
-}
-
 _WSDL_PATH = Path(__file__).resolve().parent / "sms.wsdl"
 _WSDL_PLACEHOLDER = b'location="https://api.simplesms.hu/soap"'
-
-_XML_HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
-# PHP declares these on every reply (ns2 only when a Map occurs; declaring it always is
-# equivalent XML, and cheaper than deciding).
-_ENVELOPE_OPEN = (
-    _XML_HEADER
-    + f'<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP_ENV}" xmlns:ns1="{SERVICE_NS}"'
-    ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema"'
-    ' xmlns:ns2="http://xml.apache.org/xml-soap" xmlns:SOAP-ENC="http://schemas.xmlsoap.org/soap/encoding/"'
-    ' SOAP-ENV:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><SOAP-ENV:Body>'
-)
-_ENVELOPE_CLOSE = "</SOAP-ENV:Body></SOAP-ENV:Envelope>"
-
-# ---------------------------------------------------------------------------------------
-# Rendering replies the way PHP's SoapServer encodes an array
-
-
-class SoapFault(Exception):
-    """A SOAP 1.1 Fault to answer with. ``code`` is ``Client`` or ``Server``."""
-
-    def __init__(self, code: str, string: str, *, status: int = 500) -> None:
-        super().__init__(string)
-        self.code = code
-        self.string = string
-        self.status = status
-
-
-# Characters XML 1.0 cannot carry (and lone surrogates UTF-8 cannot): PHP would emit
-# broken XML; we send U+FFFD instead.
-_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
-
-
-def _text(value: str) -> str:
-    if _INVALID_XML.search(value):
-        value = _INVALID_XML.sub("\ufffd", value)
-    return value.translate(_ESCAPES)
-
-
-def _type_of(value: Any) -> str:
-    """The ``xsi:type`` PHP gives a value (``xsd:int``, ``ns2:Map``, ...)."""
-    if value is None:
-        return "xsi:nil"
-    if isinstance(value, bool):
-        return "xsd:boolean"
-    if isinstance(value, int):
-        return "xsd:int"  # PHP's choice for every integer, 64-bit ones included
-    if isinstance(value, float):
-        return "xsd:float"
-    if isinstance(value, Decimal):
-        return "xsd:int" if value == value.to_integral_value() else "xsd:float"
-    if isinstance(value, Mapping):
-        return "ns2:Map"
-    if isinstance(value, (list, tuple)):
-        return "SOAP-ENC:Array"
-    return "xsd:string"
-
-
-def _scalar_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, str)):
-        return _text(str(value))
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return str(int(value))
-        return str(value.normalize())
-    if isinstance(value, datetime):  # PHP services hand dates out as "Y-m-d H:i:s" strings
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    return _text(str(value))
-
-
-def _render(tag: str, value: Any, out: list[str]) -> None:
-    """Append ``<tag xsi:type=...>value</tag>`` to ``out``."""
-    if value is None:
-        out.append(f'<{tag} xsi:nil="true"/>')
-        return
-    kind = _type_of(value)
-    if kind == "ns2:Map":
-        out.append(f'<{tag} xsi:type="ns2:Map">')
-        for key, item in value.items():
-            key_type = "xsd:int" if isinstance(key, int) and not isinstance(key, bool) else "xsd:string"
-            out.append(f'<item><key xsi:type="{key_type}">{_text(str(key))}</key>')
-            _render("value", item, out)
-            out.append("</item>")
-        out.append(f"</{tag}>")
-    elif kind == "SOAP-ENC:Array":
-        types = {_type_of(item) for item in value}
-        item_type = types.pop() if len(types) == 1 else "xsd:ur-type"  # empty or mixed, as PHP says
-        out.append(f'<{tag} SOAP-ENC:arrayType="{item_type}[{len(value)}]" xsi:type="SOAP-ENC:Array">')
-        for item in value:
-            _render("item", item, out)
-        out.append(f"</{tag}>")
-    else:
-        out.append(f'<{tag} xsi:type="{kind}">{_scalar_text(value)}</{tag}>')
-
-
-def render_response(operation: str, value: Any) -> bytes:
-    """The reply envelope of ``operation`` returning ``value`` (a PHP-style array)."""
-    out = [_ENVELOPE_OPEN, f"<ns1:{operation}Response>"]
-    _render("return", value, out)
-    out.append(f"</ns1:{operation}Response>")
-    out.append(_ENVELOPE_CLOSE)
-    return "".join(out).encode("utf-8")
-
-
-def render_fault(code: str, string: str) -> bytes:
-    """A SOAP 1.1 Fault envelope, as PHP writes one."""
-    return (
-        f'{_XML_HEADER}<SOAP-ENV:Envelope xmlns:SOAP-ENV="{SOAP_ENV}"><SOAP-ENV:Body><SOAP-ENV:Fault>'
-        f"<faultcode>SOAP-ENV:{code}</faultcode><faultstring>{_text(string)}</faultstring>"
-        f"</SOAP-ENV:Fault>{_ENVELOPE_CLOSE}"
-    ).encode()
-
-
-# ---------------------------------------------------------------------------------------
-# Reading calls, hardened
-
-
-class _Parsers(threading.local):
-    def __init__(self) -> None:
-        # No entity resolution, no DTD loading or validation, no network, no huge trees
-        # (libxml2's depth and size limits stay on).  A DTD is refused after parsing.
-        self.parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                                      dtd_validation=False, huge_tree=False, remove_comments=True,
-                                      remove_pis=True, collect_ids=False)
-
-
-_PARSERS = _Parsers()
-_DTD_MARKERS = (b"<!DOCTYPE", b"<!doctype", b"<!ENTITY", b"<!entity")
-
-
-def _element_args(operation: str, call: etree._Element) -> dict[str, Any]:
-    names = OPERATIONS[operation]
-    children = [child for child in call if isinstance(child.tag, str)]
-    by_name: dict[str, etree._Element] = {}
-    for child in children:
-        by_name.setdefault(etree.QName(child).localname, child)
-    args: dict[str, Any] = {}
-    for position, name in enumerate(names):
-        element = by_name.get(name)
-        if element is None and position < len(children) and etree.QName(children[position]).localname not in names:
-            element = children[position]  # a client that names parts differently: by position
-        if element is None:
-            args[name] = None
-            continue
-        try:
-            value = decode(element)
-        except (ValueError, RecursionError):
-            raise SoapFault("Client", f"Invalid value for parameter {name!r}") from None
-        if isinstance(value, (dict, list)):
-            raise SoapFault("Client", f"Invalid value for parameter {name!r}: a scalar is expected")
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        args[name] = value
-    return args
-
-
-def parse_call(body: bytes) -> tuple[str, dict[str, Any]]:
-    """``(operation, {part: value})`` of a SOAP 1.1 rpc call; :class:`SoapFault` otherwise."""
-    if not body.strip():
-        raise SoapFault("Client", "Bad Request: the request body is empty")
-    if any(marker in body for marker in _DTD_MARKERS):
-        raise SoapFault("Client", "DTD are not supported by SOAP")
-    try:
-        root = etree.fromstring(body, _PARSERS.parser)
-    except etree.XMLSyntaxError:
-        raise SoapFault("Client", "Bad Request: the body is not well-formed XML") from None
-    except ValueError:  # e.g. an encoding lxml cannot use
-        raise SoapFault("Client", "Bad Request: the body could not be decoded") from None
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise SoapFault("Client", "DTD are not supported by SOAP")
-    if not isinstance(root.tag, str) or etree.QName(root).localname != "Envelope":
-        raise SoapFault("Client", "Bad Request: the root element is not a SOAP Envelope")
-    namespace = etree.QName(root).namespace
-    if namespace != SOAP_ENV:
-        raise SoapFault("VersionMismatch", "Wrong Version: this service speaks SOAP 1.1 "
-                        f"({SOAP_ENV})" if namespace == SOAP12_ENV else "Wrong Version")
-    body_element = root.find(f"{{{SOAP_ENV}}}Body")
-    if body_element is None:
-        raise SoapFault("Client", "Bad Request: the Envelope has no Body")
-    calls = [child for child in body_element if isinstance(child.tag, str) and child.get("id") is None]
-    if not calls:
-        raise SoapFault("Client", "Bad Request: the Body names no operation")
-    call = calls[0]  # multiRef values (SOAP-ENC, with an id) may follow it
-    operation = etree.QName(call).localname
-    if operation not in OPERATIONS:
-        raise SoapFault("Client", f"Procedure {operation[:64]!r} not present")
-    return operation, _element_args(operation, call)
-
 
 # ---------------------------------------------------------------------------------------
 # The WSDL, pointing back at this server
@@ -377,25 +179,36 @@ def live_faces() -> list[SoapFace]:
 # The face
 
 
-def routes(gateway: Any) -> list[Route]:
-    """The face factory (called by :mod:`.gateway`, which adds the REST face)."""
-    face = SoapFace(gateway)
-    gateway.errors("/soap", face.render_http_error)
-    return [
-        Route("/sms.wsdl", face.wsdl, methods=["GET", "HEAD"], name="simplesms-soap-wsdl"),
-        Route("/soap", face.endpoint, methods=["GET", "HEAD", "POST"], name="simplesms-soap"),
-    ]
+def _error_table(operation: str) -> ErrorTable:
+    """``operation``'s errors (:data:`.wire.ERROR_REPLIES`) as its reply envelope: a
+    simpleSMS error reply is a successful SOAP call (HTTP 200), whatever the HTTP status
+    the REST face gives it.  A failure of our own is a Server Fault (:meth:`SoapFace.endpoint`
+    turns it into a :class:`SoapFault`, which passes through)."""
+    return ErrorTable(replies=wire.ERROR_REPLIES, bad_request=wire.E_BAD_REQUEST, name="simplesms SOAP",
+                      respond=lambda status, body: _reply(operation, body),
+                      passthrough={SoapFault: lambda fault: _fault_response(fault)})
 
 
-class SoapFace(FaceCalls):
+class SoapFace(ProviderFace, FaceCalls):
     """Request handlers and the session store; one instance per gateway app.
 
-    The calls themselves (``send_sms``, ``get_status``, ...) and the ``sms_id`` rules are
-    :class:`.face_calls.FaceCalls`', shared with the REST face, so both faces agree.
+    Routes and the error prefix are :class:`~smsbridge.gateway.provider_face.ProviderFace`'s;
+    the endpoint is the face's own (a SOAP call names its operation in the body, and its
+    session rides in a cookie that replies renew).  The calls themselves (``send_sms``,
+    ``get_status``, ...) and the ``sms_id`` rules are :class:`.face_calls.FaceCalls`',
+    shared with the REST face, so both faces agree.
     """
 
+    kind = "simplesms"
+    paths = (("/sms.wsdl", "wsdl"), ("/soap", "endpoint"))
+    error_prefixes = ("/soap",)
+    methods = ("GET", "HEAD", "POST")
+    tables = {operation: _error_table(operation) for operation in OPERATIONS}
+    errors = tables["connect"]
+
     def __init__(self, gateway: Any) -> None:
-        super().__init__(gateway, part_name=_part_name)
+        ProviderFace.__init__(self, gateway)
+        FaceCalls.__init__(self, gateway, part_name=_part_name)
         self.sessions = SessionStore(gateway.clients_for("simplesms"))
         self.calls: dict[str, int] = {name: 0 for name in OPERATIONS}  # served calls, by operation
         self.wsdl_served = 0
@@ -405,6 +218,10 @@ class SoapFace(FaceCalls):
     # -- HTTP ----------------------------------------------------------------------------
     async def wsdl(self, request: Request) -> Response:
         """``GET /sms.wsdl``: our WSDL, its ``soap:address`` pointing back at this server."""
+        if request.method not in ("GET", "HEAD"):
+            response = self.gateway.render_error(request, 405, "Method Not Allowed")
+            response.headers["Allow"] = "GET, HEAD"
+            return response
         self.wsdl_served += 1
         return Response(wsdl_for(_endpoint_url(request, self.gateway)), media_type="text/xml; charset=utf-8")
 
@@ -427,13 +244,18 @@ class SoapFace(FaceCalls):
                 return await self.connect(request, args)
             session = self.sessions.lookup(request.cookies.get(SESSION_COOKIE))
             if session is None:
-                return _reply(operation, wire.error_reply(wire.E_SESSION))
-            try:
-                response = _reply(operation, wire.ok_reply(await self._handlers[operation](session.client, args)))
-            except Refusal as exc:
-                response = _reply(operation, wire.error_reply(exc.code, exc.message))
-            except SmsBridgeError as exc:
-                response = _reply(operation, wire.error_reply_for(exc))
+                return self.unauthorized(request, operation)
+            client = session.client
+
+            async def call() -> Response:
+                try:
+                    return _reply(operation, wire.ok_reply(await self._handlers[operation](client, args)))
+                except (SmsBridgeError, wire.WireError):
+                    raise  # the error reply ERROR_REPLIES gives it
+                except Exception as exc:  # ours: a Server fault, never a stack trace
+                    log.exception("simplesms SOAP face failed on %s", operation)
+                    raise SoapFault("Server", "Internal server error") from exc
+            response = await self.tables[operation].guard(call, request)
             if session.renewed:
                 _set_session_cookie(request, response, session.renewed)
             return response
@@ -442,6 +264,19 @@ class SoapFace(FaceCalls):
         except Exception:  # never a crash, never a stack trace to the caller
             log.exception("simplesms SOAP face failed")
             return _fault_response(SoapFault("Server", "Internal server error"))
+
+    def credentials(self, request: Request) -> Mapping[str, Any] | None:
+        """The ``PHPSESSID`` session cookie (the session is the face's own: :class:`SessionStore`)."""
+        sid = request.cookies.get(SESSION_COOKIE)
+        return {"session": sid} if sid else None
+
+    def client(self, request: Request) -> GatewayClient | None:
+        """The client of the request's live session, else ``None``."""
+        return self.sessions.get(request.cookies.get(SESSION_COOKIE))
+
+    def unauthorized(self, request: Request, operation: str = "connect") -> Response:
+        """simpleSMS's "not logged in" reply (code 102), which makes a client connect again."""
+        return _reply(operation, wire.error_reply(wire.E_SESSION))
 
     def render_http_error(self, request: Request, status: int, detail: str) -> Response:
         """Errors the app raises under /soap (404, 405, 413, 500) as SOAP Faults."""
@@ -498,3 +333,7 @@ def _reply(operation: str, value: Any) -> Response:
 def _fault_response(fault: SoapFault, headers: Mapping[str, str] | None = None) -> Response:
     return Response(render_fault(fault.code, fault.string), status_code=fault.status,
                     media_type="text/xml; charset=utf-8", headers=dict(headers or {}))
+
+
+routes = SoapFace.routes
+"""The face factory (:mod:`.gateway` adds the REST face's)."""

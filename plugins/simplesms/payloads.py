@@ -3,7 +3,7 @@
 =================  =========================  =========================
 operation          client side                server side
 =================  =========================  =========================
-sendSMS            :func:`parse_sms_id`       :func:`send_response`
+sendSMS            :func:`parse_send_reply`       :func:`send_response`
 getStatus          :func:`parse_status`       :func:`status_response`
 getHistory         :func:`parse_history`      :func:`history_response`
 getCreditNumber    :func:`parse_credit`       :func:`credit_response`
@@ -25,16 +25,16 @@ from smsbridge.errors import InvalidNumber
 from smsbridge.model import MessageRecord, MonthlyStat, Status, StatusEvent, StatusReport
 
 from .codes import MalformedReply
-from .dates import format_date, parse_date
+from .dates import TIMES
 from .recipients import split_recipient
-from .statuses import code_for_status, status_from_code, status_from_word, word_for_status
+from .statuses import STATUSES, code_for_status, status_from_code
 from .values import first_of, id_text, number_if_digits, shorten
 
-__all__ = ["parse_sms_id", "parse_status", "parse_history", "parse_credit", "parse_monthly",
+__all__ = ["parse_send_reply", "parse_status", "parse_history", "parse_credit", "parse_monthly",
            "send_response", "status_response", "history_response", "credit_response", "monthly_response"]
 
 
-def parse_sms_id(response: Any) -> str:
+def parse_send_reply(response: Any) -> str:
     """The SMS id from a sendSMS ``response``: a number, a string, or inside an object
     (``sms_id`` / ``smsId`` / ``id``) or a one-element list.  Kept as a string
     (``1001.0`` → ``"1001"``).  Raises :class:`MalformedReply`."""
@@ -77,7 +77,7 @@ def parse_status(response: Any, provider_id: str) -> StatusReport:
         return StatusReport(id=str(provider_id), status=last.status, updated_at=last.at,
                             description=last.description, raw=last.description)
     if isinstance(response, (str, int)) and not isinstance(response, bool):
-        status = status_from_word(response)
+        status = STATUSES.to_status(response)
         return StatusReport(id=str(provider_id), status=status, description=str(response), raw=response)
     if not isinstance(response, Mapping):
         raise MalformedReply("the getStatus reply holds no status")
@@ -90,7 +90,7 @@ def parse_status(response: Any, provider_id: str) -> StatusReport:
         word = first_of(word, ("message", "status", "word", "name"))
     if word is None and code is None:
         raise MalformedReply("the getStatus reply holds no status")
-    status = status_from_word(word) if word is not None else Status.UNKNOWN
+    status = STATUSES.to_status(word) if word is not None else Status.UNKNOWN
     if status is Status.UNKNOWN and code is not None:
         status = status_from_code(code)
     raw = word if word is not None else code
@@ -99,7 +99,7 @@ def parse_status(response: Any, provider_id: str) -> StatusReport:
         description = f"{description}: {comment}" if description else str(comment)
     updated = None
     for key in _CHANGED_KEYS:
-        updated = parse_date(response.get(key))
+        updated = TIMES.parse(response.get(key))
         if updated is not None:
             break
     return StatusReport(id=str(provider_id), status=status, updated_at=updated, description=description,
@@ -132,12 +132,12 @@ def parse_history(response: Any) -> list[StatusEvent]:
             raise MalformedReply("a getHistory entry is not an object")
         code = first_of(entry, ("code", "status_code", "statusCode"))
         word = first_of(entry, ("message", "status", "status_text", "description"))
-        status = status_from_word(word) if word is not None else Status.UNKNOWN
+        status = STATUSES.to_status(word) if word is not None else Status.UNKNOWN
         if status is Status.UNKNOWN and code is not None:
             status = status_from_code(code)
         comment = entry.get("comment")
         events.append(StatusEvent(
-            status=status, at=parse_date(first_of(entry, ("date", "time", "at", "status_date", "created"))),
+            status=status, at=TIMES.parse(first_of(entry, ("date", "time", "at", "status_date", "created"))),
             code=None if code is None else id_text(code), description=None if word is None else str(word),
             comment=None if comment in (None, "") else str(comment)))
     if events and all(e.at is not None for e in events):
@@ -251,7 +251,7 @@ def send_response(sms_id: str | int) -> str | int:
 
     The provider's documentation: "If the message is successful, we return the internal
     ID of the SMS in the response value, which can be used later to retrieve statuses",
-    so a client posts ``response`` back as ``sms_id``.  (:func:`parse_sms_id` also reads
+    so a client posts ``response`` back as ``sms_id``.  (:func:`parse_send_reply` also reads
     the ``{"sms_id": 1001}`` object an earlier gateway answered.)"""
     return number_if_digits(sms_id)
 
@@ -268,10 +268,10 @@ def status_response(record: MessageRecord, sms_id: str | int) -> dict[str, Any]:
         **parts,
         "message": record.text,
         "sender": record.sender,
-        "created": format_date(record.created_at),
-        "status": word_for_status(record.status),
+        "created": TIMES.format(record.created_at),
+        "status": STATUSES.from_status(record.status),
         "status_code": code_for_status(record.status),
-        "status_date": format_date(record.updated_at or record.created_at),
+        "status_date": TIMES.format(record.updated_at or record.created_at),
     }
 
 
@@ -279,8 +279,8 @@ def history_response(events: Iterable[StatusEvent]) -> list[dict[str, Any]]:
     """A getHistory ``response``: ``[{"code", "message", "date", "comment"?}, ...]``."""
     out = []
     for event in events:
-        entry: dict[str, Any] = {"code": code_for_status(event.status), "message": word_for_status(event.status),
-                                 "date": format_date(event.at)}
+        entry: dict[str, Any] = {"code": code_for_status(event.status), "message": STATUSES.from_status(event.status),
+                                 "date": TIMES.format(event.at)}
         if event.comment:
             entry["comment"] = event.comment
         out.append(entry)

@@ -16,13 +16,12 @@ from typing import Any
 
 from smsbridge.errors import AuthenticationError, DeliveryUnknown, ProviderError, SmsBridgeError
 
-from .codes import CODE_KEYS, CONNECT, ERROR_MESSAGES, MESSAGE_KEYS, SEND, MalformedReply
-from .error_map import code_for_error, error_for, error_for_http, refused_login
-from .payloads import parse_sms_id
-from .values import as_flag, clean_message, first_of
+from .codes import CODE_KEYS, CONNECT, ERROR_MESSAGES, HISTORY, SEND, STATUS, MalformedReply, MessageNotFound
+from .error_map import error_from_reply, refused_login
+from .payloads import parse_send_reply
+from .values import as_flag
 
-__all__ = ["is_error_reply", "has_flags", "parse_reply", "parse_http_reply", "ok_reply", "error_reply",
-           "error_reply_for"]
+__all__ = ["is_error_reply", "has_flags", "parse_reply", "parse_http_reply", "ok_reply", "error_reply"]
 
 
 def is_error_reply(data: Any) -> bool:
@@ -69,25 +68,24 @@ def parse_reply(data: Any, *, operation: str, backend: str | None = None) -> Any
 
 
 def _reply_error(data: Mapping[str, Any], *, operation: str, backend: str | None) -> SmsBridgeError:
-    """The error an error reply carries (:func:`.error_map.error_for`)."""
-    source: Mapping[str, Any] = data
-    if isinstance(data.get("error"), Mapping):
-        source = {**data, **data["error"]}
-    code = first_of(source, CODE_KEYS)
-    message = first_of(source, MESSAGE_KEYS)
-    if isinstance(data.get("error"), str) and as_flag(data["error"]) is None:
-        # {"error": "invalid_token"}: the text stands for both the code and the message.
-        code = data["error"] if code is None else code
-        message = data["error"] if message is None else message
-    if message is None and isinstance(data.get("response"), str):
-        message = data["response"]
-    error = error_for(code, message, operation=operation, backend=backend)
+    """The error an error reply carries, as its body says (:data:`.error_map.REPLY_ERRORS`),
+    with what only the operation tells: "no SMS with this id" is :class:`MessageNotFound`
+    only where an id was asked for, and a login error next to an SMS id on ``sendSMS``
+    does not prove the message was refused."""
+    error = error_from_reply(200, data, backend=backend, sending=operation == SEND)
+    if isinstance(error, MessageNotFound) and operation not in (STATUS, HISTORY):
+        return ProviderError(error.message, code=error.code, backend=backend)
     if operation == SEND and isinstance(error, AuthenticationError) and _carries_an_id(data.get("response")):
         # "Not logged in", yet an SMS id: the reply does not prove the message was refused,
         # so it must not be repeated.
         return DeliveryUnknown(f"{error.message}, yet the reply carries an SMS id; the message may have been "
                                "accepted, so it is not re-sent", code=error.code, backend=backend)
     return error
+
+
+def _page_error(status: int, operation: str, backend: str | None) -> SmsBridgeError:
+    """The error an HTTP error status proves on its own (a body that is no reply object)."""
+    return error_from_reply(status, None, backend=backend, sending=operation == SEND)
 
 
 def parse_http_reply(status: int, data: Any, *, operation: str, backend: str | None = None) -> Any:
@@ -101,11 +99,11 @@ def parse_http_reply(status: int, data: Any, *, operation: str, backend: str | N
     ``{"error": "try later"}`` is ProviderUnavailable, a 4xx a refusal).  On ``connect``,
     an error reply is a refused login unless the status says the service is unavailable.
     A flagless object is tolerated with a 2xx; a body that is no reply object raises
-    :func:`error_for_http` for an error status and :class:`MalformedReply` for a 2xx.
+    :func:`_page_error` for an error status and :class:`MalformedReply` for a 2xx.
     """
     if not (has_flags(data) or (isinstance(data, Mapping) and status < 300)):
         if status >= 400:
-            raise error_for_http(status, operation=operation, backend=backend)
+            raise _page_error(status, operation, backend)
         raise MalformedReply("the reply is not a simpleSMS reply object")
     if status in (401, 403) and not is_error_reply(data):
         raise MalformedReply(f"HTTP {status} with a success reply")
@@ -121,12 +119,12 @@ def _by_status(status: int, error: SmsBridgeError, operation: str, backend: str 
         return error
     if isinstance(error, AuthenticationError) and operation == SEND and status >= 500 and status != 503:
         # A 5xx on sendSMS does not prove the message was refused, whatever the body says.
-        return error_for_http(status, operation=operation, backend=backend)
+        return _page_error(status, operation, backend)
     if status in (401, 403) and not isinstance(error, (AuthenticationError, DeliveryUnknown)):
         # HTTP 401/403: the login is gone (or refused), whatever code the body uses.
         return AuthenticationError(error.message, code=error.code, backend=backend)
     if status >= 400 and type(error) is ProviderError and not error.retry_safe:
-        by_status = error_for_http(status, operation=operation, backend=backend)
+        by_status = _page_error(status, operation, backend)
         message = f"{error.message} (HTTP {status})"
         if isinstance(by_status, DeliveryUnknown):
             message += "; the message may have been accepted, so it is not re-sent"
@@ -134,7 +132,7 @@ def _by_status(status: int, error: SmsBridgeError, operation: str, backend: str 
             return ProviderError(message, code=error.code, backend=backend, pre_acceptance=by_status.retry_safe)
         return type(by_status)(message, code=error.code, backend=backend)  # type: ignore[call-arg]
     if operation == CONNECT and (status in (429, 503) or status >= 500) and not isinstance(error, AuthenticationError):
-        return error_for_http(status, operation=operation, backend=backend)
+        return _page_error(status, operation, backend)
     return error
 
 
@@ -143,7 +141,7 @@ def _carries_an_id(response: Any) -> bool:
     if response is None or isinstance(response, bool) or (isinstance(response, str) and not response.isdigit()):
         return False
     try:
-        parse_sms_id(response)
+        parse_send_reply(response)
     except MalformedReply:
         return False
     return True
@@ -158,18 +156,3 @@ def error_reply(code: int, message: str | None = None) -> dict[str, Any]:
     """An error reply (``error_code`` / ``error_message``, as the stand-in sends them)."""
     return {"success": False, "error": True, "error_code": int(code),
             "error_message": message or ERROR_MESSAGES.get(int(code), "Error")}
-
-
-def error_reply_for(exc: SmsBridgeError) -> dict[str, Any]:
-    """The error reply for an smsbridge error raised while serving a call (the reverse of
-    :func:`error_for`, so the caller's backend raises the same kind of error):
-
-    InvalidNumber 201; InvalidMessage 202 (empty text) or 203; AuthenticationError 101;
-    InsufficientCredit 301; NotFound 404; UnsupportedOperation 501; ProviderUnavailable
-    and ConfigError (the gateway's own configuration: nothing was sent) 503;
-    DeliveryUnknown 504; another ProviderError 203 when it was refused before acceptance,
-    else 502; anything else 500.  The message is the error's own text, redacted.
-    """
-    code = code_for_error(exc)
-    message = clean_message(getattr(exc, "message", None) or str(exc)) or ERROR_MESSAGES[code]
-    return error_reply(code, message)

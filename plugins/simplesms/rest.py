@@ -126,7 +126,7 @@ class RestBackend(SimpleSmsBackend, HttpBackend):
             raise self._unreadable(operation, str(exc)) from None
 
     def _send_args(self, message: Message) -> tuple[Any, ...]:
-        return (wire.send_form(message.to, message.text),)
+        return (wire.build_send(message.to, message.text),)
 
     def _id_args(self, provider_id: str) -> tuple[Any, ...]:
         return (wire.sms_id_form(provider_id),)

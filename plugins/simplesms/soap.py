@@ -37,7 +37,7 @@ DeliveryUnknown, never repeated.  SOAP faults: ``Client`` faults (the request wa
 refused as malformed) → ProviderError, pre-acceptance (failover is safe); ``Server``
 faults are the provider's internal errors, read like simpleSMS code 500:
 DeliveryUnknown on ``sendSMS`` (it may have stored the message first), else
-ProviderUnavailable.  ``success: false`` replies map through :func:`.wire.error_for`.
+ProviderUnavailable.  ``success: false`` replies map through :data:`.wire.REPLY_ERRORS`.
 """
 from __future__ import annotations
 
@@ -219,18 +219,18 @@ class SoapBackend(SimpleSmsBackend):
 
         if status in (401, 403, 429, 503):
             # 401/403: the login is gone (wire.login_lost's HTTP half), whatever the body holds.
-            raise wire.error_for_http(status, operation=operation, backend=self.name)
+            raise wire.error_from_reply(status, None, backend=self.name, sending=operation == wire.SEND)
         body = _envelope_body(content)
         if body is None:  # not SOAP: a proxy's error page, an HTML login page, broken XML
             if status >= 400:
-                raise wire.error_for_http(status, operation=operation, backend=self.name)
+                raise wire.error_from_reply(status, None, backend=self.name, sending=operation == wire.SEND)
             raise self._unreadable(operation, "the reply is not a SOAP envelope")
         children = [child for child in body if isinstance(child.tag, str)]
         fault = next((c for c in children if c.tag in _FAULT_TAGS), None)
         if fault is not None:
             raise self._fault(operation, *_fault_parts(fault))
         if status >= 300 and not 400 <= status < 500:
-            raise wire.error_for_http(status, operation=operation, backend=self.name)
+            raise wire.error_from_reply(status, None, backend=self.name, sending=operation == wire.SEND)
         # multiRef values (SOAP-ENC, with an id) may follow the wrapper.
         wrapper = next((c for c in children if c.get("id") is None), None)
         if wrapper is None:
@@ -243,17 +243,17 @@ class SoapBackend(SimpleSmsBackend):
         if status >= 300 and not wire.is_error_reply(value):
             # A 4xx whose envelope is no error reply: the status decides.  (An error reply
             # with a 4xx is read like one with HTTP 200: its flags and code decide.)
-            raise wire.error_for_http(status, operation=operation, backend=self.name)
+            raise wire.error_from_reply(status, None, backend=self.name, sending=operation == wire.SEND)
         return value
 
     def _fault(self, operation: str, code: str, text: str) -> SmsBridgeError:
         local = code.rpartition(":")[2].split(".")[0].lower()
         if local in _CLIENT_FAULTS:
-            error = wire.error_for(wire.E_BAD_REQUEST, f"SOAP fault {code}: {text}", operation=operation,
-                                   backend=self.name)
+            reply = wire.error_reply(wire.E_BAD_REQUEST, f"SOAP fault {code}: {text}")
         else:
-            error = wire.error_for(wire.E_INTERNAL, f"SOAP fault {code}: {text}", operation=operation,
-                                   backend=self.name)
+            reply = wire.error_reply(wire.E_INTERNAL, f"SOAP fault {code}: {text}")
+        # Read as the body of a reply saying so: the fault is the reply's own word.
+        error = wire.error_from_reply(200, reply, backend=self.name, sending=operation == wire.SEND)
         if isinstance(error, ProviderError):
             error.code = code
         return error

@@ -1,20 +1,23 @@
-"""simpleSMS status words and codes <-> smsbridge's neutral :class:`~smsbridge.model.Status`.
+"""simpleSMS status words and codes <-> smsbridge's neutral :class:`~smsbridge.model.Status`, as data.
 
 The provider's words (kept verbatim in ``raw``) and their numeric codes as the stand-in
 uses them: ``1 Queued``, ``2 Sent``, ``3 Delivered``, ``4 Undelivered``; smsbridge adds
 ``5 Failed``, ``6 Expired``, ``7 Rejected``, ``8 Scheduled``, ``9 Canceled``, ``0 Unknown``.
-Common synonyms and the Hungarian words are understood too (:data:`STATUS_WORDS`).
+Common synonyms and the Hungarian words are understood too, with ``_`` or ``-`` in place
+of a space, and a code written as a word (``"3"``, or the number ``3``) reads as its status:
+all of it is :data:`STATUSES` (the core's :class:`~smsbridge.wire.StatusWords`).  The
+numeric codes are simpleSMS's own extra (:func:`status_from_code`, :func:`code_for_status`).
 """
 from __future__ import annotations
 
 from typing import Any
 
 from smsbridge.model import Status
+from smsbridge.wire import StatusWords
 
 from .values import code_number
 
-__all__ = ["STATUS_WORDS", "STATUS_CODES", "status_from_word", "status_from_code", "word_for_status",
-           "code_for_status"]
+__all__ = ["STATUSES", "STATUS_WORDS", "STATUS_CODES", "status_from_code", "code_for_status"]
 
 STATUS_WORDS: dict[str, Status] = {}
 for _status, _words in {
@@ -46,30 +49,27 @@ _WORD_FOR = {Status.QUEUED: "Queued", Status.SENT: "Sent", Status.DELIVERED: "De
              Status.SCHEDULED: "Scheduled", Status.CANCELED: "Canceled"}
 
 
-def status_from_word(word: Any) -> Status:
-    """The neutral status for a provider word (case- and space-insensitive; a numeric word
-    is read as a status code); ``UNKNOWN`` for words we do not know."""
-    if isinstance(word, Status):
-        return word
-    if isinstance(word, (int, float)) and not isinstance(word, bool):
-        return status_from_code(word)
-    if not isinstance(word, str):
-        return Status.UNKNOWN
-    key = " ".join(word.replace("_", " ").replace("-", " ").split()).lower()
-    if key.isdigit():
-        return status_from_code(key)
-    return STATUS_WORDS.get(key, Status.UNKNOWN)
+def _spellings(words: dict[str, Status]) -> dict[str, Status]:
+    """Every word also with ``_`` and ``-`` for its spaces (``not_delivered``), and every
+    code as a word (``"3"``): what a PHP service writes varies, the meaning does not."""
+    spelled = dict(words)
+    for word, status in words.items():
+        for joiner in ("_", "-"):
+            spelled.setdefault(word.replace(" ", joiner), status)
+    for code, status in STATUS_CODES.items():
+        spelled.setdefault(str(code), status)
+    return spelled
+
+
+STATUSES = StatusWords(incoming=_spellings(STATUS_WORDS), outgoing=_WORD_FOR)
+"""simpleSMS's status words both ways: ``STATUSES.to_status("Kézbesítve")`` is delivered,
+``STATUSES.from_status(Status.DELIVERED)`` is ``"Delivered"``."""
 
 
 def status_from_code(code: Any) -> Status:
     """The neutral status for a numeric status code (``3`` → delivered); else ``UNKNOWN``."""
     number = code_number(code)
     return STATUS_CODES.get(number, Status.UNKNOWN) if number is not None else Status.UNKNOWN
-
-
-def word_for_status(status: Status) -> str:
-    """The provider's word for a neutral status (``Status.DELIVERED`` → ``"Delivered"``)."""
-    return _WORD_FOR[Status(status)]
 
 
 def code_for_status(status: Status) -> int:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .codes import CONNECT, MalformedReply
-from .dates import format_date, parse_date
+from .dates import TIMES
 from .replies import ok_reply, parse_reply
 from .values import first_of, shorten
 
@@ -40,7 +40,7 @@ def parse_expires(value: Any, now: datetime) -> datetime:
             except (OverflowError, OSError, ValueError):
                 raise MalformedReply("expires_in is out of range") from None
         return now + timedelta(seconds=seconds)
-    parsed = parse_date(value)
+    parsed = TIMES.parse(value)
     if parsed is None:
         raise MalformedReply(f"unreadable expires_in: {shorten(str(value))!r}")
     return parsed
@@ -52,7 +52,7 @@ _TEN_YEARS = 10 * 366 * 86400
 def parse_token(data: Any, *, now: datetime | None = None, backend: str | None = None) -> tuple[str, datetime | None]:
     """``(access_token, expires)`` from a connect reply, top-level or inside ``response``.
 
-    Error replies raise their error (:func:`error_for`, operation ``connect``).
+    Error replies raise their error (:data:`.error_map.REPLY_ERRORS`, operation ``connect``).
     ``expires`` is ``None`` when the reply gives none or an unreadable one: the token is
     then used until the provider says it expired.  Raises :class:`MalformedReply` when
     there is no token.
@@ -86,5 +86,5 @@ def token_reply(token: str, expires: datetime) -> dict[str, Any]:
     """A connect reply.  ``access_token`` / ``expires_in`` (the expiry date, Budapest time)
     appear both at the top level and inside ``response``: SPEC §5 allows either reading,
     so a client written for either one works."""
-    fields = {"access_token": token, "expires_in": format_date(expires)}
+    fields = {"access_token": token, "expires_in": TIMES.format(expires)}
     return {**ok_reply(dict(fields)), **fields}

@@ -80,7 +80,7 @@ def test_a_session_in_the_providers_shapes(http, face, simplesms_client):
     body = reply.json()
     assert body["success"] is True and body["error"] is False
     assert body["access_token"] == body["response"]["access_token"]
-    expires = wire.parse_date(body["response"]["expires_in"])           # a Budapest date-time string
+    expires = wire.parse_time(body["response"]["expires_in"])           # a Budapest date-time string
     assert 3590 <= (expires - datetime.now(timezone.utc)).total_seconds() <= 3600
     token = body["access_token"]
 
@@ -95,7 +95,7 @@ def test_a_session_in_the_providers_shapes(http, face, simplesms_client):
                                    "status_code")} == {
         "sms_id": sms_id, "country_code": "36", "area_code": "30", "number": "1234567", "message": "Szia!",
         "status": "Delivered", "status_code": 3}
-    assert wire.parse_date(status["created"]) and wire.parse_date(status["status_date"])
+    assert wire.parse_time(status["created"]) and wire.parse_time(status["status_date"])
 
     history = call(http, face, "getHistory", {"sms_id": str(sms_id)}, token).json()["response"]
     assert [(e["code"], e["message"]) for e in history] == [(1, "Queued"), (2, "Sent"), (3, "Delivered")]

@@ -201,7 +201,7 @@ def test_unicode_text_arrives_intact(fake):
 # -- the token ------------------------------------------------------------------------
 @pytest.mark.parametrize("shape", ["wrapped", "top-level", "both", "flagless", "flags-as-strings"])
 def test_token_reply_shapes(fake, shape):
-    expires = wire.format_date(datetime.now(timezone.utc) + timedelta(hours=1))
+    expires = wire.format_time(datetime.now(timezone.utc) + timedelta(hours=1))
     fields = {"access_token": None, "expires_in": expires}
 
     def body(token: str) -> Any:
@@ -231,7 +231,7 @@ class _Clock(datetime):
 
 
 @pytest.mark.parametrize("render", [
-    pytest.param(lambda at: wire.format_date(at), id="budapest-date-string"),
+    pytest.param(lambda at: wire.format_time(at), id="budapest-date-string"),
     pytest.param(lambda at: at.strftime("%Y-%m-%dT%H:%M:%SZ"), id="iso-utc"),
     pytest.param(lambda at: at.astimezone(timezone(timedelta(hours=-5))).isoformat(), id="iso-offset"),
     pytest.param(lambda at: round((at - datetime.now(timezone.utc)).total_seconds()), id="seconds"),

@@ -74,18 +74,19 @@ def test_join_recipient_refuses_bad_numbers(parts):
 
 def test_request_forms():
     assert wire.connect_form("u", "p", "d.hu") == {"username": "u", "password": "p", "domain": "d.hu"}
-    assert wire.send_form("+36301234567", "Szia!") == {"country_code": "36", "area_code": "30",
+    assert wire.build_send("+36301234567", "Szia!") == {"country_code": "36", "area_code": "30",
                                                        "number": "1234567", "message": "Szia!"}
     assert wire.sms_id_form(1001) == {"sms_id": "1001"}
     assert wire.parse_connect_form({"userName": "u", "userPassword": "p", "domainName": "d"}) == ("u", "p", "d")
     assert wire.parse_connect_form({"username": "u", "password": "", "domain": "d"}) is None
-    assert wire.parse_send_form({"strCountryCode": "36", "strAreaCode": "30", "strNumber": "1234567",
+    assert wire.parse_send_request({"strCountryCode": "36", "strAreaCode": "30", "strNumber": "1234567",
                                  "strMessage": "x"}) == ("+36301234567", "x")
-    with pytest.raises(KeyError, match="message"):
-        wire.parse_send_form({"country_code": "36", "area_code": "30", "number": "1234567"})
+    with pytest.raises(wire.WireError, match="message") as info:
+        wire.parse_send_request({"country_code": "36", "area_code": "30", "number": "1234567"})
+    assert (info.value.status, info.value.code, info.value.field) == (400, wire.E_BAD_REQUEST, "message")
     assert wire.parse_sms_id_form({"numSMSID": 5}) == "5"
-    with pytest.raises(KeyError):
-        wire.parse_sms_id_form({})
+    with pytest.raises(wire.WireError, match="numSMSID"):
+        wire.parse_sms_id_form({}, part_name=lambda name: "numSMSID")
 
 
 # -- replies ----------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def test_parse_reply_refuses_non_objects():
 
 
 def test_error_messages_are_redacted_and_short():
-    exc = wire.error_for(500, "boom password=hunter2 Bearer abc.def " + "x" * 1000, operation=wire.CREDIT)
+    exc = wire.error_from_reply(200, wire.error_reply(500, "boom password=hunter2 Bearer abc.def " + "x" * 1000))
     assert "hunter2" not in str(exc) and "abc.def" not in str(exc)
     assert len(exc.message) < 300
 
@@ -161,7 +162,13 @@ def test_error_messages_are_redacted_and_short():
     ("sms_not_found", wire.STATUS, wire.MessageNotFound, False),
 ])
 def test_error_table(code, operation, cls, retry_safe):
-    exc = wire.error_for(code, None, operation=operation, backend="b")
+    reply = {"success": False, "error": True, **({} if code is None else {"error_code": code})}
+    if operation in (wire.STATUS, wire.HISTORY):  # "no SMS with this id" needs the operation: parse_reply's
+        with pytest.raises(SmsBridgeError) as info:
+            wire.parse_reply(reply, operation=operation, backend="b")
+        exc = info.value
+    else:
+        exc = wire.error_from_reply(200, reply, backend="b", sending=operation == wire.SEND)
     assert type(exc) is cls or (cls is NotFound and isinstance(exc, NotFound))
     assert exc.retry_safe is retry_safe
     assert isinstance(exc, ProviderError)  # every provider answer carries .code and .backend
@@ -169,7 +176,9 @@ def test_error_table(code, operation, cls, retry_safe):
 
 
 def test_message_not_found_is_both_kinds():
-    exc = wire.error_for(404, "No SMS with this id", operation=wire.STATUS, backend="b")
+    with pytest.raises(NotFound) as info:
+        wire.parse_reply(wire.error_reply(404, "No SMS with this id"), operation=wire.STATUS, backend="b")
+    exc = info.value
     assert isinstance(exc, NotFound) and isinstance(exc, ProviderError) and exc.code == "404"
 
 
@@ -187,8 +196,8 @@ def test_is_auth_expired(code, expired):
     (500, wire.SEND, DeliveryUnknown), (502, wire.SEND, DeliveryUnknown), (504, wire.SEND, DeliveryUnknown),
     (502, wire.STATUS, ProviderUnavailable), (404, wire.SEND, ProviderError),
 ])
-def test_error_for_http(status, operation, cls):
-    exc = wire.error_for_http(status, operation=operation, backend="b")
+def test_error_from_reply_for_an_http_page(status, operation, cls):
+    exc = wire.error_from_reply(status, None, backend="b", sending=operation == wire.SEND)
     assert type(exc) is cls
     if cls is ProviderError:
         assert exc.retry_safe  # a 4xx page: refused before acceptance
@@ -284,13 +293,13 @@ def test_parse_token_errors():
     (" 42 ", "42"),
 ])
 def test_parse_sms_id(response, expected):
-    assert wire.parse_sms_id(response) == expected
+    assert wire.parse_send_reply(response) == expected
 
 
 @pytest.mark.parametrize("response", [None, {}, {"sms_id": None}, True, "", [], [1, 2], {"sms_id": {"x": 1}}])
 def test_parse_sms_id_refuses(response):
     with pytest.raises(wire.MalformedReply):
-        wire.parse_sms_id(response)
+        wire.parse_send_reply(response)
 
 
 @pytest.mark.parametrize("word, status", [
@@ -300,13 +309,13 @@ def test_parse_sms_id_refuses(response):
     ("elküldve", Status.SENT), ("  delivered  ", Status.DELIVERED), ("3", Status.DELIVERED), (4, Status.UNDELIVERED),
     ("gibberish", Status.UNKNOWN), (None, Status.UNKNOWN),
 ])
-def test_status_from_word(word, status):
-    assert wire.status_from_word(word) is status
+def test_to_status(word, status):
+    assert wire.to_status(word) is status
 
 
 def test_status_words_and_codes_round_trip():
     for status in Status:
-        assert wire.status_from_word(wire.word_for_status(status)) is status
+        assert wire.to_status(wire.from_status(status)) is status
         assert wire.status_from_code(wire.code_for_status(status)) is status
 
 
@@ -338,9 +347,9 @@ def test_parse_status_date_is_budapest_time():
 
 
 def test_the_repeated_autumn_hour_reads_as_summer_time():
-    assert wire.parse_date("2024-10-27 02:30:00") == datetime(2024, 10, 27, 0, 30, tzinfo=timezone.utc)
-    assert wire.parse_date("2024-03-31 02:30:00") is not None           # the skipped hour: read as CET
-    assert wire.format_date(datetime(2024, 10, 27, 1, 30, tzinfo=timezone.utc)) == "2024-10-27 02:30:00"
+    assert wire.parse_time("2024-10-27 02:30:00") == datetime(2024, 10, 27, 0, 30, tzinfo=timezone.utc)
+    assert wire.parse_time("2024-03-31 02:30:00") is not None           # the skipped hour: read as CET
+    assert wire.format_time(datetime(2024, 10, 27, 1, 30, tzinfo=timezone.utc)) == "2024-10-27 02:30:00"
 
 
 def test_parse_status_refuses_no_status():
@@ -418,15 +427,16 @@ def test_parse_monthly_edges():
 
 # -- server side ------------------------------------------------------------------------
 @pytest.mark.parametrize("exc, code", [
-    (InvalidNumber("bad"), 201), (InvalidMessage("message text is empty"), 202),
+    (InvalidNumber("bad"), 201), (InvalidMessage("message text is empty", reason="empty"), 202),
     (InvalidMessage("message text needs 14 segments"), 203), (AuthenticationError("no"), 101),
     (InsufficientCredit("poor"), 301), (NotFound("gone"), 404), (UnsupportedOperation("no stats"), 501),
     (ProviderUnavailable("down"), 503), (DeliveryUnknown("maybe"), 504),
     (ProviderError("refused", pre_acceptance=True), 203), (ProviderError("odd", code=21211), 502),
     (ConfigError("backend primary is incomplete"), 503), (SmsBridgeError("?"), 500),
 ])
-def test_error_reply_for(exc, code):
-    reply = wire.error_reply_for(exc)
+def test_reply_for_error(exc, code):
+    status, reply = wire.reply_for_error(exc)
+    assert status == wire.http_status_for(code)
     assert reply == {"success": False, "error": True, "error_code": code, "error_message": exc.message}
 
 
@@ -434,10 +444,10 @@ def test_error_reply_for(exc, code):
     AuthenticationError("x"), InsufficientCredit("x"), ProviderUnavailable("x"), DeliveryUnknown("x"),
     ProviderError("x"), ProviderError("x", pre_acceptance=True),
 ])
-def test_error_reply_for_round_trips_the_error_class(exc):
+def test_reply_for_error_round_trips_the_error_class(exc):
     """What a face answers for an error, the caller's backend raises as the same kind."""
     with pytest.raises(type(exc)) as info:
-        wire.parse_reply(wire.error_reply_for(exc), operation=wire.SEND)
+        wire.parse_reply(wire.reply_for_error(exc)[1], operation=wire.SEND)
     assert type(info.value) is type(exc) and info.value.retry_safe is exc.retry_safe
 
 
@@ -494,7 +504,9 @@ def test_error_reply_round_trip(code, message, operation):
     with pytest.raises(ProviderError) as info:
         wire.parse_reply(wire.error_reply(code, message), operation=operation)
     assert info.value.code == str(code)
-    expected = wire.error_for(code, message, operation=operation)
+    expected = wire.error_from_reply(200, wire.error_reply(code, message), sending=operation == wire.SEND)
+    if isinstance(expected, wire.MessageNotFound) and operation not in (wire.STATUS, wire.HISTORY):
+        expected = ProviderError("no SMS id was asked for")
     if operation == wire.CONNECT:  # a refused connect is a refused login, whatever the code
         expected = wire.refused_login(expected)
     assert type(info.value) is type(expected)
@@ -509,7 +521,7 @@ def test_token_round_trip(token, expires):
 @given(sms_id=st.integers(min_value=0, max_value=2**53) | st.from_regex(r"[0-9A-Za-z_-]{1,20}", fullmatch=True))
 def test_sms_id_round_trip(sms_id):
     reply = wire.ok_reply(wire.send_response(sms_id))
-    assert wire.parse_sms_id(wire.parse_reply(reply, operation=wire.SEND)) == str(sms_id).strip()
+    assert wire.parse_send_reply(wire.parse_reply(reply, operation=wire.SEND)) == str(sms_id).strip()
 
 
 @given(to=e164_numbers, text=st.text(min_size=1, max_size=40), status=statuses, created=aware_datetimes,
@@ -524,7 +536,7 @@ def test_status_round_trip(to, text, status, created, delay):
     readings = {updated, updated - timedelta(hours=1), updated + timedelta(hours=1)} \
         if _ambiguous_in_budapest(updated) else {updated}
     assert report.updated_at in readings
-    assert (report.status, report.raw) == (status, wire.word_for_status(status))
+    assert (report.status, report.raw) == (status, wire.from_status(status))
     assert wire.join_recipient(response["country_code"], response["area_code"], response["number"]) == to
 
 
@@ -553,10 +565,65 @@ def test_monthly_round_trip(stats):
 def test_recipient_round_trip(to):
     parts = wire.split_recipient(to)
     assert wire.join_recipient(parts["country_code"], parts["area_code"], parts["number"]) == to
-    assert wire.parse_send_form(wire.send_form(to, "x")) == (to, "x")
+    assert wire.parse_send_request(wire.build_send(to, "x")) == (to, "x")
 
 
 def _ambiguous_in_budapest(at: datetime) -> bool:
     local = at.astimezone(ZoneInfo("Europe/Budapest")).replace(tzinfo=None)
     zone = ZoneInfo("Europe/Budapest")
     return local.replace(tzinfo=zone, fold=0).utcoffset() != local.replace(tzinfo=zone, fold=1).utcoffset()
+
+
+# -- the core's convention -----------------------------------------------------------------
+def test_wire_follows_the_core_convention():
+    from smsbridge.wire import check_wire
+
+    assert check_wire(wire) == []
+
+
+def test_provider_id_for_is_a_time_ordered_number_that_carries_nothing():
+    from smsbridge import ids
+
+    first = ids.new_message_id()
+    later = f"sb_{int(first[3:15], 16) + 1:012x}{first[15:]}"      # one millisecond after
+    sms_id = wire.provider_id_for(first)
+    assert sms_id == wire.provider_id_for(first)                     # every process proposes the same
+    assert sms_id.isdigit() and int(sms_id) < 2**53                  # JavaScript reads it exactly
+    assert int(wire.provider_id_for(later)) > int(sms_id)            # increasing with time
+    assert int(sms_id) // 1000 == int(first[3:15], 16)               # milliseconds * 1000 + 3 digits
+    assert wire.message_id_in(sms_id) is None                        # the journal's alias finds it
+    assert int(wire.provider_id_for("not-ours")) < 2**53
+
+
+@pytest.mark.parametrize("word, status", [
+    ("not_delivered", Status.UNDELIVERED), ("in-progress", Status.SENT), ("IN PROGRESS", Status.SENT),
+    ("0", Status.UNKNOWN), (9, Status.CANCELED), ("nem kézbesíthető", Status.UNDELIVERED),
+])
+def test_status_spellings(word, status):
+    assert wire.to_status(word) is status
+
+
+def test_times_are_budapest_wall_clock_both_ways():
+    summer = datetime(2024, 7, 1, 10, 0, tzinfo=timezone.utc)
+    assert wire.format_time(summer) == "2024-07-01 12:00:00"
+    assert wire.format_time(summer.replace(tzinfo=None)) == "2024-07-01 12:00:00"   # naive = UTC
+    assert wire.parse_time("2024-07-01 12:00:00") == summer
+    assert wire.parse_time("2024.07.01 12:00") == summer                            # PHP's variants
+    assert wire.parse_time(summer.timestamp()) == summer
+    assert wire.parse_time("garbage") is None and wire.parse_time(None) is None
+
+
+def test_a_send_reads_codes_500_and_504_as_maybe_accepted():
+    for code in (wire.E_INTERNAL, wire.E_UNKNOWN):
+        reply = wire.error_reply(code)
+        assert type(wire.error_from_reply(200, reply, sending=True)) is DeliveryUnknown
+        assert type(wire.error_from_reply(200, reply)) is ProviderUnavailable
+
+
+def test_refusal_is_the_cores_wire_error():
+    from smsbridge.wire import WireError
+
+    refusal = wire.refusal(wire.E_SESSION)
+    assert isinstance(refusal, WireError) and wire.WireError is WireError
+    assert (refusal.status, refusal.code, refusal.message) == (401, 102, wire.ERROR_MESSAGES[wire.E_SESSION])
+    assert wire.reply_for_error(refusal) == (401, wire.error_reply(102))
