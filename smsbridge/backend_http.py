@@ -35,6 +35,18 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_REPLY_BYTES = 1024 * 1024
 
 ErrorForReply = Callable[..., Exception]
+
+
+def _takes_sending(reader: Callable[..., Any]) -> bool:
+    """Whether a reply reader accepts ``sending=`` (readers written before the wire
+    convention do not); asked only on the error path."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(reader).parameters
+    except (TypeError, ValueError):
+        return False
+    return "sending" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
 """A wire module's ``error_for_reply(http_status, json_or_None, backend=name)``."""
 
 
@@ -131,11 +143,16 @@ class HttpBackend(Backend):
                    ok: Collection[int] = (200,), sending: bool = False) -> Any:
         """The reply's JSON (``None`` if it has none) when its status is in ``ok``; else raise
         ``error_for_reply(status, json, backend=self.name)``, the provider's reading of it —
-        for a send (``sending=True``) passed through :func:`send_reply_error`, the core rule
-        for 5xx, and a success whose body is no JSON is :class:`~smsbridge.errors.DeliveryUnknown`."""
+        told ``sending=True`` on a send when it takes that keyword (a wire module's
+        ``error_from_reply`` does), and for a send passed through :func:`send_reply_error`,
+        the core rule for 5xx; a success whose body is no JSON is
+        :class:`~smsbridge.errors.DeliveryUnknown`."""
         data = reply_json(response)
         if response.status_code not in ok:
-            error = error_for_reply(response.status_code, data, backend=self.name)
+            context: dict[str, Any] = {"backend": self.name}
+            if sending and _takes_sending(error_for_reply):
+                context["sending"] = True
+            error = error_for_reply(response.status_code, data, **context)
             if sending:
                 error = send_reply_error(response.status_code, error, backend=self.name)
             raise error

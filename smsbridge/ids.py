@@ -67,6 +67,11 @@ class Shape(ABC):
     check are here.
     """
 
+    reversible: bool = True
+    """Whether :meth:`message_id_in` recovers the message id.  A provider whose ids are too
+    small to hold one (simpleSMS's 53-bit numbers) declares a shape with ``False``: its
+    ids are derived from the message id but found again through the journal's alias."""
+
     def __init__(self, *, salt: str, check_digits: int = 8, foreign_salt: str | None = None) -> None:
         if not 4 <= check_digits <= 32:
             raise ValueError("check_digits must be between 4 and 32")

@@ -105,16 +105,15 @@ def test_plivo_double_slash_account_path(tmp_path, gateway):
 
 # -- one error path ------------------------------------------------------------------------
 def test_error_tables_match_on_fields_not_text():
-    from starlette.responses import JSONResponse
+    from smsbridge.gateway.errors import ErrorTable
+    from smsbridge.wire import ErrorReplies, Rule
 
-    from smsbridge.gateway.errors import ErrorTable, Rule
-
-    table = ErrorTable(
-        render=lambda status, code, message: JSONResponse({"code": code, "message": message}, status_code=status),
-        bad_request="bad", internal="internal",
+    replies = ErrorReplies(
+        body=lambda status, code, message: {"code": code, "message": message}, internal="internal",
         rules=[Rule(InvalidMessage, 400, "long", reason="too_long"), Rule(InvalidMessage, 400, "other"),
                Rule(ProviderError, 503, "down", transport=True), Rule(ProviderError, 400, "refused", retry_safe=True),
                Rule(ProviderError, 502, "maybe")])
+    table = ErrorTable(replies, bad_request="bad")
 
     def code(exc: BaseException) -> tuple[int, str]:
         response = table.response(exc)

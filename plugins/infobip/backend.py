@@ -16,7 +16,6 @@ when no new report is waiting.
 from __future__ import annotations
 
 import threading
-from functools import partial
 from typing import Any, ClassVar
 
 from smsbridge.backend import Option
@@ -53,7 +52,7 @@ class InfobipBackend(HttpBackend):
                                notify_url=status_callback_url(message), callback_data=message.reference or None,
                                message_id=message.id or None)
         resp = self.transport.request("POST", "sms/3/messages", json=body, sending=True)
-        data = self.read_reply(resp, partial(wire.error_from_reply, sending=True), ok=range(200, 300), sending=True)
+        data = self.read_reply(resp, wire.error_from_reply, ok=range(200, 300), sending=True)
         try:
             parsed = wire.parse_send_reply(data)[0]
         except ProviderError:

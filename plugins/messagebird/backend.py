@@ -11,7 +11,6 @@ Config (SPEC §3 common keys plus)::
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import ClassVar
 
 from smsbridge import lookup as lookup_rules
@@ -52,7 +51,7 @@ class MessageBirdBackend(HttpBackend):
                                reference=message.reference or message.id or None, report_url=report_url,
                                datacoding="unicode" if message.encoding == "ucs2" else "plain")
         resp = self.transport.request("POST", "messages", json=body, sending=True)
-        data = self.read_reply(resp, partial(wire.error_from_reply, sending=True), ok=(200, 201), sending=True)
+        data = self.read_reply(resp, wire.error_from_reply, ok=(200, 201), sending=True)
         try:
             parsed = wire.parse_send_reply(data)
         except ProviderError:

@@ -12,7 +12,6 @@ Config (SPEC §3 common keys plus)::
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, ClassVar
 
 from smsbridge import lookup as lookup_rules
@@ -58,7 +57,7 @@ class PlivoBackend(HttpBackend):
                                  f"(set backends.{self.name}.sender or pass sender=)", reason="bad_sender")
         body = wire.build_send(str(src), message.to, message.text, url=status_callback_url(message))
         resp = self.transport.request("POST", wire.message_path(self.auth_id), json=body, sending=True)
-        data = self.read_reply(resp, partial(wire.error_from_reply, sending=True), ok=range(200, 300), sending=True)
+        data = self.read_reply(resp, wire.error_from_reply, ok=range(200, 300), sending=True)
         try:
             uuids = wire.parse_send_reply(data)
         except ProviderError:

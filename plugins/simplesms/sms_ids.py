@@ -25,6 +25,8 @@ MAX_SMS_ID = 2**53
 class SmsId(ids.Shape):
     """A decimal ``sms_id`` derived from a message id (time-ordered), not reversible."""
 
+    reversible = False
+
     def layout(self, digits: str, message_id: str) -> str:
         """Milliseconds (the id's first 12 hex digits) * 1000 + 0-999 from the next ones."""
         return str((int(digits[:12], 16) * 1000 + int(digits[12:24], 16) % 1000) % MAX_SMS_ID)

@@ -45,7 +45,7 @@ read); the renderers produce one canonical shape that every parser reads.
 """
 from __future__ import annotations
 
-from smsbridge.wire import WireError
+from smsbridge.wire import WireError, bind
 
 from .codes import (
     CODE_KEYS,
@@ -80,14 +80,12 @@ from .dates import TIMES, _CentralEurope, budapest  # noqa: F401  (_CentralEurop
 from .error_map import (
     ERROR_REPLIES,
     REPLY_ERRORS,
-    error_from_reply,
     http_status_for,
     is_auth_expired,
     login_lost,
     read_error,
     refusal,
     refused_login,
-    reply_for_error,
 )
 from .forms import build_send, connect_form, parse_connect_form, parse_send_request, parse_sms_id_form, sms_id_form
 from .payloads import (
@@ -109,17 +107,13 @@ from .statuses import STATUS_CODES, STATUS_WORDS, STATUSES, code_for_status, sta
 from .tokens import parse_expires, parse_token, token_reply
 from .xml_replies import XML_MEDIA_TYPE, looks_like_xml, parse_xml_reply, render_xml_reply
 
-to_status = STATUSES.to_status
-from_status = STATUSES.from_status
-format_time = TIMES.format
-parse_time = TIMES.parse
-provider_id_for = ID_SHAPE.id_for
-message_id_in = ID_SHAPE.message_id_in
+(to_status, from_status, format_time, parse_time, provider_id_for, message_id_in,
+ error_from_reply, reply_for_error) = bind(STATUSES, TIMES, ID_SHAPE, REPLY_ERRORS, ERROR_REPLIES)
 
 __all__ = [
-    # the core's convention (smsbridge.wire.ProviderWire)
-    "STATUSES", "to_status", "from_status", "TIMES", "format_time", "parse_time", "ID_SHAPE", "provider_id_for",
-    "message_id_in", "REPLY_ERRORS", "error_from_reply", "ERROR_REPLIES", "reply_for_error", "WireError",
+    # the convention (smsbridge.wire.CONVENTION)
+    "STATUSES", "TIMES", "ID_SHAPE", "REPLY_ERRORS", "ERROR_REPLIES", "WireError", "to_status", "from_status",
+    "format_time", "parse_time", "provider_id_for", "message_id_in", "error_from_reply", "reply_for_error",
     "build_send", "parse_send_request", "parse_send_reply",
     # simpleSMS's own
     "OPERATIONS", "CONNECT", "SEND", "CREDIT", "MONTHLY", "STATUS", "HISTORY",

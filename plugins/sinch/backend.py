@@ -15,7 +15,6 @@ The SMS API has no balance call, so ``balance`` is not a capability.
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import Any, ClassVar
 
 from smsbridge import lookup as lookup_rules
@@ -67,7 +66,7 @@ class SinchBackend(HttpBackend):
                                delivery_report="per_recipient_final" if callback else "full",
                                callback_url=callback, client_reference=message.reference or message.id or None)
         resp = self.transport.request("POST", wire.batches_path(self.plan), json=body, sending=True)
-        data = self.read_reply(resp, partial(wire.error_from_reply, sending=True), ok=range(200, 300),
+        data = self.read_reply(resp, wire.error_from_reply, ok=range(200, 300),
                                sending=True)
         batch = wire.parse_send_reply(data, backend=self.name)
         return Accepted(provider_id=batch.id, raw=data)

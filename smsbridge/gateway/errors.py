@@ -1,13 +1,14 @@
 """One error-rendering path for every gateway face.
 
-A face does not write its own ``try/except`` ladder: it describes, in an
-:class:`ErrorTable`, how each smsbridge error reads in its provider's words —
-rules matched on the error's *class and fields* (``InvalidMessage.reason``,
-``ProviderError.transport``, ``retry_safe``), never on English text — and a
-``render(status, code, message)`` that builds the provider's error body.
-:meth:`ErrorTable.guard` runs a handler and turns whatever it raises into that shape:
+A face does not write its own ``try/except`` ladder: its provider's wire module declares,
+in :class:`~smsbridge.wire.ErrorReplies` (``ERROR_REPLIES``), how each smsbridge error
+reads in the provider's words — rules matched on the error's *class and fields*
+(``InvalidMessage.reason``, ``ProviderError.transport``, ``retry_safe``), never on English
+text — and the body builder; an :class:`ErrorTable` wraps those bodies in the face's
+responses.  :meth:`ErrorTable.guard` runs a handler and turns whatever it raises into that shape:
 
 - a rule's match (first wins) for an :class:`~smsbridge.errors.SmsBridgeError`;
+- a :class:`~smsbridge.wire.WireError` as it stands (already in the provider's terms);
 - :class:`~smsbridge.gateway.http.BadRequest` (hostile or malformed input) with its own
   status (a 4xx) and the table's ``bad_request`` code;
 - the face's own refusal exceptions (``passthrough``: each already knows its answer);
@@ -19,7 +20,7 @@ No starlette import at module level: wire modules may build tables.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -59,23 +60,11 @@ class ErrorTable:
     malformed input (or a function of its HTTP status).
     """
 
-    replies: ErrorReplies = None  # type: ignore[assignment]  # TRANSITIONAL: set by __post_init__
+    replies: ErrorReplies
     bad_request: Any = None
     respond: Callable[[int, Any], Response] | None = None
     passthrough: Mapping[type[BaseException], Callable[[Any], Response]] = field(default_factory=dict)
     name: str = "gateway"
-    # TRANSITIONAL (removed once every face declares ERROR_REPLIES in its wire module):
-    render: Callable[..., Response] | None = None
-    rules: Sequence[Rule] = ()
-    internal: Any = None
-    internal_message: str = "Internal error"
-
-    def __post_init__(self) -> None:
-        if self.replies is None:
-            assert self.render is not None
-            self.replies = ErrorReplies(body=self.render, rules=self.rules, internal=self.internal,
-                                        internal_message=self.internal_message)
-            self.respond = lambda status, response: response
 
     def _respond(self, status: int, body: Any) -> Response:
         if self.respond is not None:
