@@ -87,15 +87,20 @@ class StatusWords:
 
     ``incoming``: every word the provider may report (matched stripped and case-folded),
     to its :class:`Status`; a word not listed reads as ``unknown_as``.  ``outgoing``: the
-    word a face shows for each :class:`Status`; it must name every status, so a status
-    added to the core fails at import, not at a caller.
+    word a face shows for each :class:`Status` — by default the first ``incoming`` word for
+    it, so only the exceptions are written.  Every status must end up with a word, so a
+    status added to the core fails at import, not at a caller.
     """
 
     incoming: Mapping[str, Status]
-    outgoing: Mapping[Status, str]
+    outgoing: Mapping[Status, str] = field(default_factory=dict)
     unknown_as: Status = Status.UNKNOWN
 
     def __post_init__(self) -> None:
+        derived: dict[Status, str] = {}
+        for word, status in self.incoming.items():
+            derived.setdefault(status, word)
+        object.__setattr__(self, "outgoing", {**derived, **self.outgoing})
         missing = [s.value for s in Status if s not in self.outgoing]
         if missing:
             raise ValueError(f"StatusWords.outgoing has no word for: {', '.join(missing)}")

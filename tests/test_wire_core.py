@@ -189,3 +189,13 @@ def test_check_wire_names_what_a_module_lacks() -> None:
     assert "WireError is not smsbridge.wire.WireError or a subclass of it" in problems
     assert "build_send() is missing" in problems
     assert not any("STATUSES" in p or "TIMES" in p or "ID_SHAPE" in p or "to_status" in p for p in problems)
+
+
+def test_outgoing_defaults_to_each_statuss_first_word_so_only_exceptions_are_written() -> None:
+    incoming = {"Sent": Status.SENT, "Dispatched": Status.SENT, **{s.value.title(): s for s in Status}}
+    words = StatusWords(incoming, {Status.UNKNOWN: "Pending"})
+    assert words.from_status(Status.SENT) == "Sent"  # the first of the two words for SENT
+    assert words.from_status(Status.UNKNOWN) == "Pending"  # the exception as written
+    assert words.from_status(Status.CANCELED) == "Canceled"
+    with pytest.raises(ValueError, match="no word for: scheduled"):
+        StatusWords({"sent": Status.SENT}, {s: s.value for s in Status if s is not Status.SCHEDULED})

@@ -20,28 +20,14 @@ __all__ = ["AUTH_SCHEME", "DEFAULT_BASE_URL", "STATUSES", "STATUS_REASON", "TIME
 AUTH_SCHEME = "AccessKey"
 DEFAULT_BASE_URL = "https://rest.messagebird.com"
 
+# Recipient status words -> smsbridge (providers.md §3.2 "Mapping"); a face writes the first
+# word of each status, and these exceptions: a queued message is "sent" at once at
+# MessageBird, and delivery_failed covers every failure.
 STATUSES = StatusWords(
-    # Recipient status words -> smsbridge (providers.md §3.2 "Mapping").
-    incoming={
-        "scheduled": Status.QUEUED,
-        "sent": Status.SENT,
-        "buffered": Status.SENT,
-        "delivered": Status.DELIVERED,
-        "expired": Status.EXPIRED,
-        "delivery_failed": Status.UNDELIVERED,
-    },
-    outgoing={
-        Status.QUEUED: "sent",  # accepted for immediate sending: MessageBird says "sent" at once
-        Status.SENT: "sent",
-        Status.DELIVERED: "delivered",
-        Status.UNDELIVERED: "delivery_failed",
-        Status.FAILED: "delivery_failed",
-        Status.REJECTED: "delivery_failed",
-        Status.EXPIRED: "expired",
-        Status.UNKNOWN: "buffered",
-        Status.SCHEDULED: "scheduled",
-        Status.CANCELED: "delivery_failed",
-    },
+    incoming={"scheduled": Status.QUEUED, "sent": Status.SENT, "buffered": Status.SENT, "delivered": Status.DELIVERED,
+              "expired": Status.EXPIRED, "delivery_failed": Status.UNDELIVERED},
+    outgoing={Status.QUEUED: "sent", Status.UNKNOWN: "buffered", Status.SCHEDULED: "scheduled",
+              **dict.fromkeys((Status.FAILED, Status.REJECTED, Status.CANCELED), "delivery_failed")},
 )
 """MessageBird's recipient status words both ways; ``delivery_failed`` covers several
 smsbridge statuses, which :data:`STATUS_REASON` tells apart."""

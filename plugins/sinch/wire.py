@@ -54,30 +54,12 @@ DELIVERY_REPORTS = ("none", "summary", "full", "per_recipient", "per_recipient_f
 # --------------------------------------------------------------------------- status words
 
 STATUSES = StatusWords(
-    incoming={
-        "Queued": Status.QUEUED,
-        "Dispatched": Status.SENT,
-        "Delivered": Status.DELIVERED,
-        "Failed": Status.UNDELIVERED,
-        "Deleted": Status.FAILED,
-        "Expired": Status.EXPIRED,
-        "Rejected": Status.REJECTED,
-        "Aborted": Status.REJECTED,
-        "Cancelled": Status.REJECTED,
-        "Unknown": Status.UNKNOWN,
-    },
-    outgoing={
-        Status.QUEUED: "Queued",
-        Status.SENT: "Dispatched",
-        Status.DELIVERED: "Delivered",
-        Status.UNDELIVERED: "Failed",
-        Status.FAILED: "Failed",
-        Status.EXPIRED: "Expired",
-        Status.REJECTED: "Rejected",
-        Status.UNKNOWN: "Unknown",
-        Status.SCHEDULED: "Queued",
-        Status.CANCELED: "Aborted",
-    },
+    incoming={"Queued": Status.QUEUED, "Dispatched": Status.SENT, "Delivered": Status.DELIVERED,
+              "Failed": Status.UNDELIVERED, "Deleted": Status.FAILED, "Expired": Status.EXPIRED,
+              "Rejected": Status.REJECTED, "Aborted": Status.REJECTED, "Cancelled": Status.REJECTED,
+              "Unknown": Status.UNKNOWN},
+    # a face writes each status's first word above, except:
+    outgoing={Status.FAILED: "Failed", Status.SCHEDULED: "Queued", Status.CANCELED: "Aborted"},
 )
 """Sinch's delivery-report statuses (the SDK's enum is upper case, the API docs capitalised:
 matched case-insensitively); the face writes them capitalised."""
