@@ -35,6 +35,7 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_REPLY_BYTES = 1024 * 1024
 
 ErrorForReply = Callable[..., Exception]
+"""A wire module's ``error_from_reply(http_status, json_or_None, backend=name)``."""
 
 
 def _takes_sending(reader: Callable[..., Any]) -> bool:
@@ -47,7 +48,6 @@ def _takes_sending(reader: Callable[..., Any]) -> bool:
     except (TypeError, ValueError):
         return False
     return "sending" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
-"""A wire module's ``error_for_reply(http_status, json_or_None, backend=name)``."""
 
 
 def configured_timeout(settings: Mapping[str, Any]) -> float:
@@ -139,10 +139,10 @@ class HttpBackend(Backend):
                 self._transport = http_transport(self, headers=self.http_headers(), auth=self.http_auth())
             return self._transport
 
-    def read_reply(self, response: Any, error_for_reply: ErrorForReply, *,
+    def read_reply(self, response: Any, error_from_reply: ErrorForReply, *,
                    ok: Collection[int] = (200,), sending: bool = False) -> Any:
         """The reply's JSON (``None`` if it has none) when its status is in ``ok``; else raise
-        ``error_for_reply(status, json, backend=self.name)``, the provider's reading of it —
+        ``error_from_reply(status, json, backend=self.name)``, the provider's reading of it —
         told ``sending=True`` on a send when it takes that keyword (a wire module's
         ``error_from_reply`` does), and for a send passed through :func:`send_reply_error`,
         the core rule for 5xx; a success whose body is no JSON is
@@ -150,9 +150,9 @@ class HttpBackend(Backend):
         data = reply_json(response)
         if response.status_code not in ok:
             context: dict[str, Any] = {"backend": self.name}
-            if sending and _takes_sending(error_for_reply):
+            if sending and _takes_sending(error_from_reply):
                 context["sending"] = True
-            error = error_for_reply(response.status_code, data, **context)
+            error = error_from_reply(response.status_code, data, **context)
             if sending:
                 error = send_reply_error(response.status_code, error, backend=self.name)
             raise error
