@@ -42,18 +42,7 @@ from datetime import datetime, timezone, tzinfo
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, NamedTuple, Protocol
 
-from . import ids
-from .errors import (
-    AuthenticationError,
-    DeliveryUnknown,
-    InsufficientCredit,
-    InvalidMessage,
-    InvalidNumber,
-    NotFound,
-    ProviderError,
-    ProviderUnavailable,
-    SmsBridgeError,
-)
+from . import errors, ids
 from .model import Status
 
 __all__ = ["ProviderWire", "WireError", "StatusWords", "TimeFormat", "ReplyErrors", "Rule", "ErrorReplies",
@@ -212,16 +201,16 @@ class ReplyErrors:
     1. ``special(http_status, code, text, backend)``, when given, may answer first (on a
        send, ``special_send``, when given, before it: for a code whose meaning depends on
        whether the message may have been accepted);
-    2. HTTP 401/403 or an ``auth`` code: :class:`AuthenticationError`;
-    3. HTTP 429, an ``unavailable_http`` status or a ``throttle`` code: :class:`ProviderUnavailable`;
-    4. HTTP 402 or a ``credit`` code: :class:`InsufficientCredit`;
-    5. an ``invalid_number`` code: :class:`InvalidNumber`; an ``invalid_message`` code:
-       :class:`InvalidMessage`;
-    6. HTTP 404 or a ``not_found`` code: :class:`NotFound`;
-    7. HTTP 5xx: on a send :class:`DeliveryUnknown` (the provider may have accepted it
+    2. HTTP 401/403 or an ``auth`` code: :class:`errors.AuthenticationError`;
+    3. HTTP 429, an ``unavailable_http`` status or a ``throttle`` code: :class:`errors.ProviderUnavailable`;
+    4. HTTP 402 or a ``credit`` code: :class:`errors.InsufficientCredit`;
+    5. an ``invalid_number`` code: :class:`errors.InvalidNumber`; an ``invalid_message`` code:
+       :class:`errors.InvalidMessage`;
+    6. HTTP 404 or a ``not_found`` code: :class:`errors.NotFound`;
+    7. HTTP 5xx: on a send :class:`errors.DeliveryUnknown` (the provider may have accepted it
        before failing: never retried, so never sent twice), otherwise
-       :class:`ProviderUnavailable`;
-    8. anything else (a 4xx): :class:`ProviderError`, refused before acceptance.
+       :class:`errors.ProviderUnavailable`;
+    8. anything else (a 4xx): :class:`errors.ProviderError`, refused before acceptance.
     """
 
     provider: str
@@ -233,8 +222,8 @@ class ReplyErrors:
     invalid_message: Collection[Any] = ()
     not_found: Collection[Any] = ()
     unavailable_http: Collection[int] = (503,)
-    special: Callable[[int, Any, str, str | None], SmsBridgeError | None] | None = None
-    special_send: Callable[[int, Any, str, str | None], SmsBridgeError | None] | None = None
+    special: Callable[[int, Any, str, str | None], errors.SmsBridgeError | None] | None = None
+    special_send: Callable[[int, Any, str, str | None], errors.SmsBridgeError | None] | None = None
     _sets: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -245,7 +234,7 @@ class ReplyErrors:
         return code is not None and str(code) in self._sets[kind]
 
     def error_from_reply(self, http_status: int, payload: Any, *, backend: str | None = None,
-                         sending: bool = False) -> SmsBridgeError:
+                         sending: bool = False) -> errors.SmsBridgeError:
         """The smsbridge error for the provider's error reply (``http_status`` >= 400, or
         a 2xx whose body says it failed)."""
         try:
@@ -260,24 +249,24 @@ class ReplyErrors:
             if answer is not None:
                 return answer
         if http_status in (401, 403) or self._is("auth", code):
-            return AuthenticationError(f"{name} refused the credentials: {text}", code=shown, backend=backend)
+            return errors.AuthenticationError(f"{name} refused the credentials: {text}", code=shown, backend=backend)
         if http_status == 429 or http_status in self.unavailable_http or self._is("throttle", code):
-            return ProviderUnavailable(f"{name} is not accepting messages now: {text}", code=shown,
+            return errors.ProviderUnavailable(f"{name} is not accepting messages now: {text}", code=shown,
                                        backend=backend)
         if http_status == 402 or self._is("credit", code):
-            return InsufficientCredit(f"{name} account cannot pay: {text}", code=shown, backend=backend)
+            return errors.InsufficientCredit(f"{name} account cannot pay: {text}", code=shown, backend=backend)
         if self._is("invalid_number", code):
-            return InvalidNumber(text)
+            return errors.InvalidNumber(text)
         if self._is("invalid_message", code):
-            return InvalidMessage(text)
+            return errors.InvalidMessage(text)
         if http_status == 404 or self._is("not_found", code):
-            return NotFound(text)
+            return errors.NotFound(text)
         if http_status >= 500:
             if sending:
-                return DeliveryUnknown(f"{name} answered HTTP {http_status} to a send: {text}", code=shown,
+                return errors.DeliveryUnknown(f"{name} answered HTTP {http_status} to a send: {text}", code=shown,
                                        backend=backend)
-            return ProviderUnavailable(f"{name} answered HTTP {http_status}: {text}", code=shown, backend=backend)
-        return ProviderError(text, code=shown, backend=backend, pre_acceptance=True)
+            return errors.ProviderUnavailable(f"{name} answered HTTP {http_status}: {text}", code=shown, backend=backend)
+        return errors.ProviderError(text, code=shown, backend=backend, pre_acceptance=True)
 
 
 # --------------------------------------------------------------------------- error -> reply
@@ -286,7 +275,7 @@ class ReplyErrors:
 class Rule:
     """How errors of class ``error`` (with the given field values) read at a face.
 
-    ``reason`` matches :attr:`InvalidMessage.reason`, ``transport`` and ``retry_safe``
+    ``reason`` matches :attr:`errors.InvalidMessage.reason`, ``transport`` and ``retry_safe``
     the fields of the same names; ``None`` matches anything.  ``message`` is a fixed
     text, a function of the error, or ``None`` for the error's own (redacted) message.
     Matched on the error's class and fields, never on its English text.
@@ -347,7 +336,7 @@ class ErrorReplies:
         if isinstance(exc, WireError):
             return exc.status, self.body(exc.status, exc.code, exc.message, **context)
         rule = self.rule_for(exc)
-        if rule is not None and (isinstance(exc, SmsBridgeError) or rule.error is not Exception):
+        if rule is not None and (isinstance(exc, errors.SmsBridgeError) or rule.error is not Exception):
             return rule.status, self.body(rule.status, rule.code, rule.text(exc), **context)
         return 500, self.body(500, self.internal, self.internal_message, **context)
 
@@ -393,7 +382,7 @@ class ProviderWire(Protocol):
     def message_id_in(self, provider_id: object) -> str | None: ...
 
     def error_from_reply(self, http_status: int, payload: Any, *, backend: str | None = None,
-                         sending: bool = False) -> SmsBridgeError: ...
+                         sending: bool = False) -> errors.SmsBridgeError: ...
 
     def reply_for_error(self, exc: BaseException, **context: Any) -> tuple[int, Any]: ...
 
@@ -406,7 +395,7 @@ class ProviderWire(Protocol):
 
 class _ErrorFromReply(Protocol):
     def __call__(self, http_status: int, payload: Any, *, backend: str | None = None,
-                 sending: bool = False) -> SmsBridgeError: ...
+                 sending: bool = False) -> errors.SmsBridgeError: ...
 
 
 class _ReplyForError(Protocol):

@@ -9,17 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsbridge import ids
-from smsbridge.errors import (
-    AuthenticationError,
-    DeliveryUnknown,
-    InsufficientCredit,
-    InvalidMessage,
-    InvalidNumber,
-    NotFound,
-    ProviderError,
-    ProviderUnavailable,
-)
+from smsbridge import errors, ids
 from smsbridge.model import Status
 from smsbridge.wire import (
     ISO_MILLIS_Z,
@@ -116,16 +106,16 @@ def _reply(code: object, text: str = "no") -> dict[str, object]:
 
 
 @pytest.mark.parametrize("status,payload,sending,expected", [
-    (401, None, False, AuthenticationError), (403, {}, True, AuthenticationError),
-    (400, _reply(7), True, AuthenticationError), (400, _reply("7"), True, AuthenticationError),
-    (429, None, True, ProviderUnavailable), (503, None, True, ProviderUnavailable),
-    (400, _reply("slow"), True, ProviderUnavailable),
-    (402, None, True, InsufficientCredit), (400, _reply(25), True, InsufficientCredit),
-    (400, _reply(21211), True, InvalidNumber), (400, _reply(30007), True, InvalidMessage),
-    (404, None, False, NotFound), (400, _reply(20404), False, NotFound),
-    (500, _reply(1), True, DeliveryUnknown), (502, "not json", True, DeliveryUnknown),
-    (500, None, False, ProviderUnavailable),
-    (400, _reply(1), True, ProviderError), (422, "garbage", True, ProviderError),
+    (401, None, False, errors.AuthenticationError), (403, {}, True, errors.AuthenticationError),
+    (400, _reply(7), True, errors.AuthenticationError), (400, _reply("7"), True, errors.AuthenticationError),
+    (429, None, True, errors.ProviderUnavailable), (503, None, True, errors.ProviderUnavailable),
+    (400, _reply("slow"), True, errors.ProviderUnavailable),
+    (402, None, True, errors.InsufficientCredit), (400, _reply(25), True, errors.InsufficientCredit),
+    (400, _reply(21211), True, errors.InvalidNumber), (400, _reply(30007), True, errors.InvalidMessage),
+    (404, None, False, errors.NotFound), (400, _reply(20404), False, errors.NotFound),
+    (500, _reply(1), True, errors.DeliveryUnknown), (502, "not json", True, errors.DeliveryUnknown),
+    (500, None, False, errors.ProviderUnavailable),
+    (400, _reply(1), True, errors.ProviderError), (422, "garbage", True, errors.ProviderError),
 ])
 def test_reply_errors_classify_by_status_and_code(status: int, payload: object, sending: bool,
                                                   expected: type[Exception]) -> None:
@@ -142,9 +132,9 @@ def test_a_refusal_is_retry_safe_and_a_5xx_to_a_send_never_is() -> None:
 
 def test_special_answers_first() -> None:
     table = ReplyErrors(provider="Acme", read=lambda d: (d, None), invalid_number=[1],
-                        special=lambda status, code, text, backend: NotFound("gone") if code == 1 else None)
-    assert isinstance(table.error_from_reply(400, 1), NotFound)
-    assert isinstance(table.error_from_reply(400, 2), ProviderError)
+                        special=lambda status, code, text, backend: errors.NotFound("gone") if code == 1 else None)
+    assert isinstance(table.error_from_reply(400, 1), errors.NotFound)
+    assert isinstance(table.error_from_reply(400, 2), errors.ProviderError)
 
 
 # --------------------------------------------------------------------------- ErrorReplies
@@ -154,20 +144,20 @@ def _body(status: int, code: object, message: str, **context: object) -> dict[st
 
 
 REPLIES = ErrorReplies(body=_body, internal="internal", rules=[
-    Rule(InvalidMessage, 400, "too_long", reason="too_long"),
-    Rule(InvalidMessage, 400, "bad"),
-    Rule(DeliveryUnknown, 502, "unknown", "may have been sent"),
-    Rule(ProviderError, 503, "later", retry_safe=True),
-    Rule(ProviderError, 502, "provider"),
+    Rule(errors.InvalidMessage, 400, "too_long", reason="too_long"),
+    Rule(errors.InvalidMessage, 400, "bad"),
+    Rule(errors.DeliveryUnknown, 502, "unknown", "may have been sent"),
+    Rule(errors.ProviderError, 503, "later", retry_safe=True),
+    Rule(errors.ProviderError, 502, "provider"),
 ])
 
 
 def test_error_replies_match_on_class_and_fields_first_rule_wins() -> None:
-    assert REPLIES.reply(InvalidMessage("x", reason="too_long")) == (400, _body(400, "too_long", "x"))
-    assert REPLIES.reply(InvalidMessage("too long, in English", reason="empty"))[1]["code"] == "bad"
-    assert REPLIES.reply(DeliveryUnknown("boom"))[1] == _body(502, "unknown", "may have been sent")
-    assert REPLIES.reply(ProviderUnavailable("down"))[0] == 503
-    assert REPLIES.reply(ProviderError("odd"))[0] == 502
+    assert REPLIES.reply(errors.InvalidMessage("x", reason="too_long")) == (400, _body(400, "too_long", "x"))
+    assert REPLIES.reply(errors.InvalidMessage("too long, in English", reason="empty"))[1]["code"] == "bad"
+    assert REPLIES.reply(errors.DeliveryUnknown("boom"))[1] == _body(502, "unknown", "may have been sent")
+    assert REPLIES.reply(errors.ProviderUnavailable("down"))[0] == 503
+    assert REPLIES.reply(errors.ProviderError("odd"))[0] == 502
 
 
 def test_a_wire_error_reads_as_it_stands_and_anything_else_is_internal() -> None:
