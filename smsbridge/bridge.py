@@ -243,7 +243,7 @@ class Bridge:
                 return False
         return _hooks_never_block()
 
-    def hold_nowait(self) -> _Hold | None:
+    def hold_nowait(self, *, checked: bool = False) -> _Hold | None:
         """Every lock :meth:`send`, :meth:`status` and :meth:`record` can wait on, taken
         without waiting, in a stack to close when done; ``None`` when one is held by another
         thread or :meth:`never_blocks` is false.
@@ -254,9 +254,10 @@ class Bridge:
         the locks for the whole call (they are reentrant) means no statement inside it can
         wait on another thread.  Under the hold, a send that would wait for another sender
         of its idempotency key raises :class:`WouldWait` instead, having written nothing.
-        Use it as ``with hold: ...``.
+        Use it as ``with hold: ...``; ``checked``: the caller has just seen
+        :meth:`never_blocks` true.
         """
-        if not self.never_blocks():
+        if not checked and not self.never_blocks():
             return None
         held: list[Any] = []
         for part in (self.journal, *self._backends.values()):

@@ -112,6 +112,42 @@ def test_a_lock_held_by_another_thread_falls_back_to_a_worker_thread(gateway, wh
     assert sorted(r.text for r in server.bridge.journaled()) == ["behind the lock", "hi"]
 
 
+def test_a_lock_held_by_the_gateways_own_thread_call_is_awaited_not_hopped_around(gateway):
+    """One of the gateway's own worker-thread calls (here a balance look-up) holds the
+    sandbox's lock: a create awaits its end, the loop stays free, then runs on the loop."""
+    server = gateway(config())
+    assert create(server).status_code == 201
+    sandbox = server.bridge.backend("local")
+    inside, release = threading.Event(), threading.Event()
+    real_balance = sandbox.balance
+
+    def slow_balance():
+        with sandbox.nowait_lock:
+            inside.set()
+            release.wait(60)
+            return real_balance()
+    sandbox.balance = slow_balance
+    answers: dict[str, int] = {}
+    balance = threading.Thread(target=lambda: answers.__setitem__("balance", requests.get(
+        f"{server.url}/2010-04-01/Accounts/{SID}/Balance.json", auth=(SID, TOKEN), timeout=60).status_code))
+    sender = threading.Thread(target=lambda: answers.__setitem__("create", create(server, Body="after").status_code))
+    try:
+        balance.start()
+        assert inside.wait(60)
+        sender.start()
+        shared = server._server.config.app.state.gateway._shared
+        until(lambda: len(shared.waiters) == 1, "the create awaits the balance look-up's end")
+        health = [requests.get(server.url + "/_smsbridge/health", timeout=20).status_code for _ in range(3)]
+        waited = "create" not in answers
+    finally:
+        release.set()
+    balance.join(timeout=60)
+    sender.join(timeout=60)
+    assert health == [200, 200, 200] and waited
+    assert answers == {"balance": 200, "create": 201}
+    assert calls(server) == {"inline": 2, "thread": 0}  # the create never took a thread
+
+
 def test_a_key_another_thread_is_sending_waits_off_the_loop_and_sends_once(gateway):
     server = gateway(config())
     bridge = server.bridge

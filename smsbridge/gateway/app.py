@@ -68,6 +68,8 @@ class _Shared:
         self.callbacks: set[asyncio.Task[None]] = set()
         self.session: Any = None
         self.inline = False  # store calls may run on the event loop (see Gateway._store)
+        self.in_thread = 0  # this gateway's store calls running in worker threads right now
+        self.waiters: list[asyncio.Future[None]] = []  # store calls waiting for one of those to end
         self.calls: Counter[str] = Counter()  # store calls run "inline" / in a "thread" (Gateway.store_calls)
 
 
@@ -130,22 +132,48 @@ class Gateway:
     async def _store(self, function: Callable[..., T], *args: Any) -> T:
         """``function(*args)``, a call into the Bridge that touches the store: on the event
         loop when :meth:`Bridge.hold_nowait` takes every lock it could wait on without
-        waiting, else in a worker thread (a held lock, a journal on disk, a backend that
-        blocks: issue 12's rule that storage never blocks the loop)."""
+        waiting, else in a worker thread (a journal on disk, a backend that blocks, a lock
+        held elsewhere: issue 12's rule that storage never blocks the loop).
+
+        A lock held while one of this gateway's own worker-thread calls is running is
+        most likely held by that call: the request then awaits (the loop stays free) the
+        end of such a call and tries again, a few times, before it takes a thread itself.
+        Without that, one hop (the dispatcher's, a fallback) makes the next requests find
+        the lock held and hop too, and the hops never stop under load.
+        """
         shared = self._shared
-        if shared.inline:
-            held = self.bridge.hold_nowait()
-            if held is not None:
-                try:
-                    with held:
-                        result = function(*args)
-                except WouldWait:  # nothing written: it waits for another sender, off the loop
-                    pass
-                else:
+        bridge = self.bridge
+        if shared.inline and bridge.never_blocks():
+            for _ in range(_RETRIES):
+                held = bridge.hold_nowait(checked=True)
+                if held is not None:
+                    try:
+                        with held:
+                            result = function(*args)
+                    except WouldWait:  # nothing written: it waits for another sender, off the loop
+                        break
                     shared.calls["inline"] += 1
                     return result
+                if not shared.in_thread:
+                    break  # held by a thread not of this gateway's making: do not wait for it here
+                waiter = asyncio.get_running_loop().create_future()
+                shared.waiters.append(waiter)
+                await waiter
         shared.calls["thread"] += 1
-        return await run_in_threadpool(function, *args)
+        return await self._in_thread(function, *args)
+
+    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """``run_in_threadpool``, counted: :meth:`_store` calls wait for these to end."""
+        shared = self._shared
+        shared.in_thread += 1
+        try:
+            return await run_in_threadpool(function, *args)
+        finally:
+            shared.in_thread -= 1
+            waiters, shared.waiters = shared.waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     # -- clients ---------------------------------------------------------------------------
     def authenticate(self, shim: str, **credentials: Any) -> GatewayClient | None:
@@ -274,7 +302,7 @@ class Gateway:
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Any other Bridge call (balance, ...) in a worker thread."""
-        return await run_in_threadpool(function, *args)
+        return await self._in_thread(function, *args)
 
     # -- status callbacks ------------------------------------------------------------------
     def watch(self, message_id: str, notify: Notify) -> None:
@@ -300,7 +328,7 @@ class Gateway:
                     continue
                 if record.status != last:
                     shared.watched[message_id] = (record.status, callbacks)
-                    first = await run_in_threadpool(self._first_to_notice, message_id, record.status)
+                    first = await self._in_thread(self._first_to_notice, message_id, record.status)
                     for notify in callbacks if first else ():
                         token = _notifying.set(message_id)
                         try:
@@ -403,7 +431,7 @@ class Gateway:
         interval = float((self.bridge.config.gateway or {}).get("dispatch_interval", 1.0))
         while True:
             try:
-                for result in await run_in_threadpool(self.bridge.dispatch):
+                for result in await self._in_thread(self.bridge.dispatch):
                     if isinstance(result, Exception):
                         log.warning("scheduled message %s failed: %s", getattr(result, "message_id", "?"), result)
             except Exception:
@@ -416,6 +444,9 @@ class Gateway:
             shared.watch_task.cancel()
         if shared.session is not None:
             shared.session.close()
+
+
+_RETRIES = 4  # times a store call tries the loop, waiting for a thread call between tries (Gateway._store)
 
 
 class _IndexedRouter(Router):
