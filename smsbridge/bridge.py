@@ -50,13 +50,64 @@ from .ratelimit import RateLimiter
 from .reports import RANK, claim_reports, webhook_url
 from .store import JournalStore, open_journal, redact_store
 
-__all__ = ["Bridge", "new_message_id"]
+__all__ = ["Bridge", "WouldWait", "new_message_id"]
 
 log = logging.getLogger("smsbridge")
 
 
 
 new_message_id = ids.new_message_id  # the id format is smsbridge.ids' alone (issue 17)
+
+# Hooks that run inside send / status: each implementation must be marked ``never_blocks``
+# for those calls to run on the gateway's event loop (Bridge.hold_nowait).
+_AROUND_SENDING = ("smsbridge_before_send", "smsbridge_after_send", "smsbridge_send_failed",
+                   "smsbridge_status_changed")
+
+
+class WouldWait(Exception):
+    """Raised under :meth:`Bridge.hold_nowait` where a call would have to wait: another
+    thread or process is sending a message with the same idempotency key.  Nothing has
+    been written; the caller runs the call again where waiting is allowed."""
+
+
+_hooks_checked: list[Any] = [(), False]  # [the each_impl lists checked, whether all never block]
+
+
+def _hooks_never_block() -> bool:
+    """Is every implementation the Bridge calls around sending marked ``never_blocks``?
+
+    Checked against the very lists :func:`plugins.each_impl` hands the Bridge (rebuilt when
+    plugins change), and remembered for as long as they stay the same lists."""
+    known = plugins._callers  # each_impl's cache (cleared when plugins change): read without its lock
+    lists = tuple(found if (found := known.get(name)) is not None else plugins.each_impl(name)
+                  for name in _AROUND_SENDING)
+    checked, result = _hooks_checked
+    if len(checked) == len(lists) and all(a is b for a, b in zip(checked, lists, strict=True)):
+        return bool(result)
+    result = all(getattr(impl.function, "never_blocks", False)
+                 for callers in lists for _, caller in callers for impl in caller.get_hookimpls())
+    _hooks_checked[:] = [lists, result]
+    return result
+
+
+class _Hold:
+    """Locks taken by :meth:`Bridge.hold_nowait`, released (and the no-wait mark cleared)
+    when the ``with`` block ends."""
+
+    __slots__ = ("_locks", "_mark", "_previous")
+
+    def __init__(self, locks: list[Any], mark: threading.local) -> None:
+        self._locks, self._mark = locks, mark
+        self._previous = getattr(mark, "on", False)
+        mark.on = True
+
+    def __enter__(self) -> _Hold:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._mark.on = self._previous
+        for lock in reversed(self._locks):
+            lock.release()
 
 
 class Bridge:
@@ -92,6 +143,7 @@ class Bridge:
                     self._limiters[name] = fleet.FleetRateLimiter(shared, name, 1.0 / self._limiters[name].interval)
         self._in_flight: set[str] = set()
         self._in_flight_lock = threading.Lock()
+        self._nowait = threading.local()  # .on: this thread runs under hold_nowait()
         self._closed = False
 
     # -- construction ----------------------------------------------------------------------
@@ -177,6 +229,47 @@ class Bridge:
         ``defaults``) without ``ignore_sender: true``: backend name -> the sender not sent."""
         return {name: str(b.settings.get("sender")) for name, b in self._backends.items()
                 if not b.sets_sender and b.settings.get("sender") and not b.settings.get("ignore_sender")}
+
+    # -- running without waiting (the gateway's event loop, issue 18) -----------------------
+    def never_blocks(self) -> bool:
+        """Whether :meth:`hold_nowait` can ever succeed: no backend that waits (on a network,
+        a file, a timer), no rate limit, a journal whose only wait is an in-process lock (in
+        memory), and every hook around sending marked ``never_blocks``.  May change while
+        the Bridge lives (the sandbox's chaos latency, plugins registered later)."""
+        if getattr(self.journal, "nowait_lock", None) is None or self._limiters:
+            return False
+        for backend in self._backends.values():
+            if backend.blocking and not backend.settings.missing:  # an incomplete one is never called
+                return False
+        return _hooks_never_block()
+
+    def hold_nowait(self, *, checked: bool = False) -> _Hold | None:
+        """Every lock :meth:`send`, :meth:`status` and :meth:`record` can wait on, taken
+        without waiting, in a stack to close when done; ``None`` when one is held by another
+        thread or :meth:`never_blocks` is false.
+
+        Why: the gateway runs those calls on its event loop when nothing in them can wait
+        (a worker-thread hop costs more CPU than an in-memory sandbox send itself), and in
+        a worker thread otherwise, so storage never blocks the loop (issue 12).  Holding
+        the locks for the whole call (they are reentrant) means no statement inside it can
+        wait on another thread.  Under the hold, a send that would wait for another sender
+        of its idempotency key raises :class:`WouldWait` instead, having written nothing.
+        Use it as ``with hold: ...``; ``checked``: the caller has just seen
+        :meth:`never_blocks` true.
+        """
+        if not checked and not self.never_blocks():
+            return None
+        held: list[Any] = []
+        for part in (self.journal, *self._backends.values()):
+            lock = getattr(part, "nowait_lock", None)
+            if lock is None:
+                continue  # a backend that never waits and has no lock of its own
+            if not lock.acquire(blocking=False):
+                for taken in reversed(held):
+                    taken.release()
+                return None
+            held.append(lock)
+        return _Hold(held, self._nowait)
 
     # -- sending ---------------------------------------------------------------------------
     def send(self, to: str, text: str, *, sender: str | None = None, backend: str | None = None,
@@ -493,6 +586,8 @@ class Bridge:
                                 120.0) + 1.0
             # A row left "sending" longer than any send can take is a crashed process's: no wait.
             age = time.time() - record.updated_at.timestamp() if record.updated_at else 0.0
+            if chain_timeout > age and getattr(self._nowait, "on", False):
+                raise WouldWait(record.id)  # begin() wrote nothing: the caller retries where it may wait
             record = self.journal.wait_settled(record.id, max(0.0, chain_timeout - age)) or record
             if record.phase == "sending":
                 raise DeliveryUnknown(f"a message with idempotency key {key!r} is being sent right now (by"
@@ -610,26 +705,47 @@ class Bridge:
 
     def status(self, message_id: str) -> StatusReport:
         """The message's current status: asked of the provider where it can say, else the journal's."""
+        return self._status_of(self._record(message_id))
+
+    def refreshed(self, message_id: str) -> MessageRecord:
+        """:meth:`record` after :meth:`status`: the journal's record once the provider has
+        been asked for a fresher status — what a gateway fetch answers.  One journal read
+        when there is nothing to ask (a final status, a message never accepted), instead of
+        one for the status and one for the record (issue 18)."""
         record = self._record(message_id)
-        phase = record.phase
-        if phase == "accepted" and not record.status.final and record.provider_id and record.backend:
+        if self._askable(record) is None:
+            return record
+        self._status_of(record)
+        return self._record(message_id)
+
+    def _askable(self, record: MessageRecord) -> Backend | None:
+        """The backend to ask for the record's status, or ``None``: the journal's is final."""
+        if record.phase == "accepted" and not record.status.final and record.provider_id and record.backend:
             backend = self._backends.get(record.backend)
             if backend is not None and "status" in backend.capabilities:
-                try:
-                    report = backend.status(record.provider_id)
-                except Exception as exc:  # any failure (404 too): the journal still knows (issue 11)
-                    log.info("status of %s from %s failed, answering from the journal: %s", message_id,
-                             record.backend, _describe_error(exc))
-                else:
-                    if report.description:
-                        report = replace(report, description=redaction.redact(report.description))
-                    self._learn(message_id, report)
-                    known = self.journal.get(message_id)
-                    if known is not None and known.status != report.status:  # a webhook knew more
-                        return StatusReport(id=message_id, status=known.status, updated_at=known.updated_at,
-                                            raw=None)
-                    return StatusReport(id=message_id, status=report.status, updated_at=report.updated_at,
-                                        description=report.description, raw=report.raw)
+                return backend
+        return None
+
+    def _status_of(self, record: MessageRecord) -> StatusReport:
+        message_id = record.id
+        backend = self._askable(record)
+        if backend is not None:
+            assert record.provider_id is not None
+            try:
+                report = backend.status(record.provider_id)
+            except Exception as exc:  # any failure (404 too): the journal still knows (issue 11)
+                log.info("status of %s from %s failed, answering from the journal: %s", message_id,
+                         record.backend, _describe_error(exc))
+            else:
+                if report.description:
+                    report = replace(report, description=redaction.redact(report.description))
+                self._learn(message_id, report)
+                known = self.journal.get(message_id)
+                if known is not None and known.status != report.status:  # a webhook knew more
+                    return StatusReport(id=message_id, status=known.status, updated_at=known.updated_at,
+                                        raw=None)
+                return StatusReport(id=message_id, status=report.status, updated_at=report.updated_at,
+                                    description=report.description, raw=report.raw)
         return StatusReport(id=message_id, status=record.status, updated_at=record.updated_at,
                             description=self._describe(record), raw=None)
 

@@ -202,9 +202,23 @@ class Journal(PendingAliases):
 
     def __init__(self, path: str | None = None) -> None:
         self.path = path
-        self._lock = threading.Lock()
+        # Reentrant: the gateway holds it around a whole send on its event loop (nowait_lock).
+        self._lock = threading.RLock()
         self._pending = threading.local()  # aliases the next begin() on this thread writes (aliasing())
         target = path or ":memory:"
+        self.in_memory = target == ":memory:"
+        """No file: no other process can open this journal, so its only wait is ``nowait_lock``."""
+        self.nowait_lock: threading.RLock | None = self._lock if self.in_memory else None
+        """The one lock an in-memory journal's calls can wait on, else ``None``.  Why: the
+        gateway runs a send on its event loop when nothing in it can wait (issue 18,
+        :meth:`Bridge.hold_nowait`); holding this lock, taken without waiting, makes every
+        journal call of that send wait-free.  A journal on disk can wait on another
+        process's write lock (issue 12: storage never blocks the loop), so it has none; nor
+        has the PostgreSQL journal (a network)."""
+        # In memory, this object is the only writer, so it knows when a table is empty: a
+        # send skips the look-ups of parked reports and opt-outs then (None: on disk, ask).
+        self._parked: int | None = 0 if self.in_memory else None
+        self._opted: int | None = 0 if self.in_memory else None
         if path:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=30)
@@ -760,15 +774,21 @@ class Journal(PendingAliases):
         with self._lock:
             cursor = self._db.execute("INSERT OR IGNORE INTO optouts (number, at, backend, keyword) VALUES (?,?,?,?)",
                                       (number, time.time(), backend, keyword))
+            if self._opted is not None:
+                self._opted += cursor.rowcount
         return cursor.rowcount == 1
 
     def opt_in(self, number: str) -> bool:
         """Take ``number`` off the opt-out list; ``False`` when it was not on it."""
         with self._lock:
             cursor = self._db.execute("DELETE FROM optouts WHERE number=?", (number,))
+            if self._opted is not None:
+                self._opted = max(0, self._opted - cursor.rowcount)
         return cursor.rowcount == 1
 
     def opted_out(self, number: str) -> bool:
+        if self._opted == 0:  # in memory and nobody opted out: no look-up (once per send)
+            return False
         with self._lock:
             return self._db.execute("SELECT 1 FROM optouts WHERE number=?", (number,)).fetchone() is not None
 
@@ -813,10 +833,14 @@ class Journal(PendingAliases):
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO early_reports (backend, provider_id, message_id, report, at)"
                 " VALUES (?,?,?,?,?)", (backend, provider_id or "", message_id or "", report, time.time()))
+            if self._parked is not None:
+                self._parked += cursor.rowcount
         return cursor.rowcount == 1
 
     def claim_reports(self, message_id: str, backend: str, provider_id: str | None) -> list[str]:
         """Take (and delete) the kept reports for this message, oldest first."""
+        if self._parked == 0:  # in memory and none kept: no look-up (once per send)
+            return []
         with self._lock:  # once per send: a read on an (almost always) empty table, no commit
             rows = self._db.execute(
                 "SELECT rowid, report FROM early_reports WHERE (message_id=? AND message_id != '')"
@@ -825,6 +849,8 @@ class Journal(PendingAliases):
             if rows:  # claimed twice by two processes at once: applying a report twice is a no-op
                 with self._transaction():
                     self._db.executemany("DELETE FROM early_reports WHERE rowid=?", [(r[0],) for r in rows])
+                if self._parked is not None:
+                    self._parked = max(0, self._parked - len(rows))
         return [r[1] for r in rows]
 
     # -- issue 13: one notification per status change, for a fleet of gateways -------------

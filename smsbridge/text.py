@@ -110,13 +110,29 @@ def _pack(text: str) -> tuple[str, int, int, list[str]]:
     return encoding, total, multi, parts
 
 
+# A send analyses its text three times (the first backend's check, the neutral message,
+# the backend's version) and a gateway often sends one text to many: results are kept,
+# keyed by the text, for texts of up to _CACHE_TEXT characters (bounded: cleared when full,
+# as numbers.py's cache; dict get/set are atomic, TextInfo is frozen).
+_ANALYSED: dict[str, TextInfo] = {}
+_CACHE_SIZE = 512
+_CACHE_TEXT = 1600
+
+
 def analyse(text: str) -> TextInfo:
     """Encoding, segment count and size of ``text``; empty text is 0 segments.
 
     Never raises for a ``str``: rejecting empty or too-long text is :func:`check`'s job.
     """
-    encoding, units, per_segment, parts = _pack(text)
-    return TextInfo(encoding=encoding, segments=len(parts), units=units, per_segment=per_segment)
+    info = _ANALYSED.get(text)
+    if info is None:
+        encoding, units, per_segment, parts = _pack(text)
+        info = TextInfo(encoding=encoding, segments=len(parts), units=units, per_segment=per_segment)
+        if len(text) <= _CACHE_TEXT and type(text) is str:
+            if len(_ANALYSED) >= _CACHE_SIZE:
+                _ANALYSED.clear()
+            _ANALYSED[text] = info
+    return info
 
 
 def split(text: str) -> list[str]:

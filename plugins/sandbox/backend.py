@@ -50,6 +50,9 @@ CREATE INDEX IF NOT EXISTS sms_ref ON sms(client_ref);
 CREATE TABLE IF NOT EXISTS account (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
+_INSERT_SMS = ("INSERT INTO sms (client_ref, to_number, sender, text, segments, domestic, created_at, final)"
+               " VALUES (?,?,?,?,?,?,?,?)")
+
 _CHAOS_KEYS = {"failure_rate": float, "lost_reply_rate": float, "latency": float, "seed": int}
 
 
@@ -82,14 +85,22 @@ class SandboxBackend(Backend):
                     raise ConfigError(f"must be a number, not {value!r}", path=f"backends.{name}.chaos.{key}") from None
         self.chaos = chaos
         self._random = random.Random(chaos.get("seed"))
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: the gateway may hold it around a send (nowait_lock)
         self._db: sqlite3.Connection | None = None
+        self._credit: Decimal | None = None  # the balance, kept here for an in-memory database only
         self._undeliverable = {str(n) for n in settings.get("undeliverable") or []}
 
     @property
     def blocking(self) -> bool:  # type: ignore[override]
-        """Only simulated latency makes the sandbox wait."""
-        return bool(self.chaos.get("latency"))
+        """Simulated latency makes the sandbox wait, and so does a ``path``: another process
+        sharing the file may hold its write lock (SQLite waits up to 30 s for it)."""
+        return bool(self.chaos.get("latency")) or bool(self.settings.get("path"))
+
+    @property
+    def nowait_lock(self) -> threading.RLock | None:
+        """The one lock a non-blocking sandbox's calls can wait on (``None`` while it blocks):
+        the gateway takes it without waiting before it runs a send on its event loop."""
+        return None if self.blocking else self._lock
 
     # The database opens on first use, so `config check` never creates files.
     def _conn(self) -> sqlite3.Connection:
@@ -102,6 +113,11 @@ class SandboxBackend(Backend):
             db.executescript(_SCHEMA)
             db.execute("INSERT OR IGNORE INTO account (key, value) VALUES ('credit', ?)",
                        (str(Decimal(str(self.settings.get("credit", 1000.0)))),))
+            if path == ":memory:":
+                # No other connection can see an in-memory database: the balance is kept here
+                # too, and a send is two statements instead of a five-statement transaction
+                # that reads it back (issue 18).
+                self._credit = Decimal(db.execute("SELECT value FROM account WHERE key='credit'").fetchone()[0])
             self._db = db
         return self._db
 
@@ -127,24 +143,31 @@ class SandboxBackend(Backend):
         region = self.settings.get("default_region")
         domestic = numbers.region_of(message.to) == region
         final = Status.UNDELIVERED if message.to in self._undeliverable else Status.DELIVERED
+        row = (message.id or message.reference, message.to, message.sender, message.text,
+               message.segments, int(domestic), time.time(), final.value)
         with self._lock:
             db = self._conn()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                credit = Decimal(db.execute("SELECT value FROM account WHERE key='credit'").fetchone()[0])
+            if self._credit is not None:  # in memory: this object is the only writer (see _conn)
+                credit = self._credit
                 if credit < message.segments:
                     raise InsufficientCredit(f"sandbox account has {credit} credits, the message needs "
                                              f"{message.segments}", code="credit", backend=self.name)
+                cur = db.execute(_INSERT_SMS, row)
                 db.execute("UPDATE account SET value=? WHERE key='credit'", (str(credit - message.segments),))
-                cur = db.execute(
-                    "INSERT INTO sms (client_ref, to_number, sender, text, segments, domestic, created_at, final)"
-                    " VALUES (?,?,?,?,?,?,?,?)",
-                    (message.id or message.reference, message.to, message.sender, message.text,
-                     message.segments, int(domestic), time.time(), final.value))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+                self._credit = credit - message.segments
+            else:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    credit = Decimal(db.execute("SELECT value FROM account WHERE key='credit'").fetchone()[0])
+                    if credit < message.segments:
+                        raise InsufficientCredit(f"sandbox account has {credit} credits, the message needs "
+                                                 f"{message.segments}", code="credit", backend=self.name)
+                    db.execute("UPDATE account SET value=? WHERE key='credit'", (str(credit - message.segments),))
+                    cur = db.execute(_INSERT_SMS, row)
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
         if outcome == "lost":
             raise DeliveryUnknown("sandbox chaos: the message was accepted but the reply was lost",
                                   backend=self.name)
@@ -210,6 +233,7 @@ class SandboxBackend(Backend):
             if self._db is not None:
                 self._db.close()
                 self._db = None
+                self._credit = None
 
 
 def _utc(ts: float) -> datetime:

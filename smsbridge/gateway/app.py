@@ -16,19 +16,22 @@ import inspect
 import logging
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from starlette._utils import get_route_path  # what Route.matches reads (starlette >= 0.35)
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match, Router
+from starlette.types import Receive, Scope, Send
 
 from .. import plugins
+from ..bridge import WouldWait
 from ..errors import ProviderError
 from ..model import MessageRecord, Receipt, Status
 from . import chaos
@@ -64,6 +67,10 @@ class _Shared:
         self.watch_task: asyncio.Task[None] | None = None
         self.callbacks: set[asyncio.Task[None]] = set()
         self.session: Any = None
+        self.inline = False  # store calls may run on the event loop (see Gateway._store)
+        self.in_thread = 0  # this gateway's store calls running in worker threads right now
+        self.waiters: list[asyncio.Future[None]] = []  # store calls waiting for one of those to end
+        self.calls: Counter[str] = Counter()  # store calls run "inline" / in a "thread" (Gateway.store_calls)
 
 
 class Gateway:
@@ -72,7 +79,11 @@ class Gateway:
     See docs/architecture.md for the contract.  Every call that touches the store (the
     journal, the sandbox) runs in a worker thread: a held SQLite lock makes only the
     requests that need the store wait, never the event loop (health, refusals, other
-    faces' work stay answered).
+    faces' work stay answered).  The exception is a call that cannot wait at all: with an
+    in-memory journal, backends that never block and hooks marked ``never_blocks``, a
+    send or look-up runs on the loop while it holds every lock it could wait on, taken
+    without waiting (:meth:`Bridge.hold_nowait`); when one is held elsewhere, it goes to
+    a worker thread as before (issue 18: the hop costs more than such a send).
     """
 
     def __init__(self, bridge: Bridge) -> None:
@@ -89,6 +100,7 @@ class Gateway:
         self.face: str | None = None
         self.lost_held = 0  # requests held by chaos "lost" right now (see chaos.py)
         self._shared = _Shared()
+        self._shared.inline = _never_blocks(bridge)
         self._secret_keys = _secret_keys()
         # Each webhook post: message id (when sent from a watch), url without query, status (issue 14).
         self.callback_log: deque[dict[str, Any]] = deque(maxlen=CALLBACK_LOG)
@@ -99,6 +111,69 @@ class Gateway:
         view = copy.copy(self)
         view.face = face
         return view
+
+    # -- where store calls run ------------------------------------------------------------
+    @property
+    def _inline(self) -> bool:
+        """May store calls run on the event loop at all (recomputed by the sandbox inbox
+        when it changes a simulator's latency); each call still checks and holds its locks."""
+        return self._shared.inline
+
+    @_inline.setter
+    def _inline(self, value: bool) -> None:
+        self._shared.inline = bool(value)
+
+    @property
+    def store_calls(self) -> dict[str, int]:
+        """How many store calls ran ``inline`` on the event loop and how many in a worker
+        ``thread`` (for tests and profiles: a hop is the costliest part of a create)."""
+        return {"inline": self._shared.calls["inline"], "thread": self._shared.calls["thread"]}
+
+    async def _store(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)``, a call into the Bridge that touches the store: on the event
+        loop when :meth:`Bridge.hold_nowait` takes every lock it could wait on without
+        waiting, else in a worker thread (a journal on disk, a backend that blocks, a lock
+        held elsewhere: issue 12's rule that storage never blocks the loop).
+
+        A lock held while one of this gateway's own worker-thread calls is running is
+        most likely held by that call: the request then awaits (the loop stays free) the
+        end of such a call and tries again, a few times, before it takes a thread itself.
+        Without that, one hop (the dispatcher's, a fallback) makes the next requests find
+        the lock held and hop too, and the hops never stop under load.
+        """
+        shared = self._shared
+        bridge = self.bridge
+        if shared.inline and bridge.never_blocks():
+            for _ in range(_RETRIES):
+                held = bridge.hold_nowait(checked=True)
+                if held is not None:
+                    try:
+                        with held:
+                            result = function(*args)
+                    except WouldWait:  # nothing written: it waits for another sender, off the loop
+                        break
+                    shared.calls["inline"] += 1
+                    return result
+                if not shared.in_thread:
+                    break  # held by a thread not of this gateway's making: do not wait for it here
+                waiter = asyncio.get_running_loop().create_future()
+                shared.waiters.append(waiter)
+                await waiter
+        shared.calls["thread"] += 1
+        return await self._in_thread(function, *args)
+
+    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        """``run_in_threadpool``, counted: :meth:`_store` calls wait for these to end."""
+        shared = self._shared
+        shared.in_thread += 1
+        try:
+            return await run_in_threadpool(function, *args)
+        finally:
+            shared.in_thread -= 1
+            waiters, shared.waiters = shared.waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     # -- clients ---------------------------------------------------------------------------
     def authenticate(self, shim: str, **credentials: Any) -> GatewayClient | None:
@@ -200,34 +275,34 @@ class Gateway:
                 journal.alias(alias[0], alias[1](receipt.id), receipt.id)  # idempotent (an upsert)
             return receipt
 
-        return await run_in_threadpool(send)
+        return await self._store(send)
 
     async def record(self, message_id: str) -> MessageRecord:
         """The journal's record, after asking the backend for a fresher status."""
         def fetch() -> MessageRecord:
             try:
-                self.bridge.status(message_id)
+                return self.bridge.refreshed(message_id)  # status(), then record(): one read if final
             except ProviderError as exc:  # a look-up failure must not hide what the journal knows
                 log.info("status refresh for %s failed: %s", message_id, exc)
             return self.bridge.record(message_id)
-        return await run_in_threadpool(fetch)
+        return await self._store(fetch)
 
     async def records(self, **query: Any) -> list[MessageRecord]:
-        """``bridge.journal.records(**query)``, in a worker thread."""
-        return await run_in_threadpool(lambda: self.bridge.journal.records(**query))
+        """``bridge.journal.records(**query)``, off the loop unless it cannot wait."""
+        return await self._store(lambda: self.bridge.journal.records(**query))
 
     async def alias(self, kind: str, alias: str, message_id: str) -> None:
-        await run_in_threadpool(self.bridge.journal.alias, kind, alias, message_id)
+        await self._store(self.bridge.journal.alias, kind, alias, message_id)
 
     async def resolve(self, kind: str, alias: str) -> str | None:
-        return await run_in_threadpool(self.bridge.journal.resolve, kind, alias)
+        return await self._store(self.bridge.journal.resolve, kind, alias)
 
     async def alias_of(self, message_id: str, kind: str) -> str | None:
-        return await run_in_threadpool(self.bridge.journal.aliases_of, message_id, kind)
+        return await self._store(self.bridge.journal.aliases_of, message_id, kind)
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         """Any other Bridge call (balance, ...) in a worker thread."""
-        return await run_in_threadpool(function, *args)
+        return await self._in_thread(function, *args)
 
     # -- status callbacks ------------------------------------------------------------------
     def watch(self, message_id: str, notify: Notify) -> None:
@@ -253,7 +328,7 @@ class Gateway:
                     continue
                 if record.status != last:
                     shared.watched[message_id] = (record.status, callbacks)
-                    first = await run_in_threadpool(self._first_to_notice, message_id, record.status)
+                    first = await self._in_thread(self._first_to_notice, message_id, record.status)
                     for notify in callbacks if first else ():
                         token = _notifying.set(message_id)
                         try:
@@ -356,7 +431,7 @@ class Gateway:
         interval = float((self.bridge.config.gateway or {}).get("dispatch_interval", 1.0))
         while True:
             try:
-                for result in await run_in_threadpool(self.bridge.dispatch):
+                for result in await self._in_thread(self.bridge.dispatch):
                     if isinstance(result, Exception):
                         log.warning("scheduled message %s failed: %s", getattr(result, "message_id", "?"), result)
             except Exception:
@@ -369,6 +444,71 @@ class Gateway:
             shared.watch_task.cancel()
         if shared.session is not None:
             shared.session.close()
+
+
+_RETRIES = 4  # times a store call tries the loop, waiting for a thread call between tries (Gateway._store)
+
+
+class _IndexedRouter(Router):
+    """Starlette's router, trying first only the routes that can match the path's first segment.
+
+    Why: every face adds its routes, ~50 in all, and Starlette tries them in order with a
+    regex each; a Twilio create was the 41st (issue 18: ~1 µs a route).  A route whose
+    path starts with a literal segment (``/2010-04-01/…``) can only match paths starting
+    with that segment, so the routes tried are that segment's plus those starting with a
+    parameter, in their original order: the first full match is the one Starlette's own
+    loop would find.  Anything else (no full match: a 405 partial, a slash redirect, a
+    404) goes through Starlette's loop unchanged.  The index follows ``routes`` if the
+    list is changed later.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._index: dict[str, list[BaseRoute]] = {}
+        self._anywhere: list[BaseRoute] = []
+        self._indexed: tuple[int, int, int] = (0, -1, 0)
+
+    def _candidates(self, path: str) -> list[BaseRoute]:
+        routes = self.routes
+        key = (id(routes), len(routes), id(routes[-1]) if routes else 0)
+        if key != self._indexed:
+            segments = [_first_segment(getattr(route, "path", None)) for route in routes]
+            index: dict[str, list[BaseRoute]] = {}
+            for segment in segments:
+                if segment is not None and segment not in index:
+                    index[segment] = [r for r, s in zip(routes, segments, strict=True) if s is None or s == segment]
+            self._index, self._indexed = index, key
+            self._anywhere = [r for r, s in zip(routes, segments, strict=True) if s is None]
+        segment = path[1:].split("/", 1)[0] if path.startswith("/") else None
+        return self._index.get(segment, self._anywhere) if segment is not None else self._anywhere
+
+    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route in self._candidates(get_route_path(scope)):
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    if "router" not in scope:
+                        scope["router"] = self
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    await route.handle(scope, receive, send)
+                    return
+        await super().app(scope, receive, send)
+
+
+def _first_segment(path: Any) -> str | None:
+    """A route path's literal first segment (``"sms"`` for ``/sms/3/messages``), or ``None``
+    when the route may match any path (it starts with a parameter, or has no path)."""
+    if not isinstance(path, str) or not path.startswith("/"):
+        return None
+    segment = path[1:].split("/", 1)[0]
+    return None if "{" in segment or not segment else segment
+
+
+def _never_blocks(bridge: Bridge) -> bool:
+    """Can store calls run on the event loop at all? (:meth:`Bridge.never_blocks`; the
+    sandbox inbox calls this again after changing a simulator's latency.)"""
+    return bridge.never_blocks()
 
 
 def _secret_keys() -> dict[str, frozenset[str]]:
@@ -461,6 +601,7 @@ def build_app(bridge: Bridge, *, faces: list[str] | None = None, access_log: str
 
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, BadRequest: bad_request,
                                                        Exception: crashed}, lifespan=lifespan)
+    app.router = _IndexedRouter(routes, lifespan=lifespan)  # before the middleware stack is built (first call)
     app.state.gateway = gateway
     app.state.max_body = gateway.max_body
     app.state.body_timeout = float((bridge.config.gateway or {}).get("body_timeout", DEFAULT_BODY_TIMEOUT))
