@@ -70,23 +70,22 @@ class WouldWait(Exception):
     been written; the caller runs the call again where waiting is allowed."""
 
 
-_hooks_checked: list[Any] = [(), False]  # [the each_impl lists checked, whether all never block]
+_hooks_checked: list[Any] = [-1, False]  # [the plugins' generation checked, whether all never block]
 
 
 def _hooks_never_block() -> bool:
     """Is every implementation the Bridge calls around sending marked ``never_blocks``?
 
-    Checked against the very lists :func:`plugins.each_impl` hands the Bridge (rebuilt when
-    plugins change), and remembered for as long as they stay the same lists."""
-    known = plugins._callers  # each_impl's cache (cleared when plugins change): read without its lock
-    lists = tuple(found if (found := known.get(name)) is not None else plugins.each_impl(name)
-                  for name in _AROUND_SENDING)
+    Asked of the hooks once per plugin generation (:func:`plugins.generation`), so the
+    answer costs nothing per send while the plugins stay the same."""
+    generation = plugins.generation()
     checked, result = _hooks_checked
-    if len(checked) == len(lists) and all(a is b for a, b in zip(checked, lists, strict=True)):
+    if checked == generation:
         return bool(result)
     result = all(getattr(impl.function, "never_blocks", False)
-                 for callers in lists for _, caller in callers for impl in caller.get_hookimpls())
-    _hooks_checked[:] = [lists, result]
+                 for name in _AROUND_SENDING for _, caller in plugins.each_impl(name)
+                 for impl in caller.get_hookimpls())
+    _hooks_checked[:] = [generation, result]
     return result
 
 

@@ -18,7 +18,7 @@ one raises :class:`~smsbridge.errors.ConfigError` naming both plugins.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
@@ -28,6 +28,17 @@ if TYPE_CHECKING:
 
 hookspec = pluggy.HookspecMarker("smsbridge")
 hookimpl = pluggy.HookimplMarker("smsbridge")
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def never_blocks(function: _F) -> _F:
+    """Mark a hook implementation that never waits (no network, no lock another process or
+    thread may hold): with every implementation around sending so marked, an in-memory
+    gateway runs sends on its event loop instead of a worker thread.  Unmarked hooks are
+    always safe; they only cost the thread hop.  Put it under ``@hookimpl``."""
+    function.never_blocks = True  # type: ignore[attr-defined]
+    return function
 
 
 @hookspec

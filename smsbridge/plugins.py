@@ -185,6 +185,14 @@ def _pending(pm: pluggy.PluginManager) -> dict[str, str]:
 
 
 _callers: dict[str, list[tuple[str, pluggy.HookCaller]]] = {}
+_generation = 0
+
+
+def generation() -> int:
+    """A number that changes whenever the loaded plugins change: what a caller learnt of
+    the hooks (e.g. whether every implementation is marked ``never_blocks``) holds for as
+    long as it stays the same.  Read without a lock: an int is read whole."""
+    return _generation
 
 
 def each_impl(hook_name: str, pm: pluggy.PluginManager | None = None) -> list[tuple[str, pluggy.HookCaller]]:
@@ -252,8 +260,9 @@ def unregister(name: str) -> None:
 
 
 def _reset_registry() -> None:
-    global _registry
+    global _registry, _generation
     _callers.clear()
+    _generation += 1
     for info in _plugins.values():
         info.backends.clear()
         info.sdk_shims.clear()

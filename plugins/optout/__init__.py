@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from smsbridge.hookspecs import hookimpl
+from smsbridge.hookspecs import hookimpl, never_blocks
 
 log = logging.getLogger("smsbridge.optout")
 
@@ -29,6 +29,7 @@ def smsbridge_inbound(message: Any, bridge: Any) -> None:
 
 
 @hookimpl
+@never_blocks  # one indexed journal read
 def smsbridge_before_send(message: Any, bridge: Any, route: tuple[str, ...]) -> None:
     from smsbridge.errors import InvalidMessage
     from smsbridge.optout import setting_for
@@ -40,5 +41,3 @@ def smsbridge_before_send(message: Any, bridge: Any, route: tuple[str, ...]) -> 
     raise InvalidMessage(f"{message.to} has opted out (answered STOP); they must send START before they can be "
                          "texted again, or remove them with 'smsbridge optout remove'", reason="opted_out")
 
-
-smsbridge_before_send.never_blocks = True  # type: ignore[attr-defined]  # one indexed journal read
