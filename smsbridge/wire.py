@@ -210,7 +210,10 @@ class ReplyErrors:
     7. HTTP 5xx: on a send :class:`errors.DeliveryUnknown` (the provider may have accepted it
        before failing: never retried, so never sent twice), otherwise
        :class:`errors.ProviderUnavailable`;
-    8. anything else (a 4xx): :class:`errors.ProviderError`, refused before acceptance.
+    8. HTTP 409: :class:`errors.ProviderError`, *not* retry-safe: a conflict may mean the
+       message already exists there (an idempotency key seen before), so it must not go
+       to another backend;
+    9. anything else (a 4xx): :class:`errors.ProviderError`, refused before acceptance.
     """
 
     provider: str
@@ -266,6 +269,8 @@ class ReplyErrors:
                 return errors.DeliveryUnknown(f"{name} answered HTTP {http_status} to a send: {text}", code=shown,
                                        backend=backend)
             return errors.ProviderUnavailable(f"{name} answered HTTP {http_status}: {text}", code=shown, backend=backend)
+        if http_status == 409:
+            return errors.ProviderError(f"{name} reports a conflict: {text}", code=shown, backend=backend)
         return errors.ProviderError(text, code=shown, backend=backend, pre_acceptance=True)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from smsbridge_plugins.conformance import WIRES
 
-from smsbridge import ids
+from smsbridge import errors, ids
 from smsbridge.model import Status
 from smsbridge.wire import CONVENTION, Bound, ProviderWire, bind, check_wire
 
@@ -65,3 +65,33 @@ def test_provider_ids_carry_the_message_id(name: str) -> None:
     # a shape too small to carry a message id says so; the journal's alias finds the message
     assert wire.message_id_in(shown) == (message_id if wire.ID_SHAPE.reversible else None)
     assert wire.message_id_in("definitely-not-one-of-ours") is None
+
+
+MAY_HAVE_BEEN_SENT = [
+    errors.DeliveryUnknown("the provider may have it", message_id="sb_0123456789abcdef01234567"),
+    errors.ProviderError("the provider answered oddly after taking the request"),
+    errors.IdempotencyConflict("the key was used for another payload"),
+]
+
+
+@pytest.mark.parametrize("name", sorted(set(PROVIDERS) - {"simplesms"}))  # simpleSMS: reads by operation, below
+@pytest.mark.parametrize("error", MAY_HAVE_BEEN_SENT, ids=lambda e: type(e).__name__)
+def test_a_face_never_turns_may_have_been_sent_into_safe_to_resend(name: str, error: Exception) -> None:
+    """A backend talking to an smsbridge face (a gateway in front of a gateway) must read
+    the face's answer for "the message may have been sent" as not retry-safe, or failover
+    would send it a second time."""
+    wire = WIRES[name]
+    status, body = wire.reply_for_error(error)
+    read = wire.error_from_reply(status, body, sending=True)
+    assert not read.retry_safe, (name, type(error).__name__, status, body, read)
+
+
+@pytest.mark.parametrize("error", MAY_HAVE_BEEN_SENT, ids=lambda e: type(e).__name__)
+def test_simplesms_face_never_turns_may_have_been_sent_into_safe_to_resend(error: Exception) -> None:
+
+    from smsbridge_plugins.simplesms import wire
+
+    status, body = wire.reply_for_error(error)
+    with pytest.raises(errors.SmsBridgeError) as raised:
+        wire.parse_http_reply(status, body, operation=wire.SEND)
+    assert not raised.value.retry_safe, (status, body, raised.value)
