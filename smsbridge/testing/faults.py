@@ -30,12 +30,16 @@ fault      what the send gets
 ========== =====================================================================
 
 ``accepted`` counts sends the server took (read whole, under an accepting fault);
-``sends_seen`` every send request that arrived (a backend that retries shows 2).
+``sends_seen`` every send request that arrived (a backend that retries shows 2);
+``abandoned`` the ``hang``/``trickle`` replies whose client hung up before the reply ended
+(a whole-request deadline shows 1 long before a per-read timeout would: counted, not timed;
+:meth:`FaultServer.wait_abandoned` waits for it).
 """
 from __future__ import annotations
 
 import http.client
 import json
+import select
 import socket
 import ssl
 import struct
@@ -170,6 +174,15 @@ def _is_post(method: str, path: str, body: bytes) -> bool:
     return method == "POST"
 
 
+def _hung_up(raw: socket.socket) -> bool:
+    """Has the peer closed (or reset) the connection? Peeks without consuming or waiting."""
+    try:
+        readable, _, _ = select.select([raw], [], [], 0)
+        return bool(readable) and raw.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
 def _closed_port() -> int:
     """A port on 127.0.0.1 nothing listens on (bound, then released)."""
     with socket.socket() as sock:
@@ -206,6 +219,8 @@ class FaultServer:
         self.accepted = 0
         self.sends_seen = 0
         self.requests_seen = 0
+        self.abandoned = 0
+        self._abandoned = threading.Condition()
         self._context: ssl.SSLContext | None = None
         if tls is not None:
             self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -327,7 +342,10 @@ class FaultServer:
             conn.sendall(self._normal(method, path, headers, body))
             return True
         if fault == "hang":
-            self._stop.wait()
+            while not self._stop.wait(0.02):
+                if _hung_up(raw):
+                    self._count_abandoned()
+                    break
             return False
         if fault == "reset":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"id\": \"")
@@ -347,7 +365,11 @@ class FaultServer:
             for i in range(len(reply)):
                 if self._stop.wait(self.trickle_every):
                     break
-                conn.sendall(reply[i:i + 1])
+                try:
+                    conn.sendall(reply[i:i + 1])
+                except OSError:  # the client hung up mid-reply
+                    self._count_abandoned()
+                    break
             return False
         if fault == "huge":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -364,6 +386,18 @@ class FaultServer:
                          + str(len(payload)).encode() + b"\r\n\r\n" + payload)
             return True
         raise ValueError(f"unknown fault {fault!r}")
+
+    def _count_abandoned(self) -> None:
+        with self._abandoned:
+            self.abandoned += 1
+            self._abandoned.notify_all()
+
+    def wait_abandoned(self, count: int = 1, timeout: float = 10.0) -> int:
+        """:attr:`abandoned` once it reaches ``count`` (or ``timeout`` seconds have gone: a
+        generous bound for a busy machine; the caller asserts the count)."""
+        with self._abandoned:
+            self._abandoned.wait_for(lambda: self.abandoned >= count, timeout)
+            return self.abandoned
 
     def close(self) -> None:
         """Stop serving and release every connection (a hanging send's included)."""
