@@ -29,7 +29,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from celery import Celery, shared_task
+try:
+    from celery import Celery, shared_task
+except ModuleNotFoundError as exc:  # the extra is not installed: say which one
+    raise ModuleNotFoundError("smsbridge.celery needs Celery: pip install 'smsbridge[celery]'",
+                              name=exc.name) from exc
 
 from .errors import DeliveryUnknown, SmsBridgeError
 
