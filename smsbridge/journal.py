@@ -45,7 +45,8 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from .errors import ConfigError, IdempotencyConflict, InvalidMessage
+from . import journal_statements as statements
+from .errors import ConfigError, InvalidMessage
 from .model import InboundMessage, Message, MessageRecord, Status, StatusEvent
 
 __all__ = ["Journal", "PHASES", "SCHEMA_VERSION", "fingerprint"]
@@ -57,7 +58,6 @@ SCHEMA_VERSION = 1
 """The schema this code writes (``PRAGMA user_version``)."""
 
 # Keys of ``Message.extra`` the journal keeps in columns of their own (stamped by the gateway).
-_COLUMN_EXTRAS = ("gateway_client", "face")
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -343,20 +343,9 @@ class Journal(PendingAliases):
         journals a scheduled message instead (phase ``scheduled``, status ``scheduled``),
         to be claimed when due (:meth:`due`, :meth:`claim`).
         """
-        now = _now()
-        attempts = json.dumps([{"backend": attempt, "at": now}]) if attempt is not None else "[]"
-        extra = dict(message.extra or {})
-        client, face = (extra.pop(key, None) for key in _COLUMN_EXTRAS)
-        due = _epoch(send_at, "send_at")
-        status, phase = (Status.SCHEDULED.value, "scheduled") if due is not None else (Status.UNKNOWN.value,
-                                                                                        "sending")
-        values = (message.id, now, now, message.to, message.text, message.sender, message.reference,
-                  idempotency_key, attempt, status, phase, message.segments, message.encoding, attempts,
-                  json.dumps(extra, default=str) if extra else "{}", None if client is None else str(client),
-                  None if face is None else str(face), due, fingerprint)
-        insert = ("INSERT INTO messages (id, created_at, updated_at, to_number, text, sender, reference,"
-                  " idempotency_key, backend, status, phase, segments, encoding, attempts, extra, client, face,"
-                  " send_at, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        values = statements.begin_row(message, idempotency_key, attempt=attempt, fingerprint=fingerprint,
+                                      due=_epoch(send_at, "send_at"), now=_now())
+        insert = statements.INSERT_MESSAGE
         aliases = self._take_aliases(message.id)
         with self._lock:
             if idempotency_key is None:
@@ -371,12 +360,7 @@ class Journal(PendingAliases):
                 row = self._db.execute(f"SELECT {self._COLUMNS} FROM messages WHERE idempotency_key=?",
                                        (idempotency_key,)).fetchone()
                 if row is not None:
-                    if row[14] not in ("failed", "canceled"):
-                        if fingerprint is not None and row[21] is not None and row[21] != fingerprint:
-                            raise IdempotencyConflict(
-                                f"idempotency key {idempotency_key!r} was already used for another message"
-                                f" ({row[0]}: other recipient, text, sender or reference); nothing was sent",
-                                message_id=row[0])
+                    if statements.earlier_stands(row, idempotency_key, fingerprint):
                         return self._record(row)
                     self._db.execute("UPDATE messages SET idempotency_key=NULL WHERE id=?", (row[0],))
                 self._db.execute(insert, values)
@@ -420,29 +404,19 @@ class Journal(PendingAliases):
     def accepted(self, message_id: str, backend: str, provider_id: str, status: Status,
                  segments: int | None = None) -> None:
         """The provider accepted the message: phase ``accepted``, ``sent_at`` now (kept if set)."""
-        now = _now()
+        update, event = statements.accepted_args(message_id, backend, provider_id, status, segments, _now())
         with self._lock, self._transaction():
-            self._db.execute(
-                "UPDATE messages SET phase='accepted', backend=?, provider_id=?, status=?, updated_at=?,"
-                " sent_at=COALESCE(sent_at, ?), segments=COALESCE(?, segments), error=NULL, error_code=NULL"
-                " WHERE id=?",
-                (backend, provider_id, status.value, now, now, segments, message_id))
-            self._db.execute("INSERT INTO events (message_id, at, status, description) VALUES (?,?,?,?)",
-                             (message_id, now, status.value, f"accepted by {backend}"))
+            self._db.execute(statements.ACCEPTED, update)
+            self._db.execute(statements.ACCEPTED_EVENT, event)
 
     def finished_with_error(self, message_id: str, backend: str | None, *, unknown: bool, error: str,
                             code: str | None = None) -> None:
         """The send ended in an error: ``unknown`` (maybe accepted) or ``failed`` (certainly not)."""
-        now = _now()
-        status = Status.UNKNOWN if unknown else Status.FAILED
+        update, event = statements.finished_args(message_id, backend, unknown=unknown, error=error, code=code,
+                                                 now=_now())
         with self._lock, self._transaction():
-            self._db.execute(
-                "UPDATE messages SET phase=?, backend=COALESCE(?, backend), status=?, error=?, error_code=?,"
-                " updated_at=? WHERE id=?",
-                ("unknown" if unknown else "failed", backend, status.value, error, code, now, message_id))
-            self._db.execute(
-                "INSERT INTO events (message_id, at, status, code, description) VALUES (?,?,?,?,?)",
-                (message_id, now, status.value, code, error))
+            self._db.execute(statements.FINISHED, update)
+            self._db.execute(statements.ERROR_EVENT, event)
 
     def set_status(self, message_id: str, status: Status, *, at: datetime | None = None,
                    code: str | None = None, description: str | None = None, phase: str | None = None) -> Status | None:

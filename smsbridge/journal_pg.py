@@ -35,8 +35,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from .errors import ConfigError, IdempotencyConflict
-from .journal import _COLUMN_EXTRAS, Journal, PendingAliases, _epoch, _now, _plain, _ts
+from . import journal_statements as statements
+from .errors import ConfigError
+from .journal import Journal, PendingAliases, _epoch, _now, _plain, _ts
 from .model import InboundMessage, Message, MessageRecord, Status, StatusEvent
 from .store import redact_store, scrub
 
@@ -161,10 +162,10 @@ _LOCK_KEY = 0x736D7362  # "smsb": the advisory lock migrations hold
 _CLAIM_POLL = 0.02
 
 
-def _q(sql: str) -> str:
-    """SQLite-style ``?`` placeholders as psycopg's ``%s`` (the shared WHERE builder)."""
-    assert "%" not in sql, sql
-    return sql.replace("?", "%s")
+_q = statements.pg  # the shared WHERE builder's SQL, and the statements both journals run:
+_INSERT_MESSAGE, _ACCEPTED, _ACCEPTED_EVENT, _FINISHED, _ERROR_EVENT = (
+    _q(sql) for sql in (statements.INSERT_MESSAGE, statements.ACCEPTED, statements.ACCEPTED_EVENT,
+                        statements.FINISHED, statements.ERROR_EVENT))
 
 
 
@@ -352,20 +353,9 @@ class PgJournal(PendingAliases):
               send_at: datetime | float | None = None) -> MessageRecord | None:
         """As :meth:`Journal.begin`; the key is claimed by ``INSERT ... ON CONFLICT DO
         NOTHING``: a concurrent claimant waits for the first one's commit, then reads its row."""
-        now = _now()
-        attempts = json.dumps([{"backend": attempt, "at": now}]) if attempt is not None else "[]"
-        extra = dict(message.extra or {})
-        client, face = (extra.pop(key, None) for key in _COLUMN_EXTRAS)
-        due = _epoch(send_at, "send_at")
-        status, phase = (Status.SCHEDULED.value, "scheduled") if due is not None else (Status.UNKNOWN.value,
-                                                                                        "sending")
-        values = (message.id, now, now, message.to, message.text, message.sender, message.reference,
-                  idempotency_key, attempt, status, phase, message.segments, message.encoding, attempts,
-                  json.dumps(extra, default=str) if extra else "{}", None if client is None else str(client),
-                  None if face is None else str(face), due, fingerprint)
-        insert = ("INSERT INTO messages (id, created_at, updated_at, to_number, text, sender, reference,"
-                  " idempotency_key, backend, status, phase, segments, encoding, attempts, extra, client, face,"
-                  " send_at, fingerprint) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)")
+        values = statements.begin_row(message, idempotency_key, attempt=attempt, fingerprint=fingerprint,
+                                      due=_epoch(send_at, "send_at"), now=_now())
+        insert = _INSERT_MESSAGE
         aliases = self._take_aliases(message.id)
 
         def write_aliases(conn: Any) -> None:
@@ -386,12 +376,7 @@ class PgJournal(PendingAliases):
                                    (idempotency_key,)).fetchone()
                 if row is None:
                     continue  # the holder gave the key up between our two statements: claim again
-                if row[14] not in ("failed", "canceled"):
-                    if fingerprint is not None and row[21] is not None and row[21] != fingerprint:
-                        raise IdempotencyConflict(
-                            f"idempotency key {idempotency_key!r} was already used for another message"
-                            f" ({row[0]}: other recipient, text, sender or reference); nothing was sent",
-                            message_id=row[0])
+                if statements.earlier_stands(row, idempotency_key, fingerprint):
                     return self._record(row)
                 conn.execute("UPDATE messages SET idempotency_key=NULL WHERE id=%s", (row[0],))
                 conn.execute(insert, values)
@@ -427,26 +412,18 @@ class PgJournal(PendingAliases):
 
     def accepted(self, message_id: str, backend: str, provider_id: str, status: Status,
                  segments: int | None = None) -> None:
-        now = _now()
+        update, event = statements.accepted_args(message_id, backend, provider_id, status, segments, _now())
         with self._transaction() as conn:
-            conn.execute(
-                "UPDATE messages SET phase='accepted', backend=%s, provider_id=%s, status=%s, updated_at=%s,"
-                " sent_at=COALESCE(sent_at, %s), segments=COALESCE(%s, segments), error=NULL, error_code=NULL"
-                " WHERE id=%s", (backend, provider_id, status.value, now, now, segments, message_id))
-            conn.execute("INSERT INTO events (message_id, at, status, description) VALUES (%s,%s,%s,%s)",
-                         (message_id, now, status.value, f"accepted by {backend}"))
+            conn.execute(_ACCEPTED, update)
+            conn.execute(_ACCEPTED_EVENT, event)
 
     def finished_with_error(self, message_id: str, backend: str | None, *, unknown: bool, error: str,
                             code: str | None = None) -> None:
-        now = _now()
-        status = Status.UNKNOWN if unknown else Status.FAILED
+        update, event = statements.finished_args(message_id, backend, unknown=unknown, error=error, code=code,
+                                                 now=_now())
         with self._transaction() as conn:
-            conn.execute(
-                "UPDATE messages SET phase=%s, backend=COALESCE(%s, backend), status=%s, error=%s, error_code=%s,"
-                " updated_at=%s WHERE id=%s",
-                ("unknown" if unknown else "failed", backend, status.value, error, code, now, message_id))
-            conn.execute("INSERT INTO events (message_id, at, status, code, description) VALUES (%s,%s,%s,%s,%s)",
-                         (message_id, now, status.value, code, error))
+            conn.execute(_FINISHED, update)
+            conn.execute(_ERROR_EVENT, event)
 
     def set_status(self, message_id: str, status: Status, *, at: datetime | None = None,
                    code: str | None = None, description: str | None = None, phase: str | None = None) -> Status | None:
