@@ -44,17 +44,18 @@ seconds to send its body, seconds an idle keep-alive connection stays open, and
 connections (plus requests in progress) at once before new ones get a 503."""
 
 
-class _Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a header deadline: a connection that has not sent a
-    complete request head within ``header_timeout`` seconds of connecting (or of its
-    previous reply) is closed — a slow-loris client holds a connection for seconds, not
-    forever.  (uvicorn's own keep-alive timeout only runs between requests.)"""
+class _HeaderDeadline:
+    """The header deadline both protocols share: armed when a connection opens and after
+    every reply, disarmed once a request head is complete; a connection that is still
+    :meth:`_idle` when it fires is closed.  Mixed in before uvicorn's protocol class."""
 
     header_timeout = DEFAULTS["header_timeout"]
     _head_timer: asyncio.TimerHandle | None = None
+    loop: asyncio.AbstractEventLoop
+    transport: Any
 
     def connection_made(self, transport: Any) -> None:
-        super().connection_made(transport)
+        super().connection_made(transport)  # type: ignore[misc]
         self._arm()
 
     def _arm(self) -> None:
@@ -67,24 +68,38 @@ class _Protocol(H11Protocol):
             timer.cancel()
             self._head_timer = None
 
+    def _idle(self) -> bool:
+        """No request head in progress (and nothing being answered)."""
+        raise NotImplementedError
+
     def _head_overdue(self) -> None:
         self._head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self._idle() and not self.transport.is_closing():
             self.transport.close()
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.conn.their_state is not h11.IDLE:
-            self._disarm()  # the head is complete; the app's body_timeout takes over
-
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         if not self.transport.is_closing():
             self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
+
+
+class _Protocol(_HeaderDeadline, H11Protocol):
+    """uvicorn's h11 protocol with a header deadline: a connection that has not sent a
+    complete request head within ``header_timeout`` seconds of connecting (or of its
+    previous reply) is closed — a slow-loris client holds a connection for seconds, not
+    forever.  (uvicorn's own keep-alive timeout only runs between requests.)"""
+
+    def _idle(self) -> bool:
+        return self.conn.their_state is h11.IDLE
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.conn.their_state is not h11.IDLE:
+            self._disarm()  # the head is complete; the app's body_timeout takes over
 
 
 _MAX_HEAD = 16 * 1024  # bytes of request head, as h11_max_incomplete_event_size below
@@ -101,7 +116,7 @@ _FAST_PROTOCOL: type[Any] | None = None
 if _HAVE_HTTPTOOLS:
     # Module level (not built in a function): ``serve --workers`` pickles the protocol
     # class into its worker processes.
-    class _FastProtocol(HttpToolsProtocol):
+    class _FastProtocol(_HeaderDeadline, HttpToolsProtocol):
         """uvicorn's httptools protocol with the same header deadline as :class:`_Protocol`
         (``serve`` uses it when httptools is installed: ``pip install 'smsbridge[fast]'``).
 
@@ -115,19 +130,11 @@ if _HAVE_HTTPTOOLS:
         more read, 64 KiB, is buffered past the limit).
         """
 
-        header_timeout = DEFAULTS["header_timeout"]
-        _head_timer: asyncio.TimerHandle | None = None
-
         _head_bytes = 0
 
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self._arm()
-
         def _arm(self) -> None:
-            self._disarm()
+            super()._arm()
             self._head_bytes = 0
-            self._head_timer = self.loop.call_later(self.header_timeout, self._head_overdue)
 
         _reading_body = False  # between a head's end and its message's end (the body may outlive the reply)
 
@@ -142,18 +149,9 @@ if _HAVE_HTTPTOOLS:
                                          b"connection: close\r\n\r\n")
                     self.transport.close()
 
-        def _disarm(self) -> None:
-            timer = self._head_timer
-            if timer is not None:
-                timer.cancel()
-                self._head_timer = None
-
-        def _head_overdue(self) -> None:
-            self._head_timer = None
-            idle = (self.cycle is None or self.cycle.response_complete) and not self.pipeline \
+        def _idle(self) -> bool:
+            return (self.cycle is None or self.cycle.response_complete) and not self.pipeline \
                 and not self._reading_body
-            if idle and not self.transport.is_closing():
-                self.transport.close()
 
         def on_headers_complete(self) -> None:
             self._disarm()  # the head is complete; the app's body_timeout takes over
@@ -165,15 +163,6 @@ if _HAVE_HTTPTOOLS:
             super().on_message_complete()
             if (self.cycle is None or self.cycle.response_complete) and not self.transport.is_closing():
                 self._arm()  # answered before its body was all in (a 413): the next head's deadline
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._arm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
 
     _FAST_PROTOCOL = _FastProtocol
 
