@@ -21,8 +21,7 @@ from typing import Any
 
 import pytest
 import yaml
-from processes import free_port as _free_port
-from processes import healthy as _healthy
+from processes import serve_fleet
 from processes import wait_until as _wait
 
 AC = "AC" + "7" * 32
@@ -52,29 +51,8 @@ def fleet(tmp_path: Path, store: str) -> Iterator[Callable[..., list[str]]]:
         "gateway": {"clients": {"shop": {"twilio": {"account_sid": AC, "auth_token": TOKEN}}},
                     "poll_interval": 0.05, "dispatch_interval": 0.05},
     }))
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start(*workers: int) -> list[str]:
-        urls = []
-        for count in workers:
-            port = _free_port()
-            log = (tmp_path / f"serve-{port}.log").open("wb")
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "smsbridge.cli", "--config", str(config), "serve", "--port", str(port),
-                 "--workers", str(count)], stdout=log, stderr=subprocess.STDOUT))
-            urls.append(f"http://127.0.0.1:{port}")
-        for url in urls:
-            _wait(lambda url=url: _healthy(url), f"{url} to answer")
-        return urls
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with serve_fleet(config, tmp_path) as start:
+        yield start
 
 
 def _twilio(url: str) -> Any:

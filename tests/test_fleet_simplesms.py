@@ -17,8 +17,6 @@ import http.client
 import http.server
 import os
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,8 +25,7 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from processes import free_port as _free_port
-from processes import healthy as _healthy
+from processes import serve_fleet
 from processes import wait_until as _wait
 
 from smsbridge import Bridge, Status
@@ -136,31 +133,12 @@ def fleet(tmp_path: Path, balancer: Balancer) -> Iterator[Callable[..., list[str
         "gateway": {"clients": {"shop": {"simplesms": dict(CLIENT)}}, "public_url": balancer.url,
                     "poll_interval": 0.05},
     }))
-    procs: list[subprocess.Popen[bytes]] = []
 
-    def start(*workers: int) -> list[str]:
-        urls = []
-        for count in workers:
-            port = _free_port()
-            log = (tmp_path / f"serve-{port}.log").open("wb")
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "smsbridge.cli", "--config", str(config), "serve", "--port", str(port),
-                 "--workers", str(count)], stdout=log, stderr=subprocess.STDOUT))
-            urls.append(f"http://127.0.0.1:{port}")
-        for url in urls:
-            _wait(lambda url=url: _healthy(url), f"{url} to answer")
+    def route(urls: list[str]) -> None:
         balancer.upstreams = urls
-        return urls
 
-    start.procs = procs  # type: ignore[attr-defined]
-    yield start
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    with serve_fleet(config, tmp_path, started=route) as start:
+        yield start
     for log in tmp_path.glob("serve-*.log"):  # the gateways never logged a token or a password
         text = log.read_text(errors="replace")
         assert CLIENT["password"] not in text and "sb1." not in text, text
