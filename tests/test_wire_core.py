@@ -94,6 +94,16 @@ def test_what_a_format_renders_it_reads_back(moment: datetime, fmt: TimeFormat) 
     assert fmt.parse(fmt.format(moment)) == expected
 
 
+@given(st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.sampled_from(
+    [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-11))])))
+def test_rfc2822_is_what_the_email_package_writes(moment: datetime) -> None:
+    """The hand-written formatter (issue 18) against the standard library's, for any
+    moment in any zone: always rendered in UTC, to the second."""
+    from email.utils import format_datetime
+
+    assert RFC2822.format(moment) == format_datetime(moment.astimezone(timezone.utc).replace(microsecond=0))
+
+
 # --------------------------------------------------------------------------- ReplyErrors
 
 ACME = ReplyErrors(provider="Acme", read=lambda data: (data["error"]["code"], data["error"]["message"]),

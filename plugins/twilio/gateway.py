@@ -34,6 +34,7 @@ from smsbridge.gateway.faces import (
     idempotency_key,
     parse_when,
     scan_journal,
+    visible_to,
 )
 from smsbridge.gateway.http import read_form
 from smsbridge.gateway.provider_face import Handler, ProviderFace
@@ -79,15 +80,13 @@ class TwilioFace(ProviderFace):
         creds = basic_credentials(request.headers.get("authorization"))
         return None if creds is None else {"account_sid": creds[0], "auth_token": creds[1]}
 
-    def client(self, request: Request) -> GatewayClient | None:
+    def scoped(self, request: Request, credentials: Mapping[str, Any], client: GatewayClient) -> GatewayClient | None:
         """The authenticated client, when it is also the account the URL names: Twilio
         answers 401 for another account's resources, never 404."""
-        found = super().client(request)
-        presented = self.credentials(request) or {}
-        if found is not None and request.path_params.get("account_sid") != presented.get("account_sid"):
+        if request.path_params.get("account_sid") != credentials["account_sid"]:
             request.state.twilio_other_account = True
             return None
-        return found
+        return client
 
     def unauthorized(self, request: Request) -> Response:
         """Twilio's 401 (20003 Authenticate)."""
@@ -229,10 +228,12 @@ class TwilioFace(ProviderFace):
         return await self.gateway.resolve("twilio", sid) or wire.message_id_in(sid)
 
     async def _fetch(self, request: Request, client: GatewayClient, account_sid: str) -> Response:
-        message_id = await self._message_id(request.path_params["sid"])
-        if message_id is None:
+        sid = request.path_params["sid"]
+        if not wire.is_message_sid(sid):
             raise NotFound("no such message")
-        record = await client_record(self.gateway, client, message_id, missing="no such message")
+        record = await self.gateway.record_by_alias("twilio", sid, wire.message_id_in)
+        if not visible_to(record, client):
+            raise NotFound("no such message")
         return JSONResponse(self._render(record, account_sid), status_code=200)
 
     # -- Balance.json ------------------------------------------------------------------

@@ -32,7 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from .. import plugins
 from ..bridge import WouldWait
-from ..errors import ProviderError
+from ..errors import NotFound, ProviderError
 from ..model import MessageRecord, Receipt, Status
 from . import chaos
 from .clients import GatewayClient, check_clients
@@ -279,12 +279,27 @@ class Gateway:
 
     async def record(self, message_id: str) -> MessageRecord:
         """The journal's record, after asking the backend for a fresher status."""
+        return await self._store(self._refreshed, message_id)
+
+    def _refreshed(self, message_id: str) -> MessageRecord:
+        try:
+            return self.bridge.refreshed(message_id)  # status(), then record(): one read if final
+        except ProviderError as exc:  # a look-up failure must not hide what the journal knows
+            log.info("status refresh for %s failed: %s", message_id, exc)
+        return self.bridge.record(message_id)
+
+    async def record_by_alias(self, kind: str, alias: str, carried: Callable[[str], str | None]) -> MessageRecord:
+        """:meth:`record` of the message the face's id ``alias`` names: the journal's
+        ``kind`` alias, else ``carried(alias)`` (the id the face's id carries).  One store
+        call where :meth:`resolve` + :meth:`record` are two (issue 18).  Raises
+        :class:`~smsbridge.errors.NotFound` when it names no journaled message."""
+        journal = self.bridge.journal
+
         def fetch() -> MessageRecord:
-            try:
-                return self.bridge.refreshed(message_id)  # status(), then record(): one read if final
-            except ProviderError as exc:  # a look-up failure must not hide what the journal knows
-                log.info("status refresh for %s failed: %s", message_id, exc)
-            return self.bridge.record(message_id)
+            message_id = journal.resolve(kind, alias) or carried(alias)
+            if message_id is None:
+                raise NotFound(f"no message with the {kind} id {alias!r}")
+            return self._refreshed(message_id)
         return await self._store(fetch)
 
     async def records(self, **query: Any) -> list[MessageRecord]:

@@ -93,6 +93,14 @@ class GatewayMiddleware:
             if raw is not None:
                 context.chaos = parse(raw.decode("latin-1"))
         token = _CURRENT.set(context)
+        if not context.chaos:  # nothing to delay or swallow: the reply goes straight out
+            try:
+                await self.app(scope, receive, send)
+            except GatewayAbort as abort:  # raised before any reply (authentication, throttling)
+                await self._abort(scope, receive, send, abort)
+            finally:
+                _CURRENT.reset(token)
+            return
         started = False
         swallowed = False
 

@@ -78,7 +78,14 @@ class ProviderFace:
         credentials = self.credentials(request)
         if not credentials:
             return None
-        return self.gateway.authenticate(self.kind, **credentials)
+        found = self.gateway.authenticate(self.kind, **credentials)
+        return None if found is None else self.scoped(request, credentials, found)
+
+    def scoped(self, request: Request, credentials: Mapping[str, Any], client: GatewayClient) -> GatewayClient | None:
+        """``client``, or ``None`` when the request reaches past what its (valid)
+        credentials may: a face whose URLs name an account overrides this, with the
+        credentials already parsed (a header is parsed once per request)."""
+        return client
 
     async def serve(self, request: Request, handler: Handler, *, errors: ErrorTable | None = None) -> Response:
         """Authenticate, then ``await handler(client)`` with any error in the provider's shape."""
