@@ -255,10 +255,12 @@ def _sids(base: str, auth: str, count: int) -> list[str]:
     return paths
 
 
-def gateway_rows(mode: Mode, http: str = "auto") -> list[Figure]:
+def gateway_rows(mode: Mode, http: str = "auto", *, plain_baseline: bool = False) -> list[Figure]:
     """Both servers on the same uvicorn stack: ``auto`` (httptools + uvloop when the ``fast``
     extra is installed, as ``serve`` picks) or ``h11`` (``SMSBRIDGE_HTTP=h11`` for the
-    gateway, ``--http h11`` for the baseline: the stack of the issue's own figures)."""
+    gateway, ``--http h11`` for the baseline).  ``plain_baseline``: the gateway as ``serve``
+    picks, the baseline as a plain ``pip install starlette uvicorn`` runs it (h11, the
+    asyncio loop: the stack of the issue's own figures), informational."""
     from gateway_rps import _free_port
 
     seconds = mode.pick(5, 2, 0.5)
@@ -272,7 +274,8 @@ def gateway_rows(mode: Mode, http: str = "auto") -> list[Figure]:
         config = _gateway_config(os.path.join(tmp, "gw.yaml"))
         sides = {"gateway": lambda port: [venv_bin("smsbridge"), "--config", config, "serve", "--port", str(port)],
                  "raw": lambda port: [PYTHON, os.path.join(HERE, "raw_asgi.py"), "--port", str(port),
-                                      "--http", http]}
+                                      *(["--http", "h11", "--loop", "asyncio"] if plain_baseline
+                                        else ["--http", http])]}
         for r in range(rounds):
             for side in (["gateway", "raw"] if r % 2 == 0 else ["raw", "gateway"]):
                 port = _free_port()
@@ -293,14 +296,16 @@ def gateway_rows(mode: Mode, http: str = "auto") -> list[Figure]:
     figures = []
     for op, target in (("create", ">= 0.5"), ("fetch", ">= 0.8")):
         g, raw = rps[f"gateway-{op}"], rps[f"raw-{op}"]
-        if http != "auto":
+        if http != "auto" or plain_baseline:
             target = None
         figures.append(Figure(
             SECTION, f"gateway Twilio {op} vs bare Starlette, one process each, c=16"
-            + ("" if http == "auto" else f" ({http}, informational)"),
+            + (" (gateway as serve picks, baseline on plain uvicorn: h11 + asyncio; informational)"
+               if plain_baseline else "" if http == "auto" else f" ({http}, informational)"),
             statistics.median(g), statistics.median(raw), "req/s",
             ratio=statistics.median(a / b for a, b in zip(g, raw, strict=True)), target=target,
-            note=f"uvicorn http={stack}; loadgen.py -c16 {seconds:g}s x{rounds} rounds"
+            note=f"uvicorn http={stack}" + ("; baseline h11 + asyncio" if plain_baseline else "")
+            + f"; loadgen.py -c16 {seconds:g}s x{rounds} rounds"
             + (f"; {bad} NON-2xx/errors" if bad else ""),
             extra={"gateway": g, "raw": raw}))
     return figures
@@ -396,6 +401,7 @@ def run(mode: Mode) -> list[Figure]:
     figures += gateway_rows(mode)
     if mode.full:  # the issue's own stack, for comparison with its table
         figures += gateway_rows(mode, http="h11")
+        figures += gateway_rows(mode, plain_baseline=True)
     figures.append(journal_row(mode))
     figures.append(rss_row(mode))
     return figures

@@ -31,5 +31,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--http", default="auto", help="uvicorn's HTTP implementation (auto: httptools if installed)")
+    parser.add_argument("--loop", default="auto", help="uvicorn's event loop (auto: uvloop if installed)")
     args = parser.parse_args()
-    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, http=args.http)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, http=args.http,
+                loop=args.loop)

@@ -80,6 +80,9 @@ def test_issue18_table(bench: Any) -> None:
     _numbers(figures)
     assert not any("FAILED" in f.note or "NON-2xx" in f.note for f in figures), [f.note for f in figures]
     assert "INDEX" in figures[6].note  # journal --status unknown is an index search
+    plain = issue18.gateway_rows(bench.Mode("tiny"), plain_baseline=True)  # the issue's own baseline stack
+    _numbers(plain)
+    assert len(plain) == 2 and all("baseline h11 + asyncio" in f.note and "NON-2xx" not in f.note for f in plain)
 
 
 def test_runner_table(bench: Any) -> None:
