@@ -11,7 +11,7 @@ import json
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 __all__ = ["BadRequest", "read_body", "read_form", "read_json", "parse_pairs", "DEFAULT_MAX_BODY"]
 
@@ -44,12 +44,21 @@ async def read_body(request: Request) -> bytes:
     deadline = float(getattr(request.app.state, "body_timeout", DEFAULT_BODY_TIMEOUT))
 
     async def collect() -> None:
+        # request.receive(), not request.stream(): the same messages without an async
+        # generator per request (~4 us of a create, issue 18); nothing reads the body twice.
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise BadRequest(413, f"request body too large (limit {limit} bytes)")
-            chunks.append(chunk)
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise BadRequest(413, f"request body too large (limit {limit} bytes)")
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return
 
     try:  # a body trickled byte by byte must not hold the request
         if _timeout is not None:  # Python 3.11+: a deadline on this task, no task of its own (issue 18)
@@ -59,7 +68,7 @@ async def read_body(request: Request) -> bytes:
             await asyncio.wait_for(collect(), deadline)
     except asyncio.TimeoutError:
         raise BadRequest(408, f"request body not received within {deadline:g} seconds") from None
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)  # b"" when there was no body
 
 
 def _decode(raw: bytes) -> str:
