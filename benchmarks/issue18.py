@@ -227,6 +227,14 @@ def _server(argv: list[str], port: int, stderr: Any = subprocess.DEVNULL,
             proc.wait()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of process ``pid`` (``/proc/<pid>/stat``): a server's CPU per request is
+    robust to outside load where its req/s is not."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _load(url: str, auth: str, *, seconds: float = 0, count: int | None = None, create: bool = True,
           paths_file: str | None = None) -> dict[str, Any]:
     argv = [PYTHON, os.path.join(HERE, "loadgen.py"), "--url", url, "--connections", "16",
@@ -269,6 +277,7 @@ def gateway_rows(mode: Mode, http: str = "auto", *, plain_baseline: bool = False
     create_path = f"/2010-04-01/Accounts/{AC}/Messages.json"
     env = {**os.environ, "SMSBRIDGE_HTTP": "h11"} if http == "h11" else None
     rps: dict[str, list[float]] = {f"{side}-{op}": [] for side in ("gateway", "raw") for op in ("create", "fetch")}
+    cpu: dict[str, list[float]] = {key: [] for key in rps}  # server CPU µs per answered request
     bad = 0
     with tempfile.TemporaryDirectory(prefix="smsbridge-gw18-") as tmp:
         config = _gateway_config(os.path.join(tmp, "gw.yaml"))
@@ -279,17 +288,20 @@ def gateway_rows(mode: Mode, http: str = "auto", *, plain_baseline: bool = False
         for r in range(rounds):
             for side in (["gateway", "raw"] if r % 2 == 0 else ["raw", "gateway"]):
                 port = _free_port()
-                with _server(sides[side](port), port, env=env):
+                with _server(sides[side](port), port, env=env) as proc:
                     base = f"http://127.0.0.1:{port}"
                     paths = os.path.join(tmp, f"paths-{side}.txt")
                     with open(paths, "w", encoding="utf-8") as fh:
                         fh.write("\n".join(_sids(base, auth, mode.pick(500, 200, 20))))
                     _load(base + create_path, auth, count=mode.pick(500, 200, 20))  # warm-up
                     for op in ("create", "fetch"):
+                        before = _cpu_seconds(proc.pid)
                         got = _load(base + create_path, auth, seconds=seconds, create=op == "create",
                                     paths_file=None if op == "create" else paths)
+                        used = _cpu_seconds(proc.pid) - before
                         bad += got["non_2xx"] + got["errors"]
                         rps[f"{side}-{op}"].append(got["rps"])
+                        cpu[f"{side}-{op}"].append(used / max(got["requests"], 1) * 1e6)
     from smsbridge.gateway.server import http_implementation
 
     stack = "h11" if http == "h11" else http_implementation()
@@ -306,8 +318,10 @@ def gateway_rows(mode: Mode, http: str = "auto", *, plain_baseline: bool = False
             ratio=statistics.median(a / b for a, b in zip(g, raw, strict=True)), target=target,
             note=f"uvicorn http={stack}" + ("; baseline h11 + asyncio" if plain_baseline else "")
             + f"; loadgen.py -c16 {seconds:g}s x{rounds} rounds"
+            + f"; server CPU per request: gateway {statistics.median(cpu[f'gateway-{op}']):.0f} us,"
+            f" bare {statistics.median(cpu[f'raw-{op}']):.0f} us"
             + (f"; {bad} NON-2xx/errors" if bad else ""),
-            extra={"gateway": g, "raw": raw}))
+            extra={"gateway": g, "raw": raw, "gateway_cpu_us": cpu[f"gateway-{op}"], "raw_cpu_us": cpu[f"raw-{op}"]}))
     return figures
 
 

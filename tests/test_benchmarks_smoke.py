@@ -83,6 +83,9 @@ def test_issue18_table(bench: Any) -> None:
     plain = issue18.gateway_rows(bench.Mode("tiny"), plain_baseline=True)  # the issue's own baseline stack
     _numbers(plain)
     assert len(plain) == 2 and all("baseline h11 + asyncio" in f.note and "NON-2xx" not in f.note for f in plain)
+    for figure in plain:  # the servers' CPU per request is reported for both sides of every round
+        assert "server CPU per request" in figure.note
+        assert len(figure.extra["gateway_cpu_us"]) == len(figure.extra["raw_cpu_us"]) == len(figure.extra["raw"])
 
 
 def test_runner_table(bench: Any) -> None:
