@@ -144,6 +144,24 @@ def test_failed_authentication_is_throttled_with_a_provider_shaped_429(tmp_path,
     assert plivo.status_code == 429 and "error" in plivo.json()
 
 
+def test_behind_a_proxy_on_this_host_the_throttle_counts_each_forwarded_address(tmp_path, gateway):
+    """uvicorn trusts X-Forwarded-For from 127.0.0.1 (a reverse proxy on the same host),
+    so one guesser behind the proxy does not lock out the proxy's other callers
+    (docs/gateway.md, "Throttling and limits")."""
+    server = gateway(config(tmp_path, auth_failures=3, auth_window=60))
+
+    def guess(n: int, forwarded: str) -> int:
+        sid = f"AC{n:032x}"  # another claimed account each time: only the address is counted
+        return requests.post(f"{server.url}/2010-04-01/Accounts/{sid}/Messages.json", auth=(sid, "wrong"),
+                             data={"To": "+36301234567", "Body": "hi"}, headers={"X-Forwarded-For": forwarded},
+                             timeout=5).status_code
+
+    assert [guess(n, "203.0.113.7") for n in range(5)] == [401] * 3 + [429] * 2
+    assert guess(99, "198.51.100.2") == 401  # another caller behind the same proxy: not throttled
+    assert create(server.url, headers={"X-Forwarded-For": "198.51.100.2"}).status_code == 201
+    assert create(server.url, headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
+
+
 def test_throttle_counts_per_address_and_per_claimed_client():
     from smsbridge.gateway.throttle import MAX_KEYS, FailureThrottle
 
