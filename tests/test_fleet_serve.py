@@ -4,10 +4,8 @@ status callback arrives once, a scheduled message is sent once, and a backend's
 ``rate_limit`` holds across both (counted at the provider)."""
 from __future__ import annotations
 
-import socket
+import contextlib
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -18,62 +16,29 @@ from typing import Any
 import pytest
 import requests
 import yaml
+from processes import serve_fleet
 
 from smsbridge import Bridge
 
 SID, TOKEN = "AC" + "3" * 32, "fleet-token"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def fleet(tmp_path: Path, postgres_url: str):
     """``fleet(**sandbox_options) -> (config path, [url, url])``: two serve processes."""
-    procs: list[subprocess.Popen[str]] = []
-
-    def start(**sandbox: Any) -> tuple[Path, list[str]]:
-        config = {"backends": {"local": {"plugin": "sandbox", "path": str(tmp_path / "provider.sqlite3"),
-                                         "credit": 100000, **sandbox}},
-                  "store": postgres_url,
-                  "gateway": {"poll_interval": 0.05, "dispatch_interval": 0.05,
-                              "clients": {"shop": {"twilio": {"account_sid": SID, "auth_token": TOKEN}}}}}
-        path = tmp_path / "smsbridge.yaml"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        with Bridge.from_config(path) as bridge:  # schema and provider file exist before both start
-            bridge.journal.get("warm-up")
-        urls = []
-        for _ in range(2):
-            port = free_port()
-            procs.append(subprocess.Popen([sys.executable, "-m", "smsbridge.cli", "--config", str(path), "serve",
-                                           "--port", str(port)], stdout=subprocess.DEVNULL,
-                                          stderr=subprocess.PIPE, text=True))
-            urls.append(f"http://127.0.0.1:{port}")
-        for url, proc in zip(urls, procs, strict=True):
-            deadline = time.monotonic() + 60
-            while True:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                try:
-                    if requests.get(url + "/_smsbridge/health", timeout=2).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                assert time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.1)
-        return path, urls
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with contextlib.ExitStack() as running:
+        def start(**sandbox: Any) -> tuple[Path, list[str]]:
+            config = {"backends": {"local": {"plugin": "sandbox", "path": str(tmp_path / "provider.sqlite3"),
+                                             "credit": 100000, **sandbox}},
+                      "store": postgres_url,
+                      "gateway": {"poll_interval": 0.05, "dispatch_interval": 0.05,
+                                  "clients": {"shop": {"twilio": {"account_sid": SID, "auth_token": TOKEN}}}}}
+            path = tmp_path / "smsbridge.yaml"
+            path.write_text(yaml.safe_dump(config), encoding="utf-8")
+            with Bridge.from_config(path) as bridge:  # schema and provider file exist before both start
+                bridge.journal.get("warm-up")
+            return path, running.enter_context(serve_fleet(path, tmp_path))(1, 1)
+        yield start
 
 
 def create(url: str, body: str, **form: str) -> dict[str, Any]:
