@@ -40,13 +40,13 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
 from email.utils import parsedate_to_datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from . import errors, ids
 from .model import Status
 
 __all__ = ["ProviderWire", "WireError", "StatusWords", "TimeFormat", "ReplyErrors", "Rule", "ErrorReplies",
-           "RFC2822", "ISO_SECONDS", "ISO_MILLIS_Z", "check_wire", "Bound", "bind", "CONVENTION"]
+           "RFC2822", "ISO_SECONDS", "ISO_MILLIS_Z", "check_wire", "Bound", "bind", "CONVENTION", "readable"]
 
 
 # --------------------------------------------------------------------------- refusals
@@ -431,6 +431,26 @@ class Bound(NamedTuple):
     message_id_in: Callable[[object], str | None]
     error_from_reply: _ErrorFromReply
     reply_for_error: _ReplyForError
+
+
+# --------------------------------------------------------------------------- list replies
+
+_Item = TypeVar("_Item")
+
+
+def readable(items: Iterable[Any], parse: Callable[[Any], _Item]) -> list[_Item]:
+    """``parse(item)`` for each item of a provider's list reply that it can read.
+
+    An item ``parse`` refuses with :class:`~smsbridge.errors.ProviderError` (a shape this
+    version does not know, an MMS in an SMS list) is left out: one odd message must not
+    make a whole page, and the look-ups built on it, fail."""
+    found = []
+    for item in items:
+        try:
+            found.append(parse(item))
+        except errors.ProviderError:
+            continue
+    return found
 
 
 def bind(statuses: StatusWords, times: TimeFormat, id_shape: ids.Shape, reply_errors: ReplyErrors,

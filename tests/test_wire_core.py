@@ -199,3 +199,18 @@ def test_outgoing_defaults_to_each_statuss_first_word_so_only_exceptions_are_wri
     assert words.from_status(Status.CANCELED) == "Canceled"
     with pytest.raises(ValueError, match="no word for: scheduled"):
         StatusWords({"sent": Status.SENT}, {s: s.value for s in Status if s is not Status.SCHEDULED})
+
+
+# --------------------------------------------------------------------------- list replies
+
+def test_readable_leaves_out_the_items_a_provider_parser_refuses() -> None:
+    from smsbridge.wire import readable
+
+    def parse(item: object) -> int:
+        if not isinstance(item, int):
+            raise errors.ProviderError(f"not a message: {item!r}")
+        return item * 2
+
+    assert readable([1, "mms", 2, None, 3], parse) == [2, 4, 6]
+    with pytest.raises(ZeroDivisionError):  # only a provider's refusal is skipped, never a bug
+        readable([1], lambda item: item / 0)

@@ -20,6 +20,7 @@ from typing import Any
 
 from smsbridge.errors import ProviderError
 from smsbridge.model import Status
+from smsbridge.wire import readable
 
 from .error_codes import CODE_BAD_REQUEST, CODE_INVALID, CODE_MISSING, WireError
 from .vocabulary import DEFAULT_BASE_URL, STATUS_REASON, STATUSES, TIMES, e164, msisdn
@@ -271,12 +272,7 @@ def parse_list_page(data: Any) -> tuple[list[ParsedMessage], bool]:
     Raises ProviderError when the reply is no list."""
     if not isinstance(data, Mapping) or not isinstance(data.get("items"), list):
         raise ProviderError("MessageBird's list reply has no items")
-    found = []
-    for item in data["items"]:
-        try:
-            found.append(parse_message(item))
-        except ProviderError:
-            continue
+    found = readable(data["items"], parse_message)
     links = data.get("links")
     return found, isinstance(links, Mapping) and bool(links.get("next"))
 

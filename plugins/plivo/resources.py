@@ -14,6 +14,7 @@ from typing import Any
 
 from smsbridge.errors import ProviderError
 from smsbridge.model import Status
+from smsbridge.wire import readable
 
 from .vocabulary import (
     STATUSES,
@@ -114,12 +115,7 @@ def parse_list(data: Any) -> tuple[list[ParsedMessage], bool]:
     Raises ProviderError when the reply is no list."""
     if not isinstance(data, Mapping) or not isinstance(data.get("objects"), list):
         raise ProviderError("Plivo's list reply has no objects")
-    found = []
-    for item in data["objects"]:
-        try:
-            found.append(parse_message(item))
-        except ProviderError:
-            continue
+    found = readable(data["objects"], parse_message)
     meta = data.get("meta")
     return found, isinstance(meta, Mapping) and bool(meta.get("next"))
 

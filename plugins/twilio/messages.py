@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from smsbridge.errors import ProviderError
 from smsbridge.model import Status
+from smsbridge.wire import readable
 
 from .api import API_VERSION, message_path, messages_path
 from .statuses import STATUSES, default_error_code, int_or_none
@@ -109,12 +110,7 @@ def parse_list(payload: Any) -> tuple[list[ParsedMessage], str | None]:
     """``(messages, next_page_uri)`` of a list reply; raises ProviderError when it is none."""
     if not isinstance(payload, Mapping) or not isinstance(payload.get("messages"), list):
         raise ProviderError("Twilio's list reply has no messages")
-    found = []
-    for item in payload["messages"]:
-        try:
-            found.append(parse_send_reply(item))
-        except ProviderError:
-            continue
+    found = readable(payload["messages"], parse_send_reply)
     next_uri = payload.get("next_page_uri")
     return found, next_uri if isinstance(next_uri, str) and next_uri else None
 
