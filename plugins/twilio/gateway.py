@@ -28,7 +28,6 @@ from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable
 from smsbridge.gateway.faces import (
     basic_credentials,
-    client_record,
     cursor_of,
     face_extra,
     idempotency_key,
@@ -215,25 +214,23 @@ class TwilioFace(ProviderFace):
         form = await read_form(request)
         if (form.get("Status") or "").strip().lower() != "canceled":
             raise _not_allowed("This gateway updates a message only to cancel it (Status=canceled)")
-        message_id = await self._message_id(request.path_params["sid"])
-        if message_id is None:
-            raise NotFound("no such message")
-        await client_record(self.gateway, client, message_id, missing="no such message")
-        record = await self.gateway.call(self.gateway.bridge.cancel, message_id)
+        record = await self._client_record(request, client)
+        record = await self.gateway.call(self.gateway.bridge.cancel, record.id)
         return JSONResponse(self._render(record, account_sid), status_code=200)
 
-    async def _message_id(self, sid: str) -> str | None:
-        if not wire.is_message_sid(sid):
-            return None
-        return await self.gateway.resolve("twilio", sid) or wire.message_id_in(sid)
-
-    async def _fetch(self, request: Request, client: GatewayClient, account_sid: str) -> Response:
+    async def _client_record(self, request: Request, client: GatewayClient) -> MessageRecord:
+        """The message the URL's sid names (its journal alias, else the id it carries), in
+        one store call; NotFound when there is none or another client sent it."""
         sid = request.path_params["sid"]
         if not wire.is_message_sid(sid):
             raise NotFound("no such message")
         record = await self.gateway.record_by_alias("twilio", sid, wire.message_id_in)
         if not visible_to(record, client):
             raise NotFound("no such message")
+        return record
+
+    async def _fetch(self, request: Request, client: GatewayClient, account_sid: str) -> Response:
+        record = await self._client_record(request, client)
         return JSONResponse(self._render(record, account_sid), status_code=200)
 
     # -- Balance.json ------------------------------------------------------------------

@@ -93,14 +93,6 @@ class GatewayMiddleware:
             if raw is not None:
                 context.chaos = parse(raw.decode("latin-1"))
         token = _CURRENT.set(context)
-        if not context.chaos:  # nothing to delay or swallow: the reply goes straight out
-            try:
-                await self.app(scope, receive, send)
-            except GatewayAbort as abort:  # raised before any reply (authentication, throttling)
-                await self._abort(scope, receive, send, abort)
-            finally:
-                _CURRENT.reset(token)
-            return
         started = False
         swallowed = False
 
@@ -117,7 +109,10 @@ class GatewayMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, reply)
+            # Without a chaos plan there is nothing to delay or swallow: the reply goes
+            # straight out, no wrapper per message (issue 18); an abort is raised only
+            # before a reply starts (authentication, throttling).
+            await self.app(scope, receive, reply if context.chaos else send)
         except GatewayAbort as abort:
             if started:
                 raise RuntimeError("a gateway abort after the reply started") from None
