@@ -75,6 +75,8 @@ def _errors(as_json: bool = False) -> Iterator[None]:
     """
     try:
         yield
+    except BrokenPipeError:
+        raise  # the reader went away (``smsbridge journal | head``): click ends quietly on EPIPE
     except (SmsBridgeError, OSError, csv.Error, UnicodeDecodeError) as exc:
         status = 2 if isinstance(exc, ConfigError) else 1
         message_id = getattr(exc, "message_id", None) if isinstance(exc, SmsBridgeError) else None

@@ -198,3 +198,22 @@ def test_missing_server_extra_names_what_to_install(config: Path, tmp_path: Path
     assert result.returncode == 2
     assert "smsbridge[server]" not in result.stderr
     assert "pip install '.[server]'" in result.stderr and "uvicorn" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["backends"], ["journal"], ["send", "+36301234567", "hi"]])
+def test_a_reader_that_went_away_ends_the_command_quietly(command: list[str], config: Path, tmp_path: Path) -> None:
+    """``smsbridge journal | head -1``: once the reader closes the pipe, the command ends
+    without an error line (the message, if any, is still sent and journaled)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write: every write is EPIPE
+    env = {k: v for k, v in os.environ.items() if k != "SMSBRIDGE_CONFIG"}
+    try:
+        result = subprocess.run([*SMSBRIDGE, "--config", str(config), *command], stdout=write_end,
+                                stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env, timeout=60)
+    finally:
+        os.close(write_end)
+    assert result.stderr == ""
+    assert result.returncode == 1  # as click ends on EPIPE
+    if command[0] == "send":
+        with Bridge.from_config(config) as bridge:
+            assert [r.to for r in bridge.journaled()] == ["+36301234567"]
