@@ -39,6 +39,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone, tzinfo
+from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 
@@ -46,7 +47,7 @@ from . import errors, ids
 from .model import Status
 
 __all__ = ["ProviderWire", "WireError", "StatusWords", "TimeFormat", "ReplyErrors", "Rule", "ErrorReplies",
-           "RFC2822", "ISO_SECONDS", "ISO_MILLIS_Z", "check_wire", "Bound", "bind", "CONVENTION", "readable"]
+           "RFC2822", "ISO_SECONDS", "ISO_MILLIS_Z", "check_wire", "Bound", "bind", "CONVENTION", "readable", "amount_in"]
 
 
 # --------------------------------------------------------------------------- refusals
@@ -451,6 +452,18 @@ def readable(items: Iterable[Any], parse: Callable[[Any], _Item]) -> list[_Item]
         except errors.ProviderError:
             continue
     return found
+
+
+def amount_in(payload: Any, key: str, provider: str) -> Decimal:
+    """The number at ``payload[key]`` of a balance reply, as a Decimal read from its text
+    (``0.1`` stays ``0.1``, never a float's neighbour); :class:`~smsbridge.errors.ProviderError`
+    naming the provider and the field when the reply is no object or the field is missing
+    or no number."""
+    value = payload.get(key) if isinstance(payload, Mapping) else None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise errors.ProviderError(f"{provider}'s balance reply has no readable {key!r}: {value!r:.40}") from None
 
 
 def bind(statuses: StatusWords, times: TimeFormat, id_shape: ids.Shape, reply_errors: ReplyErrors,

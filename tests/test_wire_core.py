@@ -214,3 +214,15 @@ def test_readable_leaves_out_the_items_a_provider_parser_refuses() -> None:
     assert readable([1, "mms", 2, None, 3], parse) == [2, 4, 6]
     with pytest.raises(ZeroDivisionError):  # only a provider's refusal is skipped, never a bug
         readable([1], lambda item: item / 0)
+
+
+def test_amount_in_reads_a_balance_exactly_or_names_what_is_wrong() -> None:
+    from decimal import Decimal
+
+    from smsbridge.wire import amount_in
+
+    assert amount_in({"balance": 0.1}, "balance", "Acme") == Decimal("0.1")  # not 0.1000000000000000055...
+    assert amount_in({"balance": "12.30"}, "balance", "Acme") == Decimal("12.30")
+    for reply in ({}, {"balance": None}, {"balance": "lots"}, ["12"], None):
+        with pytest.raises(errors.ProviderError, match="Acme's balance reply has no readable 'balance'"):
+            amount_in(reply, "balance", "Acme")

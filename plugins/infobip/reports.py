@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from smsbridge.errors import ProviderError
 from smsbridge.model import Status
+from smsbridge.wire import amount_in
 
 from .shapes import TIMES, digits, plus
 from .statuses import ParsedStatus, error_object, status_from_object, status_object
@@ -101,10 +101,5 @@ def balance_json(amount: Decimal | float, currency: str = "EUR") -> dict[str, An
 
 
 def parse_balance(data: Any) -> tuple[Decimal, str]:
-    if not isinstance(data, Mapping) or data.get("balance") is None:
-        raise ProviderError("Infobip balance reply has no balance")
-    try:
-        amount = Decimal(str(data["balance"]))
-    except (InvalidOperation, ValueError):
-        raise ProviderError("Infobip balance reply has an unreadable balance") from None
+    amount = amount_in(data, "balance", "Infobip")
     return amount, str(data.get("currency") or "EUR")

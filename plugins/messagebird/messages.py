@@ -15,12 +15,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from smsbridge.errors import ProviderError
 from smsbridge.model import Status
-from smsbridge.wire import readable
+from smsbridge.wire import amount_in, readable
 
 from .error_codes import CODE_BAD_REQUEST, CODE_INVALID, CODE_MISSING, WireError
 from .vocabulary import DEFAULT_BASE_URL, STATUS_REASON, STATUSES, TIMES, e164, msisdn
@@ -284,12 +284,7 @@ def balance_json(amount: Decimal | float, unit: str = "credits", payment: str = 
 
 
 def parse_balance(data: Any) -> tuple[Decimal, str]:
-    if not isinstance(data, Mapping) or data.get("amount") is None:
-        raise ProviderError("MessageBird balance reply has no amount")
-    try:
-        amount = Decimal(str(data["amount"]))
-    except (InvalidOperation, ValueError):
-        raise ProviderError("MessageBird balance reply has an unreadable amount") from None
+    amount = amount_in(data, "amount", "MessageBird")
     raw_unit = data.get("type")
     unit = raw_unit if isinstance(raw_unit, str) else "credits"
     return amount, unit

@@ -14,7 +14,7 @@ from typing import Any
 
 from smsbridge.errors import ProviderError
 from smsbridge.model import Status
-from smsbridge.wire import readable
+from smsbridge.wire import amount_in, readable
 
 from .vocabulary import (
     STATUSES,
@@ -156,8 +156,4 @@ def account_reply(api_id: str, auth_id: str, cash_credits: Decimal | str, *, nam
 
 
 def parse_account(data: Any) -> Decimal:
-    credits = data.get("cash_credits") if isinstance(data, Mapping) else None
-    try:
-        return Decimal(str(credits))
-    except (InvalidOperation, ValueError):
-        raise ProviderError("Plivo account reply has no readable cash_credits") from None
+    return amount_in(data, "cash_credits", "Plivo")

@@ -2,11 +2,10 @@
 (the amount a string, two decimals unless it has more)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from smsbridge.errors import ProviderError
+from smsbridge.wire import amount_in
 
 __all__ = ["render_balance", "parse_balance"]
 
@@ -18,10 +17,5 @@ def render_balance(account_sid: str, amount: Decimal | str | float, currency: st
 
 
 def parse_balance(payload: Any) -> tuple[Decimal, str]:
-    if not isinstance(payload, Mapping):
-        raise ProviderError("Twilio balance reply is not a JSON object")
-    try:
-        amount = Decimal(str(payload.get("balance")))
-    except (InvalidOperation, ValueError):
-        raise ProviderError(f"Twilio balance is not a number: {payload.get('balance')!r}") from None
+    amount = amount_in(payload, "balance", "Twilio")
     return amount, str(payload.get("currency") or "USD")

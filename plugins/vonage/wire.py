@@ -37,12 +37,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from smsbridge import ids
 from smsbridge.errors import DeliveryUnknown, ProviderError
-from smsbridge.wire import bind
+from smsbridge.wire import amount_in, bind
 
 from .params import digits, encodable, one, truthy
 from .receipts import FINAL_STATUSES, SCTS, STATUSES, TIMES, parse_dlr, render_dlr, render_search_message
@@ -228,9 +228,4 @@ def render_balance(amount: Decimal | float | str, auto_reload: bool = False) -> 
 
 
 def parse_balance(payload: Any) -> Decimal:
-    if not isinstance(payload, Mapping) or "value" not in payload:
-        raise ProviderError("Vonage balance reply has no value")
-    try:
-        return Decimal(str(payload["value"]))
-    except (InvalidOperation, ValueError):
-        raise ProviderError(f"Vonage balance is not a number: {payload['value']!r}") from None
+    return amount_in(payload, "value", "Vonage")
