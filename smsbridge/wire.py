@@ -439,12 +439,17 @@ class Bound(NamedTuple):
 _Item = TypeVar("_Item")
 
 
-def readable(items: Iterable[Any], parse: Callable[[Any], _Item]) -> list[_Item]:
-    """``parse(item)`` for each item of a provider's list reply that it can read.
+def readable(payload: Any, key: str, parse: Callable[[Any], _Item], provider: str) -> list[_Item]:
+    """``parse(item)`` for each item of the list at ``payload[key]`` of a provider's list
+    reply that it can read; :class:`~smsbridge.errors.ProviderError` when the reply has no
+    such list.
 
-    An item ``parse`` refuses with :class:`~smsbridge.errors.ProviderError` (a shape this
-    version does not know, an MMS in an SMS list) is left out: one odd message must not
-    make a whole page, and the look-ups built on it, fail."""
+    An item ``parse`` refuses with ``ProviderError`` (a shape this version does not know,
+    an MMS in an SMS list) is left out: one odd message must not make a whole page, and
+    the look-ups built on it, fail."""
+    items = payload.get(key) if isinstance(payload, Mapping) else None
+    if not isinstance(items, list):
+        raise errors.ProviderError(f"{provider}'s list reply has no {key!r} list")
     found = []
     for item in items:
         try:

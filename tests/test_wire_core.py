@@ -211,9 +211,12 @@ def test_readable_leaves_out_the_items_a_provider_parser_refuses() -> None:
             raise errors.ProviderError(f"not a message: {item!r}")
         return item * 2
 
-    assert readable([1, "mms", 2, None, 3], parse) == [2, 4, 6]
+    assert readable({"messages": [1, "mms", 2, None, 3]}, "messages", parse, "Acme") == [2, 4, 6]
     with pytest.raises(ZeroDivisionError):  # only a provider's refusal is skipped, never a bug
-        readable([1], lambda item: item / 0)
+        readable({"messages": [1]}, "messages", lambda item: item / 0, "Acme")
+    for reply in ({}, {"messages": "none"}, [1, 2], None):
+        with pytest.raises(errors.ProviderError, match="Acme's list reply has no 'messages' list"):
+            readable(reply, "messages", parse, "Acme")
 
 
 def test_amount_in_reads_a_balance_exactly_or_names_what_is_wrong() -> None:

@@ -270,9 +270,7 @@ def list_query(*, limit: int, offset: int) -> dict[str, str]:
 def parse_list_page(data: Any) -> tuple[list[ParsedMessage], bool]:
     """``(messages, more)`` of a list reply: ``more`` when ``links.next`` is set.
     Raises ProviderError when the reply is no list."""
-    if not isinstance(data, Mapping) or not isinstance(data.get("items"), list):
-        raise ProviderError("MessageBird's list reply has no items")
-    found = readable(data["items"], parse_message)
+    found = readable(data, "items", parse_message, "MessageBird")
     links = data.get("links")
     return found, isinstance(links, Mapping) and bool(links.get("next"))
 

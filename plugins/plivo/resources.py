@@ -113,9 +113,7 @@ def list_query(dst: str, *, after: datetime | None, before: datetime | None, lim
 def parse_list(data: Any) -> tuple[list[ParsedMessage], bool]:
     """``(messages, more)`` of a list reply (``more``: ``meta.next`` is set).
     Raises ProviderError when the reply is no list."""
-    if not isinstance(data, Mapping) or not isinstance(data.get("objects"), list):
-        raise ProviderError("Plivo's list reply has no objects")
-    found = readable(data["objects"], parse_message)
+    found = readable(data, "objects", parse_message, "Plivo")
     meta = data.get("meta")
     return found, isinstance(meta, Mapping) and bool(meta.get("next"))
 

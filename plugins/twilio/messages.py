@@ -108,9 +108,7 @@ def parse_send_reply(payload: Any) -> ParsedMessage:
 
 def parse_list(payload: Any) -> tuple[list[ParsedMessage], str | None]:
     """``(messages, next_page_uri)`` of a list reply; raises ProviderError when it is none."""
-    if not isinstance(payload, Mapping) or not isinstance(payload.get("messages"), list):
-        raise ProviderError("Twilio's list reply has no messages")
-    found = readable(payload["messages"], parse_send_reply)
+    found = readable(payload, "messages", parse_send_reply, "Twilio")
     next_uri = payload.get("next_page_uri")
     return found, next_uri if isinstance(next_uri, str) and next_uri else None
 
