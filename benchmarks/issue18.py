@@ -8,6 +8,7 @@
 | slow | ``send_many`` c=16, every 250th reply 2 s late | ``ThreadPoolExecutor(16).map`` of raw posts | ≤ 1.2× (time) |
 | create | gateway Twilio create, c=16 | bare Starlette route, same uvicorn | ≥ 0.5× (req/s) |
 | fetch | gateway Twilio fetch, c=16 | bare Starlette route | ≥ 0.8× (req/s) |
+| floor | ``gateway_floor.py``: ``serve`` with its store calls stubbed | bare Starlette route | informational |
 | journal | ``journal --status unknown`` on 1M rows | — | ≤ 5 ms, an index |
 | RSS | gateway without a store, KiB per message | — | bounded, or a warning |
 
@@ -263,12 +264,15 @@ def _sids(base: str, auth: str, count: int) -> list[str]:
     return paths
 
 
-def gateway_rows(mode: Mode, http: str = "auto", *, plain_baseline: bool = False) -> list[Figure]:
+def gateway_rows(mode: Mode, http: str = "auto", *, plain_baseline: bool = False,
+                 floor: bool = False) -> list[Figure]:
     """Both servers on the same uvicorn stack: ``auto`` (httptools + uvloop when the ``fast``
     extra is installed, as ``serve`` picks) or ``h11`` (``SMSBRIDGE_HTTP=h11`` for the
     gateway, ``--http h11`` for the baseline).  ``plain_baseline``: the gateway as ``serve``
     picks, the baseline as a plain ``pip install starlette uvicorn`` runs it (h11, the
-    asyncio loop: the stack of the issue's own figures), informational."""
+    asyncio loop: the stack of the issue's own figures), informational.  ``floor``: the
+    gateway side is ``gateway_floor.py`` (faces and framework, the send and the journal
+    stubbed), informational: the most any change behind the faces could reach."""
     from gateway_rps import _free_port
 
     seconds = mode.pick(5, 2, 0.5)
@@ -281,7 +285,9 @@ def gateway_rows(mode: Mode, http: str = "auto", *, plain_baseline: bool = False
     bad = 0
     with tempfile.TemporaryDirectory(prefix="smsbridge-gw18-") as tmp:
         config = _gateway_config(os.path.join(tmp, "gw.yaml"))
-        sides = {"gateway": lambda port: [venv_bin("smsbridge"), "--config", config, "serve", "--port", str(port)],
+        gateway_argv = ([PYTHON, os.path.join(HERE, "gateway_floor.py"), "--config", config] if floor
+                        else [venv_bin("smsbridge"), "--config", config, "serve"])
+        sides = {"gateway": lambda port: [*gateway_argv, "--port", str(port)],
                  "raw": lambda port: [PYTHON, os.path.join(HERE, "raw_asgi.py"), "--port", str(port),
                                       *(["--http", "h11", "--loop", "asyncio"] if plain_baseline
                                         else ["--http", http])]}
@@ -308,15 +314,18 @@ def gateway_rows(mode: Mode, http: str = "auto", *, plain_baseline: bool = False
     figures = []
     for op, target in (("create", ">= 0.5"), ("fetch", ">= 0.8")):
         g, raw = rps[f"gateway-{op}"], rps[f"raw-{op}"]
-        if http != "auto" or plain_baseline:
+        if http != "auto" or plain_baseline or floor:
             target = None
         figures.append(Figure(
-            SECTION, f"gateway Twilio {op} vs bare Starlette, one process each, c=16"
+            SECTION, ("floor: the gateway with its send and journal stubbed (gateway_floor.py)" if floor
+                      else "gateway") + f" Twilio {op} vs bare Starlette, one process each, c=16"
             + (" (gateway as serve picks, baseline on plain uvicorn: h11 + asyncio; informational)"
-               if plain_baseline else "" if http == "auto" else f" ({http}, informational)"),
+               if plain_baseline else " (informational)" if floor and http == "auto"
+               else "" if http == "auto" else f" ({http}, informational)"),
             statistics.median(g), statistics.median(raw), "req/s",
             ratio=statistics.median(a / b for a, b in zip(g, raw, strict=True)), target=target,
             note=f"uvicorn http={stack}" + ("; baseline h11 + asyncio" if plain_baseline else "")
+            + ("; send, journal and numbers stubbed" if floor else "")
             + f"; loadgen.py -c16 {seconds:g}s x{rounds} rounds"
             + f"; server CPU per request: gateway {statistics.median(cpu[f'gateway-{op}']):.0f} us,"
             f" bare {statistics.median(cpu[f'raw-{op}']):.0f} us"
@@ -416,6 +425,8 @@ def run(mode: Mode) -> list[Figure]:
     if mode.full:  # the issue's own stack, for comparison with its table
         figures += gateway_rows(mode, http="h11")
         figures += gateway_rows(mode, plain_baseline=True)
+        figures += gateway_rows(mode, floor=True)  # what the faces and the framework cost alone
+        figures += gateway_rows(mode, http="h11", floor=True)
     figures.append(journal_row(mode))
     figures.append(rss_row(mode))
     return figures

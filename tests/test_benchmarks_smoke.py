@@ -86,6 +86,12 @@ def test_issue18_table(bench: Any) -> None:
     for figure in plain:  # the servers' CPU per request is reported for both sides of every round
         assert "server CPU per request" in figure.note
         assert len(figure.extra["gateway_cpu_us"]) == len(figure.extra["raw_cpu_us"]) == len(figure.extra["raw"])
+    # The floor: the real serve with Gateway.send / record_by_alias stubbed still answers
+    # every create (201) and fetch (200) the load generator sends, as provider-shaped replies.
+    floor = issue18.gateway_rows(bench.Mode("tiny"), floor=True)
+    _numbers(floor)
+    assert [f.name.startswith("floor:") for f in floor] == [True, True]
+    assert all("stubbed" in f.note and "NON-2xx" not in f.note for f in floor), [f.note for f in floor]
 
 
 def test_runner_table(bench: Any) -> None:
