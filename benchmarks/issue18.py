@@ -311,19 +311,20 @@ def gateway_rows(mode: Mode, http: str = "auto", *, plain_baseline: bool = False
     from smsbridge.gateway.server import http_implementation
 
     stack = "h11" if http == "h11" else http_implementation()
+    side = "floor: the gateway with its send and journal stubbed (gateway_floor.py)" if floor else "gateway"
+    if plain_baseline:  # only the goal rows (same fast stack, the real gateway) carry a target
+        qualifier = " (gateway as serve picks, baseline on plain uvicorn: h11 + asyncio; informational)"
+    elif http != "auto":
+        qualifier = f" ({http}, informational)"
+    else:
+        qualifier = " (informational)" if floor else ""
     figures = []
     for op, target in (("create", ">= 0.5"), ("fetch", ">= 0.8")):
         g, raw = rps[f"gateway-{op}"], rps[f"raw-{op}"]
-        if http != "auto" or plain_baseline or floor:
-            target = None
         figures.append(Figure(
-            SECTION, ("floor: the gateway with its send and journal stubbed (gateway_floor.py)" if floor
-                      else "gateway") + f" Twilio {op} vs bare Starlette, one process each, c=16"
-            + (" (gateway as serve picks, baseline on plain uvicorn: h11 + asyncio; informational)"
-               if plain_baseline else " (informational)" if floor and http == "auto"
-               else "" if http == "auto" else f" ({http}, informational)"),
+            SECTION, f"{side} Twilio {op} vs bare Starlette, one process each, c=16{qualifier}",
             statistics.median(g), statistics.median(raw), "req/s",
-            ratio=statistics.median(a / b for a, b in zip(g, raw, strict=True)), target=target,
+            ratio=statistics.median(a / b for a, b in zip(g, raw, strict=True)), target=None if qualifier else target,
             note=f"uvicorn http={stack}" + ("; baseline h11 + asyncio" if plain_baseline else "")
             + ("; send, journal and numbers stubbed" if floor else "")
             + f"; loadgen.py -c16 {seconds:g}s x{rounds} rounds"

@@ -57,8 +57,6 @@ PHASES = ("sending", "accepted", "failed", "unknown", "scheduled", "canceled")
 SCHEMA_VERSION = 1
 """The schema this code writes (``PRAGMA user_version``)."""
 
-# Keys of ``Message.extra`` the journal keeps in columns of their own (stamped by the gateway).
-
 _TABLES = """
 CREATE TABLE IF NOT EXISTS messages (
     id TEXT PRIMARY KEY,

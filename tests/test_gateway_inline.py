@@ -63,6 +63,36 @@ def test_in_memory_create_and_fetch_run_on_the_loop(gateway):
     assert record.phase == "accepted" and server.bridge.journal.resolve("twilio", sid) == record.id
 
 
+PLIVO_ID, VONAGE_KEY = "MA" + "X" * 18, "shopkey"
+
+
+def test_every_face_finds_a_message_by_its_own_id_in_one_store_call(gateway):
+    """Plivo's Message/{uuid}/ and Vonage's /search/message, like Twilio's fetch: the face's
+    id resolved and the record read in one store call (faces.client_record_by_alias), and
+    still a 404 for another client's message."""
+    server = gateway({"backends": {"local": {"plugin": "sandbox"}}, "gateway": {"clients": {
+        "shop": {"plivo": {"auth_id": PLIVO_ID, "auth_token": TOKEN},
+                 "vonage": {"api_key": VONAGE_KEY, "api_secret": TOKEN}},
+        "other": {"vonage": {"api_key": "otherkey", "api_secret": TOKEN}}}}})
+    plivo = f"{server.url}/v1/Account/{PLIVO_ID}/Message/"
+    sent = requests.post(plivo, auth=(PLIVO_ID, TOKEN), json={"src": "+15017122661", "dst": "+36301234567",
+                                                                 "text": "hi"}, timeout=60)
+    assert sent.status_code == 202
+    (uuid,) = sent.json()["message_uuid"]
+    texted = requests.post(f"{server.url}/sms/json", data={"api_key": VONAGE_KEY, "api_secret": TOKEN,
+                                                           "to": "36301234567", "from": "Shop", "text": "hi"},
+                           timeout=60).json()["messages"][0]["message-id"]
+    before = calls(server)["inline"]
+    assert requests.get(f"{plivo}{uuid}/", auth=(PLIVO_ID, TOKEN), timeout=60).json()["message_uuid"] == uuid
+    assert calls(server) == {"inline": before + 2, "thread": 0}  # the record; the uuid its reply shows (alias_of)
+    search = f"{server.url}/search/message"
+    found = requests.get(search, params={"id": texted, "api_key": VONAGE_KEY, "api_secret": TOKEN}, timeout=60)
+    assert found.status_code == 200 and found.json()["message-id"] == texted
+    assert calls(server) == {"inline": before + 3, "thread": 0}  # the record, in one call
+    assert requests.get(search, params={"id": texted, "api_key": "otherkey", "api_secret": TOKEN},
+                        timeout=60).status_code == 404
+
+
 @pytest.mark.parametrize("store_on_disk, backend", [
     (True, {}),                                  # the journal on disk: another process may lock it
     (False, {"path": "p.sqlite3"}),              # the sandbox on disk: likewise

@@ -292,11 +292,8 @@ class InfobipFace(ProviderFace):
 
         if wanted:
             for message_id in wanted[:1000]:
-                target = await self.gateway.resolve(KIND, message_id) or wire.message_id_in(message_id)
-                if target is None:
-                    continue
                 try:
-                    await consider(await self.gateway.record(target), True)
+                    await consider(await self.gateway.record_by_alias(KIND, message_id, wire.message_id_in), True)
                 except NotFound:
                     continue
             return out[:limit]

@@ -148,10 +148,7 @@ class MessageBirdFace(ProviderFace):
 
     async def _group(self, mb_id: str) -> list[MessageRecord]:
         """The records behind one MessageBird id (one per recipient)."""
-        first = await self.gateway.resolve(KIND, mb_id) or wire.message_id_in(mb_id)
-        if first is None:
-            raise NotFound("message not found")
-        records = [await self.gateway.record(first)]
+        records = [await self.gateway.record_by_alias(KIND, mb_id, wire.message_id_in)]
         async for more in faces.member_ids(self.gateway, KIND, mb_id):
             records.append(await self.gateway.record(more))
         return records

@@ -29,7 +29,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from smsbridge.errors import NotFound, UnsupportedOperation
+from smsbridge.errors import UnsupportedOperation
 from smsbridge.gateway import faces
 from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable
@@ -193,10 +193,8 @@ class PlivoFace(ProviderFace):
     async def message(self, request: Request) -> Response:
         async def fetch(client: GatewayClient) -> Response:
             message_uuid = request.path_params["uuid"]
-            message_id = await self.gateway.resolve(KIND, message_uuid) or wire.message_id_in(message_uuid)
-            if message_id is None:
-                raise NotFound("not found")
-            record = await faces.client_record(self.gateway, client, message_id, missing="not found")
+            record = await faces.client_record_by_alias(self.gateway, client, KIND, message_uuid, wire.message_id_in,
+                                                        missing="not found")
             data = await self._render(record, request.path_params["auth_id"])
             data["api_id"] = _api_id()
             return JSONResponse(data)

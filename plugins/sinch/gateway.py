@@ -156,10 +156,8 @@ class SinchFace(ProviderFace):
     async def _group(self, batch_id: str, client: GatewayClient) -> list[MessageRecord]:
         if not wire.is_id(batch_id):
             raise NotFound("batch not found")
-        first = await self.gateway.resolve(KIND, batch_id) or wire.message_id_in(batch_id)
-        if first is None:
-            raise NotFound("batch not found")
-        records = [await faces.client_record(self.gateway, client, first, missing="batch not found")]
+        records = [await faces.client_record_by_alias(self.gateway, client, KIND, batch_id, wire.message_id_in,
+                                                      missing="batch not found")]
         async for more in faces.member_ids(self.gateway, KIND, batch_id):
             records.append(await self.gateway.record(more))
         return records

@@ -28,12 +28,12 @@ from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable
 from smsbridge.gateway.faces import (
     basic_credentials,
+    client_record_by_alias,
     cursor_of,
     face_extra,
     idempotency_key,
     parse_when,
     scan_journal,
-    visible_to,
 )
 from smsbridge.gateway.http import read_form
 from smsbridge.gateway.provider_face import Handler, ProviderFace
@@ -224,10 +224,8 @@ class TwilioFace(ProviderFace):
         sid = request.path_params["sid"]
         if not wire.is_message_sid(sid):
             raise NotFound("no such message")
-        record = await self.gateway.record_by_alias("twilio", sid, wire.message_id_in)
-        if not visible_to(record, client):
-            raise NotFound("no such message")
-        return record
+        return await client_record_by_alias(self.gateway, client, "twilio", sid, wire.message_id_in,
+                                            missing="no such message")
 
     async def _fetch(self, request: Request, client: GatewayClient, account_sid: str) -> Response:
         record = await self._client_record(request, client)

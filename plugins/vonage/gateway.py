@@ -37,7 +37,7 @@ from starlette.responses import JSONResponse, Response
 from smsbridge.errors import NotFound
 from smsbridge.gateway.clients import GatewayClient
 from smsbridge.gateway.errors import ErrorTable
-from smsbridge.gateway.faces import client_record, idempotency_key
+from smsbridge.gateway.faces import client_record_by_alias, idempotency_key
 from smsbridge.gateway.http import BadRequest, read_form, read_json
 from smsbridge.gateway.provider_face import Handler, ProviderFace
 from smsbridge.model import MessageRecord, Status
@@ -171,11 +171,10 @@ class VonageFace(ProviderFace):
         async def fetch(client: GatewayClient) -> Response:
             wanted = str(request.state.vonage_params.get("id") or "").strip().upper()
             # the first part's id carries the message id; the journal's aliases know the others
-            message_id = (await self.gateway.resolve("vonage", wanted) or wire.message_id_in(wanted)) if wanted \
-                else None
-            if message_id is None:
+            if not wanted:
                 raise NotFound("no such message")
-            record = await client_record(self.gateway, client, message_id, missing="no such message")
+            record = await client_record_by_alias(self.gateway, client, "vonage", wanted, wire.message_id_in,
+                                                  missing="no such message")
             return JSONResponse(wire.render_search_message(
                 message_id=wanted, account_id=str(client.credentials["vonage"]["api_key"]), to=record.to,
                 sender=record.sender, body=record.text, status=record.status, created_at=record.created_at,

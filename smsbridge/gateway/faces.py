@@ -12,8 +12,9 @@ rules below are the gateway's own and the same for all of them:
 - **a client sees only its own messages**: :meth:`.app.Gateway.send` stamps every message
   with the sending client (``MessageRecord.gateway_client``) and face
   (``MessageRecord.face``) — faces cannot forget it; any other client is told it
-  does not exist (:func:`visible_to`, :func:`client_record`).  Messages sent outside the
-  gateway (no such mark) are visible to every client;
+  does not exist (:func:`visible_to`, :func:`client_record`,
+  :func:`client_record_by_alias`).  Messages sent outside the gateway (no such mark) are
+  visible to every client;
 - **lists** walk the journal newest first, a page at a time (:func:`scan_journal`), with
   statuses refreshed where a list must agree with a fetch (:func:`fresh`);
 - **one provider id over several messages** (a send to several recipients): the first
@@ -41,8 +42,8 @@ if TYPE_CHECKING:
     from .app import Gateway
     from .clients import GatewayClient
 
-__all__ = ["send_each", "basic_credentials", "scheme_credential", "visible_to", "client_record", "fresh",
-           "scan_journal", "alias_member", "member_ids", "LastReported", "SCAN_PAGE", "idempotency_key",
+__all__ = ["send_each", "basic_credentials", "scheme_credential", "visible_to", "client_record",
+           "client_record_by_alias", "fresh", "scan_journal", "alias_member", "member_ids", "LastReported", "SCAN_PAGE", "idempotency_key",
            "query_int", "face_extra", "cursor_of", "parse_when"]
 
 SCAN_PAGE = 500
@@ -126,6 +127,22 @@ async def client_record(gateway: Gateway, client: GatewayClient, message_id: str
     """The message's record (status refreshed), or ``NotFound(missing)`` when another client sent it:
     another client's message does not exist for this one."""
     record = await gateway.record(message_id)
+    if not visible_to(record, client):
+        raise NotFound(missing)
+    return record
+
+
+async def client_record_by_alias(gateway: Gateway, client: GatewayClient, kind: str, alias: str,
+                                 carried: Callable[[str], str | None], *, missing: str) -> MessageRecord:
+    """:func:`client_record` of the message a face's own id names: the journal's ``kind``
+    alias, else the message id ``carried(alias)`` finds in it, in one store call
+    (:meth:`Gateway.record_by_alias`; ``resolve`` then ``record`` are two, and two
+    worker-thread hops with a journal on disk).  ``NotFound(missing)`` when it names no
+    journaled message or another client's."""
+    try:
+        record = await gateway.record_by_alias(kind, alias, carried)
+    except NotFound:
+        raise NotFound(missing) from None
     if not visible_to(record, client):
         raise NotFound(missing)
     return record
